@@ -1,0 +1,559 @@
+/*
+ * viommu-testdev: a PCIe endpoint with a programmable DMA engine, PASID, ATS,
+ * PRI and MSI-X, for driving IOMMU models from qtests and guest tests.
+ *
+ * The register interface is include/hw/viommu/testdev-regs.h, described in
+ * docs/testdev.rst.  Every DMA goes through the device's IOMMU address space
+ * (pci_dma_rw with the requester ID), or, when tagged with a PASID, through the
+ * address space our IOMMUs give for that PASID (hw/viommu/pasid-dma.c).  A
+ * refused access ends the operation with a READ_FAULT/WRITE_FAULT error and
+ * the failing address: the device never pretends to have read zeros.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/timer.h"
+#include "qapi/error.h"
+#include "hw/pci/pci_device.h"
+#include "hw/pci/pcie.h"
+#include "hw/pci/msix.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "system/dma.h"
+#include "hw/viommu/pasid-dma.h"
+#include "hw/viommu/testdev-regs.h"
+#include "trace.h"
+
+#define TYPE_VIOMMU_TESTDEV "viommu-testdev"
+OBJECT_DECLARE_SIMPLE_TYPE(ViommuTestdevState, VIOMMU_TESTDEV)
+
+/* DMA is done in pieces that never cross a 4 KiB boundary of either address,
+ * so a fault is reported at the first byte of the page that was refused. */
+#define TD_CHUNK 4096
+
+struct ViommuTestdevState {
+    PCIDevice parent_obj;
+
+    MemoryRegion mmio;
+    QEMUTimer *timer;       /* completion after DELAY_NS */
+    QEMUBH *bh;             /* completion with no delay */
+    bool dma_active;        /* our own BAR refuses accesses made by our DMA */
+
+    /* Registers (guest visible, migrated). */
+    uint64_t src, dst;
+    uint32_t len, op, pasid, pattern, irq, delay_ns;
+    uint32_t status, error, completed;
+    uint64_t result, fault_addr;
+
+    /* Properties. */
+    uint8_t pasid_width;
+    bool ats, pri;
+};
+
+/* ------------------------------------------------------------------------
+ * The DMA engine
+ */
+
+typedef struct TdDma {
+    ViommuTestdevState *s;
+    AddressSpace *as;       /* PASID address space, or NULL for pci_dma_rw */
+    MemTxAttrs attrs;
+} TdDma;
+
+static bool td_dma_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirection dir)
+{
+    MemTxResult r;
+
+    if (d->as) {
+        r = dma_memory_rw(d->as, addr, buf, len, dir, d->attrs);
+    } else {
+        r = pci_dma_rw(PCI_DEVICE(d->s), addr, buf, len, dir, d->attrs);
+    }
+    return r == MEMTX_OK;
+}
+
+static uint32_t td_chunk(uint64_t a, uint64_t b, uint64_t left)
+{
+    uint64_t n = MIN(left, TD_CHUNK - (a & (TD_CHUNK - 1)));
+
+    return MIN(n, TD_CHUNK - (b & (TD_CHUNK - 1)));
+}
+
+static uint32_t td_fail(ViommuTestdevState *s, uint32_t err, uint64_t addr)
+{
+    s->fault_addr = addr;
+    return err;
+}
+
+/* Run the programmed operation; returns a TD_ERR_* code. */
+static uint32_t td_run(ViommuTestdevState *s, TdDma *d)
+{
+    uint8_t a[TD_CHUNK], b[TD_CHUNK];
+    uint64_t off = 0, sum = 0xcbf29ce484222325ull;     /* FNV-1a 64 offset basis */
+
+    while (off < s->len) {
+        uint64_t src = s->src + off, dst = s->dst + off;
+        uint32_t n;
+
+        switch (s->op) {
+        case TD_OP_COPY:
+            n = td_chunk(src, dst, s->len - off);
+            if (!td_dma_rw(d, src, a, n, DMA_DIRECTION_TO_DEVICE)) {
+                return td_fail(s, TD_ERR_READ_FAULT, src);
+            }
+            if (!td_dma_rw(d, dst, a, n, DMA_DIRECTION_FROM_DEVICE)) {
+                return td_fail(s, TD_ERR_WRITE_FAULT, dst);
+            }
+            break;
+        case TD_OP_FILL:
+            n = td_chunk(dst, dst, s->len - off);
+            for (uint32_t i = 0; i < n; i++) {
+                a[i] = s->pattern >> (8 * ((off + i) & 3));
+            }
+            if (!td_dma_rw(d, dst, a, n, DMA_DIRECTION_FROM_DEVICE)) {
+                return td_fail(s, TD_ERR_WRITE_FAULT, dst);
+            }
+            break;
+        case TD_OP_COMPARE:
+            n = td_chunk(src, dst, s->len - off);
+            if (!td_dma_rw(d, src, a, n, DMA_DIRECTION_TO_DEVICE)) {
+                return td_fail(s, TD_ERR_READ_FAULT, src);
+            }
+            if (!td_dma_rw(d, dst, b, n, DMA_DIRECTION_TO_DEVICE)) {
+                return td_fail(s, TD_ERR_READ_FAULT, dst);
+            }
+            for (uint32_t i = 0; i < n; i++) {
+                if (a[i] != b[i]) {
+                    s->result = off + i;
+                    s->status |= TD_STATUS_MISMATCH;
+                    return TD_ERR_NONE;
+                }
+            }
+            break;
+        case TD_OP_CHECKSUM:
+            n = td_chunk(src, src, s->len - off);
+            if (!td_dma_rw(d, src, a, n, DMA_DIRECTION_TO_DEVICE)) {
+                return td_fail(s, TD_ERR_READ_FAULT, src);
+            }
+            for (uint32_t i = 0; i < n; i++) {
+                sum = (sum ^ a[i]) * 0x100000001b3ull;  /* FNV-1a 64 prime */
+            }
+            s->result = sum;
+            break;
+        default:
+            return TD_ERR_BAD_OP;   /* checked at GO; kept for the invariant */
+        }
+        off += n;
+    }
+    return TD_ERR_NONE;
+}
+
+static void td_complete(ViommuTestdevState *s, uint32_t err)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    s->error = err;
+    s->status &= ~TD_STATUS_BUSY;
+    s->status |= TD_STATUS_DONE | (err ? TD_STATUS_ERROR : 0);
+    s->completed++;
+    trace_viommu_testdev_done(s->op, err, s->fault_addr, s->result);
+    if (err) {
+        qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: operation %u failed: error %u "
+                      "at 0x%" PRIx64 "\n", s->op, err, s->fault_addr);
+    }
+    if ((s->irq & TD_IRQ_ENABLE) && msix_enabled(pdev)) {
+        msix_notify(pdev, s->irq & TD_IRQ_VECTOR_MASK);
+    }
+}
+
+/* Check what can be checked before the engine starts; returns a TD_ERR_* code. */
+static uint32_t td_prepare(ViommuTestdevState *s, TdDma *d)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    *d = (TdDma) { .s = s, .attrs = { .requester_id = pci_requester_id(pdev) } };
+    if (s->op > TD_OP_MAX) {
+        return TD_ERR_BAD_OP;
+    }
+    if (s->len == 0 || s->len > TD_MAX_LEN_VALUE) {
+        return TD_ERR_BAD_LEN;
+    }
+    if (s->src + s->len - 1 < s->src || s->dst + s->len - 1 < s->dst) {
+        return TD_ERR_ADDR_WRAP;
+    }
+    if ((s->irq & TD_IRQ_ENABLE) &&
+        (s->irq & TD_IRQ_VECTOR_MASK) >= VIOMMU_TESTDEV_MSIX_VECTORS) {
+        return TD_ERR_BAD_VECTOR;
+    }
+    if (!(pci_get_word(pdev->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
+        return TD_ERR_NO_BUS_MASTER;
+    }
+    if (s->pasid & TD_PASID_VALID) {
+        uint16_t ctrl = s->pasid_width ?
+            pci_get_word(pdev->config + TD_CFG_PASID + PCI_PASID_CTRL) : 0;
+        unsigned attrs = 0;
+
+        if (!(ctrl & PCI_PASID_CTRL_ENABLE) ||
+            ((s->pasid & TD_PASID_EXEC) && !(ctrl & PCI_PASID_CTRL_EXEC)) ||
+            ((s->pasid & TD_PASID_PRIV) && !(ctrl & PCI_PASID_CTRL_PRIV)) ||
+            (s->pasid & TD_PASID_VALUE_MASK) >= (1u << s->pasid_width)) {
+            return TD_ERR_PASID_DISABLED;
+        }
+        attrs |= (s->pasid & TD_PASID_EXEC) ? VIOMMU_PASID_EXEC : 0;
+        attrs |= (s->pasid & TD_PASID_PRIV) ? VIOMMU_PASID_PRIV : 0;
+        d->as = viommu_pasid_address_space(pdev, s->pasid & TD_PASID_VALUE_MASK, attrs);
+        if (!d->as) {
+            return TD_ERR_NO_PASID_PATH;
+        }
+    }
+    return TD_ERR_NONE;
+}
+
+static void td_execute(ViommuTestdevState *s)
+{
+    TdDma d;
+    uint32_t err;
+
+    if (!(s->status & TD_STATUS_BUSY)) {
+        return;                 /* reset while the completion was pending */
+    }
+    err = td_prepare(s, &d);    /* again: config space may have changed meanwhile */
+    if (err == TD_ERR_NONE) {
+        s->dma_active = true;
+        err = td_run(s, &d);
+        s->dma_active = false;
+    }
+    td_complete(s, err);
+}
+
+static void td_timer_cb(void *opaque)
+{
+    td_execute(opaque);
+}
+
+static void td_bh_cb(void *opaque)
+{
+    td_execute(opaque);
+}
+
+static void td_go(ViommuTestdevState *s)
+{
+    TdDma d;
+    uint32_t err;
+
+    s->status = TD_STATUS_BUSY;
+    s->error = TD_ERR_NONE;
+    s->result = s->op == TD_OP_COMPARE ? TD_COMPARE_EQUAL : 0;
+    s->fault_addr = 0;
+    trace_viommu_testdev_start(s->op, s->src, s->dst, s->len, s->pasid);
+
+    err = td_prepare(s, &d);
+    if (err != TD_ERR_NONE) {
+        td_complete(s, err);
+    } else if (s->delay_ns) {
+        timer_mod(s->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + s->delay_ns);
+    } else {
+        qemu_bh_schedule(s->bh);
+    }
+}
+
+static void td_stop(ViommuTestdevState *s)
+{
+    timer_del(s->timer);
+    qemu_bh_cancel(s->bh);
+    s->status = 0;
+    s->error = TD_ERR_NONE;
+}
+
+/* ------------------------------------------------------------------------
+ * Registers
+ */
+
+static uint64_t td_reg_read(ViommuTestdevState *s, hwaddr addr)
+{
+    switch (addr) {
+    case TD_ID:             return TD_ID_VALUE;
+    case TD_VERSION:        return TD_VERSION_VALUE;
+    case TD_CAPS:
+        return viommu_pasid_address_space(PCI_DEVICE(s), 0, 0) ? TD_CAPS_PASID_PATH : 0;
+    case TD_MAX_LEN:        return TD_MAX_LEN_VALUE;
+    case TD_SRC_LO:         return (uint32_t)s->src;
+    case TD_SRC_HI:         return s->src >> 32;
+    case TD_DST_LO:         return (uint32_t)s->dst;
+    case TD_DST_HI:         return s->dst >> 32;
+    case TD_LEN:            return s->len;
+    case TD_OP:             return s->op;
+    case TD_PASID:          return s->pasid;
+    case TD_PATTERN:        return s->pattern;
+    case TD_IRQ:            return s->irq;
+    case TD_DELAY_NS:       return s->delay_ns;
+    case TD_STATUS:         return s->status;
+    case TD_ERROR:          return s->error;
+    case TD_RESULT_LO:      return (uint32_t)s->result;
+    case TD_RESULT_HI:      return s->result >> 32;
+    case TD_FAULT_ADDR_LO:  return (uint32_t)s->fault_addr;
+    case TD_FAULT_ADDR_HI:  return s->fault_addr >> 32;
+    case TD_COMPLETED:      return s->completed;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: read of unknown register 0x%"
+                      HWADDR_PRIx "\n", addr);
+        return 0;
+    }
+}
+
+static void td_reg_write(ViommuTestdevState *s, hwaddr addr, uint32_t val)
+{
+    bool busy = s->status & TD_STATUS_BUSY;
+
+    /* While busy only RESET is taken: the engine owns its parameters. */
+    if (busy && !(addr == TD_CMD && (val & TD_CMD_RESET))) {
+        s->status |= TD_STATUS_REJECTED;
+        trace_viommu_testdev_rejected(addr);
+        qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: write to 0x%" HWADDR_PRIx
+                      " while busy ignored\n", addr);
+        return;
+    }
+    switch (addr) {
+    case TD_SRC_LO:     s->src = deposit64(s->src, 0, 32, val); break;
+    case TD_SRC_HI:     s->src = deposit64(s->src, 32, 32, val); break;
+    case TD_DST_LO:     s->dst = deposit64(s->dst, 0, 32, val); break;
+    case TD_DST_HI:     s->dst = deposit64(s->dst, 32, 32, val); break;
+    case TD_LEN:        s->len = val; break;
+    case TD_OP:         s->op = val; break;
+    case TD_PASID:
+        s->pasid = val & (TD_PASID_VALID | TD_PASID_PRIV | TD_PASID_EXEC | TD_PASID_VALUE_MASK);
+        break;
+    case TD_PATTERN:    s->pattern = val; break;
+    case TD_IRQ:        s->irq = val & (TD_IRQ_ENABLE | TD_IRQ_VECTOR_MASK); break;
+    case TD_DELAY_NS:   s->delay_ns = val; break;
+    case TD_CMD:
+        if (val & TD_CMD_RESET) {
+            td_stop(s);
+        } else if (val & TD_CMD_GO) {
+            td_go(s);
+        }
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: write of read-only or unknown "
+                      "register 0x%" HWADDR_PRIx "\n", addr);
+        break;
+    }
+}
+
+static MemTxResult td_mmio_read(void *opaque, hwaddr addr, uint64_t *data,
+                                unsigned size, MemTxAttrs attrs)
+{
+    ViommuTestdevState *s = opaque;
+
+    if (s->dma_active) {
+        return MEMTX_ACCESS_ERROR;  /* peer-to-peer into our own BAR: refused */
+    }
+    *data = td_reg_read(s, addr & ~3);
+    if (size == 8) {
+        *data |= td_reg_read(s, (addr & ~3) + 4) << 32;
+    }
+    trace_viommu_testdev_mmio_read(addr, *data);
+    return MEMTX_OK;
+}
+
+static MemTxResult td_mmio_write(void *opaque, hwaddr addr, uint64_t data,
+                                 unsigned size, MemTxAttrs attrs)
+{
+    ViommuTestdevState *s = opaque;
+
+    if (s->dma_active) {
+        return MEMTX_ACCESS_ERROR;
+    }
+    trace_viommu_testdev_mmio_write(addr, data);
+    /* A 64-bit write is its low half, then its high half. */
+    td_reg_write(s, addr & ~3, data);
+    if (size == 8) {
+        td_reg_write(s, (addr & ~3) + 4, data >> 32);
+    }
+    return MEMTX_OK;
+}
+
+static const MemoryRegionOps td_mmio_ops = {
+    .read_with_attrs = td_mmio_read,
+    .write_with_attrs = td_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 4, .max_access_size = 8, .unaligned = false },
+    .impl = { .min_access_size = 4, .max_access_size = 8 },
+};
+
+/* ------------------------------------------------------------------------
+ * Config space: PCIe, ATS, PASID, PRI, MSI-X
+ */
+
+static void td_init_pasid_cap(ViommuTestdevState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint16_t off = TD_CFG_PASID;
+
+    pcie_add_capability(pdev, PCI_EXT_CAP_ID_PASID, 1, off, PCI_EXT_CAP_PASID_SIZEOF);
+    /* PCIe 6.0 7.8.8.2: Max PASID Width in bits 12:8, EXEC and PRIV supported. */
+    pci_set_word(pdev->config + off + PCI_PASID_CAP,
+                 PCI_PASID_CAP_EXEC | PCI_PASID_CAP_PRIV | (s->pasid_width << 8));
+    pci_set_word(pdev->wmask + off + PCI_PASID_CTRL,
+                 PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_EXEC | PCI_PASID_CTRL_PRIV);
+}
+
+static void td_init_pri_cap(ViommuTestdevState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint16_t off = TD_CFG_PRI;
+
+    pcie_add_capability(pdev, PCI_EXT_CAP_ID_PRI, 1, off, PCI_EXT_CAP_PRI_SIZEOF);
+    pci_set_word(pdev->wmask + off + PCI_PRI_CTRL, PCI_PRI_CTRL_ENABLE | PCI_PRI_CTRL_RESET);
+    /* Stopped while disabled; responses must carry the PASID of the request. */
+    pci_set_word(pdev->config + off + PCI_PRI_STATUS,
+                 PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
+    pci_set_word(pdev->w1cmask + off + PCI_PRI_STATUS,
+                 PCI_PRI_STATUS_RF | PCI_PRI_STATUS_UPRGI);
+    pci_set_long(pdev->config + off + PCI_PRI_MAX_REQ, TD_PRI_CAPACITY);
+    pci_set_long(pdev->wmask + off + PCI_PRI_ALLOC_REQ, UINT32_MAX);
+}
+
+static void td_realize(PCIDevice *pdev, Error **errp)
+{
+    ViommuTestdevState *s = VIOMMU_TESTDEV(pdev);
+
+    if (s->pasid_width > 20) {
+        error_setg(errp, "pasid-width must be 0 (no PASID) to 20, not %u", s->pasid_width);
+        return;
+    }
+    pci_config_set_interrupt_pin(pdev->config, 0);
+    if (pcie_endpoint_cap_init(pdev, TD_CFG_PCIE_CAP) < 0) {
+        error_setg(errp, "viommu-testdev: cannot add the PCI Express capability");
+        return;
+    }
+    /* One End-End TLP Prefix supported: what carries the PASID (PCIe 6.0 7.5.3.15). */
+    pci_long_test_and_set_mask(pdev->config + TD_CFG_PCIE_CAP + PCI_EXP_DEVCAP2,
+                               PCI_EXP_DEVCAP2_EE_PREFIX | (1u << 22));
+    if (s->ats) {
+        pcie_ats_init(pdev, TD_CFG_ATS, true);
+    }
+    if (s->pasid_width) {
+        td_init_pasid_cap(s);
+    }
+    if (s->pri) {
+        td_init_pri_cap(s);
+    }
+
+    memory_region_init_io(&s->mmio, OBJECT(s), &td_mmio_ops, s, "viommu-testdev-regs",
+                          VIOMMU_TESTDEV_REG_SIZE);
+    pci_register_bar(pdev, VIOMMU_TESTDEV_REG_BAR, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
+    if (msix_init_exclusive_bar(pdev, VIOMMU_TESTDEV_MSIX_VECTORS,
+                                VIOMMU_TESTDEV_MSIX_BAR, errp)) {
+        pcie_cap_exit(pdev);
+        return;
+    }
+    for (unsigned v = 0; v < VIOMMU_TESTDEV_MSIX_VECTORS; v++) {
+        msix_vector_use(pdev, v);
+    }
+    s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, td_timer_cb, s);
+    s->bh = qemu_bh_new_guarded(td_bh_cb, s, &DEVICE(s)->mem_reentrancy_guard);
+}
+
+static void td_exit(PCIDevice *pdev)
+{
+    ViommuTestdevState *s = VIOMMU_TESTDEV(pdev);
+
+    timer_free(s->timer);
+    qemu_bh_delete(s->bh);
+    msix_unuse_all_vectors(pdev);
+    msix_uninit_exclusive_bar(pdev);
+    pcie_cap_exit(pdev);
+}
+
+static void td_reset(DeviceState *dev)
+{
+    ViommuTestdevState *s = VIOMMU_TESTDEV(dev);
+
+    td_stop(s);
+    s->src = s->dst = 0;
+    s->len = s->op = s->pasid = s->pattern = s->irq = s->delay_ns = 0;
+    s->completed = 0;
+    s->result = s->fault_addr = 0;
+}
+
+static int td_post_load(void *opaque, int version_id)
+{
+    ViommuTestdevState *s = opaque;
+
+    /* A completion scheduled by bottom half is not migrated: schedule it again. */
+    if ((s->status & TD_STATUS_BUSY) && !timer_pending(s->timer)) {
+        qemu_bh_schedule(s->bh);
+    }
+    return 0;
+}
+
+static const VMStateDescription vmstate_viommu_testdev = {
+    .name = TYPE_VIOMMU_TESTDEV,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = td_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, ViommuTestdevState),
+        VMSTATE_MSIX(parent_obj, ViommuTestdevState),
+        VMSTATE_UINT64(src, ViommuTestdevState),
+        VMSTATE_UINT64(dst, ViommuTestdevState),
+        VMSTATE_UINT32(len, ViommuTestdevState),
+        VMSTATE_UINT32(op, ViommuTestdevState),
+        VMSTATE_UINT32(pasid, ViommuTestdevState),
+        VMSTATE_UINT32(pattern, ViommuTestdevState),
+        VMSTATE_UINT32(irq, ViommuTestdevState),
+        VMSTATE_UINT32(delay_ns, ViommuTestdevState),
+        VMSTATE_UINT32(status, ViommuTestdevState),
+        VMSTATE_UINT32(error, ViommuTestdevState),
+        VMSTATE_UINT32(completed, ViommuTestdevState),
+        VMSTATE_UINT64(result, ViommuTestdevState),
+        VMSTATE_UINT64(fault_addr, ViommuTestdevState),
+        VMSTATE_TIMER_PTR(timer, ViommuTestdevState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const Property td_properties[] = {
+    DEFINE_PROP_UINT8("pasid-width", ViommuTestdevState, pasid_width, 20),
+    DEFINE_PROP_BOOL("ats", ViommuTestdevState, ats, true),
+    DEFINE_PROP_BOOL("pri", ViommuTestdevState, pri, true),
+};
+
+static void td_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->realize = td_realize;
+    k->exit = td_exit;
+    k->vendor_id = VIOMMU_TESTDEV_VENDOR_ID;
+    k->device_id = VIOMMU_TESTDEV_DEVICE_ID;
+    k->revision = VIOMMU_TESTDEV_REVISION;
+    k->class_id = PCI_CLASS_OTHERS;
+    dc->desc = "qemu-viommu PCIe DMA test device (PASID, ATS, PRI, MSI-X)";
+    dc->vmsd = &vmstate_viommu_testdev;
+    device_class_set_legacy_reset(dc, td_reset);
+    device_class_set_props(dc, td_properties);
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo td_info = {
+    .name = TYPE_VIOMMU_TESTDEV,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(ViommuTestdevState),
+    .class_init = td_class_init,
+    .interfaces = (const InterfaceInfo[]) {
+        { INTERFACE_PCIE_DEVICE },
+        { }
+    },
+};
+
+static void td_register_types(void)
+{
+    type_register_static(&td_info);
+}
+
+type_init(td_register_types)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Print the project's performance figures.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+for b in "$CORE_BUILD"/tests/bench/bench-*; do
+    [ -x "$b" ] || continue
+    note "$(basename "$b")"
+    "$b"
+done

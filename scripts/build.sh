@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Build our part of QEMU (both system emulators, our qtests) and the translation core.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+QEMU_TARGETS=(qemu-system-aarch64 qemu-system-x86_64
+              tests/qtest/viommu/viommu-testdev-test tests/qtest/viommu/viommu-demo)
+start=$(date +%s)
+need_space "$VIOMMU_CACHE" 1000
+note "building QEMU with qemu-viommu in $QEMU_BUILD"
+if ! ninja -C "$QEMU_BUILD" "${QEMU_TARGETS[@]}" >"$VIOMMU_CACHE/build-qemu.log" 2>&1; then
+    grep -E "error|FAILED" "$VIOMMU_CACHE/build-qemu.log" | head -n 20 >&2
+    die "QEMU build failed: the full log is $VIOMMU_CACHE/build-qemu.log"
+fi
+note "building the translation core in $CORE_BUILD"
+if ! ninja -C "$CORE_BUILD" >"$VIOMMU_CACHE/build-core.log" 2>&1; then
+    grep -E "error|FAILED" "$VIOMMU_CACHE/build-core.log" | head -n 20 >&2
+    die "core build failed: the full log is $VIOMMU_CACHE/build-core.log"
+fi
+end=$(date +%s)
+hits=$(ccache -s 2>/dev/null | awk -F: '/Hits:/ {gsub(/^ +/, "", $2); print $2; exit}')
+echo "build: done in $((end - start)) s (ccache hits: ${hits:-n/a})"

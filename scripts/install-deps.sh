@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install, by name, the Debian packages the build and tests need.
+# meson >= 1.5 (QEMU 10.0 needs it) and python3-pycotap come from bookworm-backports.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+PKGS=(
+    build-essential dpkg-dev ccache pkg-config ninja-build flex bison bc
+    python3 python3-venv python3-setuptools python3-pip
+    libglib2.0-dev libfdt-dev libpixman-1-dev zlib1g-dev libslirp-dev
+    clang lld libclang-rt-14-dev
+    seabios ipxe-qemu qemu-system-data
+    cpio gzip xz-utils busybox-static
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+    libelf-dev libssl-dev
+)
+BPO_PKGS=(meson python3-pycotap)
+
+missing=()
+for p in "${PKGS[@]}" "${BPO_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# meson must also be new enough, whatever provides it.
+if dpkg --compare-versions "$(dpkg-query -W -f='${Version}' meson 2>/dev/null || echo 0)" lt 1.5; then
+    missing+=(meson)
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+[ "$(id -u)" = 0 ] || SUDO=sudo
+SUDO=${SUDO:-}
+note "installing Debian packages: ${missing[*]}"
+
+# bookworm-backports through a sources file of our own, so the system's list stays as it is.
+if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    $SUDO tee /etc/apt/sources.list.d/qemu-viommu-backports.sources >/dev/null <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+$SUDO apt-get update -qq >/dev/null 2>&1 ||
+    die "apt-get update failed: check that the Debian archive is reachable (apt-get update shows why)"
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${PKGS[@]}" >/dev/null ||
+    die "apt-get install of the build packages failed: run 'apt-get install ${PKGS[*]}' to see why"
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    -t bookworm-backports "${BPO_PKGS[@]}" >/dev/null ||
+    die "apt-get install -t bookworm-backports ${BPO_PKGS[*]} failed: meson >= 1.5 is needed"
