@@ -9,12 +9,12 @@ start=$(date +%s)
 need_space "$VIOMMU_CACHE" 1000
 note "building QEMU with qemu-viommu in $QEMU_BUILD"
 if ! ninja -C "$QEMU_BUILD" "${QEMU_TARGETS[@]}" >"$VIOMMU_CACHE/build-qemu.log" 2>&1; then
-    grep -E "error|FAILED" "$VIOMMU_CACHE/build-qemu.log" | head -n 20 >&2
+    grep -E "FAILED:|error:" "$VIOMMU_CACHE/build-qemu.log" | head -n 20 >&2
     die "QEMU build failed: the full log is $VIOMMU_CACHE/build-qemu.log"
 fi
 note "building the translation core in $CORE_BUILD"
 if ! ninja -C "$CORE_BUILD" >"$VIOMMU_CACHE/build-core.log" 2>&1; then
-    grep -E "error|FAILED" "$VIOMMU_CACHE/build-core.log" | head -n 20 >&2
+    grep -E "FAILED:|error:" "$VIOMMU_CACHE/build-core.log" | head -n 20 >&2
     die "core build failed: the full log is $VIOMMU_CACHE/build-core.log"
 fi
 end=$(date +%s)

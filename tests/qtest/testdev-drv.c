@@ -31,7 +31,7 @@ TdMachine *td_machine_start(const char *machine_opts, const char *extra)
     } else {
         QPCIDevice *mch;
 
-        m->qts = qtest_initf("-M q35%s%s -m 256M -nic none -vga none -L /usr/share/seabios %s",
+        m->qts = qtest_initf("-M q35%s%s -m 256M -nic none -vga none -L /usr/share/seabios -L /usr/share/qemu %s",
                              machine_opts ? "," : "", machine_opts ? machine_opts : "",
                              extra ? extra : "");
         alloc_init(&m->alloc, 0, X86_ALLOC_START, X86_ALLOC_END, 4096);

@@ -12,6 +12,7 @@
 #include "libqos/libqos-malloc.h"
 #include "libqos/pci.h"
 #include "libqos/generic-pcihost.h"
+#include "standard-headers/linux/pci_regs.h"
 #include "hw/viommu/testdev-regs.h"
 
 /* Where qtests put the test device: slot 4 of the root bus. */

@@ -45,7 +45,7 @@ void vi_pt_set_fault(const vi_pt_walk *w, vi_fault *f, vi_fault_kind kind)
 /* Is the iterator state one that indexes a table without undefined shifts? */
 static bool walk_state_sane(const vi_pt_walk *w)
 {
-    return w->bits >= 1 && w->bits <= 16 && w->shift + w->bits <= 64;
+    return w->bits >= 1 && w->bits <= 20 && w->shift + w->bits <= 64;
 }
 
 bool vi_pt_run(vi_pt_walk *w, vi_fault *f)

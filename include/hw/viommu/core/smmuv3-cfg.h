@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "hw/viommu/core/mem.h"
+#include "hw/viommu/core/pt-armv8.h"
 #include "hw/viommu/core/smmuv3-defs.h"
 
 /* The capabilities of the modelled SMMU (SMMU_IDR0..5) the checks need. */
@@ -89,7 +90,7 @@ typedef struct vi_smmu_s2_cfg {
     int start_level;        /* the starting level SL0 selects (0..3) */
     unsigned concat;        /* number of concatenated start tables (1..16) */
     unsigned oas;           /* effective output size: min(S2PS, OAS), bits */
-    unsigned ir, or, sh;    /* S2IR0/S2OR0/S2SH0 */
+    unsigned irgn, orgn, sh;    /* S2IR0/S2OR0/S2SH0 */
     bool affd, ptw, ha, hd, endi, fwb;
     bool stall;             /* S2S */
     bool record;            /* S2R: record faults even when stalling */
@@ -132,7 +133,7 @@ typedef struct vi_smmu_cd {
         unsigned tsz;           /* TxSZ; input size 64 - tsz */
         int start_level;        /* derived from tsz and granule */
         bool epd;               /* walks disabled: translation fault */
-        unsigned ir, or, sh;
+        unsigned irgn, orgn, sh;
         bool had;               /* hierarchical attributes disabled */
         bool tbi;               /* top byte ignored for this half */
     } tt[2];
@@ -221,6 +222,17 @@ int vi_smmu_cfg_lookup(const vi_mem *mem, vi_smmu_cd_mem_fn cd_mem_fn, void *opa
                        uint64_t strtab_base, uint32_t strtab_cfg,
                        uint32_t sid, bool ssv, uint32_t ssid,
                        vi_smmu_cfg *cfg, vi_smmu_cfg_fault *fault);
+
+/*
+ * Walker configurations (pt-armv8.h) from decoded structures, for
+ * vi_armv8_s1_prepare() / vi_armv8_s2_prepare().  Both prepare functions
+ * accept every configuration the decoders accept (tested); they are the
+ * walker's own validation, not a second source of C_BAD_* events.
+ */
+void vi_smmu_cd_to_armv8(const vi_smmu_caps *caps, const vi_smmu_cd *cd,
+                         vi_armv8_s1_cfg *out);
+void vi_smmu_ste_to_armv8_s2(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
+                             vi_armv8_s2_cfg *out);
 
 /* Human-readable name of an event type (for traces); never NULL. */
 const char *vi_smmu_event_name(unsigned event);
