@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
+#include "qobject/qdict.h"
 #include "testdev-drv.h"
 
 #define TD_ARGS "-device viommu-testdev,addr=04.0"
@@ -253,6 +254,66 @@ static void test_busy(void)
     td_machine_stop(m);
 }
 
+/* Migration with an operation pending: registers, MSI-X and the timer travel. */
+static void wait_migration(QTestState *qts)
+{
+    for (int i = 0; i < 3000; i++) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = qdict_haskey(ret, "status") ? qdict_get_str(ret, "status") : "";
+        bool done = !strcmp(st, "completed");
+
+        g_assert_cmpstr(st, !=, "failed");
+        qobject_unref(rsp);
+        if (done) {
+            return;
+        }
+        g_usleep(10000);
+    }
+    g_assert_not_reached();
+}
+
+static void test_migration(void)
+{
+    g_autofree char *file = g_strdup_printf("%s/viommu-testdev-mig-%d", g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    g_autofree char *incoming = g_strdup_printf(TD_ARGS " -incoming %s", uri);
+    TdMachine *m = td_machine_start(NULL, TD_ARGS);
+    Td *td = td_open(m, TD_DEVFN);
+    uint64_t a = td_alloc(m, 4096), b = td_alloc(m, 4096), msi = td_alloc(m, 4096);
+
+    qtest_writeq(m->qts, a, 0x0123456789abcdefull);
+    g_assert_cmpuint(td_do(td, TD_OP_CHECKSUM, a, 0, 8), ==, TD_ERR_NONE);
+    td_msix_setup(td, 3, msi, 0x1003);
+    td_writel(td, TD_IRQ, TD_IRQ_ENABLE | 3);
+    td_writel(td, TD_DELAY_NS, 500000);
+    td_program(td, TD_OP_COPY, a, b, 8);
+    td_start(td);
+    g_assert_true(td_readl(td, TD_STATUS) & TD_STATUS_BUSY);
+    qtest_qmp_assert_success(m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
+                             uri);
+    wait_migration(m->qts);
+    td_close(td);
+    td_machine_stop(m);
+
+    m = td_machine_start(NULL, incoming);
+    wait_migration(m->qts);
+    td = td_open(m, TD_DEVFN);
+    g_assert_cmphex(td_readl(td, TD_STATUS), ==, TD_STATUS_BUSY);
+    g_assert_cmphex(td_readq(td, TD_SRC_LO), ==, a);
+    g_assert_cmphex(td_readq(td, TD_DST_LO), ==, b);
+    g_assert_cmpuint(td_readl(td, TD_COMPLETED), ==, 1);
+    g_assert_cmphex(qtest_readq(m->qts, b), ==, 0);
+    qtest_clock_step(m->qts, 500000);
+    g_assert_cmphex(td_readl(td, TD_STATUS), ==, TD_STATUS_DONE);
+    g_assert_cmphex(qtest_readq(m->qts, b), ==, 0x0123456789abcdefull);
+    g_assert_cmphex(qtest_readl(m->qts, msi), ==, 0x1003);
+    g_assert_cmpuint(td_readl(td, TD_COMPLETED), ==, 2);
+    td_close(td);
+    td_machine_stop(m);
+    unlink(file);
+}
+
 /* ------------------------------------------------------------------------
  * Through upstream intel-iommu (q35): legacy mode, 3-level second stage.
  */
@@ -436,6 +497,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-testdev/msix-completion", test_msix_completion);
     qtest_add_func("/viommu-testdev/bad-input", test_bad_input);
     qtest_add_func("/viommu-testdev/busy", test_busy);
+    qtest_add_func("/viommu-testdev/migration", test_migration);
     if (!strcmp(arch, "x86_64")) {
         qtest_add_func("/viommu-testdev/intel-iommu/translate", test_intel_iommu);
         qtest_add_func("/viommu-testdev/intel-iommu/no-context", test_intel_iommu_no_context);

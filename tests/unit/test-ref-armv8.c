@@ -1,0 +1,938 @@
+/*
+ * Reference check of the VMSAv8-64 walkers.
+ *
+ * A second, deliberately naive translation function, written here straight
+ * from the architecture's description (recursive, one function per rule, no
+ * code shared with the core beyond mem.h and the fake memory), is compared
+ * with the core on random translation tables and random configurations:
+ * stage 1, stage 2 and nested.  Outcome, fault kind / stage / level / s1ptw,
+ * output address, mapping size, permissions and every hardware update
+ * written to memory must agree.
+ *
+ * The seed is printed; VI_REF_SEED sets it, VI_REF_COUNT sets the number of
+ * translations (default 100000), so a long run is VI_REF_COUNT=10000000.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fake-mem.h"
+#include "hw/viommu/core/pt-armv8.h"
+
+/* ---------------------------------------------------------------------- */
+/* Random numbers (xorshift64*), reproducible from the seed. */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static unsigned rnd_below(unsigned n)
+{
+    return (unsigned)(rnd() % n);
+}
+
+static bool chance(unsigned percent)
+{
+    return rnd_below(100) < percent;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The naive model. */
+
+typedef struct ref_range {
+    uint64_t ttb;
+    unsigned tsz, pgshift;
+    bool epd, tbi, hpd;
+} ref_range;
+
+typedef struct ref_cfg {
+    /* stage 1 */
+    ref_range r[2];
+    unsigned s1_oas;
+    bool s1_ha, s1_hd, s1_affd, wxn;
+    /* stage 2 */
+    uint64_t s2_ttb;
+    unsigned s2_tsz, s2_sl0, s2_pgshift, s2_oas;
+    bool s2_ha, s2_hd, s2_affd, xnx;
+} ref_cfg;
+
+typedef struct ref_out {
+    bool ok;
+    vi_fault_kind kind;
+    int stage, level;
+    bool s1ptw;
+    uint64_t out, size;
+    uint32_t perm;
+} ref_out;
+
+typedef struct ref_ctx {
+    const ref_cfg *c;
+    fake_mem *fm;           /* the model's own copy of memory */
+    bool nested;
+    uint64_t writes[16][2]; /* (pa, value) of the updates the model made */
+    unsigned nwrites;
+} ref_ctx;
+
+/* Bits [hi:lo] of v, as a number. */
+static uint64_t field(uint64_t v, unsigned hi, unsigned lo)
+{
+    return (v >> lo) & ((2ull << (hi - lo)) - 1);
+}
+
+/* PA size: 52 only with 64K pages; otherwise at most 48. */
+static unsigned model_oas(unsigned oas, unsigned pgshift)
+{
+    if (pgshift != 16 && oas == 52) {
+        return 48;
+    }
+    return oas;
+}
+
+/* Level whose entries each cover 2^pgshift... : the level resolving bit n. */
+static int model_start_level_s1(unsigned ia, unsigned pgshift)
+{
+    int level = 3;
+    unsigned covered = pgshift + (pgshift - 3);
+
+    while (covered < ia) {
+        level--;
+        covered += pgshift - 3;
+    }
+    return level;
+}
+
+static unsigned model_lsb(unsigned pgshift, int level)
+{
+    return pgshift + (pgshift - 3) * (unsigned)(3 - level);
+}
+
+static bool model_block_ok(unsigned pgshift, int level, unsigned oas)
+{
+    if (level == 3) {
+        return true;        /* pages */
+    }
+    if (pgshift == 12) {
+        return level == 1 || level == 2;
+    }
+    if (pgshift == 14) {
+        return level == 2;
+    }
+    return level == 2 || (level == 1 && oas == 52);
+}
+
+static uint64_t model_addr(uint64_t d, unsigned lsb, unsigned pgshift, unsigned oas)
+{
+    uint64_t a = 0;
+
+    for (unsigned b = lsb; b <= 47; b++) {
+        if (d & (1ull << b)) {
+            a |= 1ull << b;
+        }
+    }
+    if (pgshift == 16 && oas == 52) {
+        a |= field(d, 15, 12) << 48;
+    }
+    return a;
+}
+
+static ref_out model_fault(vi_fault_kind k, int stage, int level)
+{
+    ref_out o;
+
+    memset(&o, 0, sizeof(o));
+    o.kind = k;
+    o.stage = stage;
+    o.level = level;
+    return o;
+}
+
+static bool model_write(ref_ctx *x, uint64_t pa, uint64_t v)
+{
+    if (!fake_mem_is_mapped(x->fm, pa, 8) || x->nwrites == 16) {
+        return false;
+    }
+    fake_mem_poke64(x->fm, pa, v);
+    x->writes[x->nwrites][0] = pa;
+    x->writes[x->nwrites][1] = v;
+    x->nwrites++;
+    return true;
+}
+
+/* Read a descriptor; false on an external abort. */
+static bool model_read(ref_ctx *x, uint64_t pa, uint64_t *d)
+{
+    if (!fake_mem_is_mapped(x->fm, pa, 8)) {
+        return false;
+    }
+    *d = fake_mem_peek64(x->fm, pa);
+    return true;
+}
+
+static ref_out model_s2(ref_ctx *x, uint64_t ipa, bool wr, bool priv, bool ex, bool rd);
+
+/* ---- stage 2 ---- */
+
+static uint32_t model_s2_perm(const ref_cfg *c, uint64_t d)
+{
+    uint32_t p = 0;
+    unsigned xn = (unsigned)field(d, 54, 53);
+    bool el1x, el0x;
+
+    if (d & (1ull << 6)) {
+        p |= VI_PERM_R | VI_PERM_UR;
+    }
+    if (d & (1ull << 7)) {
+        p |= VI_PERM_W | VI_PERM_UW;
+    }
+    if (c->xnx) {
+        el1x = xn == 0 || xn == 3;
+        el0x = xn == 0 || xn == 1;
+    } else {
+        el1x = el0x = (xn & 2) == 0;
+    }
+    if (el1x) {
+        p |= VI_PERM_X;
+    }
+    if (el0x) {
+        p |= VI_PERM_UX;
+    }
+    return p;
+}
+
+static bool model_allows(uint32_t p, bool rd, bool wr, bool ex, bool priv)
+{
+    if (rd && !(p & (priv ? VI_PERM_R : VI_PERM_UR))) {
+        return false;
+    }
+    if (wr && !(p & (priv ? VI_PERM_W : VI_PERM_UW))) {
+        return false;
+    }
+    if (ex && !(p & (priv ? VI_PERM_X : VI_PERM_UX))) {
+        return false;
+    }
+    return true;
+}
+
+static ref_out model_s2_level(ref_ctx *x, uint64_t ipa, uint64_t table, int level, int start,
+                              bool rd, bool wr, bool ex, bool priv)
+{
+    const ref_cfg *c = x->c;
+    unsigned g = c->s2_pgshift, oas = model_oas(c->s2_oas, g);
+    unsigned lsb = model_lsb(g, level);
+    unsigned ia = 64 - c->s2_tsz;
+    unsigned width = level == start ? ia - lsb : g - 3;
+    uint64_t epa = table + 8 * field(ipa, lsb + width - 1, lsb), d, oa, nd;
+    uint32_t perm;
+    ref_out o;
+
+    if (!model_read(x, epa, &d)) {
+        return model_fault(VI_FAULT_WALK_EABT, 2, level);
+    }
+    if (!(d & 1)) {
+        return model_fault(VI_FAULT_TRANSLATION, 2, level);
+    }
+    if (level < 3 && (d & 2)) {
+        uint64_t next = model_addr(d, g, g, oas);
+        if (next >= (1ull << oas)) {
+            return model_fault(VI_FAULT_ADDR_SIZE, 2, level);
+        }
+        return model_s2_level(x, ipa, next, level + 1, start, rd, wr, ex, priv);
+    }
+    if ((level == 3 && !(d & 2)) || !model_block_ok(g, level, oas)) {
+        return model_fault(VI_FAULT_TRANSLATION, 2, level);
+    }
+    oa = model_addr(d, lsb, g, oas);
+    if (oa >= (1ull << oas)) {
+        return model_fault(VI_FAULT_ADDR_SIZE, 2, level);
+    }
+    nd = d;
+    if (!(d & (1ull << 10))) {
+        if (c->s2_ha) {
+            nd |= 1ull << 10;
+        } else if (!c->s2_affd) {
+            return model_fault(VI_FAULT_ACCESS, 2, level);
+        }
+    }
+    perm = model_s2_perm(c, d);
+    if (!model_allows(perm, rd, wr, ex, priv)) {
+        /* Dirty state: DBM set, HD on, S2AP[1] clear, write: set S2AP[1]. */
+        bool hd = c->s2_ha && c->s2_hd;
+        uint32_t p2 = model_s2_perm(c, d | (1ull << 7));
+        if (hd && (d & (1ull << 51)) && !(d & (1ull << 7)) && model_allows(p2, rd, wr, ex, priv)) {
+            nd |= 1ull << 7;
+            perm = p2;
+        } else {
+            return model_fault(VI_FAULT_PERMISSION, 2, level);
+        }
+    }
+    if (nd != d && !model_write(x, epa, nd)) {
+        return model_fault(VI_FAULT_WALK_EABT, 2, level);
+    }
+    memset(&o, 0, sizeof(o));
+    o.ok = true;
+    o.size = 1ull << lsb;
+    o.out = oa | field(ipa, lsb - 1, 0);
+    o.perm = perm;
+    o.level = level;
+    return o;
+}
+
+static int model_s2_start(const ref_cfg *c)
+{
+    static const int start4k[4] = { 2, 1, 0, -1 };
+    static const int start_other[4] = { 3, 2, 1, -1 };
+
+    return c->s2_pgshift == 12 ? start4k[c->s2_sl0 & 3] : start_other[c->s2_sl0 & 3];
+}
+
+static bool model_s2_valid(const ref_cfg *c)
+{
+    int start = model_s2_start(c);
+    unsigned ia = 64 - c->s2_tsz, g = c->s2_pgshift, s = g - 3;
+    unsigned min_tsz = (g == 16 && c->s2_oas == 52) ? 12 : 16;
+
+    if (c->s2_tsz < min_tsz || c->s2_tsz > 39 || start < 0) {
+        return false;
+    }
+    /* at least one bit at the start level, at most 16 concatenated tables */
+    return ia > model_lsb(g, start) && ia <= model_lsb(g, start) + s + 4;
+}
+
+static ref_out model_s2(ref_ctx *x, uint64_t ipa, bool wr, bool priv, bool ex, bool rd)
+{
+    const ref_cfg *c = x->c;
+    int start = model_s2_start(c);
+    unsigned ia = 64 - c->s2_tsz, oas = model_oas(c->s2_oas, c->s2_pgshift);
+    unsigned bytes = 8u << (ia - model_lsb(c->s2_pgshift, start));
+    uint64_t base = c->s2_ttb & ~(uint64_t)((bytes < 64 ? 64 : bytes) - 1) & ((1ull << 52) - 1);
+
+    if (ipa >= (1ull << ia)) {
+        return model_fault(VI_FAULT_TRANSLATION, 2, start);
+    }
+    if (base >= (1ull << oas)) {
+        return model_fault(VI_FAULT_ADDR_SIZE, 2, start);
+    }
+    return model_s2_level(x, ipa, base, start, start, rd, wr, ex, priv);
+}
+
+/* ---- stage 1 ---- */
+
+typedef struct s1_walk {
+    uint64_t va;
+    bool rd, wr, ex, priv;
+    const ref_range *r;
+    int start;
+} s1_walk;
+
+/* AP[2:1] as the architecture tabulates it, after APTable. */
+static uint32_t model_s1_perm(const ref_cfg *c, uint64_t d, bool no_el0, bool ro,
+                              bool pxn_t, bool uxn_t)
+{
+    unsigned ap = (unsigned)field(d, 7, 6);
+    bool pr = true, pw, ur, uw, px, ux;
+    uint32_t p = 0;
+
+    if (ro) {
+        ap |= 2;
+    }
+    if (no_el0) {
+        ap &= ~1u;
+    }
+    switch (ap) {
+    case 0: pw = true; ur = false; uw = false; break;     /* priv RW */
+    case 1: pw = true; ur = true; uw = true; break;       /* RW both */
+    case 2: pw = false; ur = false; uw = false; break;    /* priv RO */
+    default: pw = false; ur = true; uw = false; break;    /* RO both */
+    }
+    px = !(d & (1ull << 53)) && !pxn_t && !uw;
+    ux = !(d & (1ull << 54)) && !uxn_t;
+    if (c->wxn && pw) {
+        px = false;
+    }
+    if (c->wxn && uw) {
+        ux = false;
+    }
+    p |= pr ? VI_PERM_R : 0;
+    p |= pw ? VI_PERM_W : 0;
+    p |= px ? VI_PERM_X : 0;
+    p |= ur ? VI_PERM_UR : 0;
+    p |= uw ? VI_PERM_UW : 0;
+    p |= ux ? VI_PERM_UX : 0;
+    return p;
+}
+
+/* Turn a stage-1 table IPA into a PA (nested) or keep it. */
+static bool model_s1_table_pa(ref_ctx *x, uint64_t ipa, bool write, uint64_t *pa, ref_out *f)
+{
+    ref_out o;
+
+    if (!x->nested) {
+        *pa = ipa;
+        return true;
+    }
+    o = model_s2(x, ipa, write, true, false, !write);
+    if (!o.ok) {
+        *f = o;
+        f->s1ptw = true;
+        return false;
+    }
+    *pa = o.out;
+    return true;
+}
+
+static ref_out model_s1_level(ref_ctx *x, const s1_walk *w, uint64_t table, int level,
+                              bool no_el0, bool ro, bool pxn_t, bool uxn_t)
+{
+    const ref_cfg *c = x->c;
+    const ref_range *r = w->r;
+    unsigned g = r->pgshift, oas = model_oas(c->s1_oas, g);
+    unsigned lsb = model_lsb(g, level), ia = 64 - r->tsz;
+    unsigned width = level == w->start ? ia - lsb : g - 3;
+    uint64_t eaddr = table + 8 * field(w->va, lsb + width - 1, lsb), epa, d, oa, nd;
+    uint32_t perm;
+    ref_out o;
+
+    if (!model_s1_table_pa(x, eaddr, false, &epa, &o)) {
+        return o;
+    }
+    if (!model_read(x, epa, &d)) {
+        return model_fault(VI_FAULT_WALK_EABT, 1, level);
+    }
+    if (!(d & 1)) {
+        return model_fault(VI_FAULT_TRANSLATION, 1, level);
+    }
+    if (level < 3 && (d & 2)) {
+        uint64_t next = model_addr(d, g, g, oas);
+        if (next >= (1ull << oas)) {
+            return model_fault(VI_FAULT_ADDR_SIZE, 1, level);
+        }
+        if (!r->hpd) {
+            pxn_t |= (d >> 59) & 1;
+            uxn_t |= (d >> 60) & 1;
+            no_el0 |= (d >> 61) & 1;
+            ro |= (d >> 62) & 1;
+        }
+        return model_s1_level(x, w, next, level + 1, no_el0, ro, pxn_t, uxn_t);
+    }
+    if ((level == 3 && !(d & 2)) || !model_block_ok(g, level, oas)) {
+        return model_fault(VI_FAULT_TRANSLATION, 1, level);
+    }
+    oa = model_addr(d, lsb, g, oas);
+    if (oa >= (1ull << oas)) {
+        return model_fault(VI_FAULT_ADDR_SIZE, 1, level);
+    }
+    nd = d;
+    if (!(d & (1ull << 10))) {
+        if (c->s1_ha) {
+            nd |= 1ull << 10;
+        } else if (!c->s1_affd) {
+            return model_fault(VI_FAULT_ACCESS, 1, level);
+        }
+    }
+    perm = model_s1_perm(c, d, no_el0, ro, pxn_t, uxn_t);
+    if (!model_allows(perm, w->rd, w->wr, w->ex, w->priv)) {
+        bool hd = c->s1_ha && c->s1_hd;
+        uint32_t p2 = model_s1_perm(c, d & ~(1ull << 7), no_el0, ro, pxn_t, uxn_t);
+        if (hd && (d & (1ull << 51)) && (d & (1ull << 7)) &&
+            model_allows(p2, w->rd, w->wr, w->ex, w->priv)) {
+            nd &= ~(1ull << 7);
+            perm = p2;
+        } else {
+            return model_fault(VI_FAULT_PERMISSION, 1, level);
+        }
+    }
+    if (nd != d) {
+        uint64_t wpa;
+        if (!model_s1_table_pa(x, eaddr, true, &wpa, &o)) {
+            return o;
+        }
+        if (!model_write(x, wpa, nd)) {
+            return model_fault(VI_FAULT_WALK_EABT, 1, level);
+        }
+    }
+    memset(&o, 0, sizeof(o));
+    o.ok = true;
+    o.size = 1ull << lsb;
+    o.out = oa | field(w->va, lsb - 1, 0);
+    o.perm = perm;
+    o.level = level;
+    return o;
+}
+
+static ref_out model_s1(ref_ctx *x, uint64_t va, bool rd, bool wr, bool ex, bool priv)
+{
+    const ref_cfg *c = x->c;
+    unsigned sel = (unsigned)field(va, 55, 55);
+    const ref_range *r = &c->r[sel];
+    s1_walk w = { va, rd, wr, ex, priv, r, 0 };
+    unsigned ia, top, oas, bytes;
+    uint64_t base;
+    ref_out o, o2;
+
+    if (r->epd) {
+        return model_fault(VI_FAULT_TRANSLATION, 1, 0);
+    }
+    ia = 64 - r->tsz;
+    w.start = model_start_level_s1(ia, r->pgshift);
+    top = r->tbi ? 55 : 63;
+    for (unsigned b = ia; b <= top; b++) {
+        if (field(va, b, b) != sel) {
+            return model_fault(VI_FAULT_TRANSLATION, 1, w.start);
+        }
+    }
+    oas = model_oas(c->s1_oas, r->pgshift);
+    bytes = 8u << (ia - model_lsb(r->pgshift, w.start));
+    base = r->ttb & ~(uint64_t)((bytes < 64 ? 64 : bytes) - 1) & ((1ull << 52) - 1);
+    if (base >= (1ull << oas)) {
+        return model_fault(VI_FAULT_ADDR_SIZE, 1, w.start);
+    }
+    o = model_s1_level(x, &w, base, w.start, false, false, false, false);
+    if (!o.ok || !x->nested) {
+        return o;
+    }
+    o2 = model_s2(x, o.out, wr, priv, ex, rd);
+    if (!o2.ok) {
+        return o2;
+    }
+    o2.size = o.size < o2.size ? o.size : o2.size;
+    o2.perm &= o.perm;
+    o2.level = o.level;
+    return o2;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Random tables, written identically into two memories. */
+
+typedef struct gen {
+    fake_mem *a, *b;        /* core memory, model memory */
+    uint64_t tables[512];
+    unsigned ntables;
+    uint64_t vas[2048];
+    unsigned nvas;
+} gen;
+
+static void poke2(gen *gn, uint64_t pa, uint64_t v)
+{
+    fake_mem_poke64(gn->a, pa, v);
+    fake_mem_poke64(gn->b, pa, v);
+}
+
+static uint64_t alloc2(gen *gn, uint64_t size)
+{
+    uint64_t pa = fake_mem_alloc(gn->a, size, size < 4096 ? 4096 : size);
+    uint64_t pb = fake_mem_alloc(gn->b, size, size < 4096 ? 4096 : size);
+
+    g_assert_cmphex(pa, ==, pb);
+    if (gn->ntables < G_N_ELEMENTS(gn->tables)) {
+        gn->tables[gn->ntables++] = pa;
+    }
+    return pa;
+}
+
+static void add_va(gen *gn, uint64_t va)
+{
+    if (gn->nvas < G_N_ELEMENTS(gn->vas)) {
+        gn->vas[gn->nvas++] = va;
+    } else {
+        gn->vas[rnd_below(G_N_ELEMENTS(gn->vas))] = va;
+    }
+}
+
+/* A random output address, mostly inside oas, mostly in [0, 4G). */
+static uint64_t rand_oa(unsigned oas)
+{
+    if (chance(5)) {
+        return rnd() & ((1ull << 52) - 1);
+    }
+    if (chance(10)) {
+        return rnd() & ((1ull << oas) - 1);
+    }
+    return rnd() & 0xffffffffull;
+}
+
+/* Encode address bits [51:0] into a descriptor's OA field. */
+static uint64_t enc_oa(uint64_t a, unsigned pgshift, bool lpa)
+{
+    uint64_t d = a & 0x0000fffffffff000ull;
+
+    if (pgshift == 16 && lpa) {
+        d = (d & ~0xf000ull) | (((a >> 48) & 0xf) << 12);
+    }
+    return d;
+}
+
+static uint64_t rand_leaf_attrs(void)
+{
+    uint64_t d = rnd() & ((0xffull << 2) | (1ull << 11) | (0x7full << 51) | (0xfull << 55));
+
+    /* mostly AF set */
+    if (chance(80)) {
+        d |= 1ull << 10;
+    }
+    return d;
+}
+
+static void gen_table(gen *gn, uint64_t table, int level, int start, unsigned width,
+                      unsigned pgshift, unsigned oas, uint64_t va_prefix, unsigned depth)
+{
+    unsigned n = 1 + rnd_below(level == start ? 6 : 4);
+    unsigned lsb = model_lsb(pgshift, level);
+    bool lpa = oas == 52;
+
+    for (unsigned k = 0; k < n; k++) {
+        uint64_t idx = rnd() & ((1ull << width) - 1);
+        uint64_t epa = table + 8 * idx, va = va_prefix | (idx << lsb), d;
+        unsigned what = rnd_below(100);
+
+        add_va(gn, va | (rnd() & ((1ull << lsb) - 1)));
+        if (level < 3 && what < 45 && depth < 4) {
+            uint64_t next;
+            if (chance(8) && gn->ntables) {
+                next = gn->tables[rnd_below(gn->ntables)];     /* shared / loops */
+            } else if (chance(3)) {
+                next = rand_oa(oas) & ~((1ull << pgshift) - 1);   /* anywhere */
+            } else {
+                next = alloc2(gn, 1ull << pgshift);
+                gen_table(gn, next, level + 1, start, pgshift - 3, pgshift, oas, va, depth + 1);
+            }
+            d = enc_oa(next, pgshift, lpa) | 3;
+            if (chance(30)) {
+                d |= (rnd() & 0xfull) << 59;        /* table attributes */
+            }
+            if (chance(10)) {
+                d |= rnd() & 0xffcull & ~(lpa ? 0xf000ull : 0);  /* ignored low bits */
+            }
+        } else if (what < 85) {
+            d = enc_oa(rand_oa(oas), pgshift, lpa) | rand_leaf_attrs() | (level == 3 ? 3 : 1);
+            if (chance(10)) {
+                d ^= 2;                              /* reserved / table-as-block */
+            }
+        } else {
+            d = rnd() & ~1ull;                       /* invalid with junk */
+        }
+        poke2(gn, epa, d);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* The comparison. */
+
+static uint64_t seed;
+static unsigned long mismatches;
+
+static void compare(const char *what, uint64_t in, uint32_t acc, bool ok, const vi_pt_result *r,
+                    const vi_fault *f, const ref_out *o, fake_mem *ma, ref_ctx *x,
+                    uint64_t cas_before)
+{
+    bool same = ok == o->ok;
+    uint64_t cas = fake_mem_get_stats(ma)->cmpxchgs - cas_before;
+
+    if (same && ok) {
+        same = r->out == o->out && r->size == o->size && r->perm == o->perm &&
+               r->level == o->level;
+    } else if (same) {
+        same = f->kind == o->kind && f->stage == o->stage && f->level == o->level &&
+               f->s1ptw == o->s1ptw;
+    }
+    if (same) {
+        same = cas == x->nwrites;
+        for (unsigned i = 0; same && i < x->nwrites; i++) {
+            same = fake_mem_peek64(ma, x->writes[i][0]) == x->writes[i][1];
+        }
+    }
+    if (!same) {
+        if (mismatches++ < 10) {
+            fprintf(stderr, "MISMATCH (seed %" PRIu64 ") %s in %016" PRIx64 " acc %x:\n"
+                    "  core:  %s out %" PRIx64 " size %" PRIx64 " perm %x lvl %d | "
+                    "%s st %d lvl %d ptw %d, %" PRIu64 " updates\n"
+                    "  model: %s out %" PRIx64 " size %" PRIx64 " perm %x lvl %d | "
+                    "%s st %d lvl %d ptw %d, %u updates\n",
+                    seed, what, in, acc,
+                    ok ? "ok" : "fault", ok ? r->out : 0, ok ? r->size : 0,
+                    ok ? r->perm : 0, ok ? r->level : 0,
+                    vi_fault_kind_name(ok ? VI_FAULT_NONE : f->kind), ok ? 0 : f->stage,
+                    ok ? 0 : f->level, ok ? 0 : f->s1ptw, cas,
+                    o->ok ? "ok" : "fault", o->out, o->size, o->perm, o->level,
+                    vi_fault_kind_name(o->kind), o->stage, o->level, o->s1ptw, x->nwrites);
+        }
+    }
+}
+
+static const unsigned oas_list[] = { 32, 36, 40, 42, 44, 48, 52 };
+static const unsigned gran_list[] = { 12, 14, 16 };
+
+/* Stage 2: identity over [0, 4G) with random leaf sizes, then noise. */
+static void gen_s2(gen *gn, ref_cfg *c)
+{
+    unsigned g, ia;
+    int start;
+
+    do {
+        g = gran_list[rnd_below(3)];
+        c->s2_pgshift = g;
+        c->s2_oas = oas_list[2 + rnd_below(5)];      /* >= 40: tables fit */
+        c->s2_tsz = 24 + rnd_below(9);               /* 32..40-bit IPA */
+        c->s2_sl0 = rnd_below(3);
+    } while (!model_s2_valid(c));
+    start = model_s2_start(c);
+    ia = 64 - c->s2_tsz;
+    c->s2_ha = chance(50);
+    c->s2_hd = chance(50);
+    c->s2_affd = chance(20);
+    c->xnx = chance(50);
+    {
+        unsigned width = ia - model_lsb(g, start);
+        uint64_t root = alloc2(gn, 8ull << width);
+        /* Identity leaves, each at a random level (>= the start, block-legal). */
+        for (uint64_t a = 0; a < (1ull << 32) && a < (1ull << ia);) {
+            int level;
+            uint64_t size, table = root, d;
+
+            do {
+                level = start + (int)rnd_below((unsigned)(4 - start));
+            } while (!model_block_ok(g, level, 48) ||
+                     (level == 3 && !chance(g == 16 ? 2 : 10)));
+            size = 1ull << model_lsb(g, level);
+            /* walk / create tables down to level */
+            for (int l = start; l < level; l++) {
+                unsigned lsb = model_lsb(g, l), w = l == start ? width : g - 3;
+                uint64_t epa = table + 8 * field(a, lsb + w - 1, lsb);
+                d = fake_mem_peek64(gn->a, epa);
+                if ((d & 3) != 3) {
+                    uint64_t t = alloc2(gn, 1ull << g);
+                    poke2(gn, epa, t | 3);
+                    table = t;
+                } else {
+                    table = d & 0x0000fffffffff000ull & ~((1ull << g) - 1);
+                }
+            }
+            {
+                unsigned lsb = model_lsb(g, level), w = level == start ? width : g - 3;
+                uint64_t epa = table + 8 * field(a, lsb + w - 1, lsb);
+                uint64_t attrs = (1ull << 10) | (3ull << 6);
+                if (chance(3)) {
+                    attrs = rand_leaf_attrs();      /* noise: perms, AF, DBM, XN */
+                }
+                poke2(gn, epa, a | attrs | (level == 3 ? 3 : 1));
+            }
+            a += size;
+        }
+        c->s2_ttb = root;
+    }
+}
+
+static void gen_s1(gen *gn, ref_cfg *c, bool nested)
+{
+    c->s1_oas = nested ? 32 : oas_list[rnd_below(7)];
+    c->s1_ha = chance(50);
+    c->s1_hd = chance(50);
+    c->s1_affd = chance(20);
+    c->wxn = chance(20);
+    for (int i = 0; i < 2; i++) {
+        ref_range *r = &c->r[i];
+        unsigned ia, width;
+        int start;
+
+        r->pgshift = gran_list[rnd_below(3)];
+        r->tsz = 16 + rnd_below(24);
+        if (r->pgshift == 16 && c->s1_oas == 52 && chance(30)) {
+            r->tsz = 12 + rnd_below(4);
+        }
+        r->epd = chance(10);
+        r->tbi = chance(30);
+        r->hpd = chance(30);
+        ia = 64 - r->tsz;
+        start = model_start_level_s1(ia, r->pgshift);
+        width = ia - model_lsb(r->pgshift, start);
+        r->ttb = alloc2(gn, 8ull << width);
+        gen_table(gn, r->ttb, start, start, width, r->pgshift,
+                  model_oas(c->s1_oas, r->pgshift), 0, 0);
+        if (chance(3)) {
+            r->ttb |= 1ull << (40 + rnd_below(12));         /* maybe beyond oas */
+        }
+    }
+}
+
+static void to_core_s1(const ref_cfg *c, vi_armv8_s1_cfg *v)
+{
+    memset(v, 0, sizeof(*v));
+    for (int i = 0; i < 2; i++) {
+        v->tt[i].ttb = c->r[i].ttb;
+        v->tt[i].tsz = (uint8_t)c->r[i].tsz;
+        v->tt[i].granule = (vi_armv8_granule)c->r[i].pgshift;
+        v->tt[i].epd = c->r[i].epd;
+        v->tt[i].tbi = c->r[i].tbi;
+        v->tt[i].hpd = c->r[i].hpd;
+    }
+    v->oas = (uint8_t)c->s1_oas;
+    v->ha = c->s1_ha;
+    v->hd = c->s1_hd;
+    v->affd = c->s1_affd;
+    v->wxn = c->wxn;
+    v->lva = true;
+}
+
+static void to_core_s2(const ref_cfg *c, vi_armv8_s2_cfg *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->ttb = c->s2_ttb;
+    v->tsz = (uint8_t)c->s2_tsz;
+    v->sl0 = (uint8_t)c->s2_sl0;
+    v->granule = (vi_armv8_granule)c->s2_pgshift;
+    v->oas = (uint8_t)c->s2_oas;
+    v->ha = c->s2_ha;
+    v->hd = c->s2_hd;
+    v->affd = c->s2_affd;
+    v->xnx = c->xnx;
+}
+
+static uint64_t rand_input(gen *gn, const ref_cfg *c, int mode)
+{
+    uint64_t va = gn->nvas && !chance(5) ? gn->vas[rnd_below(gn->nvas)] : rnd();
+
+    if (mode == 1) {
+        return chance(95) ? va & 0xffffffffull : va;          /* IPA */
+    }
+    /* Stage 1: pick a range, sign-extend from its size, maybe a top byte. */
+    {
+        unsigned sel = rnd_below(2), ia = 64 - c->r[sel].tsz;
+        if (ia < 64) {
+            va &= (1ull << ia) - 1;
+        }
+        if (sel) {
+            va |= ~0ull << ia;
+        }
+        if (chance(20)) {
+            va ^= (uint64_t)rnd_below(256) << 56;
+        }
+        if (chance(3)) {
+            va ^= 1ull << rnd_below(64);
+        }
+    }
+    return va;
+}
+
+static void test_reference(void)
+{
+    const char *s = getenv("VI_REF_SEED"), *n = getenv("VI_REF_COUNT");
+    unsigned long count = n ? strtoul(n, NULL, 0) : 100000, done = 0, okays = 0, faults = 0;
+    unsigned long per_kind[VI_FAULT_BAD_CONFIG + 1] = { 0 };
+
+    seed = s ? strtoull(s, NULL, 0) : 0x5eed0f7e57ull;
+    printf("# reference check: seed %" PRIu64 " (VI_REF_SEED), %lu translations "
+           "(VI_REF_COUNT)\n", seed, count);
+    rng_state = seed ? seed : 1;
+    mismatches = 0;
+
+    while (done < count) {
+        int mode = (int)rnd_below(3);          /* 0: S1, 1: S2, 2: nested */
+        gen *gn = g_new0(gen, 1);
+        ref_cfg c;
+        vi_armv8_s1_cfg v1;
+        vi_armv8_s2_cfg v2;
+        vi_armv8_s1 s1;
+        vi_armv8_s2 s2;
+
+        memset(&c, 0, sizeof(c));
+        gn->a = fake_mem_new();
+        gn->b = fake_mem_new();
+        if (mode >= 1) {
+            gen_s2(gn, &c);
+            to_core_s2(&c, &v2);
+            g_assert_cmpint(vi_armv8_s2_prepare(&v2, &s2), ==, VI_ARMV8_CFG_OK);
+        }
+        if (mode != 1) {
+            gen_s1(gn, &c, mode == 2);
+            to_core_s1(&c, &v1);
+            g_assert_cmpint(vi_armv8_s1_prepare(&v1, &s1), ==, VI_ARMV8_CFG_OK);
+        }
+        if (mode == 1) {
+            /* Stage-2 only: add some random S2 structure for variety. */
+            gn->nvas = 0;
+        }
+        for (unsigned i = 0; i < 500 && done < count; i++, done++) {
+            uint32_t acc = (uint32_t)rnd_below(16);
+            uint64_t in = rand_input(gn, &c, mode), cas0;
+            vi_pt_result r;
+            vi_fault f;
+            ref_out o;
+            ref_ctx x = { &c, gn->b, mode == 2, { { 0 } }, 0 };
+            bool ok;
+
+            if (!(acc & (VI_ACC_R | VI_ACC_W | VI_ACC_X))) {
+                acc |= VI_ACC_R;
+            }
+            if (mode == 1) {
+                o = model_s2(&x, in, acc & VI_ACC_W, acc & VI_ACC_PRIV, acc & VI_ACC_X,
+                             acc & VI_ACC_R);
+            } else {
+                o = model_s1(&x, in, acc & VI_ACC_R, acc & VI_ACC_W, acc & VI_ACC_X,
+                             acc & VI_ACC_PRIV);
+            }
+            cas0 = fake_mem_get_stats(gn->a)->cmpxchgs;
+            if (mode == 0) {
+                ok = vi_armv8_s1_translate(&s1, fake_mem_vi(gn->a), in, acc, &r, &f);
+            } else if (mode == 1) {
+                ok = vi_armv8_s2_translate(&s2, fake_mem_vi(gn->a), in, acc, &r, &f);
+            } else {
+                ok = vi_armv8_nested_translate(&s1, &s2, fake_mem_vi(gn->a), in, acc, &r, &f);
+            }
+            compare(mode == 0 ? "s1" : mode == 1 ? "s2" : "nested", in, acc, ok, &r, &f, &o,
+                    gn->a, &x, cas0);
+            if (ok) {
+                okays++;
+            } else {
+                faults++;
+                per_kind[f.kind]++;
+            }
+        }
+        fake_mem_free(gn->a);
+        fake_mem_free(gn->b);
+        g_free(gn);
+    }
+    printf("# %lu translations: %lu ok, %lu faults (translation %lu, addr-size %lu, "
+           "access %lu, permission %lu, eabt %lu); %lu mismatches\n",
+           done, okays, faults, per_kind[VI_FAULT_TRANSLATION], per_kind[VI_FAULT_ADDR_SIZE],
+           per_kind[VI_FAULT_ACCESS], per_kind[VI_FAULT_PERMISSION],
+           per_kind[VI_FAULT_WALK_EABT], mismatches);
+    g_assert_cmpuint(mismatches, ==, 0);
+    /* The random tables must exercise both outcomes substantially. */
+    g_assert_cmpuint(okays, >, count / 20);
+    g_assert_cmpuint(faults, >, count / 20);
+}
+
+/* Configuration validity: the core agrees with the model on random S2 configs. */
+static void test_reference_s2_validity(void)
+{
+    rng_state = 12345;
+    for (unsigned i = 0; i < 20000; i++) {
+        ref_cfg c;
+        vi_armv8_s2_cfg v;
+        vi_armv8_s2 s2;
+
+        memset(&c, 0, sizeof(c));
+        c.s2_pgshift = gran_list[rnd_below(3)];
+        c.s2_tsz = rnd_below(64);
+        c.s2_sl0 = rnd_below(4);
+        c.s2_oas = oas_list[rnd_below(7)];
+        to_core_s2(&c, &v);
+        g_assert_cmpint(vi_armv8_s2_prepare(&v, &s2) == VI_ARMV8_CFG_OK, ==,
+                        model_s2_valid(&c));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/ref-armv8/random-translations", test_reference);
+    g_test_add_func("/ref-armv8/s2-config-validity", test_reference_s2_validity);
+    return g_test_run();
+}
