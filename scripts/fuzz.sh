@@ -9,10 +9,14 @@ case "$mode" in
     long)  secs=${VIOMMU_FUZZ_SECONDS:-1800} ;;
     *) die "usage: fuzz.sh [short|long]" ;;
 esac
+if [ "$(cat "$FUZZ_BUILD/.viommu-top" 2>/dev/null)" != "$VIOMMU_TOP" ]; then
+    rm -rf "$FUZZ_BUILD"
+fi
 if [ ! -f "$FUZZ_BUILD/build.ninja" ]; then
     CC=clang meson setup "$FUZZ_BUILD" "$VIOMMU_TOP" -Dfuzz=true --buildtype=debugoptimized \
         >"$VIOMMU_CACHE/fuzz-configure.log" 2>&1 ||
         die "meson setup of the fuzzers failed: see $VIOMMU_CACHE/fuzz-configure.log"
+    echo "$VIOMMU_TOP" >"$FUZZ_BUILD/.viommu-top"
 fi
 ninja -C "$FUZZ_BUILD" >"$VIOMMU_CACHE/build-fuzz.log" 2>&1 ||
     die "fuzzer build failed: see $VIOMMU_CACHE/build-fuzz.log"

@@ -15,6 +15,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <glib.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -824,7 +825,8 @@ static void test_reference(void)
 {
     const char *s = getenv("VI_REF_SEED"), *n = getenv("VI_REF_COUNT");
     unsigned long count = n ? strtoul(n, NULL, 0) : 100000, done = 0, okays = 0, faults = 0;
-    unsigned long per_kind[VI_FAULT_BAD_CONFIG + 1] = { 0 };
+    unsigned long per_kind[VI_FAULT_BAD_CONFIG + 1] = { 0 }, per_mode[3] = { 0 };
+    unsigned long s1ptw = 0, updates = 0;
 
     seed = s ? strtoull(s, NULL, 0) : 0x5eed0f7e57ull;
     printf("# reference check: seed %" PRIu64 " (VI_REF_SEED), %lu translations "
@@ -887,11 +889,14 @@ static void test_reference(void)
             }
             compare(mode == 0 ? "s1" : mode == 1 ? "s2" : "nested", in, acc, ok, &r, &f, &o,
                     gn->a, &x, cas0);
+            per_mode[mode]++;
+            updates += x.nwrites;
             if (ok) {
                 okays++;
             } else {
                 faults++;
                 per_kind[f.kind]++;
+                s1ptw += f.s1ptw;
             }
         }
         fake_mem_free(gn->a);
@@ -903,6 +908,8 @@ static void test_reference(void)
            done, okays, faults, per_kind[VI_FAULT_TRANSLATION], per_kind[VI_FAULT_ADDR_SIZE],
            per_kind[VI_FAULT_ACCESS], per_kind[VI_FAULT_PERMISSION],
            per_kind[VI_FAULT_WALK_EABT], mismatches);
+    printf("# s1 %lu, s2 %lu, nested %lu; %lu s2 faults on s1 table walks; %lu hardware "
+           "updates\n", per_mode[0], per_mode[1], per_mode[2], s1ptw, updates);
     g_assert_cmpuint(mismatches, ==, 0);
     /* The random tables must exercise both outcomes substantially. */
     g_assert_cmpuint(okays, >, count / 20);
