@@ -24,6 +24,12 @@ run_suite() { # label build-dir meson-test-args...
 }
 
 run_suite unit "$CORE_BUILD" --suite unit
+# Short fuzz runs (a fixed number of inputs each); `make fuzz` runs them long.
+if "$VIOMMU_TOP/scripts/fuzz.sh" build; then
+    run_suite fuzz "$VIOMMU_CACHE/build/fuzz" --suite fuzz
+else
+    fail=$((fail + 1))
+fi
 run_suite qtest "$QEMU_BUILD" --suite viommu --num-processes 2
 
 end=$(date +%s)

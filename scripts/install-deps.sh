@@ -28,8 +28,12 @@ if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 
-[ "$(id -u)" = 0 ] || SUDO=sudo
-SUDO=${SUDO:-}
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null ||
+        die "installing ${missing[*]} needs root: run as root, install sudo, or install them yourself and set VIOMMU_NO_APT=1"
+    SUDO=sudo
+fi
 note "installing Debian packages: ${missing[*]}"
 
 # bookworm-backports through a sources file of our own, so the system's list stays as it is.

@@ -34,6 +34,7 @@ typedef struct img {
     const uint8_t *p;
     size_t len;
     uint64_t xor;           /* "stage 2" for CD fetches: IPA ^ xor */
+    bool force;             /* set the valid / present bits of what is read */
 } img;
 
 static vi_mem_result img_read(void *opaque, uint64_t pa, void *buf, size_t len)
@@ -47,6 +48,17 @@ static vi_mem_result img_read(void *opaque, uint64_t pa, void *buf, size_t len)
     }
     for (size_t i = 0; i < len; i++) {
         out[i] = m->p[(pa + i) % m->len];
+    }
+    /*
+     * Steering towards deep paths: every structure read starts at an entry,
+     * whose bit 0 is its V / P bit (STE, L1STD span, L1CD, all VT-d entries);
+     * a CD (64 bytes) has V in bit 31.
+     */
+    if (m->force && len) {
+        out[0] |= 1;
+        if (len == 64) {
+            out[3] |= 0x80;
+        }
     }
     return VI_MEM_OK;
 }
@@ -205,7 +217,12 @@ static void fuzz_smmu(const uint8_t *hdr, img *m, vi_cfg_cache *cc)
             check_cd_walker(&caps, &cfg.cd);
             CHECK(cfg.cd_index >> cfg.ste.s1_cdmax == 0);
         }
-        vi_cfg_cache_insert_dev(cc, sid, VI_CFG_TAG_ANY, &cfg, vi_cfg_cache_gen(cc));
+        if (vi_cfg_cache_insert_dev(cc, sid, VI_CFG_TAG_ANY, &cfg, vi_cfg_cache_gen(cc))) {
+            vi_smmu_cfg back;
+
+            CHECK(vi_cfg_cache_lookup_dev(cc, sid, &back));
+            CHECK(memcmp(&back, &cfg, sizeof(cfg)) == 0);
+        }
         break;
     case VI_SMMU_EVT_C_BAD_STREAMID:
     case VI_SMMU_EVT_F_STE_FETCH:
@@ -264,6 +281,9 @@ static void fuzz_vtd(const uint8_t *hdr, img *m, vi_cfg_cache *cc)
         CHECK(r == f.reason && (r == 0 || vtd_reason_ok(r)));
         if (!r) {
             CHECK(pe.pgtt >= VI_VTD_PGTT_FS && pe.pgtt <= VI_VTD_PGTT_PT);
+            r = vi_vtd_pe_check_req(&caps, &pe, &req, &f);
+            CHECK(r == f.reason && (r == 0 || r == VI_VTD_FR_SM_PE_SRE ||
+                                    r == VI_VTD_FR_SM_PE_ERE));
         }
     }
 
@@ -274,8 +294,13 @@ static void fuzz_vtd(const uint8_t *hdr, img *m, vi_cfg_cache *cc)
         CHECK(r == f.reason && (r == 0 || vtd_reason_ok(r)));
         if (!r && cfg.has_pe) {
             CHECK(cfg.pasid < (1u << 20));
-            vi_cfg_cache_insert_sub(cc, req.sid, cfg.pasid, VI_CFG_TAG_ANY, cfg.pe.did,
-                                    &cfg, vi_cfg_cache_gen(cc));
+            vi_vtd_cfg back;
+
+            if (vi_cfg_cache_insert_sub(cc, req.sid, cfg.pasid, VI_CFG_TAG_ANY, cfg.pe.did,
+                                        &cfg, vi_cfg_cache_gen(cc))) {
+                CHECK(vi_cfg_cache_lookup_sub(cc, req.sid, cfg.pasid, &back));
+                CHECK(memcmp(&back, &cfg, sizeof(cfg)) == 0);
+            }
         }
     }
 }
@@ -296,6 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m.p = data + 16;
     m.len = size - 16;
     m.xor = 0;
+    m.force = data[12] & 0x40;
     fuzz_smmu(data, &m, cc);
     fuzz_vtd(data, &m, cc);
 
@@ -308,7 +334,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 4: vi_cfg_cache_inv_sub_tag(cc, data[9]); break;
     case 5: vi_cfg_cache_inv_sub_tag_ssid(cc, data[9], data[8]); break;
     case 6: vi_cfg_cache_inv_dev_tag(cc, data[9]); break;
-    default: vi_cfg_cache_inv_all(cc); break;
+    default:
+        switch (data[14] & 3) {
+        case 0: vi_cfg_cache_inv_ssid_all(cc, data[4]); break;
+        case 1: vi_cfg_cache_inv_sub_all(cc); break;
+        default: vi_cfg_cache_inv_all(cc); break;
+        }
+        break;
     }
     CHECK(vi_cfg_cache_dev_count(cc) <= vi_cfg_cache_dev_capacity(cc));
     CHECK(vi_cfg_cache_sub_count(cc) <= vi_cfg_cache_sub_capacity(cc));

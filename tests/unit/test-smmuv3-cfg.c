@@ -759,7 +759,16 @@ static void test_cd_decode(void)
     setf(&cd[0], 30, 30, 1);
     g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
     g_assert_true(d.tt[1].epd);
+    /* EL2 stream world: only TTB0, TTB1 fields not checked. */
     setf(&cd[0], 30, 30, 0);
+    {
+        vi_smmu_ste s = { .strw = VI_SMMU_STRW_EL2 };
+        vi_smmu_cfg_fault f;
+
+        g_assert_cmpint(vi_smmu_cd_decode(&c, &s, cd, &d, &f), ==, 0);
+        g_assert_true(d.tt[1].epd);
+        g_assert_false(d.tt[0].epd);
+    }
     setf(&cd[0], 21, 16, 25);
     /* Reserved TG1 (0b00) and TG0 (0b11); unsupported granule. */
     setf(&cd[0], 23, 22, 0);

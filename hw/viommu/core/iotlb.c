@@ -11,6 +11,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "hw/viommu/core/iotlb.h"
@@ -26,7 +27,9 @@ typedef struct iotlb_slot {
 } iotlb_slot;
 
 struct vi_iotlb {
-    iotlb_slot *slots;
+    void *mem;                  /* allocation holding fp[] and slots[] */
+    iotlb_slot *slots;          /* 64-byte aligned: one slot per cache line */
+    uint32_t *fp;               /* per slot: fingerprint of its set hash, 0 = free */
     uint32_t nsets;             /* power of two */
     uint32_t ways;
     uint32_t count;
@@ -71,10 +74,19 @@ vi_iotlb *vi_iotlb_new(uint32_t max_entries)
     if (!t) {
         return NULL;
     }
-    t->slots = calloc((size_t)nsets * ways, sizeof(*t->slots));
-    if (!t->slots) {
-        free(t);
-        return NULL;
+    {
+        size_t n = (size_t)nsets * ways;
+        size_t fp_bytes = (n * sizeof(uint32_t) + 63) & ~(size_t)63;
+        uintptr_t p;
+
+        t->mem = calloc(1, 64 + fp_bytes + n * sizeof(iotlb_slot));
+        if (!t->mem) {
+            free(t);
+            return NULL;
+        }
+        p = ((uintptr_t)t->mem + 63) & ~(uintptr_t)63;
+        t->fp = (uint32_t *)p;
+        t->slots = (iotlb_slot *)(p + fp_bytes);
     }
     t->nsets = nsets;
     t->ways = ways;
@@ -84,7 +96,7 @@ vi_iotlb *vi_iotlb_new(uint32_t max_entries)
 void vi_iotlb_free(vi_iotlb *t)
 {
     if (t) {
-        free(t->slots);
+        free(t->mem);
         free(t);
     }
 }
@@ -114,12 +126,15 @@ uint32_t vi_iotlb_count(vi_iotlb *t)
 
 size_t vi_iotlb_mem_bytes(const vi_iotlb *t)
 {
-    return sizeof(*t) + (size_t)t->nsets * t->ways * sizeof(iotlb_slot);
+    size_t n = (size_t)t->nsets * t->ways;
+
+    return sizeof(*t) + 64 + ((n * sizeof(uint32_t) + 63) & ~(size_t)63) +
+           n * sizeof(iotlb_slot);
 }
 
 size_t vi_iotlb_mem_bound(uint32_t max_entries)
 {
-    return sizeof(vi_iotlb) + (size_t)max_entries * sizeof(iotlb_slot);
+    return sizeof(vi_iotlb) + 128 + (size_t)max_entries * (sizeof(iotlb_slot) + sizeof(uint32_t));
 }
 
 void vi_iotlb_get_stats(vi_iotlb *t, vi_iotlb_stats *st)
@@ -129,14 +144,37 @@ void vi_iotlb_get_stats(vi_iotlb *t, vi_iotlb_stats *st)
     iotlb_unlock(t);
 }
 
+/*
+ * Hash of what selects a set; its low bits pick the set, its high half is
+ * the fingerprint kept per slot so a probe compares 8 words, not 8 entries.
+ */
+static uint64_t key_hash(uint64_t block, unsigned shift, uint16_t vmid, uint32_t hasid)
+{
+    uint64_t h = block ^ ((uint64_t)hasid << 40 | (uint64_t)vmid << 24 | shift) *
+                 0x9e3779b97f4a7c15ull;
+
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return h;
+}
+
+static uint32_t set_of_hash(const vi_iotlb *t, uint64_t h)
+{
+    return (uint32_t)h & (t->nsets - 1);
+}
+
+static uint32_t fp_of_hash(uint64_t h)
+{
+    return (uint32_t)(h >> 32) | 1;
+}
+
 static uint32_t set_of(const vi_iotlb *t, uint64_t block, unsigned shift, uint16_t vmid,
                        uint32_t hasid)
 {
-    uint64_t h = block * 0x9e3779b97f4a7c15ull;
-
-    h ^= ((uint64_t)hasid << 24 | (uint64_t)vmid << 8 | shift) * 0xc2b2ae3d27d4eb4full;
-    h ^= h >> 29;
-    return (uint32_t)h & (t->nsets - 1);
+    return set_of_hash(t, key_hash(block, shift, vmid, hasid));
 }
 
 static uint32_t hash_asid(const vi_iotlb_tag *tag, bool global)
@@ -170,6 +208,7 @@ static void slot_free(vi_iotlb *t, iotlb_slot *s)
     }
     t->count--;
     s->lru = 0;
+    t->fp[s - t->slots] = 0;
 }
 
 static uint32_t tick(vi_iotlb *t)
@@ -186,16 +225,20 @@ static uint32_t tick(vi_iotlb *t)
     return t->clock;
 }
 
-/* Look for tag's entry of block size 2^sh at iova in one set. */
-static iotlb_slot *probe(vi_iotlb *t, uint32_t set, const vi_iotlb_tag *tag,
+/* Look for tag's entry of block size 2^sh at base, in the set of hash h. */
+static iotlb_slot *probe(vi_iotlb *t, uint64_t h, const vi_iotlb_tag *tag,
                          uint64_t base, unsigned sh)
 {
-    iotlb_slot *s = set_slots(t, set);
+    size_t first = (size_t)set_of_hash(t, h) * t->ways;
+    const uint32_t *fp = &t->fp[first];
+    uint32_t want = fp_of_hash(h);
 
     for (uint32_t w = 0; w < t->ways; w++) {
-        if (s[w].lru && s[w].e.iova == base && s[w].e.size_shift == sh &&
-            tag_equal(&s[w].e.tag, tag)) {
-            return &s[w];
+        if (fp[w] == want) {
+            iotlb_slot *s = &t->slots[first + w];
+            if (s->e.iova == base && s->e.size_shift == sh && tag_equal(&s->e.tag, tag)) {
+                return s;
+            }
         }
     }
     return NULL;
@@ -215,9 +258,9 @@ bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
         uint64_t base = iova & ~((1ull << sh) - 1);
 
         mask &= mask - 1;
-        s = probe(t, set_of(t, iova >> sh, sh, tag->vmid, first), tag, base, sh);
+        s = probe(t, key_hash(iova >> sh, sh, tag->vmid, first), tag, base, sh);
         if (!s && first != IOTLB_ANY_ASID && t->any) {
-            s = probe(t, set_of(t, iova >> sh, sh, tag->vmid, IOTLB_ANY_ASID), tag, base, sh);
+            s = probe(t, key_hash(iova >> sh, sh, tag->vmid, IOTLB_ANY_ASID), tag, base, sh);
         }
     }
     if (s) {
@@ -238,6 +281,7 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     uint64_t size = res->size, mask, base;
     uint32_t hasid = hash_asid(tag, res->global);
     iotlb_slot *set, *victim = NULL, *old;
+    uint64_t h;
 
     if (size == 0 || (size & (size - 1))) {
         return false;
@@ -252,13 +296,14 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     /* The same key may sit in the other set if its global flag changed. */
     if (tag->stage != VI_IOTLB_STAGE2) {
         uint32_t other = hasid == IOTLB_ANY_ASID ? tag->asid : IOTLB_ANY_ASID;
-        old = probe(t, set_of(t, iova >> sh, sh, tag->vmid, other), tag, base, sh);
+        old = probe(t, key_hash(iova >> sh, sh, tag->vmid, other), tag, base, sh);
         if (old) {
             slot_free(t, old);
         }
     }
-    set = set_slots(t, set_of(t, iova >> sh, sh, tag->vmid, hasid));
-    victim = probe(t, set_of(t, iova >> sh, sh, tag->vmid, hasid), tag, base, sh);
+    h = key_hash(iova >> sh, sh, tag->vmid, hasid);
+    set = set_slots(t, set_of_hash(t, h));
+    victim = probe(t, h, tag, base, sh);
     if (!victim) {
         for (uint32_t w = 0; w < t->ways; w++) {
             if (!set[w].lru) {
@@ -287,6 +332,7 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     victim->e.s2_level = (int8_t)(s2_level >= 0 ? s2_level : res->level);
     victim->e.global = res->global;
     victim->lru = tick(t);
+    t->fp[victim - t->slots] = fp_of_hash(h);
     t->count++;
     if (tag->stage == VI_IOTLB_NESTED) {
         t->nested++;

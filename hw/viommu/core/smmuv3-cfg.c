@@ -529,6 +529,10 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
 
     out->tt[0].epd = VI_SMMU_CD0_EPD0(w0);
     out->tt[1].epd = VI_SMMU_CD0_EPD1(w0);
+    /* An EL2 stream world (no E2H modelled) has a single range: TTB0. */
+    if (ste && ste->strw == VI_SMMU_STRW_EL2) {
+        out->tt[1].epd = true;
+    }
     if (!decode_tt(caps, out, 0, VI_SMMU_CD0_TG0(w0), VI_SMMU_CD0_T0SZ(w0)) ||
         !decode_tt(caps, out, 1, VI_SMMU_CD0_TG1(w0), VI_SMMU_CD0_T1SZ(w0))) {
         return fail(fault, VI_SMMU_EVT_C_BAD_CD, 0);

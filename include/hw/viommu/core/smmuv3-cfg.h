@@ -187,7 +187,12 @@ int vi_smmu_ste_select_cd(const vi_smmu_ste *ste, bool ssv, uint32_t ssid,
 int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_ste *ste, uint32_t cd_index,
                      uint64_t cd[VI_SMMU_CD_WORDS], vi_smmu_cfg_fault *fault);
 
-/* Decode and validate a raw CD for a stream decoded as ste.  Error: C_BAD_CD. */
+/*
+ * Decode and validate a raw CD for a stream decoded as ste (may be NULL).
+ * With ste->strw == EL2 the CD describes one range (TTB0); TTB1 is treated
+ * as disabled and its fields are not checked.  ste->s1_stalld clears the
+ * stall bit.  Error: C_BAD_CD.
+ */
 int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
                       const uint64_t cd[VI_SMMU_CD_WORDS],
                       vi_smmu_cd *out, vi_smmu_cfg_fault *fault);
