@@ -3,7 +3,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 for b in "$CORE_BUILD"/tests/bench/bench-*; do
-    [ -x "$b" ] || continue
+    [ -f "$b" ] && [ -x "$b" ] || continue
     note "$(basename "$b")"
     "$b"
 done

@@ -29,7 +29,7 @@ esac
 secs=${VIOMMU_FUZZ_SECONDS:-1800}
 rc=0
 for f in "$FUZZ_BUILD"/tests/fuzz/fuzz-*; do
-    [ -x "$f" ] || continue
+    [ -f "$f" ] && [ -x "$f" ] || continue
     name=$(basename "$f")
     corpus=$VIOMMU_CACHE/fuzz-corpus/$name
     mkdir -p "$corpus"
