@@ -4,8 +4,8 @@
 #
 # The result lives in $VIOMMU_CACHE/guest/kernel-ARCH-VERSION-HASH/ (HASH = first
 # 12 hex digits of the sha256 of the fragments):
-#   Image (arm64) or bzImage (x86_64), config, include/ (UAPI headers from
-#   `make headers_install`), usr-gen_init_cpio (the kernel's cpio generator).
+#   Image (arm64) or bzImage (x86_64), config, include/ (the UAPI headers
+#   `make headers` exports), usr-gen_init_cpio (the kernel's cpio generator).
 # A warm run builds nothing.  The last line printed is always that directory.
 #
 # Environment: GUEST_KERNEL_JOBS (default: number of CPUs), GUEST_KERNEL_CCACHE=0
@@ -129,8 +129,9 @@ fi
 }
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
-"${KMAKE[@]}" INSTALL_HDR_PATH="$out.tmp" headers_install >>"$log" 2>&1 ||
-    die "make headers_install failed (see $log)"
+# `make headers` is what headers_install copies from (that copy needs rsync).
+"${KMAKE[@]}" headers >>"$log" 2>&1 || die "make headers failed (see $log)"
+cp -a "$obj/usr/include" "$out.tmp/include"
 "${KMAKE[@]}" usr/gen_init_cpio >>"$log" 2>&1 || die "building usr/gen_init_cpio failed (see $log)"
 cp "$obj/$image" "$out.tmp/$iname"
 cp "$obj/.config" "$out.tmp/config"

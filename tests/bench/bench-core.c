@@ -1,24 +1,37 @@
 /*
  * Benchmark of the translation core (make bench): per walker, IOTLB hit,
- * miss with a 4-level stage-1 walk and miss with a nested 4x4 walk, in ns
- * per translation (median of repeated runs) and memory reads per
- * translation, plus the IOTLB memory use against its bound.
+ * miss with a 4-level walk and miss with a nested 4x4 walk, in ns per
+ * translation (median of repeated runs) and memory reads per translation,
+ * plus the IOTLB memory use against its bound.
+ *
+ * Walkers: Arm VMSAv8-64 (stage 1, nested stage 1 over stage 2), VT-d first
+ * stage (x86-64 4-level paging), VT-d second stage (4-level), VT-d nested
+ * (first stage over second stage).
+ *
+ * Usage: bench-core [FILTER]   only rows whose "walker: case" contains
+ * FILTER (e.g. "hit", for a callgrind count of the hit path alone).
+ * VI_BENCH_RUNS=n changes the number of runs (default 15).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "armv8-map.h"
 #include "fake-mem.h"
 #include "hw/viommu/core/iotlb.h"
 #include "hw/viommu/core/pt-armv8.h"
+#include "hw/viommu/core/pt-x86.h"
 
 #define NPAGES      4096        /* distinct pages translated */
-#define RUNS        15
+#define HOT         256         /* pages in the hot working set */
+#define MAX_RUNS    101
 #define IPA_OFF     0x100000000ull
+#define OUT_BASE    0x80000000ull
+#define OUT2_BASE   0x800000000ull
 
 static double now_ns(void)
 {
@@ -34,12 +47,70 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/*
+ * A minimal x86 (VT-d first- or second-stage) table builder: tables are
+ * allocated in the fake memory, entries written with the given bits; table
+ * addresses written into entries (and the root) are PA + addr_off.
+ */
+typedef struct x86_map {
+    fake_mem *fm;
+    int levels;
+    uint64_t root;              /* PA */
+    uint64_t addr_off;
+    uint64_t tbl_bits;          /* bits of a table entry (never 0) */
+} x86_map;
+
+static void x86_map_init(x86_map *m, fake_mem *fm, int levels, uint64_t tbl_bits,
+                         uint64_t addr_off)
+{
+    m->fm = fm;
+    m->levels = levels;
+    m->root = fake_mem_alloc_page(fm, 4096);
+    m->addr_off = addr_off;
+    m->tbl_bits = tbl_bits;
+}
+
+static unsigned x86_idx(uint64_t va, int level)
+{
+    return (unsigned)(va >> (12 + 9 * (level - 1))) & 511;
+}
+
+/* PA of the entry for va at level, creating the tables above it. */
+static uint64_t x86_map_entry_pa(x86_map *m, uint64_t va, int level)
+{
+    uint64_t table = m->root;
+
+    for (int l = m->levels; l > level; l--) {
+        uint64_t ea = table + 8 * x86_idx(va, l);
+        uint64_t e = fake_mem_peek64(m->fm, ea);
+
+        if (!e) {
+            e = (fake_mem_alloc_page(m->fm, 4096) + m->addr_off) | m->tbl_bits;
+            fake_mem_poke64(m->fm, ea, e);
+        }
+        table = (e & VI_X86_ADDR_MASK) - m->addr_off;
+    }
+    return table + 8 * x86_idx(va, level);
+}
+
+static void x86_map_leaf(x86_map *m, uint64_t va, uint64_t pa, uint64_t bits)
+{
+    fake_mem_poke64(m->fm, x86_map_entry_pa(m, va, 1), pa | bits);
+}
+
+#define FS_TBL  (VI_X86_FS_P | VI_X86_FS_RW | VI_X86_FS_US | VI_X86_FS_A)
+#define FS_LEAF (FS_TBL | VI_X86_FS_D)
+#define SS_RW   (VI_VTD_SS_R | VI_VTD_SS_W)
+
 typedef struct bench_env {
     fake_mem *fm;
-    armv8_map m1, m2;
+    const vi_mem *mem;
+    /* Arm */
     vi_armv8_s1 s1, s1n;
     vi_armv8_s2 s2;
-    vi_iotlb *tlb;
+    /* VT-d */
+    vi_x86_fs_cfg fs, fsn;
+    vi_vtd_ss_cfg ss, ssn;
     uint64_t va[NPAGES];
 } bench_env;
 
@@ -52,21 +123,20 @@ static uint64_t bench_va(unsigned i)
            ((uint64_t)((i >> 6) & 7) << 21) | ((uint64_t)(i >> 9) << 12);
 }
 
-static void setup(bench_env *e)
+static void setup_armv8(bench_env *e)
 {
     vi_armv8_s1_cfg c1;
     vi_armv8_s2_cfg c2;
+    armv8_map m1, m2, mn;
 
-    e->fm = fake_mem_new();
     /* Stage 1 (plain): 4K, 48-bit, 4 levels, page mappings. */
-    armv8_map_init(&e->m1, e->fm, VI_ARMV8_4K, 0, 9);
+    armv8_map_init(&m1, e->fm, VI_ARMV8_4K, 0, 9);
     for (unsigned i = 0; i < NPAGES; i++) {
-        e->va[i] = bench_va(i);
-        armv8_map_leaf(&e->m1, e->va[i], 0x80000000ull + ((uint64_t)i << 12), 3,
+        armv8_map_leaf(&m1, e->va[i], OUT_BASE + ((uint64_t)i << 12), 3,
                        ARMV8_MAP_AF | VI_ARMV8_DESC_AP1);
     }
     memset(&c1, 0, sizeof(c1));
-    c1.tt[0].ttb = armv8_map_root(&e->m1);
+    c1.tt[0].ttb = armv8_map_root(&m1);
     c1.tt[0].tsz = 16;
     c1.tt[0].granule = VI_ARMV8_4K;
     c1.tt[1].epd = true;
@@ -77,84 +147,147 @@ static void setup(bench_env *e)
     /* Nested: the same stage-1 tables seen at IPA = PA + IPA_OFF, and a
      * 4-level stage 2 (4K, 48-bit IPA) mapping them and the outputs with
      * 4K pages. */
-    {
-        armv8_map mn;
-        memset(&c2, 0, sizeof(c2));
-        c2.granule = VI_ARMV8_4K;
-        c2.tsz = 16;
-        c2.sl0 = 2;
-        c2.oas = 48;
-        armv8_map_init(&e->m2, e->fm, VI_ARMV8_4K, 0, 9);
-        c2.ttb = armv8_map_root(&e->m2);
-        if (vi_armv8_s2_prepare(&c2, &e->s2)) {
-            abort();
-        }
-        armv8_map_init(&mn, e->fm, VI_ARMV8_4K, 0, 9);
-        mn.addr_offset = IPA_OFF;
-        for (unsigned i = 0; i < NPAGES; i++) {
-            armv8_map_leaf(&mn, e->va[i], 0x80000000ull + ((uint64_t)i << 12), 3,
-                           ARMV8_MAP_AF | VI_ARMV8_DESC_AP1);
-            armv8_map_leaf(&e->m2, 0x80000000ull + ((uint64_t)i << 12),
-                           0x800000000ull + ((uint64_t)i << 12), 3,
+    memset(&c2, 0, sizeof(c2));
+    c2.granule = VI_ARMV8_4K;
+    c2.tsz = 16;
+    c2.sl0 = 2;
+    c2.oas = 48;
+    armv8_map_init(&m2, e->fm, VI_ARMV8_4K, 0, 9);
+    c2.ttb = armv8_map_root(&m2);
+    if (vi_armv8_s2_prepare(&c2, &e->s2)) {
+        abort();
+    }
+    armv8_map_init(&mn, e->fm, VI_ARMV8_4K, 0, 9);
+    mn.addr_offset = IPA_OFF;
+    for (unsigned i = 0; i < NPAGES; i++) {
+        armv8_map_leaf(&mn, e->va[i], OUT_BASE + ((uint64_t)i << 12), 3,
+                       ARMV8_MAP_AF | VI_ARMV8_DESC_AP1);
+        armv8_map_leaf(&m2, OUT_BASE + ((uint64_t)i << 12),
+                       OUT2_BASE + ((uint64_t)i << 12), 3,
+                       ARMV8_MAP_AF | VI_ARMV8_DESC_AP1 | VI_ARMV8_DESC_AP2);
+        for (int l = 0; l <= 3; l++) {
+            uint64_t t = armv8_map_entry_pa(&mn, e->va[i], l) & ~0xfffull;
+            armv8_map_leaf(&m2, t + IPA_OFF, t, 3,
                            ARMV8_MAP_AF | VI_ARMV8_DESC_AP1 | VI_ARMV8_DESC_AP2);
-            for (int l = 0; l <= 3; l++) {
-                uint64_t t = armv8_map_entry_pa(&mn, e->va[i], l) & ~0xfffull;
-                armv8_map_leaf(&e->m2, t + IPA_OFF, t, 3,
-                               ARMV8_MAP_AF | VI_ARMV8_DESC_AP1 | VI_ARMV8_DESC_AP2);
-            }
         }
-        c1.tt[0].ttb = armv8_map_root(&mn);
-        if (vi_armv8_s1_prepare(&c1, &e->s1n)) {
-            abort();
-        }
+    }
+    c1.tt[0].ttb = armv8_map_root(&mn);
+    if (vi_armv8_s1_prepare(&c1, &e->s1n)) {
+        abort();
     }
 }
 
-typedef enum { B_HIT, B_HIT_HOT, B_S1_MISS, B_NESTED_MISS } bench_kind;
-
-#define HOT 256                 /* pages in the hot working set */
-
-/* One run: ns per translation; *reads = memory reads per translation. */
-static double run(bench_env *e, bench_kind k, double *reads)
+static void setup_x86(bench_env *e)
 {
-    vi_iotlb_tag tag = { .sid = 1, .ssid = 0, .asid = 1, .vmid = 1,
-                         .stage = k == B_NESTED_MISS ? VI_IOTLB_NESTED : VI_IOTLB_STAGE1 };
-    const vi_mem *mem = fake_mem_vi(e->fm);
+    x86_map fs, ss, fsn, ssn;
+
+    /* First stage alone: 4 levels, 4K pages, A/D already set (no updates). */
+    x86_map_init(&fs, e->fm, 4, FS_TBL, 0);
+    /* Second stage alone: 4 levels (AW 48), 4K pages. */
+    x86_map_init(&ss, e->fm, 4, SS_RW, 0);
+    /* Nested: first-stage tables at GPA = PA + IPA_OFF, a second stage
+     * mapping them and the first-stage outputs with 4K pages. */
+    x86_map_init(&fsn, e->fm, 4, FS_TBL, IPA_OFF);
+    x86_map_init(&ssn, e->fm, 4, SS_RW, 0);
+    for (unsigned i = 0; i < NPAGES; i++) {
+        uint64_t out = OUT_BASE + ((uint64_t)i << 12);
+
+        x86_map_leaf(&fs, e->va[i], out, FS_LEAF);
+        x86_map_leaf(&ss, e->va[i], out, SS_RW);
+        x86_map_leaf(&fsn, e->va[i], out, FS_LEAF);
+        x86_map_leaf(&ssn, out, OUT2_BASE + ((uint64_t)i << 12), SS_RW);
+    }
+    /* Every first-stage table page of the nested tables, at its GPA. */
+    for (unsigned i = 0; i < NPAGES; i++) {
+        for (int l = 1; l <= 4; l++) {
+            uint64_t t = x86_map_entry_pa(&fsn, e->va[i], l) & ~0xfffull;
+
+            x86_map_leaf(&ssn, t + IPA_OFF, t, SS_RW);
+        }
+    }
+    e->fs = (vi_x86_fs_cfg) { .ptptr = fs.root, .levels = 4, .haw = 48 };
+    e->ss = (vi_vtd_ss_cfg) { .ptptr = ss.root, .aw_bits = 48, .haw = 48, .sllps = 3 };
+    e->fsn = (vi_x86_fs_cfg) { .ptptr = fsn.root + IPA_OFF, .levels = 4, .haw = 48 };
+    e->ssn = (vi_vtd_ss_cfg) { .ptptr = ssn.root, .aw_bits = 48, .haw = 48, .sllps = 3 };
+}
+
+/* One translation without the IOTLB: true and *r, or false. */
+typedef bool (*xlate_fn)(const bench_env *e, uint64_t va, vi_pt_result *r);
+
+static bool xl_armv8_s1(const bench_env *e, uint64_t va, vi_pt_result *r)
+{
+    vi_fault f;
+
+    return vi_armv8_s1_translate(&e->s1, e->mem, va, VI_ACC_R, r, &f);
+}
+
+static bool xl_armv8_nested(const bench_env *e, uint64_t va, vi_pt_result *r)
+{
+    vi_fault f;
+
+    return vi_armv8_nested_translate(&e->s1n, &e->s2, e->mem, va, VI_ACC_R, r, &f);
+}
+
+static bool xl_x86_fs(const bench_env *e, uint64_t va, vi_pt_result *r)
+{
+    vi_fault f;
+
+    return vi_x86_fs_translate(&e->fs, e->mem, va, VI_ACC_R, r, &f);
+}
+
+static bool xl_vtd_ss(const bench_env *e, uint64_t va, vi_pt_result *r)
+{
+    vi_fault f;
+
+    return vi_vtd_ss_translate(&e->ss, e->mem, va, VI_ACC_R, r, &f);
+}
+
+static bool xl_vtd_nested(const bench_env *e, uint64_t va, vi_pt_result *r)
+{
+    vi_fault f;
+
+    return vi_vtd_nested_translate(&e->fsn, &e->ssn, e->mem, va, VI_ACC_R, r, &f, NULL);
+}
+
+typedef enum { B_HIT, B_HIT_HOT, B_MISS } bench_kind;
+
+/*
+ * One run: ns per translation through the IOTLB (a hit row fills it first,
+ * a miss row empties it first); *reads = memory reads per translation.
+ */
+static double run(bench_env *e, vi_iotlb *tlb, xlate_fn xl, uint8_t stage, bench_kind k,
+                  double *reads)
+{
+    vi_iotlb_tag tag = { .sid = 1, .ssid = 0, .asid = 1, .vmid = 1, .stage = stage };
     uint64_t r0;
     double t0, t1;
 
-    if (k == B_HIT || k == B_HIT_HOT) {
+    vi_iotlb_inval_all(tlb);
+    if (k != B_MISS) {
         for (unsigned i = 0; i < NPAGES; i++) {
             vi_pt_result r;
-            vi_fault f;
-            if (!vi_armv8_s1_translate(&e->s1, mem, e->va[i], VI_ACC_R, &r, &f)) {
+
+            if (!xl(e, e->va[i], &r)) {
                 abort();
             }
-            vi_iotlb_insert(e->tlb, &tag, e->va[i], &r, -1);
+            vi_iotlb_insert(tlb, &tag, e->va[i], &r, -1);
         }
-    } else {
-        vi_iotlb_inval_all(e->tlb);
     }
     r0 = fake_mem_reads(e->fm);
     t0 = now_ns();
     for (unsigned i = 0; i < NPAGES; i++) {
         vi_iotlb_entry ent;
         vi_pt_result r;
-        vi_fault f;
         uint64_t va = e->va[(i * 2654435761u) % (k == B_HIT_HOT ? HOT : NPAGES)] + 0x10;
 
-        if (vi_iotlb_lookup(e->tlb, &tag, va, &ent) && vi_perm_allows(ent.perm, VI_ACC_R)) {
+        if (vi_iotlb_lookup(tlb, &tag, va, &ent) && vi_perm_allows(ent.perm, VI_ACC_R)) {
             sink += vi_iotlb_entry_out(&ent, va);
             continue;
         }
-        if (k == B_NESTED_MISS) {
-            if (!vi_armv8_nested_translate(&e->s1n, &e->s2, mem, va, VI_ACC_R, &r, &f)) {
-                abort();
-            }
-        } else if (!vi_armv8_s1_translate(&e->s1, mem, va, VI_ACC_R, &r, &f)) {
+        if (!xl(e, va, &r)) {
             abort();
         }
-        vi_iotlb_insert(e->tlb, &tag, va, &r, -1);
+        vi_iotlb_insert(tlb, &tag, va, &r, -1);
         sink += r.out;
     }
     t1 = now_ns();
@@ -162,40 +295,93 @@ static double run(bench_env *e, bench_kind k, double *reads)
     return (t1 - t0) / NPAGES;
 }
 
+typedef struct bench_row {
+    const char *walker;
+    const char *name;
+    xlate_fn xl;
+    uint8_t stage;
+    bench_kind k;
+    double target;
+} bench_row;
+
+static const bench_row rows[] = {
+    { "armv8", "IOTLB hit (256 hot pages)", xl_armv8_s1, VI_IOTLB_STAGE1, B_HIT_HOT, 25 },
+    { "armv8", "IOTLB hit (4096 pages)", xl_armv8_s1, VI_IOTLB_STAGE1, B_HIT, 25 },
+    { "armv8", "miss, 4-level stage-1 walk", xl_armv8_s1, VI_IOTLB_STAGE1, B_MISS, 400 },
+    { "armv8", "miss, nested 4x4 walk", xl_armv8_nested, VI_IOTLB_NESTED, B_MISS, 2000 },
+    { "x86-fs", "IOTLB hit (256 hot pages)", xl_x86_fs, VI_IOTLB_STAGE1, B_HIT_HOT, 25 },
+    { "x86-fs", "IOTLB hit (4096 pages)", xl_x86_fs, VI_IOTLB_STAGE1, B_HIT, 25 },
+    { "x86-fs", "miss, 4-level first-stage walk", xl_x86_fs, VI_IOTLB_STAGE1, B_MISS, 400 },
+    { "vtd-ss", "IOTLB hit (256 hot pages)", xl_vtd_ss, VI_IOTLB_STAGE2, B_HIT_HOT, 25 },
+    { "vtd-ss", "IOTLB hit (4096 pages)", xl_vtd_ss, VI_IOTLB_STAGE2, B_HIT, 25 },
+    { "vtd-ss", "miss, 4-level second-stage walk", xl_vtd_ss, VI_IOTLB_STAGE2, B_MISS, 400 },
+    { "vtd-nested", "IOTLB hit (4096 pages)", xl_vtd_nested, VI_IOTLB_NESTED, B_HIT, 25 },
+    { "vtd-nested", "miss, nested 4x4 walk", xl_vtd_nested, VI_IOTLB_NESTED, B_MISS, 2000 },
+};
+
+static const char *const walker_desc[][2] = {
+    { "armv8", "Arm VMSAv8-64, 4K granule, 48-bit; nested: stage 1 over a 4-level stage 2" },
+    { "x86-fs", "VT-d first stage, x86-64 4-level paging, 4K pages" },
+    { "vtd-ss", "VT-d second stage, 4-level (AW 48), 4K pages" },
+    { "vtd-nested", "VT-d nested, 4-level first stage over 4-level second stage" },
+};
+
 int main(int argc, char **argv)
 {
-    static const struct { bench_kind k; const char *name; double target; } rows[] = {
-        { B_HIT_HOT, "IOTLB hit (256 hot pages)", 25 },
-        { B_HIT, "IOTLB hit (4096 pages)", 25 },
-        { B_S1_MISS, "miss, 4-level stage-1 walk", 400 },
-        { B_NESTED_MISS, "miss, nested 4x4 walk", 2000 },
-    };
-    bench_env e;
+    const char *filter = argc > 1 ? argv[1] : NULL;
+    const char *env_runs = getenv("VI_BENCH_RUNS");
+    int runs = env_runs ? atoi(env_runs) : 15;
     uint32_t max_entries = 16384;
+    const char *cur = NULL;
+    bool within = true;
+    bench_env e;
+    vi_iotlb *tlb;
 
-    setup(&e);
-    e.tlb = vi_iotlb_new(max_entries);
-    if (!e.tlb) {
+    if (runs < 1 || runs > MAX_RUNS) {
+        runs = 15;
+    }
+    e.fm = fake_mem_new();
+    e.mem = fake_mem_vi(e.fm);
+    for (unsigned i = 0; i < NPAGES; i++) {
+        e.va[i] = bench_va(i);
+    }
+    setup_armv8(&e);
+    setup_x86(&e);
+    tlb = vi_iotlb_new(max_entries);
+    if (!tlb) {
         return 1;
     }
-    printf("walker: armv8 (VMSAv8-64, 4K granule, 48-bit); %u distinct pages, "
-           "median of %d runs\n", NPAGES, RUNS);
-    printf("%-30s %12s %10s %14s\n", "case", "ns/transl", "target", "reads/transl");
-    for (unsigned i = 0; i < 4; i++) {
-        double ns[RUNS], reads = 0;
+    printf("%u distinct pages, median of %d runs\n", NPAGES, runs);
+    for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const bench_row *row = &rows[i];
+        double ns[MAX_RUNS], reads = 0;
+        char full[128];
 
-        for (int r = 0; r < RUNS; r++) {
-            ns[r] = run(&e, rows[i].k, &reads);
+        snprintf(full, sizeof(full), "%s: %s", row->walker, row->name);
+        if (filter && !strstr(full, filter)) {
+            continue;
         }
-        qsort(ns, RUNS, sizeof(ns[0]), cmp_double);
-        printf("%-30s %12.1f %8s%.0f %14.2f  %s\n", rows[i].name, ns[RUNS / 2], "<= ",
-               rows[i].target, reads, ns[RUNS / 2] <= rows[i].target ? "ok" : "OVER TARGET");
+        if (!cur || strcmp(cur, row->walker)) {
+            cur = row->walker;
+            for (unsigned w = 0; w < sizeof(walker_desc) / sizeof(walker_desc[0]); w++) {
+                if (!strcmp(walker_desc[w][0], cur)) {
+                    printf("walker: %s (%s)\n", cur, walker_desc[w][1]);
+                }
+            }
+            printf("  %-32s %12s %10s %14s\n", "case", "ns/transl", "target", "reads/transl");
+        }
+        for (int r = 0; r < runs; r++) {
+            ns[r] = run(&e, tlb, row->xl, row->stage, row->k, &reads);
+        }
+        qsort(ns, runs, sizeof(ns[0]), cmp_double);
+        printf("  %-32s %12.1f %8s%.0f %14.2f  %s\n", row->name, ns[runs / 2], "<= ",
+               row->target, reads, ns[runs / 2] <= row->target ? "ok" : "OVER TARGET");
+        within &= vi_iotlb_mem_bytes(tlb) <= vi_iotlb_mem_bound(max_entries);
     }
     printf("IOTLB: %u entries (max %u), memory %zu bytes, bound %zu bytes: %s\n",
-           vi_iotlb_count(e.tlb), vi_iotlb_capacity(e.tlb), vi_iotlb_mem_bytes(e.tlb),
-           vi_iotlb_mem_bound(max_entries),
-           vi_iotlb_mem_bytes(e.tlb) <= vi_iotlb_mem_bound(max_entries) ? "within" : "EXCEEDED");
-    vi_iotlb_free(e.tlb);
+           vi_iotlb_count(tlb), vi_iotlb_capacity(tlb), vi_iotlb_mem_bytes(tlb),
+           vi_iotlb_mem_bound(max_entries), within ? "within" : "EXCEEDED");
+    vi_iotlb_free(tlb);
     fake_mem_free(e.fm);
     return 0;
 }

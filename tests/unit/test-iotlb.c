@@ -452,6 +452,168 @@ static void test_threads(void)
     g_mutex_clear(&m);
 }
 
+/*
+ * Random inserts, lookups and invalidations checked against a plain list of
+ * what must be cached: a removed or replaced entry never hits again; in a
+ * roomy IOTLB (exact: the test checks nothing was evicted) a live one always
+ * does and the count is exact; in a crowded one (sets always full, so
+ * fingerprints collide and freed ways keep being reused) a live entry may
+ * have been evicted.
+ */
+#define MODEL_MAX 4096
+
+typedef struct model_entry {
+    vi_iotlb_tag tag;
+    uint64_t base, out;
+    unsigned shift;
+    bool live;
+} model_entry;
+
+static void check_removed(uint32_t removed, unsigned expect, bool exact)
+{
+    if (exact) {
+        g_assert_cmpuint(removed, ==, expect);
+    } else {
+        g_assert_cmpuint(removed, <=, expect);
+    }
+}
+
+static void run_model(uint32_t max_entries, bool exact, unsigned nkeys, unsigned ops)
+{
+    vi_iotlb *t = vi_iotlb_new(max_entries);
+    model_entry *m = g_new0(model_entry, MODEL_MAX);
+    GRand *rnd = g_rand_new_with_seed(0x10b7);
+    vi_iotlb_stats st;
+    unsigned live = 0;
+
+    for (unsigned op = 0; op < ops; op++) {
+        unsigned k = g_rand_int_range(rnd, 0, nkeys), what = g_rand_int_range(rnd, 0, 16);
+        model_entry *e = &m[k];
+        vi_iotlb_entry got;
+
+        if (what < 6) {                 /* (re)insert entry k with a new output */
+            vi_pt_result r;
+
+            /* Entry k's key is fixed by k: 4K blocks below 2^32, 2M above. */
+            e->tag = mktag(k % 3, k % 2, (uint16_t)(k % 5), (uint16_t)(k % 2),
+                           k % 7 == 0 ? VI_IOTLB_STAGE2 : VI_IOTLB_STAGE1);
+            e->shift = k % 4 == 0 ? 21 : 12;
+            e->base = e->shift == 21 ? (1ull << 32) + ((uint64_t)k << 21) : (uint64_t)k << 12;
+            e->out = (uint64_t)g_rand_int(rnd) << e->shift;
+            r = mkres(e->out, 1ull << e->shift, VI_PERM_R, e->shift == 21 ? 2 : 3, false);
+            g_assert_true(vi_iotlb_insert(t, &e->tag, e->base + (op & 0xfff), &r, -1));
+            live += !e->live;
+            e->live = true;
+        } else if (what < 14) {         /* look entry k up */
+            bool hit = e->tag.stage && vi_iotlb_lookup(t, &e->tag, e->base + (op & 0xfff), &got);
+
+            if (exact) {
+                g_assert_cmpint(hit, ==, e->live);
+            } else if (!e->live) {
+                g_assert_false(hit);
+            }
+            if (hit) {
+                g_assert_cmphex(got.out, ==, e->out);
+                g_assert_cmpuint(got.size_shift, ==, e->shift);
+            }
+        } else if (what == 14) {        /* by address range, VMID and ASID */
+            vi_iotlb_scope sc = {
+                .match = VI_IOTLB_M_VMID | VI_IOTLB_M_ASID | VI_IOTLB_M_ADDR,
+                .tag.vmid = (uint16_t)(k % 2), .tag.asid = (uint16_t)(k % 5),
+                .addr = e->base, .len = (uint64_t)g_rand_int_range(rnd, 1, 64) << 12,
+            };
+            unsigned n = 0;
+
+            for (unsigned j = 0; j < nkeys; j++) {
+                if (m[j].live && m[j].tag.vmid == sc.tag.vmid && m[j].tag.asid == sc.tag.asid &&
+                    ovl(m[j].base, m[j].shift, sc.addr, sc.len)) {
+                    m[j].live = false;
+                    n++;
+                }
+            }
+            check_removed(vi_iotlb_invalidate(t, &sc), n, exact);
+            live -= n;
+        } else {                        /* by stream */
+            vi_iotlb_scope sc = { .match = VI_IOTLB_M_SID, .tag.sid = k % 3 };
+            unsigned n = 0;
+
+            for (unsigned j = 0; j < nkeys; j++) {
+                if (m[j].live && m[j].tag.sid == sc.tag.sid) {
+                    m[j].live = false;
+                    n++;
+                }
+            }
+            check_removed(vi_iotlb_invalidate(t, &sc), n, exact);
+            live -= n;
+        }
+        if (exact) {
+            g_assert_cmpuint(vi_iotlb_count(t), ==, live);
+        } else {
+            g_assert_cmpuint(vi_iotlb_count(t), <=, MIN(live, vi_iotlb_capacity(t)));
+        }
+    }
+    vi_iotlb_get_stats(t, &st);
+    if (exact) {
+        g_assert_cmpuint(st.evictions, ==, 0);
+    } else {
+        g_assert_cmpuint(st.evictions, >, 100);
+    }
+    g_rand_free(rnd);
+    g_free(m);
+    vi_iotlb_free(t);
+}
+
+static void test_model(void)
+{
+    run_model(8192, true, 512, 50000);
+    run_model(64, false, 1024, 400000);
+}
+
+/* Levels a slot holds exactly; stage values beyond nested are refused. */
+static void test_fields(void)
+{
+    vi_iotlb *t = vi_iotlb_new(64);
+    vi_iotlb_tag tag = mktag(0xfffffffe, 0xfffff, 0xffff, 0xfffe, VI_IOTLB_NESTED);
+    vi_pt_result r = mkres(0xfffffffffffff000ull, 0x1000, VI_PERM_ALL, -1, true);
+    vi_iotlb_entry e;
+
+    r.attrs = 0xfedcba98;
+    r.ipa = 0xffffffffffff5000ull;
+    g_assert_true(vi_iotlb_insert(t, &tag, 0xffffffffffff7123ull, &r, 5));
+    g_assert_true(vi_iotlb_lookup(t, &tag, 0xffffffffffff7fffull, &e));
+    g_assert_cmpuint(e.tag.sid, ==, tag.sid);
+    g_assert_cmpuint(e.tag.ssid, ==, tag.ssid);
+    g_assert_cmpuint(e.tag.asid, ==, tag.asid);
+    g_assert_cmpuint(e.tag.vmid, ==, tag.vmid);
+    g_assert_cmpuint(e.tag.stage, ==, tag.stage);
+    g_assert_cmphex(e.iova, ==, 0xffffffffffff7000ull);
+    g_assert_cmphex(e.out, ==, 0xfffffffffffff000ull);
+    g_assert_cmphex(e.ipa, ==, 0xffffffffffff5000ull);
+    g_assert_cmphex(e.attrs, ==, 0xfedcba98);
+    g_assert_cmphex(e.perm, ==, VI_PERM_ALL);
+    g_assert_cmpint(e.level, ==, -1);
+    g_assert_cmpint(e.s2_level, ==, 5);
+    g_assert_true(e.global);
+    r.level = 7;
+    r.global = false;
+    g_assert_true(vi_iotlb_insert(t, &tag, 0x1000, &r, -1));
+    g_assert_true(vi_iotlb_lookup(t, &tag, 0x1000, &e));
+    g_assert_cmpint(e.level, ==, 7);
+    g_assert_cmpint(e.s2_level, ==, 7);
+    g_assert_false(e.global);
+    /* Out of what an entry can hold: not cached. */
+    tag.stage = 4;
+    g_assert_false(vi_iotlb_insert(t, &tag, 0x2000, &r, -1));
+    g_assert_false(vi_iotlb_lookup(t, &tag, 0x2000, &e));
+    tag.stage = VI_IOTLB_STAGE1;
+    r.level = 8;
+    g_assert_false(vi_iotlb_insert(t, &tag, 0x2000, &r, -1));
+    r.level = 3;
+    g_assert_false(vi_iotlb_insert(t, &tag, 0x2000, &r, 9));
+    g_assert_cmpuint(vi_iotlb_count(t), ==, 2);
+    vi_iotlb_free(t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -461,5 +623,7 @@ int main(int argc, char **argv)
     g_test_add_func("/iotlb/inval-scopes", test_inval_scopes);
     g_test_add_func("/iotlb/smmu-range", test_smmu_range);
     g_test_add_func("/iotlb/threads", test_threads);
+    g_test_add_func("/iotlb/model", test_model);
+    g_test_add_func("/iotlb/fields", test_fields);
     return g_test_run();
 }

@@ -1,13 +1,25 @@
 /*
  * qemu-viommu translation core: the IOTLB.  Semantics in iotlb.h.
  *
- * Layout: nsets * ways slots in one array allocated at creation.  The set of
- * an entry is a hash of (input block, block size, VMID, hash-ASID), where
- * the hash-ASID is the ASID, or IOTLB_ANY_ASID for global and stage-2-only
- * entries (they must be found whatever ASID an invalidation names).  So an
- * invalidation by address within a VMID and ASID probes two sets per block
- * it covers; every other scope, and ranges covering more blocks than there
- * are sets, scan the array once.
+ * Layout (chosen so that a hit touches one small header and one cache line
+ * of payload):
+ *   - sets[]: one 16-byte header per set (4 per cache line): an 8-bit
+ *     fingerprint per way (0 = free way) and the LRU order of the ways
+ *     (byte w = rank of way w, 0 = most recently used); a whole set's
+ *     fingerprints are compared at once as one 64-bit word;
+ *   - slots[]: nsets * 8 packed 32-byte slots (two per cache line, a set in
+ *     256 aligned bytes) holding the full key -- compared before anything
+ *     else is decoded -- and the payload but the IPA;
+ *   - ipas[]: per slot, the IPA and stage-2 level of nested entries, read
+ *     only for those.
+ * With one block size in use and no global entries a hit is one hash, one
+ * header, one slot; without lock callbacks it calls nothing.
+ * The set of an entry is a hash of (input block, block size, VMID,
+ * hash-ASID), where the hash-ASID is the ASID, or IOTLB_ANY_ASID for global
+ * and stage-2-only entries (they must be found whatever ASID an
+ * invalidation names).  So an invalidation by address within a VMID and
+ * ASID probes two sets per block it covers; every other scope, and ranges
+ * covering more blocks than there are sets, scan the array once.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,21 +33,51 @@
 #define IOTLB_MAX_SHIFT     52u
 #define IOTLB_ANY_ASID      0x10000u
 
+#define BYTES_01            0x0101010101010101ull
+#define BYTES_80            0x8080808080808080ull
+
+/*
+ * Packed slot: the whole key in k0..k2, compared before anything else is
+ * decoded; block bases are 4K aligned, so their low 12 bits carry the small
+ * fields and decoding is mostly masking.
+ *   k0: input block base | [5:0] size shift - 12 | [7:6] stage | [8] global
+ *   k1: sid | ssid << 32
+ *   k2: asid | vmid << 16 | attrs << 32
+ *   p0: output block base | [5:0] perm | [9:6] leaf level + 8 | [10] S2X: ipas[] holds the IPA (nested entries) and
+ *       the stage-2 level (nested entries, or whenever it is not the level)
+ *   ipas[]: IPA block base | [3:0] stage-2 level + 8; read only when S2X.
+ */
 typedef struct iotlb_slot {
-    vi_iotlb_entry e;
-    uint32_t lru;               /* last use; 0 = free slot */
+    uint64_t k0, k1, k2, p0;
 } iotlb_slot;
 
+#define LOW_MASK            0xfffull
+#define K0_STAGE_POS        6
+#define K0_GLOBAL           (1ull << 8)
+#define K0_KEY_MASK         (~K0_GLOBAL)
+#define K2_KEY_MASK         0xffffffffull
+#define P0_LEVEL_POS        6
+#define P0_S2X              (1ull << 10)
+#define LEVEL_MIN           (-8)        /* levels a slot can hold */
+#define LEVEL_MAX           7
+
+typedef struct iotlb_set {
+    uint64_t fp;                /* byte w: fingerprint of way w, 0 = free */
+    uint64_t rank;              /* byte w: LRU rank of way w (0 = newest);
+                                 * bytes of ways >= t->ways hold 0x7f */
+} iotlb_set;
+
 struct vi_iotlb {
-    void *mem;                  /* allocation holding fp[] and slots[] */
-    iotlb_slot *slots;          /* 64-byte aligned: one slot per cache line */
-    uint32_t *fp;               /* per slot: fingerprint of its set hash, 0 = free */
+    void *mem;                  /* allocation holding sets[], slots[], ipas[] */
+    iotlb_set *sets;
+    iotlb_slot *slots;          /* 64-byte aligned */
+    uint64_t *ipas;             /* per slot: see iotlb_slot */
     uint32_t nsets;             /* power of two */
     uint32_t ways;
+    uint64_t way_mask;          /* 0x80 in the byte of every way < ways */
     uint32_t count;
     uint32_t nested;            /* entries with stage NESTED */
     uint32_t any;               /* entries hashed with IOTLB_ANY_ASID */
-    uint32_t clock;
     uint64_t shift_mask;        /* bit s: some entry has size_shift s */
     uint32_t shift_count[IOTLB_MAX_SHIFT + 1];
     vi_iotlb_stats stats;
@@ -44,24 +86,38 @@ struct vi_iotlb {
     void *lock_opaque;
 };
 
-static void iotlb_lock(vi_iotlb *t)
+static inline void iotlb_lock(vi_iotlb *t)
 {
     if (t->lock) {
         t->lock(t->lock_opaque);
     }
 }
 
-static void iotlb_unlock(vi_iotlb *t)
+static inline void iotlb_unlock(vi_iotlb *t)
 {
     if (t->unlock) {
         t->unlock(t->lock_opaque);
     }
 }
 
+/*
+ * Bytes of the three arrays (plus alignment slack) for nsets sets; slots
+ * are indexed set * IOTLB_WAYS + way whatever the number of ways in use
+ * (fewer only when max_entries < IOTLB_WAYS), so no lookup divides.
+ */
+static size_t arrays_bytes(uint32_t nsets)
+{
+    size_t n = (size_t)nsets * IOTLB_WAYS;
+
+    return 64 + (((size_t)nsets * sizeof(iotlb_set) + 63) & ~(size_t)63) +
+           n * sizeof(iotlb_slot) + n * sizeof(uint64_t);
+}
+
 vi_iotlb *vi_iotlb_new(uint32_t max_entries)
 {
     vi_iotlb *t;
     uint32_t ways, nsets = 1;
+    uintptr_t p;
 
     if (max_entries == 0) {
         return NULL;
@@ -74,22 +130,28 @@ vi_iotlb *vi_iotlb_new(uint32_t max_entries)
     if (!t) {
         return NULL;
     }
-    {
-        size_t n = (size_t)nsets * ways;
-        size_t fp_bytes = (n * sizeof(uint32_t) + 63) & ~(size_t)63;
-        uintptr_t p;
-
-        t->mem = calloc(1, 64 + fp_bytes + n * sizeof(iotlb_slot));
-        if (!t->mem) {
-            free(t);
-            return NULL;
-        }
-        p = ((uintptr_t)t->mem + 63) & ~(uintptr_t)63;
-        t->fp = (uint32_t *)p;
-        t->slots = (iotlb_slot *)(p + fp_bytes);
+    t->mem = calloc(1, arrays_bytes(nsets));
+    if (!t->mem) {
+        free(t);
+        return NULL;
     }
+    p = ((uintptr_t)t->mem + 63) & ~(uintptr_t)63;
+    t->sets = (iotlb_set *)p;
+    p += ((size_t)nsets * sizeof(iotlb_set) + 63) & ~(size_t)63;
+    t->slots = (iotlb_slot *)p;
+    t->ipas = (uint64_t *)(p + (size_t)nsets * IOTLB_WAYS * sizeof(iotlb_slot));
     t->nsets = nsets;
     t->ways = ways;
+    for (uint32_t w = 0; w < IOTLB_WAYS; w++) {
+        uint64_t r = w < ways ? w : 0x7f;
+
+        if (w < ways) {
+            t->way_mask |= 0x80ull << (8 * w);
+        }
+        for (uint32_t s = 0; s < nsets; s++) {
+            t->sets[s].rank |= r << (8 * w);
+        }
+    }
     return t;
 }
 
@@ -126,15 +188,21 @@ uint32_t vi_iotlb_count(vi_iotlb *t)
 
 size_t vi_iotlb_mem_bytes(const vi_iotlb *t)
 {
-    size_t n = (size_t)t->nsets * t->ways;
-
-    return sizeof(*t) + 64 + ((n * sizeof(uint32_t) + 63) & ~(size_t)63) +
-           n * sizeof(iotlb_slot);
+    return sizeof(*t) + arrays_bytes(t->nsets);
 }
 
 size_t vi_iotlb_mem_bound(uint32_t max_entries)
 {
-    return sizeof(vi_iotlb) + 128 + (size_t)max_entries * (sizeof(iotlb_slot) + sizeof(uint32_t));
+    /*
+     * A slot and an IPA per entry (at least one set's worth); one set header
+     * per IOTLB_WAYS entries, or a single one when max_entries <
+     * IOTLB_WAYS; alignment slack.
+     */
+    size_t n = max_entries < IOTLB_WAYS ? IOTLB_WAYS : max_entries;
+
+    return sizeof(vi_iotlb) + 128 + sizeof(iotlb_set) +
+           n * (sizeof(iotlb_slot) + sizeof(uint64_t)) +
+           (size_t)max_entries / IOTLB_WAYS * sizeof(iotlb_set);
 }
 
 void vi_iotlb_get_stats(vi_iotlb *t, vi_iotlb_stats *st)
@@ -145,30 +213,31 @@ void vi_iotlb_get_stats(vi_iotlb *t, vi_iotlb_stats *st)
 }
 
 /*
- * Hash of what selects a set; its low bits pick the set, its high half is
- * the fingerprint kept per slot so a probe compares 8 words, not 8 entries.
+ * Hash of what selects a set: the block number mixed with the rest of the
+ * key (39 bits, placed low so that every one of them reaches the set
+ * index), one multiply, folded so that the low bits, which pick the set,
+ * also depend on the product's high half.  The top byte of the product is
+ * the way's fingerprint (7 bits of it, with bit 7 set: never 0, which marks
+ * a free way).  A guest choosing
+ * colliding addresses only evicts its own entries.
  */
-static uint64_t key_hash(uint64_t block, unsigned shift, uint16_t vmid, uint32_t hasid)
+static inline uint64_t key_hash(uint64_t block, unsigned shift, uint16_t vmid,
+                                uint32_t hasid)
 {
-    uint64_t h = block ^ ((uint64_t)hasid << 40 | (uint64_t)vmid << 24 | shift) *
-                 0x9e3779b97f4a7c15ull;
+    uint64_t salt = shift | (uint64_t)vmid << 6 | (uint64_t)hasid << 22;
+    uint64_t h = (block ^ salt) * 0xbf58476d1ce4e5b9ull;
 
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebull;
-    h ^= h >> 31;
-    return h;
+    return h ^ (h >> 32);
 }
 
-static uint32_t set_of_hash(const vi_iotlb *t, uint64_t h)
+static inline uint32_t set_of_hash(const vi_iotlb *t, uint64_t h)
 {
     return (uint32_t)h & (t->nsets - 1);
 }
 
-static uint32_t fp_of_hash(uint64_t h)
+static inline uint64_t fp_of_hash(uint64_t h)
 {
-    return (uint32_t)(h >> 32) | 1;
+    return (h >> 56) | 0x80;
 }
 
 static uint32_t set_of(const vi_iotlb *t, uint64_t block, unsigned shift, uint16_t vmid,
@@ -182,112 +251,271 @@ static uint32_t hash_asid(const vi_iotlb_tag *tag, bool global)
     return (global || tag->stage == VI_IOTLB_STAGE2) ? IOTLB_ANY_ASID : tag->asid;
 }
 
-static iotlb_slot *set_slots(vi_iotlb *t, uint32_t set)
+static inline unsigned slot_stage(const iotlb_slot *s)
 {
-    return &t->slots[(size_t)set * t->ways];
+    return (unsigned)(s->k0 >> K0_STAGE_POS) & 3;
 }
 
-static bool tag_equal(const vi_iotlb_tag *a, const vi_iotlb_tag *b)
+static inline unsigned slot_shift(const iotlb_slot *s)
 {
-    return a->sid == b->sid && a->ssid == b->ssid && a->asid == b->asid &&
-           a->vmid == b->vmid && a->stage == b->stage;
+    return (unsigned)(s->k0 & 63) + IOTLB_MIN_SHIFT;
 }
 
-static void slot_free(vi_iotlb *t, iotlb_slot *s)
+static inline bool slot_global(const iotlb_slot *s)
 {
-    unsigned sh = s->e.size_shift;
+    return (s->k0 & K0_GLOBAL) != 0;
+}
+
+/* The key words of (tag, block base, size shift); k0 without the level. */
+static inline uint64_t key_k0(const vi_iotlb_tag *tag, uint64_t base, unsigned sh)
+{
+    return base | (sh - IOTLB_MIN_SHIFT) | (uint64_t)tag->stage << K0_STAGE_POS;
+}
+
+static inline uint64_t key_k1(const vi_iotlb_tag *tag)
+{
+    return tag->sid | (uint64_t)tag->ssid << 32;
+}
+
+static inline uint64_t key_k2(const vi_iotlb_tag *tag)
+{
+    return tag->asid | (uint64_t)tag->vmid << 16;
+}
+
+/* Levels are stored biased: level + 8 in 4 bits. */
+static inline uint64_t level_encode(int level)
+{
+    return (uint64_t)(level - LEVEL_MIN);
+}
+
+static inline int8_t level_decode(uint64_t v)
+{
+    return (int8_t)((int)(v & 15) + LEVEL_MIN);
+}
+
+static inline void slot_decode(const vi_iotlb *t, size_t i, vi_iotlb_entry *e)
+{
+    const iotlb_slot *s = &t->slots[i];
+    uint64_t k0 = s->k0, k1 = s->k1, k2 = s->k2, p0 = s->p0;
+    unsigned stage = (unsigned)(k0 >> K0_STAGE_POS) & 3;
+    int8_t level = level_decode(p0 >> P0_LEVEL_POS);
+    uint64_t x = (p0 & P0_S2X) ? t->ipas[i] : 0;
+    /* Built whole and stored at once: one wide copy instead of 14 stores. */
+    vi_iotlb_entry d = {
+        .tag = {
+            .sid = (uint32_t)k1,
+            .ssid = (uint32_t)(k1 >> 32),
+            .asid = (uint16_t)k2,
+            .vmid = (uint16_t)(k2 >> 16),
+            .stage = (uint8_t)stage,
+        },
+        .iova = k0 & ~LOW_MASK,
+        .out = p0 & ~LOW_MASK,
+        .ipa = x & ~LOW_MASK,
+        .attrs = (uint32_t)(k2 >> 32),
+        .size_shift = (uint8_t)((k0 & 63) + IOTLB_MIN_SHIFT),
+        .perm = (uint8_t)(p0 & VI_PERM_ALL),
+        .level = level,
+        .s2_level = (p0 & P0_S2X) ? level_decode(x) : level,
+        .global = (k0 & K0_GLOBAL) != 0,
+    };
+
+    *e = d;
+}
+
+/* Mark way w of set st most recently used. */
+static inline void touch(iotlb_set *st, unsigned w)
+{
+    uint64_t rank = st->rank, r = (rank >> (8 * w)) & 0xff, ge;
+
+    if (r == 0) {
+        return;                 /* already the newest: no store */
+    }
+    /* High bit of each byte: its rank is >= r (ranks are < 0x80). */
+    ge = ((rank | BYTES_80) - r * BYTES_01) & BYTES_80;
+    rank += (~ge & BYTES_80) >> 7;
+    st->rank = rank & ~(0xffull << (8 * w));
+}
+
+/* Ways of a set whose fingerprint may equal fp (0x80 in their byte). */
+static inline uint64_t fp_candidates(const vi_iotlb *t, const iotlb_set *st, uint64_t fp)
+{
+    uint64_t x = st->fp ^ (fp * BYTES_01);
+    /* Exactly the zero bytes of x: no carry crosses a byte. */
+    uint64_t y = (x & ~BYTES_80) + ~BYTES_80;
+
+    return ~(y | x | ~BYTES_80) & t->way_mask;
+}
+
+/* Index of tag's slot of block size 2^sh at base in the set of hash h, or -1. */
+static inline ptrdiff_t probe(const vi_iotlb *t, uint64_t h, const vi_iotlb_tag *tag,
+                              uint64_t base, unsigned sh)
+{
+    uint32_t set = set_of_hash(t, h);
+    uint64_t cand = fp_candidates(t, &t->sets[set], fp_of_hash(h));
+
+    if (cand) {
+        uint64_t k0 = key_k0(tag, base, sh), k1 = key_k1(tag), k2 = key_k2(tag);
+        size_t first = (size_t)set * IOTLB_WAYS;
+
+        do {
+            size_t i = first + ((unsigned)__builtin_ctzll(cand) >> 3);
+            const iotlb_slot *s = &t->slots[i];
+
+            if ((s->k0 & K0_KEY_MASK) == k0 && s->k1 == k1 &&
+                (s->k2 & K2_KEY_MASK) == k2) {
+                return (ptrdiff_t)i;
+            }
+            cand &= cand - 1;
+        } while (cand);
+    }
+    return -1;
+}
+
+static void slot_free(vi_iotlb *t, size_t i)
+{
+    const iotlb_slot *s = &t->slots[i];
+    unsigned sh = slot_shift(s);
+    unsigned w = (unsigned)(i % IOTLB_WAYS);
+    vi_iotlb_tag tag = { .asid = (uint16_t)s->k2, .stage = (uint8_t)slot_stage(s) };
 
     if (--t->shift_count[sh] == 0) {
         t->shift_mask &= ~(1ull << sh);
     }
-    if (s->e.tag.stage == VI_IOTLB_NESTED) {
+    if (tag.stage == VI_IOTLB_NESTED) {
         t->nested--;
     }
-    if (hash_asid(&s->e.tag, s->e.global) == IOTLB_ANY_ASID) {
+    if (hash_asid(&tag, slot_global(s)) == IOTLB_ANY_ASID) {
         t->any--;
     }
     t->count--;
-    s->lru = 0;
-    t->fp[s - t->slots] = 0;
+    t->sets[i / IOTLB_WAYS].fp &= ~(0xffull << (8 * w));
+    /* A key no lookup builds (size field 63), so a free slot never matches. */
+    t->slots[i].k0 = ~0ull;
 }
 
-static uint32_t tick(vi_iotlb *t)
+static inline bool slot_used(const vi_iotlb *t, size_t i)
 {
-    if (++t->clock == 0) {
-        /* Wrapped: restart ages (keeps 0 meaning free). */
-        for (uint32_t i = 0; i < t->nsets * t->ways; i++) {
-            if (t->slots[i].lru) {
-                t->slots[i].lru = 1;
-            }
-        }
-        t->clock = 2;
-    }
-    return t->clock;
+    return (t->sets[i / IOTLB_WAYS].fp >> (8 * (i % IOTLB_WAYS))) & 0xff;
 }
 
-/* Look for tag's entry of block size 2^sh at base, in the set of hash h. */
-static iotlb_slot *probe(vi_iotlb *t, uint64_t h, const vi_iotlb_tag *tag,
-                         uint64_t base, unsigned sh)
+/*
+ * The hash-ASIDs a lookup of tag must probe: its own (unless no entry is
+ * hashed by ASID), then IOTLB_ANY_ASID (if some entry is).  Returns how
+ * many (0..2) and fills hasids[].
+ */
+static inline unsigned lookup_hasids(const vi_iotlb *t, const vi_iotlb_tag *tag,
+                                     uint32_t hasids[2])
 {
-    size_t first = (size_t)set_of_hash(t, h) * t->ways;
-    const uint32_t *fp = &t->fp[first];
-    uint32_t want = fp_of_hash(h);
+    unsigned n = 0;
 
-    for (uint32_t w = 0; w < t->ways; w++) {
-        if (fp[w] == want) {
-            iotlb_slot *s = &t->slots[first + w];
-            if (s->e.iova == base && s->e.size_shift == sh && tag_equal(&s->e.tag, tag)) {
-                return s;
+    if (tag->stage == VI_IOTLB_STAGE2) {
+        hasids[n++] = IOTLB_ANY_ASID;
+        return n;
+    }
+    if (t->count != t->any) {
+        hasids[n++] = tag->asid;
+    }
+    if (t->any) {
+        hasids[n++] = IOTLB_ANY_ASID;
+    }
+    return n;
+}
+
+/* Every block size present, every hash-ASID: the slot index or -1. */
+static ptrdiff_t __attribute__((noinline))
+lookup_all(const vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
+           const uint32_t *hasids, unsigned nh)
+{
+    uint64_t mask = t->shift_mask;
+
+    while (mask) {
+        unsigned sh = (unsigned)__builtin_ctzll(mask);
+        uint64_t base = iova & ~((1ull << sh) - 1);
+
+        mask &= mask - 1;
+        for (unsigned k = 0; k < nh; k++) {
+            ptrdiff_t i = probe(t, key_hash(iova >> sh, sh, tag->vmid, hasids[k]), tag,
+                                base, sh);
+            if (i >= 0) {
+                return i;
             }
         }
     }
-    return NULL;
+    return -1;
+}
+
+static inline bool lookup_unlocked(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
+                                   vi_iotlb_entry *e)
+{
+    uint64_t mask = t->shift_mask;
+    ptrdiff_t i = -1;
+    uint32_t hasids[2];
+    unsigned nh = lookup_hasids(t, tag, hasids);
+
+    if (tag->stage > VI_IOTLB_NESTED || !mask || !nh) {
+        /* never inserted, or empty */
+    } else if (!(mask & (mask - 1)) && nh == 1) {
+        /*
+         * The common case: one block size, and entries hashed either all by
+         * ASID or all without (global, stage 2): one set to probe.
+         */
+        unsigned sh = (unsigned)__builtin_ctzll(mask);
+
+        i = probe(t, key_hash(iova >> sh, sh, tag->vmid, hasids[0]), tag,
+                  iova & ~((1ull << sh) - 1), sh);
+    } else {
+        i = lookup_all(t, tag, iova, hasids, nh);
+    }
+    if (i >= 0) {
+        touch(&t->sets[(size_t)i / IOTLB_WAYS], (unsigned)((size_t)i % IOTLB_WAYS));
+        slot_decode(t, (size_t)i, e);
+        t->stats.hits++;
+        return true;
+    }
+    t->stats.misses++;
+    return false;
+}
+
+static bool __attribute__((noinline))
+lookup_locked(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova, vi_iotlb_entry *e)
+{
+    bool hit;
+
+    iotlb_lock(t);
+    hit = lookup_unlocked(t, tag, iova, e);
+    iotlb_unlock(t);
+    return hit;
 }
 
 bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
                      vi_iotlb_entry *e)
 {
-    uint32_t first = tag->stage == VI_IOTLB_STAGE2 ? IOTLB_ANY_ASID : tag->asid;
-    iotlb_slot *s = NULL;
-    uint64_t mask;
-
-    iotlb_lock(t);
-    mask = t->shift_mask;
-    while (mask && !s) {
-        unsigned sh = (unsigned)__builtin_ctzll(mask);
-        uint64_t base = iova & ~((1ull << sh) - 1);
-
-        mask &= mask - 1;
-        s = probe(t, key_hash(iova >> sh, sh, tag->vmid, first), tag, base, sh);
-        if (!s && first != IOTLB_ANY_ASID && t->any) {
-            s = probe(t, key_hash(iova >> sh, sh, tag->vmid, IOTLB_ANY_ASID), tag, base, sh);
-        }
+    /* Without lock callbacks nothing is called: no registers to save. */
+    if (t->lock || t->unlock) {
+        return lookup_locked(t, tag, iova, e);
     }
-    if (s) {
-        s->lru = tick(t);
-        *e = s->e;
-        t->stats.hits++;
-    } else {
-        t->stats.misses++;
-    }
-    iotlb_unlock(t);
-    return s != NULL;
+    return lookup_unlocked(t, tag, iova, e);
 }
 
 bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
                      const vi_pt_result *res, int s2_level)
 {
-    unsigned sh;
-    uint64_t size = res->size, mask, base;
-    uint32_t hasid = hash_asid(tag, res->global);
-    iotlb_slot *set, *victim = NULL, *old;
-    uint64_t h;
+    unsigned sh, w;
+    int l2 = s2_level >= 0 ? s2_level : res->level;
+    uint64_t size = res->size, mask, base, h;
+    uint32_t hasid = hash_asid(tag, res->global), set;
+    iotlb_set *st;
+    iotlb_slot *s;
+    ptrdiff_t i;
 
     if (size == 0 || (size & (size - 1))) {
         return false;
     }
     sh = (unsigned)__builtin_ctzll(size);
-    if (sh < IOTLB_MIN_SHIFT || sh > IOTLB_MAX_SHIFT) {
+    if (sh < IOTLB_MIN_SHIFT || sh > IOTLB_MAX_SHIFT ||
+        tag->stage > VI_IOTLB_NESTED || res->level < LEVEL_MIN || res->level > LEVEL_MAX ||
+        l2 < LEVEL_MIN || l2 > LEVEL_MAX) {
         return false;
     }
     mask = size - 1;
@@ -296,43 +524,48 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     /* The same key may sit in the other set if its global flag changed. */
     if (tag->stage != VI_IOTLB_STAGE2) {
         uint32_t other = hasid == IOTLB_ANY_ASID ? tag->asid : IOTLB_ANY_ASID;
-        old = probe(t, key_hash(iova >> sh, sh, tag->vmid, other), tag, base, sh);
-        if (old) {
-            slot_free(t, old);
+        i = probe(t, key_hash(iova >> sh, sh, tag->vmid, other), tag, base, sh);
+        if (i >= 0) {
+            slot_free(t, (size_t)i);
         }
     }
     h = key_hash(iova >> sh, sh, tag->vmid, hasid);
-    set = set_slots(t, set_of_hash(t, h));
-    victim = probe(t, h, tag, base, sh);
-    if (!victim) {
-        for (uint32_t w = 0; w < t->ways; w++) {
-            if (!set[w].lru) {
-                victim = &set[w];
+    set = set_of_hash(t, h);
+    st = &t->sets[set];
+    i = probe(t, h, tag, base, sh);
+    if (i >= 0) {
+        slot_free(t, (size_t)i);
+        w = (unsigned)((size_t)i % IOTLB_WAYS);
+    } else {
+        /* A free way, else the least recently used one. */
+        for (w = 0; w < t->ways; w++) {
+            if (!((st->fp >> (8 * w)) & 0xff)) {
                 break;
             }
-            if (!victim || set[w].lru < victim->lru) {
-                victim = &set[w];
+        }
+        if (w == t->ways) {
+            for (w = 0; w < t->ways; w++) {
+                if (((st->rank >> (8 * w)) & 0xff) == t->ways - 1) {
+                    break;
+                }
             }
-        }
-        if (victim->lru) {
             t->stats.evictions++;
+            slot_free(t, (size_t)set * IOTLB_WAYS + w);
         }
     }
-    if (victim->lru) {
-        slot_free(t, victim);
+    i = (ptrdiff_t)((size_t)set * IOTLB_WAYS + w);
+    s = &t->slots[i];
+    s->k0 = key_k0(tag, base, sh) | (res->global ? K0_GLOBAL : 0);
+    s->k1 = key_k1(tag);
+    s->k2 = key_k2(tag) | (uint64_t)res->attrs << 32;
+    s->p0 = (res->out & ~mask) | (res->perm & VI_PERM_ALL) |
+            level_encode(res->level) << P0_LEVEL_POS;
+    if (tag->stage == VI_IOTLB_NESTED || l2 != res->level) {
+        s->p0 |= P0_S2X;
+        t->ipas[i] = (tag->stage == VI_IOTLB_NESTED ? res->ipa & ~mask : 0) | level_encode(l2);
     }
-    victim->e.tag = *tag;
-    victim->e.iova = base;
-    victim->e.out = res->out & ~mask;
-    victim->e.ipa = tag->stage == VI_IOTLB_NESTED ? res->ipa & ~mask : 0;
-    victim->e.attrs = res->attrs;
-    victim->e.size_shift = (uint8_t)sh;
-    victim->e.perm = (uint8_t)(res->perm & VI_PERM_ALL);
-    victim->e.level = res->level;
-    victim->e.s2_level = (int8_t)(s2_level >= 0 ? s2_level : res->level);
-    victim->e.global = res->global;
-    victim->lru = tick(t);
-    t->fp[victim - t->slots] = fp_of_hash(h);
+    st->fp |= fp_of_hash(h) << (8 * w);
+    touch(st, w);
     t->count++;
     if (tag->stage == VI_IOTLB_NESTED) {
         t->nested++;
@@ -414,13 +647,18 @@ static bool scope_matches(const vi_iotlb_scope *sc, const vi_iotlb_entry *e)
 
 static uint32_t inval_set(vi_iotlb *t, uint32_t set, const vi_iotlb_scope *sc)
 {
-    iotlb_slot *s = set_slots(t, set);
+    size_t first = (size_t)set * IOTLB_WAYS;
     uint32_t n = 0;
 
     for (uint32_t w = 0; w < t->ways; w++) {
-        if (s[w].lru && scope_matches(sc, &s[w].e)) {
-            slot_free(t, &s[w]);
-            n++;
+        vi_iotlb_entry e;
+
+        if (slot_used(t, first + w)) {
+            slot_decode(t, first + w, &e);
+            if (scope_matches(sc, &e)) {
+                slot_free(t, first + w);
+                n++;
+            }
         }
     }
     return n;
@@ -472,9 +710,9 @@ uint32_t vi_iotlb_invalidate(vi_iotlb *t, const vi_iotlb_scope *sc)
 
     iotlb_lock(t);
     if (sc->match == 0 && sc->stages == 0) {
-        for (uint32_t i = 0; i < t->nsets * t->ways; i++) {
-            if (t->slots[i].lru) {
-                slot_free(t, &t->slots[i]);
+        for (size_t i = 0; i < (size_t)t->nsets * IOTLB_WAYS; i++) {
+            if (slot_used(t, i)) {
+                slot_free(t, i);
                 n++;
             }
         }

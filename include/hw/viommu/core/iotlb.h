@@ -15,11 +15,15 @@
  * set-associative (8 ways, the set chosen by a hash of the input block,
  * block size, VMID and ASID -- global and stage-2 entries hash as if they
  * had no ASID); a full set evicts its least recently used entry, it never
- * flushes anything else.
+ * flushes anything else.  An entry takes 32 bytes (plus 8 for the IPA of
+ * nested entries, and a 16-byte header per set of 8 holding the ways'
+ * fingerprints and LRU order), so a hit reads one small header and one
+ * cache line.
  *
  * Lookups are a hash probe per block size currently present in the cache
  * (a bit mask keeps track; a second probe when global entries exist), so a
- * hit costs a few probes of one set.  Invalidations by address that name the
+ * hit costs a few probes of one set -- one probe in the common case of a
+ * single block size and no global entries.  Invalidations by address that name the
  * VMID and ASID (or an IPA range while no nested entry exists) probe only the
  * sets of the blocks in the range; other scopes scan the array once.
  *
@@ -58,7 +62,8 @@
  * Threads: the IOTLB itself does no locking unless given lock callbacks
  * (vi_iotlb_set_lock); with them every public function takes the lock (one
  * lock for lookups and updates alike: a hit updates the LRU state).  Without
- * them the caller serialises all calls on one vi_iotlb.
+ * them the caller serialises all calls on one vi_iotlb (and a lookup calls
+ * nothing).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -158,7 +163,9 @@ bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
  * Cache the translation res of iova for tag (a successful walk's result;
  * nested results carry res->ipa, and s2_level is the stage-2 leaf level or
  * -1 when not nested).  An entry with the same tag and block is replaced.
- * False (nothing cached) if res->size is not a power of two in [4K, 2^52].
+ * False (nothing cached) if res->size is not a power of two in [4K, 2^52],
+ * tag->stage is not a vi_iotlb_stage (or 0), or a leaf level is outside
+ * [-8, 7] (no format has one).
  */
 bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
                      const vi_pt_result *res, int s2_level);

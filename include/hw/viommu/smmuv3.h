@@ -1,0 +1,130 @@
+/*
+ * viommu-smmuv3: an Arm SMMUv3 (IHI 0070) device model on the qemu-viommu
+ * translation core, for the aarch64 "virt" machine.  See docs/smmuv3.rst.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_VIOMMU_SMMUV3_H
+#define HW_VIOMMU_SMMUV3_H
+
+#include "exec/memory.h"
+#include "hw/qdev-core.h"
+#include "hw/pci/pci.h"
+#include "qemu/notify.h"
+#include "qemu/thread.h"
+#include "hw/viommu/core/smmuv3-cfg.h"
+#include "hw/viommu/core/iotlb.h"
+#include "hw/viommu/core/cfg-cache.h"
+
+#define TYPE_VIOMMU_SMMUV3              "viommu-smmuv3"
+#define TYPE_VIOMMU_SMMUV3_IOMMU_MR     "viommu-smmuv3-iommu-memory-region"
+OBJECT_DECLARE_SIMPLE_TYPE(ViommuSmmuv3State, VIOMMU_SMMUV3)
+
+#define VIOMMU_SMMUV3_MMIO_SIZE         0x20000
+#define VIOMMU_SMMUV3_NUM_IRQS          4
+enum {
+    VIOMMU_SMMUV3_IRQ_EVTQ = 0,
+    VIOMMU_SMMUV3_IRQ_PRIQ = 1,
+    VIOMMU_SMMUV3_IRQ_CMD_SYNC = 2,
+    VIOMMU_SMMUV3_IRQ_GERROR = 3,
+};
+
+/* Events raised by translations, waiting to be written to the event queue. */
+#define VIOMMU_SMMUV3_PENDING_EVENTS    128
+
+typedef struct ViommuSmmuv3Queue {
+    uint64_t base;          /* SMMU_xQ_BASE as written */
+    uint32_t prod;
+    uint32_t cons;
+} ViommuSmmuv3Queue;
+
+/* The address space of one requester (and PASID, for PASID-tagged DMA). */
+typedef struct ViommuSmmuv3AS {
+    IOMMUMemoryRegion iommu;
+    AddressSpace as;
+    struct ViommuSmmuv3State *s;
+    PCIBus *bus;
+    uint8_t devfn;
+    bool ssv;               /* PASID-tagged: SubstreamID valid */
+    uint32_t ssid;
+    unsigned attrs;         /* VIOMMU_PASID_PRIV / VIOMMU_PASID_EXEC */
+    QLIST_ENTRY(ViommuSmmuv3AS) next;
+} ViommuSmmuv3AS;
+
+struct ViommuSmmuv3State {
+    DeviceState parent_obj;
+
+    MemoryRegion mmio;
+    qemu_irq irq[VIOMMU_SMMUV3_NUM_IRQS];
+    PCIBus *bus;
+    Notifier machine_done;
+    QEMUBH *evt_bh;         /* flushes pending events outside the BQL */
+    QEMUBH *cmdq_bh;        /* continues a long command queue */
+
+    /* Properties. */
+    char *stages;           /* "s1", "s2" or "nested" */
+    uint8_t ssidsize;
+    uint8_t sidsize;
+    uint8_t oas;
+    bool gran4k, gran16k, gran64k;
+    bool ril;
+    bool st_2lvl;
+    bool cd_2lvl;
+    bool httu;
+    bool fwb;
+    bool msi;
+    uint8_t cmdq_log2;
+    uint8_t evtq_log2;
+    uint32_t iotlb_entries;
+    uint32_t cfg_entries;
+    uint16_t msi_devid;     /* DeviceID of the SMMU's own MSIs at the ITS */
+
+    /* Derived at realize. */
+    vi_smmu_caps caps;
+    uint32_t idr[6];
+
+    /* Architected register state (migrated). */
+    uint32_t cr0, cr1, cr2;
+    uint32_t gbpa;
+    uint32_t irq_ctrl;
+    uint32_t gerror, gerrorn;
+    uint64_t gerror_irq_cfg0;
+    uint32_t gerror_irq_cfg1, gerror_irq_cfg2;
+    uint64_t strtab_base;
+    uint32_t strtab_base_cfg;
+    ViommuSmmuv3Queue cmdq, evtq;
+    uint64_t evtq_irq_cfg0;
+    uint32_t evtq_irq_cfg1, evtq_irq_cfg2;
+
+    /*
+     * Translation state, shared with translate() which runs without the BQL:
+     * everything below is protected by mutex.
+     */
+    QemuMutex mutex;
+    vi_iotlb *iotlb;
+    vi_cfg_cache *cfg;
+    uint64_t pending[VIOMMU_SMMUV3_PENDING_EVENTS][4];
+    unsigned npending;
+    bool pending_lost;
+    /* The last fault recorded (merging of one transaction's pieces). */
+    struct ViommuSmmuv3AS *last_fault_as;
+    uint64_t last_fault_addr;
+    uint64_t last_fault_ev0;
+
+    /* BQL-protected. */
+    GHashTable *as_table;   /* key -> ViommuSmmuv3AS */
+    QLIST_HEAD(, ViommuSmmuv3AS) as_list;
+    unsigned npasid_as;
+    uint64_t stats_events, stats_cmds;
+};
+
+/*
+ * Machine glue (smmuv3-virt.c, built for targets with the virt machine):
+ * map the registers, wire the interrupts, attach to the PCIe root bus and
+ * register the device-tree fix-up.  False with errp set if the machine cannot
+ * take the device.
+ */
+bool viommu_smmuv3_machine_attach(ViommuSmmuv3State *s, Error **errp);
+void viommu_smmuv3_attach_bus(ViommuSmmuv3State *s, PCIBus *bus);
+
+#endif /* HW_VIOMMU_SMMUV3_H */

@@ -1,0 +1,87 @@
+/*
+ * viommu-vtd: an Intel VT-d (rev 4) remapping unit for q35, built on the
+ * qemu-viommu translation core.  docs/vtd.rst describes it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_VIOMMU_VTD_H
+#define HW_VIOMMU_VTD_H
+
+#include "qemu/thread.h"
+#include "hw/i386/x86-iommu.h"
+#include "hw/pci/pci.h"
+#include "exec/memory.h"
+#include "hw/viommu/vtd-regs.h"
+
+#define TYPE_VIOMMU_VTD "viommu-vtd"
+#define TYPE_VIOMMU_VTD_MR "viommu-vtd-iommu-memory-region"
+OBJECT_DECLARE_SIMPLE_TYPE(ViommuVtdState, VIOMMU_VTD)
+
+#define VTD_NO_PASID        UINT32_MAX
+
+typedef struct vi_iotlb vi_iotlb;
+typedef struct vi_cfg_cache vi_cfg_cache;
+
+/* One address space: requests from (bus, devfn), untagged or with a PASID. */
+typedef struct VtdAS {
+    ViommuVtdState *s;
+    PCIBus *bus;
+    uint8_t devfn;
+    bool ioapic;                /* the IOAPIC's pseudo device (source-id 0xff00) */
+    uint32_t pasid;             /* VTD_NO_PASID: requests without PASID */
+    unsigned pattrs;            /* VIOMMU_PASID_PRIV / _EXEC */
+    MemoryRegion root;
+    IOMMUMemoryRegion iommu;
+    MemoryRegion ir;            /* interrupt window (requests without PASID) */
+    AddressSpace as;
+} VtdAS;
+
+struct ViommuVtdState {
+    X86IOMMUState parent_obj;
+
+    /* Properties. */
+    uint8_t aw_bits;
+    bool scalable;
+    bool fs, ss, nesting, snoop;
+    uint8_t pasid_bits;
+    OnOffAuto eim;
+    uint32_t iotlb_size, ctx_cache_size, pasid_cache_size;
+
+    /* Derived at realize. */
+    uint64_t cap, ecap;
+    bool eim_on, ir_on;
+    MemoryRegion mmio;
+    PCIBus *pci_bus;
+    GHashTable *spaces;         /* VtdKey -> VtdAS */
+    unsigned pasid_spaces;      /* how many of them are PASID-tagged */
+    VtdAS *ioapic_as;
+    QEMUBH *irq_bh;
+
+    /*
+     * Everything below is protected by lock: translations run on vCPU and
+     * I/O threads without the BQL; MMIO handlers and queue processing hold
+     * the BQL and then take lock (never the other order).
+     */
+    QemuMutex lock;
+    vi_iotlb *iotlb;
+    vi_cfg_cache *cfg;
+    bool fault_irq_pending, inv_irq_pending;
+
+    /* Architected state (migrated). */
+    uint32_t gsts;
+    uint64_t rtaddr;            /* RTADDR_REG as written */
+    uint64_t rtaddr_act;        /* latched by SRTP */
+    uint64_t ccmd, iotlb_reg, iva;
+    uint32_t fsts, fectl, fedata, feaddr, feuaddr;
+    uint64_t frcd_lo[VTD_NUM_FRCD], frcd_hi[VTD_NUM_FRCD];
+    uint32_t pmen;
+    uint64_t iqh, iqt, iqa, iqercd;
+    uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
+    uint64_t irta, irta_act;
+    uint32_t next_frcd;         /* next fault recording register to fill */
+};
+
+/* The DMAR table, from hw/i386/acpi-build.c's acpi_build() (hook line). */
+#include "hw/viommu/vtd-acpi.h"
+
+#endif

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Boot a Linux guest per (architecture, vIOMMU) configuration in our QEMU build
+# and run the guest suite (tests/guest/viommu-guest-test.c) against viommu-testdev.
+#
+#   scripts/guest-test.sh [--viommu NAME]... [--tests 1,5] [--timeout SECONDS]
+#                         [--device QEMU-DEVICE-OPTS]... [--run FILE] [--list]
+#
+# --viommu NAME   a configuration of the table below (repeatable; default: all)
+# --tests LIST    subtests by number or name, comma separated (default: all)
+# --timeout S     wall-clock limit per guest (default 180)
+# --device OPTS   extra -device for QEMU (repeatable), e.g. virtio-blk-pci,...
+# --no-virtio     leave out the virtio-blk disk and virtio-net NIC (iommu_platform=on)
+#                 that every guest gets for the DMA-API subtest
+# --run FILE      instead of the suite, run FILE (a static guest program or a
+#                 busybox shell script) in the guest; print its output and exit status
+# --list          print the configuration table
+#
+# Prints "ok N ARCH/VIOMMU/TEST" / "not ok N ... # reason" / "... # SKIP reason",
+# then "N passed, M failed, K skipped"; exits non-zero if anything failed.
+# Writes the test x vIOMMU matrix to $VIOMMU_CACHE/guest/matrix.rst and the
+# serial log of each guest to $VIOMMU_CACHE/guest/logs/.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+# ---------------------------------------------------------------------------
+# Configurations: NAME | ARCH | machine (+cpu) options | vIOMMU -device options
+# Adding a vIOMMU column is one line here.
+CONFIGS=(
+    "upstream-smmuv3|arm64|-M virt,gic-version=3,iommu=smmuv3 -cpu max|-global arm-smmuv3.stage=nested"
+    "upstream-intel-iommu|x86_64|-M q35,kernel-irqchip=split|-device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on,x-pasid-mode=on"
+)
+# ---------------------------------------------------------------------------
+
+# Per-architecture constants: QEMU binary, console, kernel image, extra options.
+arch_qemu()    { case $1 in arm64) echo qemu-system-aarch64 ;; x86_64) echo qemu-system-x86_64 ;; esac; }
+arch_console() { case $1 in arm64) echo ttyAMA0 ;; x86_64) echo ttyS0 ;; esac; }
+arch_image()   { case $1 in arm64) echo Image ;; x86_64) echo bzImage ;; esac; }
+arch_extra()   { case $1 in x86_64) echo "-L /usr/share/seabios -L /usr/share/qemu" ;; *) echo ;; esac; }
+
+want=() tests="" timeout=180 devices=() run_file="" list=0 virtio=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --viommu)  want+=("${2:?--viommu needs a name}"); shift 2 ;;
+        --tests)   tests=${2:?--tests needs a list}; shift 2 ;;
+        --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
+        --device)  devices+=("${2:?--device needs options}"); shift 2 ;;
+        --run)     run_file=${2:?--run needs a file}; shift 2 ;;
+        --list)    list=1; shift ;;
+        --no-virtio) virtio=0; shift ;;
+        -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown argument $1 (--help lists them)" ;;
+    esac
+done
+
+if [ $list = 1 ]; then
+    for c in "${CONFIGS[@]}"; do
+        IFS='|' read -r name arch mopts dopts <<<"$c"
+        printf '%-24s %-7s %s %s\n' "$name" "$arch" "$mopts" "$dopts"
+    done
+    exit 0
+fi
+
+selected=()
+for c in "${CONFIGS[@]}"; do
+    name=${c%%|*}
+    if [ ${#want[@]} -eq 0 ]; then
+        selected+=("$c")
+    else
+        for w in "${want[@]}"; do [ "$w" = "$name" ] && selected+=("$c"); done
+    fi
+done
+for w in "${want[@]}"; do
+    printf '%s\n' "${CONFIGS[@]}" | grep -q "^$w|" ||
+        die "no configuration '$w' (known: $(printf '%s\n' "${CONFIGS[@]}" | cut -d'|' -f1 | xargs))"
+done
+[ -z "$run_file" ] || [ -f "$run_file" ] || die "--run: no file $run_file"
+
+logdir=$VIOMMU_CACHE/guest/logs
+mkdir -p "$logdir"
+n=0 pass=0 fail=0 skip=0
+results=$logdir/results.$$           # config|test|status|reason, for the matrix
+: > "$results"
+trap 'rm -f "$results"' EXIT
+
+# A self-describing test disk for virtio-blk: header (magic, data length, FNV-1a 64
+# of the data) in the first 4 KiB, then deterministic data; the guest checks it.
+make_disk() { # file
+    python3 - "$1" <<'PY'
+import struct, sys, random
+n = 4 << 20
+data = random.Random(20261122).randbytes(n)
+h = 0xcbf29ce484222325
+for b in data:
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+hdr = b"VIOMMU-GUEST-DISK-1".ljust(32, b"\0") + struct.pack("<QQ", n, h)
+with open(sys.argv[1], "wb") as f:
+    f.write(hdr.ljust(4096, b"\0") + data)
+PY
+}
+
+report() { # status label reason
+    n=$((n + 1))
+    case "$1" in
+        pass) pass=$((pass + 1)); echo "ok $n $2${3:+ # $3}" ;;
+        skip) skip=$((skip + 1)); echo "ok $n $2 # SKIP $3" ;;
+        fail) fail=$((fail + 1)); echo "not ok $n $2 # $3" ;;
+    esac
+}
+
+for c in "${selected[@]}"; do
+    IFS='|' read -r name arch mopts dopts <<<"$c"
+    label=$arch/$name
+    qemu=$QEMU_BUILD/$(arch_qemu "$arch")
+    [ -x "$qemu" ] || { report fail "$label/boot" "no $qemu: run make"; continue; }
+
+    kdir=$("$VIOMMU_TOP/scripts/guest-kernel.sh" "$arch" | tail -n 1) &&
+        [ -f "$kdir/.complete" ] || { report fail "$label/boot" "guest kernel build failed"; continue; }
+    extra=()
+    [ -z "$run_file" ] || extra=(--extra "$run_file")
+    initrd=$("$VIOMMU_TOP/scripts/guest-initramfs.sh" "$arch" "${extra[@]}" | tail -n 1) &&
+        [ -f "$initrd" ] || { report fail "$label/boot" "guest initramfs build failed"; continue; }
+
+    append="console=$(arch_console "$arch") panic=-1 viommu.timeout=60"
+    [ -z "$tests" ] || append+=" viommu.tests=$tests"
+    [ -z "$run_file" ] || append+=" viommu.run=/extra/$(basename "$run_file")"
+    devargs=()
+    for d in "${devices[@]}"; do devargs+=(-device "$d"); done
+    log=$logdir/$arch-$name.log
+    if [ $virtio = 1 ]; then
+        disk=$logdir/$arch-$name.disk
+        make_disk "$disk" || { report fail "$label/boot" "cannot create the test disk $disk"; continue; }
+        devargs+=(-drive "file=$disk,if=none,format=raw,id=vd0"
+                  -device virtio-blk-pci,drive=vd0,iommu_platform=on,disable-legacy=on,romfile=
+                  -netdev user,id=vn0
+                  -device virtio-net-pci,netdev=vn0,iommu_platform=on,disable-legacy=on,romfile=)
+    fi
+    # shellcheck disable=SC2046,SC2086  # the option strings of the table are word-split on purpose
+    cmd=("$qemu" $mopts $dopts -m 1G -smp 1 -nographic -no-reboot $(arch_extra "$arch")
+         -kernel "$kdir/$(arch_image "$arch")" -initrd "$initrd" -append "$append"
+         -device viommu-testdev "${devargs[@]}")
+    echo "# $label: ${cmd[*]}" > "$log"
+    t0=$(date +%s.%N)
+    timeout -k 5 "$timeout" "${cmd[@]}" </dev/null >>"$log" 2>&1
+    rc=$?
+    secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    tr -d '\r' < "$log" > "$log.clean" && mv "$log.clean" "$log"
+    echo "# $label: guest ran $secs s (qemu exit $rc), log $log"
+
+    if [ -n "$run_file" ]; then
+        sed -n '/^VIOMMU-RUN: begin/,/^VIOMMU-RUN: exit/p' "$log" | sed '1d; $d'
+        st=$(sed -n 's/^VIOMMU-RUN: exit \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+        if [ -z "$st" ]; then
+            report fail "$label/run" "the guest program did not finish (qemu exit $rc, ${secs}s)"
+        elif [ "$st" = 0 ]; then
+            report pass "$label/run $(basename "$run_file")" ""
+        else
+            report fail "$label/run $(basename "$run_file")" "exit status $st"
+        fi
+        continue
+    fi
+
+    grep -q '^VIOMMU-TEST: begin' "$log" ||
+        { report fail "$label/boot" "the guest never reached the test suite (qemu exit $rc after ${secs}s)";
+          tail -n 15 "$log" | sed 's/^/#   /'; continue; }
+    while IFS= read -r line; do
+        line=${line#VIOMMU-TEST: }
+        case "$line" in
+            "not ok "*)
+                rest=${line#not ok }; rest=${rest#* }     # drop the guest's number
+                t=${rest%% *}; why=${rest#"$t"}; why=${why# \# }
+                report fail "$label/$t" "${why:-failed}"; echo "$name|$t|fail|${why}" >> "$results" ;;
+            "ok "*)
+                rest=${line#ok }; rest=${rest#* }
+                t=${rest%% *}; why=${rest#"$t"}; why=${why# \# }
+                case "$why" in
+                    "SKIP "*) report skip "$label/$t" "${why#SKIP }"; echo "$name|$t|skip|${why#SKIP }" >> "$results" ;;
+                    *)        report pass "$label/$t" "$why"; echo "$name|$t|pass|$why" >> "$results" ;;
+                esac ;;
+        esac
+    done < <(grep -E '^VIOMMU-TEST: (ok|not ok) ' "$log")
+    grep -q '^VIOMMU-TEST: done ' "$log" ||
+        { report fail "$label/finish" "the guest suite did not finish (qemu exit $rc after ${secs}s: timeout or crash)";
+          echo "$name|finish|fail|did not finish" >> "$results";
+          grep -v '^dmesg: ' "$log" | tail -n 15 | sed 's/^/#   /'; }
+    if grep -qE '^VIOMMU-TEST: not ok' "$log"; then
+        grep -E '^# ' "$log" | grep -v '^# pci:\|^# iommu:\|^# guest:' | tail -n 20 | sed 's/^/#   /'
+    fi
+done
+
+# The matrix: one row per test, one column per configuration that ran.
+if [ -z "$run_file" ] && [ -s "$results" ]; then
+    matrix=$VIOMMU_CACHE/guest/matrix.rst
+    awk -F'|' -v cfgs="$(for c in "${selected[@]}"; do echo -n "${c%%|*} "; done)" '
+        BEGIN { nc = split(cfgs, cfg, " ") }
+        { key = $2 SUBSEP $1; st[key] = $3; why[key] = $4
+          if (!($2 in seen)) { seen[$2] = 1; order[++nt] = $2 } }
+        function cell(t, c,   k, s) {
+            k = t SUBSEP c
+            if (!(k in st)) return "not run"
+            s = st[k] == "pass" ? "pass" : st[k] == "skip" ? "unsupported" : "FAIL"
+            if (why[k] != "") { notes[++nn] = sprintf("[%d] %s, %s: %s", nn, c, t, why[k]); s = s " [" nn "]" }
+            return s
+        }
+        END {
+            w = 14
+            for (i = 1; i <= nc; i++) width[i] = length(cfg[i]) > 28 ? length(cfg[i]) : 28
+            sep = sprintf("%" w "s", ""); gsub(/ /, "=", sep)
+            for (i = 1; i <= nc; i++) { s = sprintf("%" width[i] "s", ""); gsub(/ /, "=", s); sep = sep "  " s }
+            print "Guest suite: test x vIOMMU"
+            print "==========================="
+            print ""
+            print sep
+            line = sprintf("%-" w "s", "test")
+            for (i = 1; i <= nc; i++) line = line "  " sprintf("%-" width[i] "s", cfg[i])
+            print line
+            print sep
+            for (j = 1; j <= nt; j++) {
+                line = sprintf("%-" w "s", order[j])
+                for (i = 1; i <= nc; i++) line = line "  " sprintf("%-" width[i] "s", cell(order[j], cfg[i]))
+                print line
+            }
+            print sep
+            print ""
+            for (k = 1; k <= nn; k++) print notes[k] "\n"
+        }' "$results" > "$matrix"
+    echo "# matrix written to $matrix"
+fi
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ] && [ $((pass + skip)) -gt 0 ]

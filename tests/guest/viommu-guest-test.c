@@ -1,0 +1,1905 @@
+/*
+ * viommu-guest-test: the guest side of the qemu-viommu guest suite.
+ *
+ * Runs inside a Linux guest (static, no libraries beyond libc) and drives
+ * viommu-testdev (PCI 1234:5669) through the iommufd + VFIO cdev uAPI:
+ * the device is bound to vfio-pci, its DMA engine copies/fills/compares
+ * buffers at IOVAs this program maps, and every subtest checks the data.
+ *
+ *   viommu-guest-test [-d BDF] [-v] [TEST...]     TEST = number or name
+ *   viommu-guest-test -l                          list the subtests
+ *
+ * Each subtest runs in its own child process under a timeout and prints one
+ * machine-readable line on stdout:
+ *   VIOMMU-TEST: ok N name
+ *   VIOMMU-TEST: ok N name # SKIP reason
+ *   VIOMMU-TEST: not ok N name # reason
+ * and the run ends with
+ *   VIOMMU-TEST: done P passed F failed S skipped
+ * Diagnostics go to stdout as lines starting with "# ".
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "hw/viommu/testdev-regs.h"
+
+/* ------------------------------------------------------------------------ */
+/* Results and diagnostics                                                   */
+
+enum { T_PASS = 0, T_FAIL = 1, T_SKIP = 77 };
+
+static bool verbose;
+static int result_fd = -1;          /* child -> parent: the reason line */
+static char result_reason[512];
+
+static void diag(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    if (n > (int)sizeof(buf) - 2) {
+        n = sizeof(buf) - 2;
+    }
+    buf[n++] = '\n';
+    /* One write per line so the serial console never interleaves our lines. */
+    if (write(STDOUT_FILENO, "# ", 2) < 0 || write(STDOUT_FILENO, buf, n) < 0) {
+        /* nothing sensible to do */
+    }
+}
+
+#define vdiag(...) do { if (verbose) diag(__VA_ARGS__); } while (0)
+
+/* Record why the subtest ends (the first reason wins) and return the code. */
+static int outcome(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!result_reason[0]) {
+        va_start(ap, fmt);
+        vsnprintf(result_reason, sizeof(result_reason), fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+#define FAIL(...) outcome(T_FAIL, __VA_ARGS__)
+#define SKIP(...) outcome(T_SKIP, __VA_ARGS__)
+
+/* Check a condition; on failure record the reason and leave the subtest. */
+#define CHECK(cond, ...) do {                                               \
+        if (!(cond)) {                                                      \
+            diag("check failed at line %d: %s", __LINE__, #cond);           \
+            return FAIL(__VA_ARGS__);                                       \
+        }                                                                   \
+    } while (0)
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                             */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int write_file(const char *path, const char *val)
+{
+    int fd = open(path, O_WRONLY);
+    ssize_t n;
+
+    if (fd < 0) {
+        return -errno;
+    }
+    n = write(fd, val, strlen(val));
+    if (n < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    close(fd);
+    return 0;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY);
+    ssize_t n;
+
+    if (fd < 0) {
+        return -errno;
+    }
+    n = read(fd, buf, len - 1);
+    close(fd);
+    if (n < 0) {
+        return -errno;
+    }
+    buf[n] = 0;
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) {
+        buf[--n] = 0;
+    }
+    return 0;
+}
+
+/* Deterministic bytes for buffers: xorshift64* from a seed. */
+static void fill_random(void *p, size_t len, uint64_t seed)
+{
+    uint8_t *b = p;
+    uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+
+    for (size_t i = 0; i < len; i++) {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        b[i] = (uint8_t)((x * 0x2545f4914f6cdd1dull) >> 56);
+    }
+}
+
+/* FNV-1a, 64 bit: what TD_OP_CHECKSUM computes. */
+static uint64_t fnv1a64(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* Page-aligned anonymous buffer, populated. */
+static void *alloc_buf(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static const char *errname(int e)
+{
+    switch (e) {
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EINVAL: return "EINVAL";
+    case ENODEV: return "ENODEV";
+    case EBUSY: return "EBUSY";
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EIO: return "EIO";
+    case ENOMEM: return "ENOMEM";
+    case EFAULT: return "EFAULT";
+    case ENOSPC: return "ENOSPC";
+    case ENOTTY: return "ENOTTY";
+    case EEXIST: return "EEXIST";
+    case EACCES: return "EACCES";
+    case ERANGE: return "ERANGE";
+    default: return "errno";
+    }
+}
+
+/* "IOCTL: -EXXX (n, text)" for reasons. */
+static const char *ioctl_err(const char *what, int e)
+{
+    static char buf[4][160];
+    static int slot;
+    char *b = buf[slot++ & 3];
+
+    snprintf(b, sizeof(buf[0]), "%s: -%s (%d, %s)", what, errname(e), e, strerror(e));
+    return b;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The device: sysfs, vfio-pci, iommufd                                      */
+
+static char dev_bdf[64];
+
+static int find_testdev(char *bdf, size_t len)
+{
+    DIR *d = opendir("/sys/bus/pci/devices");
+    struct dirent *e;
+    char path[PATH_MAX], v[32], dv[32];
+    int found = -ENODEV;
+
+    if (!d) {
+        return -errno;
+    }
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
+        if (read_file(path, v, sizeof(v))) {
+            continue;
+        }
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
+        if (read_file(path, dv, sizeof(dv))) {
+            continue;
+        }
+        if (strtoul(v, NULL, 16) == VIOMMU_TESTDEV_VENDOR_ID &&
+            strtoul(dv, NULL, 16) == VIOMMU_TESTDEV_DEVICE_ID) {
+            snprintf(bdf, len, "%s", e->d_name);
+            found = 0;
+            break;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* Bind BDF to vfio-pci (driver_override + drivers_probe); idempotent. */
+static int bind_vfio_pci(const char *bdf, char *why, size_t wlen)
+{
+    char path[PATH_MAX], link[PATH_MAX];
+    ssize_t n;
+    int r;
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+    n = readlink(path, link, sizeof(link) - 1);
+    if (n > 0) {
+        link[n] = 0;
+        if (strstr(link, "/vfio-pci")) {
+            return 0;
+        }
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+        r = write_file(path, bdf);
+        if (r) {
+            snprintf(why, wlen, "unbinding %s from %s: %s", bdf, link, strerror(-r));
+            return r;
+        }
+    }
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+    r = write_file(path, "vfio-pci");
+    if (r) {
+        snprintf(why, wlen, "writing %s: %s", path, strerror(-r));
+        return r;
+    }
+    r = write_file("/sys/bus/pci/drivers_probe", bdf);
+    if (r) {
+        snprintf(why, wlen, "drivers_probe %s: %s (is the device in an IOMMU group?)",
+                 bdf, strerror(-r));
+        return r;
+    }
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+    n = readlink(path, link, sizeof(link) - 1);
+    if (n <= 0) {
+        snprintf(why, wlen, "vfio-pci did not bind %s (no IOMMU group?)", bdf);
+        return -ENODEV;
+    }
+    return 0;
+}
+
+static int vfio_cdev_path(const char *bdf, char *out, size_t len)
+{
+    char path[PATH_MAX];
+    DIR *d;
+    struct dirent *e;
+    int r = -ENOENT;
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+    d = opendir(path);
+    if (!d) {
+        return -errno;
+    }
+    while ((e = readdir(d))) {
+        if (!strncmp(e->d_name, "vfio", 4)) {
+            snprintf(out, len, "/dev/vfio/devices/%s", e->d_name);
+            r = 0;
+            break;
+        }
+    }
+    closedir(d);
+    return r;
+}
+
+struct dev {
+    int iommufd;
+    int devfd;
+    uint32_t devid;
+    volatile uint32_t *bar0;        /* mmap of BAR0, or NULL: use pread/pwrite */
+    uint64_t bar0_off;
+    uint64_t cfg_off;
+    /* from IOMMU_GET_HW_INFO */
+    uint32_t hw_type;
+    uint8_t max_pasid_log2;
+    uint64_t hw_caps;
+    union {
+        struct iommu_hw_info_arm_smmuv3 smmu;
+        struct iommu_hw_info_vtd vtd;
+        uint8_t raw[256];
+    } hw;
+};
+
+static uint32_t rd(struct dev *d, uint32_t off)
+{
+    uint32_t v;
+
+    if (d->bar0) {
+        v = d->bar0[off / 4];
+        __sync_synchronize();
+        return v;
+    }
+    if (pread(d->devfd, &v, 4, d->bar0_off + off) != 4) {
+        diag("BAR0 read at 0x%x failed: %s", off, strerror(errno));
+        return ~0u;
+    }
+    return v;
+}
+
+static void wr(struct dev *d, uint32_t off, uint32_t v)
+{
+    __sync_synchronize();
+    if (d->bar0) {
+        d->bar0[off / 4] = v;
+        __sync_synchronize();
+        return;
+    }
+    if (pwrite(d->devfd, &v, 4, d->bar0_off + off) != 4) {
+        diag("BAR0 write at 0x%x failed: %s", off, strerror(errno));
+    }
+}
+
+static int cfg_read(struct dev *d, uint32_t off, void *v, size_t len)
+{
+    return pread(d->devfd, v, len, d->cfg_off + off) == (ssize_t)len ? 0 : -errno;
+}
+
+static int cfg_write(struct dev *d, uint32_t off, const void *v, size_t len)
+{
+    return pwrite(d->devfd, v, len, d->cfg_off + off) == (ssize_t)len ? 0 : -errno;
+}
+
+static int region_info(struct dev *d, uint32_t index, struct vfio_region_info *ri)
+{
+    memset(ri, 0, sizeof(*ri));
+    ri->argsz = sizeof(*ri);
+    ri->index = index;
+    return ioctl(d->devfd, VFIO_DEVICE_GET_REGION_INFO, ri) ? -errno : 0;
+}
+
+/*
+ * Open /dev/iommu and the device's VFIO cdev, bind them, map BAR0 and enable
+ * memory decoding and bus mastering.  Leaves the device unattached.
+ */
+static int dev_open(struct dev *d)
+{
+    char why[256] = "", cdev[PATH_MAX];
+    struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+    struct vfio_region_info ri;
+    uint16_t cmd;
+    int r;
+
+    memset(d, 0, sizeof(*d));
+    d->iommufd = d->devfd = -1;
+    if (!dev_bdf[0] && find_testdev(dev_bdf, sizeof(dev_bdf))) {
+        return FAIL("no PCI device %04x:%04x (viommu-testdev) in /sys/bus/pci/devices",
+                    VIOMMU_TESTDEV_VENDOR_ID, VIOMMU_TESTDEV_DEVICE_ID);
+    }
+    if (bind_vfio_pci(dev_bdf, why, sizeof(why))) {
+        return FAIL("%s", why);
+    }
+    r = vfio_cdev_path(dev_bdf, cdev, sizeof(cdev));
+    if (r) {
+        return FAIL("no vfio-dev/vfioN under %s: %s (CONFIG_VFIO_DEVICE_CDEV?)",
+                    dev_bdf, strerror(-r));
+    }
+    d->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+    if (d->iommufd < 0) {
+        return FAIL("open /dev/iommu: %s", strerror(errno));
+    }
+    d->devfd = open(cdev, O_RDWR | O_CLOEXEC);
+    if (d->devfd < 0) {
+        return FAIL("open %s: %s", cdev, strerror(errno));
+    }
+    bind.iommufd = d->iommufd;
+    if (ioctl(d->devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+        return FAIL("%s", ioctl_err("VFIO_DEVICE_BIND_IOMMUFD", errno));
+    }
+    d->devid = bind.out_devid;
+
+    struct iommu_hw_info info = {
+        .size = sizeof(info), .dev_id = d->devid,
+        .data_len = sizeof(d->hw), .data_uptr = (uintptr_t)&d->hw,
+    };
+    if (ioctl(d->iommufd, IOMMU_GET_HW_INFO, &info) == 0) {
+        d->hw_type = info.out_data_type;
+        d->max_pasid_log2 = info.out_max_pasid_log2;
+        d->hw_caps = info.out_capabilities;
+    } else {
+        diag("%s", ioctl_err("IOMMU_GET_HW_INFO", errno));
+    }
+
+    if ((r = region_info(d, VFIO_PCI_CONFIG_REGION_INDEX, &ri))) {
+        return FAIL("%s", ioctl_err("VFIO_DEVICE_GET_REGION_INFO(config)", -r));
+    }
+    d->cfg_off = ri.offset;
+    if ((r = region_info(d, VFIO_PCI_BAR0_REGION_INDEX, &ri))) {
+        return FAIL("%s", ioctl_err("VFIO_DEVICE_GET_REGION_INFO(BAR0)", -r));
+    }
+    if (ri.size < VIOMMU_TESTDEV_REG_SIZE) {
+        return FAIL("BAR0 is %llu bytes, expected %u", (unsigned long long)ri.size,
+                    VIOMMU_TESTDEV_REG_SIZE);
+    }
+    d->bar0_off = ri.offset;
+    if (ri.flags & VFIO_REGION_INFO_FLAG_MMAP) {
+        void *p = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, d->devfd, ri.offset);
+        if (p != MAP_FAILED) {
+            d->bar0 = p;
+        } else {
+            diag("mmap of BAR0 failed (%s), using pread/pwrite", strerror(errno));
+        }
+    }
+
+    if (cfg_read(d, 4, &cmd, 2)) {
+        return FAIL("reading PCI_COMMAND: %s", strerror(errno));
+    }
+    cmd |= 0x2 | 0x4;           /* Memory Space, Bus Master */
+    if (cfg_write(d, 4, &cmd, 2)) {
+        return FAIL("writing PCI_COMMAND: %s", strerror(errno));
+    }
+    if (rd(d, TD_ID) != TD_ID_VALUE) {
+        return FAIL("BAR0 ID register reads 0x%08x, expected 0x%08x", rd(d, TD_ID), TD_ID_VALUE);
+    }
+    wr(d, TD_CMD, TD_CMD_RESET);
+    vdiag("device %s bound, devid %u, hw_info type %u, max_pasid_log2 %u, caps 0x%llx, bar0 %s",
+          dev_bdf, d->devid, d->hw_type, d->max_pasid_log2, (unsigned long long)d->hw_caps,
+          d->bar0 ? "mmap" : "pread");
+    return T_PASS;
+}
+
+/* ---- iommufd objects ---- */
+
+static int ioas_alloc(struct dev *d, uint32_t *id)
+{
+    struct iommu_ioas_alloc a = { .size = sizeof(a) };
+
+    if (ioctl(d->iommufd, IOMMU_IOAS_ALLOC, &a)) {
+        return -errno;
+    }
+    *id = a.out_ioas_id;
+    return 0;
+}
+
+#define MAP_RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+
+static int ioas_map(struct dev *d, uint32_t ioas, void *va, uint64_t len, uint64_t iova,
+                    uint32_t prot)
+{
+    struct iommu_ioas_map m = {
+        .size = sizeof(m), .flags = IOMMU_IOAS_MAP_FIXED_IOVA | prot, .ioas_id = ioas,
+        .user_va = (uintptr_t)va, .length = len, .iova = iova,
+    };
+
+    return ioctl(d->iommufd, IOMMU_IOAS_MAP, &m) ? -errno : 0;
+}
+
+static int ioas_unmap(struct dev *d, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+    struct iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = ioas, .iova = iova, .length = len };
+
+    return ioctl(d->iommufd, IOMMU_IOAS_UNMAP, &u) ? -errno : 0;
+}
+
+/* Is [iova, iova+len) inside one allowed range of the IOAS? */
+static int ioas_check_range(struct dev *d, uint32_t ioas, uint64_t iova, uint64_t len)
+{
+    struct iommu_iova_range r[32];
+    struct iommu_ioas_iova_ranges q = {
+        .size = sizeof(q), .ioas_id = ioas, .num_iovas = 32, .allowed_iovas = (uintptr_t)r,
+    };
+
+    if (ioctl(d->iommufd, IOMMU_IOAS_IOVA_RANGES, &q)) {
+        return -errno;
+    }
+    for (uint32_t i = 0; i < q.num_iovas && i < 32; i++) {
+        if (iova >= r[i].start && iova + len - 1 <= r[i].last) {
+            return 0;
+        }
+    }
+    return -ERANGE;
+}
+
+static int hwpt_alloc(struct dev *d, uint32_t flags, uint32_t pt_id, uint32_t type,
+                      void *data, uint32_t data_len, uint32_t *out)
+{
+    struct iommu_hwpt_alloc a = {
+        .size = sizeof(a), .flags = flags, .dev_id = d->devid, .pt_id = pt_id,
+        .data_type = type, .data_len = data_len, .data_uptr = (uintptr_t)data,
+    };
+
+    if (ioctl(d->iommufd, IOMMU_HWPT_ALLOC, &a)) {
+        return -errno;
+    }
+    *out = a.out_hwpt_id;
+    return 0;
+}
+
+static int attach(struct dev *d, uint32_t pt_id)
+{
+    struct vfio_device_attach_iommufd_pt a = { .argsz = sizeof(a), .pt_id = pt_id };
+
+    return ioctl(d->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a) ? -errno : 0;
+}
+
+static int attach_pasid(struct dev *d, uint32_t pasid, uint32_t pt_id)
+{
+    struct vfio_device_attach_iommufd_pt a = {
+        .argsz = sizeof(a), .flags = VFIO_DEVICE_ATTACH_PASID, .pt_id = pt_id, .pasid = pasid,
+    };
+
+    return ioctl(d->devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &a) ? -errno : 0;
+}
+
+static int detach_pasid(struct dev *d, uint32_t pasid)
+{
+    struct vfio_device_detach_iommufd_pt a = {
+        .argsz = sizeof(a), .flags = VFIO_DEVICE_DETACH_PASID, .pasid = pasid,
+    };
+
+    return ioctl(d->devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &a) ? -errno : 0;
+}
+
+static int hwpt_invalidate(struct dev *d, uint32_t id, uint32_t type, void *ent,
+                           uint32_t len, uint32_t num, uint32_t *done)
+{
+    struct iommu_hwpt_invalidate inv = {
+        .size = sizeof(inv), .hwpt_id = id, .data_uptr = (uintptr_t)ent,
+        .data_type = type, .entry_len = len, .entry_num = num,
+    };
+    int r = ioctl(d->iommufd, IOMMU_HWPT_INVALIDATE, &inv) ? -errno : 0;
+
+    if (done) {
+        *done = inv.entry_num;
+    }
+    return r;
+}
+
+/* ---- DMA through the test device ---- */
+
+struct dma_result {
+    uint32_t status, error;
+    uint64_t result, fault_addr;
+};
+
+#define DMA_TIMEOUT_NS (10ull * 1000000000ull)
+
+/* Start one operation; returns 0 or -ETIMEDOUT. */
+static int dma_start(struct dev *d, uint32_t op, uint64_t src, uint64_t dst, uint32_t len,
+                     uint32_t pattern, uint32_t pasid, uint32_t irq)
+{
+    wr(d, TD_SRC_LO, (uint32_t)src);
+    wr(d, TD_SRC_HI, (uint32_t)(src >> 32));
+    wr(d, TD_DST_LO, (uint32_t)dst);
+    wr(d, TD_DST_HI, (uint32_t)(dst >> 32));
+    wr(d, TD_LEN, len);
+    wr(d, TD_OP, op);
+    wr(d, TD_PATTERN, pattern);
+    wr(d, TD_PASID, pasid);
+    wr(d, TD_IRQ, irq);
+    wr(d, TD_DELAY_NS, 0);
+    wr(d, TD_CMD, TD_CMD_GO);
+    return 0;
+}
+
+static int dma_wait(struct dev *d, struct dma_result *res)
+{
+    uint64_t deadline = now_ns() + DMA_TIMEOUT_NS;
+    uint32_t st;
+
+    for (;;) {
+        st = rd(d, TD_STATUS);
+        if (!(st & TD_STATUS_BUSY) && (st & TD_STATUS_DONE)) {
+            break;
+        }
+        if (now_ns() > deadline) {
+            wr(d, TD_CMD, TD_CMD_RESET);
+            return -ETIMEDOUT;
+        }
+        if (!(st & TD_STATUS_BUSY) && !(st & TD_STATUS_DONE)) {
+            /* Not started: nothing to wait for. */
+            return -EIO;
+        }
+        sched_yield();
+    }
+    res->status = st;
+    res->error = rd(d, TD_ERROR);
+    res->result = rd(d, TD_RESULT_LO) | (uint64_t)rd(d, TD_RESULT_HI) << 32;
+    res->fault_addr = rd(d, TD_FAULT_ADDR_LO) | (uint64_t)rd(d, TD_FAULT_ADDR_HI) << 32;
+    __sync_synchronize();
+    return 0;
+}
+
+static int dma(struct dev *d, uint32_t op, uint64_t src, uint64_t dst, uint32_t len,
+               uint32_t pattern, uint32_t pasid, struct dma_result *res)
+{
+    dma_start(d, op, src, dst, len, pattern, pasid, 0);
+    return dma_wait(d, res);
+}
+
+static const char *td_err_name(uint32_t e)
+{
+    static const char *n[] = {
+        "NONE", "BAD_LEN", "BAD_OP", "READ_FAULT", "WRITE_FAULT", "NO_BUS_MASTER",
+        "PASID_DISABLED", "NO_PASID_PATH", "BAD_VECTOR", "ADDR_WRAP",
+    };
+    return e < sizeof(n) / sizeof(n[0]) ? n[e] : "?";
+}
+
+/* A DMA that must succeed. */
+#define DMA_OK(d, op, src, dst, len, pat, pasid, res, what) do {                    \
+        int r_ = dma(d, op, src, dst, len, pat, pasid, res);                        \
+        CHECK(r_ == 0, "%s: device did not complete (%s)", what, strerror(-r_));    \
+        CHECK(!((res)->status & TD_STATUS_ERROR),                                   \
+              "%s: device error %s at 0x%" PRIx64, what,                            \
+              td_err_name((res)->error), (res)->fault_addr);                        \
+    } while (0)
+
+/* A DMA that must fail with error ERR at an address inside [lo, hi). */
+#define DMA_FAULT(d, op, src, dst, len, pat, pasid, res, err, lo, hi, what) do {    \
+        int r_ = dma(d, op, src, dst, len, pat, pasid, res);                        \
+        CHECK(r_ == 0, "%s: device did not complete (%s)", what, strerror(-r_));    \
+        CHECK((res)->status & TD_STATUS_ERROR,                                      \
+              "%s: DMA succeeded, expected %s", what, td_err_name(err));            \
+        CHECK((res)->error == (err), "%s: device error %s, expected %s", what,      \
+              td_err_name((res)->error), td_err_name(err));                         \
+        CHECK((res)->fault_addr >= (lo) && (res)->fault_addr < (hi),                \
+              "%s: fault address 0x%" PRIx64 " outside [0x%" PRIx64 ", 0x%" PRIx64 ")", \
+              what, (res)->fault_addr, (uint64_t)(lo), (uint64_t)(hi));             \
+    } while (0)
+
+/* ------------------------------------------------------------------------ */
+/* IOVA layout used by every subtest                                          */
+
+#define BUF_LEN         (64 * 1024)
+#define IOVA_SRC        0x10000000ull
+#define IOVA_DST        0x10100000ull
+#define IOVA_AUX        0x10200000ull
+#define IOVA_HOLE       0x10300000ull       /* never mapped */
+#define IOVA_TABLES     0x10400000ull       /* nested: stage-1 tables + CD */
+#define TABLES_LEN      (64 * 1024)
+
+/* Stage-1 virtual addresses used by the nested tests */
+#define VA_SRC          0x40000000ull
+#define VA_DST          0x40010000ull
+#define VA_AUX          0x40020000ull
+#define VA_HOLE         0x40100000ull
+
+struct bufs {
+    uint8_t *src, *dst, *aux;
+};
+
+static int bufs_alloc(struct bufs *b)
+{
+    b->src = alloc_buf(BUF_LEN);
+    b->dst = alloc_buf(BUF_LEN);
+    b->aux = alloc_buf(BUF_LEN);
+    return b->src && b->dst && b->aux ? 0 : -ENOMEM;
+}
+
+static int map_bufs(struct dev *d, uint32_t ioas, struct bufs *b)
+{
+    int r;
+
+    if ((r = ioas_map(d, ioas, b->src, BUF_LEN, IOVA_SRC, MAP_RW)) ||
+        (r = ioas_map(d, ioas, b->dst, BUF_LEN, IOVA_DST, MAP_RW)) ||
+        (r = ioas_map(d, ioas, b->aux, BUF_LEN, IOVA_AUX, MAP_RW))) {
+        return r;
+    }
+    return 0;
+}
+
+/* Index of the first byte of p[0..len) that is not v, or -1. */
+static long first_not(const uint8_t *p, size_t len, uint8_t v)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != v) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+static long first_diff(const uint8_t *a, const uint8_t *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (a[i] != b[i]) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+static bool pattern_ok(const uint8_t *p, size_t len, uint32_t pat)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != (uint8_t)(pat >> (8 * (i % 4)))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The data-path checks shared by the paging, nested and PASID tests: with
+ * addresses s (src), t (dst), a (aux) as the device sees them and b the host
+ * buffers behind them, copy / fill / compare / checksum must do exactly what
+ * the register map says.
+ */
+static int check_data_path(struct dev *d, struct bufs *b, uint64_t s, uint64_t t,
+                           uint32_t pasid, const char *mode)
+{
+    struct dma_result res;
+    char what[96];
+    long off;
+
+    fill_random(b->src, BUF_LEN, 1);
+    memset(b->dst, 0x5a, BUF_LEN);
+
+    snprintf(what, sizeof(what), "%s copy", mode);
+    DMA_OK(d, TD_OP_COPY, s, t, BUF_LEN, 0, pasid, &res, what);
+    off = first_diff(b->src, b->dst, BUF_LEN);
+    CHECK(off < 0, "%s: destination differs from source at offset %ld", what, off);
+
+    /* Unaligned, crossing pages on both sides. */
+    memset(b->dst, 0x5a, BUF_LEN);
+    snprintf(what, sizeof(what), "%s unaligned copy", mode);
+    DMA_OK(d, TD_OP_COPY, s + 123, t + 4000, 10000, 0, pasid, &res, what);
+    off = first_diff(b->src + 123, b->dst + 4000, 10000);
+    CHECK(off < 0, "%s: differs at offset %ld", what, off);
+    CHECK(first_not(b->dst, 4000, 0x5a) < 0 && first_not(b->dst + 14000, BUF_LEN - 14000, 0x5a) < 0,
+          "%s: bytes outside the destination range changed", what);
+
+    snprintf(what, sizeof(what), "%s fill", mode);
+    DMA_OK(d, TD_OP_FILL, 0, t, BUF_LEN, 0xc3a5f00du, pasid, &res, what);
+    CHECK(pattern_ok(b->dst, BUF_LEN, 0xc3a5f00du), "%s: destination does not hold the pattern", what);
+
+    memcpy(b->dst, b->src, BUF_LEN);
+    snprintf(what, sizeof(what), "%s compare (equal)", mode);
+    DMA_OK(d, TD_OP_COMPARE, s, t, BUF_LEN, 0, pasid, &res, what);
+    CHECK(res.result == TD_COMPARE_EQUAL && !(res.status & TD_STATUS_MISMATCH),
+          "%s: result 0x%" PRIx64 " status 0x%x", what, res.result, res.status);
+    b->dst[40000] ^= 0xff;
+    snprintf(what, sizeof(what), "%s compare (different)", mode);
+    DMA_OK(d, TD_OP_COMPARE, s, t, BUF_LEN, 0, pasid, &res, what);
+    CHECK(res.result == 40000 && (res.status & TD_STATUS_MISMATCH),
+          "%s: result %" PRIu64 " status 0x%x, expected 40000 + MISMATCH", what, res.result,
+          res.status);
+
+    snprintf(what, sizeof(what), "%s checksum", mode);
+    DMA_OK(d, TD_OP_CHECKSUM, s, 0, BUF_LEN, 0, pasid, &res, what);
+    CHECK(res.result == fnv1a64(b->src, BUF_LEN), "%s: 0x%" PRIx64 ", expected 0x%" PRIx64,
+          what, res.result, fnv1a64(b->src, BUF_LEN));
+    return T_PASS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 1: IOAS paging domain                                                       */
+
+static int test_ioas_dma(void)
+{
+    struct dev d;
+    struct bufs b;
+    struct dma_result res;
+    uint32_t ioas = 0;
+    uint8_t *ro;
+    int r;
+
+    if ((r = dev_open(&d))) {
+        return r;
+    }
+    CHECK(bufs_alloc(&b) == 0 && (ro = alloc_buf(BUF_LEN)), "out of memory");
+    CHECK((r = ioas_alloc(&d, &ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
+    CHECK((r = map_bufs(&d, ioas, &b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
+    CHECK((r = attach(&d, ioas)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(ioas)", -r));
+    CHECK((r = ioas_check_range(&d, ioas, IOVA_SRC, IOVA_TABLES + TABLES_LEN - IOVA_SRC)) == 0,
+          "IOVA 0x%llx.. not allowed after attach: %s", IOVA_SRC, strerror(-r));
+
+    if ((r = check_data_path(&d, &b, IOVA_SRC, IOVA_DST, 0, "paging"))) {
+        return r;
+    }
+
+    /* Unmap the destination: a write there must fault and change nothing. */
+    CHECK((r = ioas_unmap(&d, ioas, IOVA_DST, BUF_LEN)) == 0, "%s", ioctl_err("IOMMU_IOAS_UNMAP", -r));
+    fill_random(b.src, BUF_LEN, 2);
+    memset(b.dst, 0x77, BUF_LEN);
+    memset(b.aux, 0x66, BUF_LEN);
+    DMA_FAULT(&d, TD_OP_COPY, IOVA_SRC, IOVA_DST, BUF_LEN, 0, 0, &res, TD_ERR_WRITE_FAULT,
+              IOVA_DST, IOVA_DST + BUF_LEN, "copy to unmapped IOVA");
+    CHECK(first_not(b.dst, BUF_LEN, 0x77) < 0, "unmapped destination buffer was written");
+    CHECK(first_not(b.aux, BUF_LEN, 0x66) < 0, "an unrelated buffer was written");
+    DMA_FAULT(&d, TD_OP_FILL, 0, IOVA_HOLE, 4096, 0x11111111, 0, &res, TD_ERR_WRITE_FAULT,
+              IOVA_HOLE, IOVA_HOLE + 4096, "fill of a never-mapped IOVA");
+    DMA_FAULT(&d, TD_OP_COPY, IOVA_DST, IOVA_AUX, BUF_LEN, 0, 0, &res, TD_ERR_READ_FAULT,
+              IOVA_DST, IOVA_DST + BUF_LEN, "copy from unmapped IOVA");
+    CHECK(first_not(b.aux, BUF_LEN, 0x66) < 0, "a faulting read still wrote the destination");
+
+    /* A copy that runs off the end of a mapping: the mapped part lands, then it faults. */
+    CHECK((r = ioas_map(&d, ioas, b.dst, BUF_LEN, IOVA_DST, MAP_RW)) == 0, "%s",
+          ioctl_err("IOMMU_IOAS_MAP (remap)", -r));
+    memset(b.aux, 0x66, BUF_LEN);
+    DMA_FAULT(&d, TD_OP_COPY, IOVA_SRC, IOVA_AUX + BUF_LEN - 8192, 16384, 0, 0, &res,
+              TD_ERR_WRITE_FAULT, IOVA_AUX + BUF_LEN, IOVA_AUX + BUF_LEN + 8192,
+              "copy across the end of a mapping");
+    CHECK(first_diff(b.aux + BUF_LEN - 8192, b.src, 8192) < 0,
+          "the mapped part of a partially faulting copy is wrong");
+    CHECK(first_not(b.aux, BUF_LEN - 8192, 0x66) < 0, "bytes before the copy changed");
+
+    /* Remapped: DMA works again (no stale translation of the unmapped range). */
+    if ((r = check_data_path(&d, &b, IOVA_SRC, IOVA_DST, 0, "paging after remap"))) {
+        return r;
+    }
+
+    /* A read-only mapping: reads work, writes fault. */
+    CHECK((r = ioas_map(&d, ioas, ro, BUF_LEN, IOVA_HOLE + 0x100000, IOMMU_IOAS_MAP_READABLE)) == 0,
+          "%s", ioctl_err("IOMMU_IOAS_MAP(read-only)", -r));
+    fill_random(ro, BUF_LEN, 3);
+    uint64_t ro_sum = fnv1a64(ro, BUF_LEN);
+    DMA_OK(&d, TD_OP_CHECKSUM, IOVA_HOLE + 0x100000, 0, BUF_LEN, 0, 0, &res, "read-only checksum");
+    CHECK(res.result == ro_sum, "checksum of the read-only mapping is wrong");
+    DMA_FAULT(&d, TD_OP_FILL, 0, IOVA_HOLE + 0x100000, 4096, 0, 0, &res, TD_ERR_WRITE_FAULT,
+              IOVA_HOLE + 0x100000, IOVA_HOLE + 0x101000, "fill of a read-only mapping");
+    CHECK(fnv1a64(ro, BUF_LEN) == ro_sum, "a refused write changed the read-only buffer");
+    return T_PASS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 5: MSI-X completion interrupts through VFIO eventfds                       */
+
+static int set_msix(struct dev *d, int *efd, int n)
+{
+    char buf[sizeof(struct vfio_irq_set) + 8 * sizeof(int32_t)];
+    struct vfio_irq_set *s = (void *)buf;
+
+    memset(buf, 0, sizeof(buf));
+    s->argsz = sizeof(*s) + n * sizeof(int32_t);
+    s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+    s->index = VFIO_PCI_MSIX_IRQ_INDEX;
+    s->start = 0;
+    s->count = n;
+    memcpy(s->data, efd, n * sizeof(int32_t));
+    return ioctl(d->devfd, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+}
+
+/* Wait for an eventfd to count; returns the count (0 on timeout). */
+static uint64_t wait_eventfd(int fd, int timeout_ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    uint64_t v = 0;
+
+    if (poll(&p, 1, timeout_ms) == 1 && read(fd, &v, 8) == 8) {
+        return v;
+    }
+    return 0;
+}
+
+static uint64_t peek_eventfd(int fd)
+{
+    return wait_eventfd(fd, 0);
+}
+
+/*
+ * Run ROUNDS operations per vector with completion interrupts on vector v and
+ * check that exactly that eventfd counts each one.
+ */
+static int check_msix(struct dev *d, uint8_t *hs, uint8_t *ht, uint64_t s, uint64_t t,
+                      uint32_t pasid, const char *mode)
+{
+    enum { ROUNDS = 4 };
+    int efd[VIOMMU_TESTDEV_MSIX_VECTORS];
+    struct dma_result res;
+    int r;
+
+    for (int v = 0; v < VIOMMU_TESTDEV_MSIX_VECTORS; v++) {
+        efd[v] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        CHECK(efd[v] >= 0, "eventfd: %s", strerror(errno));
+    }
+    CHECK((r = set_msix(d, efd, VIOMMU_TESTDEV_MSIX_VECTORS)) == 0, "%s",
+          ioctl_err("VFIO_DEVICE_SET_IRQS(MSI-X, eventfd)", -r));
+
+    fill_random(hs, BUF_LEN, 5);
+    for (int v = 0; v < VIOMMU_TESTDEV_MSIX_VECTORS; v++) {
+        for (int i = 0; i < ROUNDS; i++) {
+            uint64_t c;
+
+            memset(ht, 0, 4096);
+            dma_start(d, TD_OP_COPY, s, t, 4096, 0, pasid, TD_IRQ_ENABLE | v);
+            c = wait_eventfd(efd[v], 5000);
+            CHECK(c >= 1, "%s: no MSI-X interrupt on vector %d (round %d)", mode, v, i);
+            CHECK(c == 1, "%s: vector %d counted %" PRIu64 " for one completion", mode, v, c);
+            CHECK(dma_wait(d, &res) == 0 && !(res.status & TD_STATUS_ERROR),
+                  "%s: DMA with interrupt failed: %s", mode, td_err_name(res.error));
+            CHECK(first_diff(hs, ht, 4096) < 0, "%s: interrupt before the data landed", mode);
+            for (int o = 0; o < VIOMMU_TESTDEV_MSIX_VECTORS; o++) {
+                CHECK(o == v || peek_eventfd(efd[o]) == 0,
+                      "%s: vector %d fired for a completion on vector %d", mode, o, v);
+            }
+        }
+    }
+    /* An operation that fails also completes with an interrupt. */
+    dma_start(d, TD_OP_FILL, 0, IOVA_HOLE, 4096, 0, pasid, TD_IRQ_ENABLE | 2);
+    CHECK(wait_eventfd(efd[2], 5000) == 1, "%s: no interrupt for a faulting DMA", mode);
+    CHECK(dma_wait(d, &res) == 0 && res.error == TD_ERR_WRITE_FAULT,
+          "%s: faulting DMA reported %s", mode, td_err_name(res.error));
+    /* Without IRQ enable: no interrupt. */
+    DMA_OK(d, TD_OP_COPY, s, t, 4096, 0, pasid, &res, "copy without interrupt");
+    usleep(20000);
+    for (int o = 0; o < VIOMMU_TESTDEV_MSIX_VECTORS; o++) {
+        CHECK(peek_eventfd(efd[o]) == 0, "%s: vector %d fired with interrupts disabled", mode, o);
+    }
+    /* Tear down the eventfds: count 0 disables MSI-X. */
+    struct vfio_irq_set off = {
+        .argsz = sizeof(off), .flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+        .index = VFIO_PCI_MSIX_IRQ_INDEX, .start = 0, .count = 0,
+    };
+    CHECK(ioctl(d->devfd, VFIO_DEVICE_SET_IRQS, &off) == 0, "%s",
+          ioctl_err("VFIO_DEVICE_SET_IRQS(MSI-X off)", errno));
+    for (int v = 0; v < VIOMMU_TESTDEV_MSIX_VECTORS; v++) {
+        close(efd[v]);
+    }
+    return T_PASS;
+}
+
+static int test_msix(void)
+{
+    struct dev d;
+    struct bufs b;
+    uint32_t ioas = 0;
+    int r;
+
+    if ((r = dev_open(&d))) {
+        return r;
+    }
+    CHECK(bufs_alloc(&b) == 0, "out of memory");
+    CHECK((r = ioas_alloc(&d, &ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
+    CHECK((r = map_bufs(&d, ioas, &b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
+    CHECK((r = attach(&d, ioas)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(ioas)", -r));
+    return check_msix(&d, b.src, b.dst, IOVA_SRC, IOVA_DST, 0, "paging");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Stage-1 tables built by the test (nested)                                  */
+
+/*
+ * The nested tests map one 64 KiB "tables" buffer at IOVA_TABLES (an IPA /
+ * GPA, translated by the parent stage) and build a stage-1 page table in it
+ * that maps VA_SRC/VA_DST/VA_AUX to IOVA_SRC/IOVA_DST/IOVA_AUX (64 KiB each)
+ * and leaves VA_HOLE unmapped.
+ */
+struct s1 {
+    uint8_t *mem;           /* the tables buffer */
+    uint64_t ipa;           /* where it is in the parent's IOVA space */
+};
+
+#define S1_PAGE(n)      ((n) * 4096ull)
+static uint64_t *s1_table(struct s1 *s, int n)
+{
+    return (uint64_t *)(s->mem + S1_PAGE(n));
+}
+
+/* ---- Arm: VMSAv8-64 stage 1, 4 KiB granule, 39-bit VA (start at level 1) ---- */
+
+#define ARM_T0SZ            25
+#define ARM_DESC_VALID      (1ull << 0)
+#define ARM_DESC_TABLE      (1ull << 1)         /* table (L0-2) or page (L3) */
+#define ARM_PTE_ATTRIDX(i)  ((uint64_t)(i) << 2)
+#define ARM_PTE_AP_EL0_RW   (1ull << 6)         /* AP[2:1] = 01 */
+#define ARM_PTE_AP_RO       (1ull << 7)
+#define ARM_PTE_SH_INNER    (3ull << 8)
+#define ARM_PTE_AF          (1ull << 10)
+#define ARM_PTE_NG          (1ull << 11)
+#define ARM_ADDR_MASK       0x0000fffffffff000ull
+
+/* Table pages inside the tables buffer: 0 = CD table, 1 = L1, 2 = L2, 3 = L3, 4 = L2 low */
+enum { ARM_CD = 0, ARM_L1 = 1, ARM_L2 = 2, ARM_L3 = 3, ARM_L2_LOW = 4 };
+
+static uint64_t arm_leaf(uint64_t out, bool block)
+{
+    return (out & ARM_ADDR_MASK) | ARM_DESC_VALID | (block ? 0 : ARM_DESC_TABLE) |
+           ARM_PTE_ATTRIDX(0) | ARM_PTE_AP_EL0_RW | ARM_PTE_SH_INNER | ARM_PTE_AF | ARM_PTE_NG;
+}
+
+static void arm_map_va(struct s1 *s, uint64_t va, uint64_t ipa, uint64_t len)
+{
+    for (uint64_t o = 0; o < len; o += 4096) {
+        s1_table(s, ARM_L3)[((va + o) >> 12) & 511] = arm_leaf(ipa + o, false);
+    }
+}
+
+static void arm_build_s1(struct s1 *s)
+{
+    memset(s->mem, 0, TABLES_LEN);
+    /* L1[1] (VA 1 GiB..2 GiB) -> L2 -> L3 covering VA_SRC.. (2 MiB) */
+    s1_table(s, ARM_L1)[(VA_SRC >> 30) & 511] =
+        ((s->ipa + S1_PAGE(ARM_L2)) & ARM_ADDR_MASK) | ARM_DESC_VALID | ARM_DESC_TABLE;
+    s1_table(s, ARM_L2)[(VA_SRC >> 21) & 511] =
+        ((s->ipa + S1_PAGE(ARM_L3)) & ARM_ADDR_MASK) | ARM_DESC_VALID | ARM_DESC_TABLE;
+    arm_map_va(s, VA_SRC, IOVA_SRC, BUF_LEN);
+    arm_map_va(s, VA_DST, IOVA_DST, BUF_LEN);
+    arm_map_va(s, VA_AUX, IOVA_AUX, BUF_LEN);
+    /*
+     * L1[0] -> L2 low: identity 2 MiB block over the MSI window the kernel
+     * maps in the parent stage (IOMMU_RESV_SW_MSI, 0x8000000), so MSI-X
+     * doorbell writes pass stage 1 unchanged.
+     */
+    s1_table(s, ARM_L1)[0] =
+        ((s->ipa + S1_PAGE(ARM_L2_LOW)) & ARM_ADDR_MASK) | ARM_DESC_VALID | ARM_DESC_TABLE;
+    s1_table(s, ARM_L2_LOW)[(0x8000000ull >> 21) & 511] = arm_leaf(0x8000000ull, true);
+}
+
+/* Context descriptor 0 of the linear CD table (64 bytes) */
+static void arm_build_cd(struct s1 *s, uint16_t asid)
+{
+    uint64_t *cd = s1_table(s, ARM_CD);
+
+    memset(cd, 0, 64);
+    cd[0] = (uint64_t)ARM_T0SZ               /* T0SZ */
+          | (0ull << 6)                      /* TG0: 4 KiB */
+          | (1ull << 8) | (1ull << 10)       /* IRGN0/ORGN0: WBWA */
+          | (3ull << 12)                     /* SH0: inner shareable */
+          | (1ull << 30)                     /* EPD1: no TTB1 walks */
+          | (1ull << 31)                     /* V */
+          | (2ull << 32)                     /* IPS: 40 bits */
+          | (1ull << 41)                     /* AA64 */
+          | (1ull << 45)                     /* R: record faults */
+          | (1ull << 46)                     /* A: abort faulting transactions */
+          | (1ull << 47)                     /* ASET: not shared with CPU TLBIs */
+          | ((uint64_t)asid << 48);
+    cd[1] = (s->ipa + S1_PAGE(ARM_L1)) & 0x000ffffffffffff0ull;     /* TTB0 */
+    cd[2] = 0;
+    cd[3] = 0xffull;                         /* MAIR: attr 0 = normal WB */
+}
+
+/* ---- Intel: first-stage (IA-32e 4-level) tables ---- */
+
+#define X86_P   (1ull << 0)
+#define X86_RW  (1ull << 1)
+#define X86_US  (1ull << 2)
+#define X86_A   (1ull << 5)
+#define X86_D   (1ull << 6)
+#define X86_PS  (1ull << 7)
+#define X86_ADDR_MASK 0x000ffffffffff000ull
+
+enum { X86_PML4 = 0, X86_PDPT = 1, X86_PD = 2, X86_PT = 3 };
+
+static uint64_t x86_leaf(uint64_t out)
+{
+    return (out & X86_ADDR_MASK) | X86_P | X86_RW | X86_US | X86_A | X86_D;
+}
+
+static void x86_map_va(struct s1 *s, uint64_t va, uint64_t gpa, uint64_t len)
+{
+    for (uint64_t o = 0; o < len; o += 4096) {
+        s1_table(s, X86_PT)[((va + o) >> 12) & 511] = x86_leaf(gpa + o);
+    }
+}
+
+static void x86_build_s1(struct s1 *s)
+{
+    uint64_t dir = X86_P | X86_RW | X86_US | X86_A;
+
+    memset(s->mem, 0, TABLES_LEN);
+    s1_table(s, X86_PML4)[(VA_SRC >> 39) & 511] = ((s->ipa + S1_PAGE(X86_PDPT)) & X86_ADDR_MASK) | dir;
+    s1_table(s, X86_PDPT)[(VA_SRC >> 30) & 511] = ((s->ipa + S1_PAGE(X86_PD)) & X86_ADDR_MASK) | dir;
+    s1_table(s, X86_PD)[(VA_SRC >> 21) & 511] = ((s->ipa + S1_PAGE(X86_PT)) & X86_ADDR_MASK) | dir;
+    x86_map_va(s, VA_SRC, IOVA_SRC, BUF_LEN);
+    x86_map_va(s, VA_DST, IOVA_DST, BUF_LEN);
+    x86_map_va(s, VA_AUX, IOVA_AUX, BUF_LEN);
+}
+
+/* Repoint stage-1 VA_DST at another IPA range and invalidate through iommufd. */
+struct nested {
+    uint32_t ioas, parent, viommu, vdev, hwpt;
+    struct s1 s1;
+    uint16_t asid;
+};
+
+static int nested_invalidate_dst(struct dev *d, struct nested *n)
+{
+    uint32_t done = 0;
+    int r;
+
+    if (d->hw_type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+        struct iommu_viommu_arm_smmuv3_invalidate cmd[BUF_LEN / 4096];
+        for (int i = 0; i < BUF_LEN / 4096; i++) {
+            cmd[i].cmd[0] = 0x12 /* TLBI_NH_VA */ | ((uint64_t)n->asid << 48);
+            cmd[i].cmd[1] = ((VA_DST + i * 4096ull) & ~0xfffull) | 1 /* leaf */;
+        }
+        r = hwpt_invalidate(d, n->viommu, IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, cmd,
+                            sizeof(cmd[0]), BUF_LEN / 4096, &done);
+        if (r) {
+            return FAIL("%s (%u of %d done)", ioctl_err("IOMMU_HWPT_INVALIDATE(vIOMMU, TLBI_NH_VA)", -r),
+                        done, BUF_LEN / 4096);
+        }
+    } else {
+        struct iommu_hwpt_vtd_s1_invalidate inv = {
+            .addr = VA_DST, .npages = BUF_LEN / 4096, .flags = IOMMU_VTD_INV_FLAGS_LEAF,
+        };
+        r = hwpt_invalidate(d, n->hwpt, IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, &inv, sizeof(inv), 1, &done);
+        if (r) {
+            return FAIL("%s", ioctl_err("IOMMU_HWPT_INVALIDATE(VTD_S1)", -r));
+        }
+    }
+    return T_PASS;
+}
+
+/*
+ * Build the nested configuration: IOAS with the buffers and the tables,
+ * a NEST_PARENT HWPT on it, (Arm) a vIOMMU + vDEVICE, and a nested HWPT whose
+ * stage-1 tables (and CD table) this program wrote.  Unsupported steps give
+ * T_SKIP with the kernel's answer.
+ */
+static int nested_setup(struct dev *d, struct bufs *b, struct nested *n)
+{
+    int r;
+
+    memset(n, 0, sizeof(*n));
+    n->asid = 1;
+    n->s1.mem = alloc_buf(TABLES_LEN);
+    n->s1.ipa = IOVA_TABLES;
+    CHECK(n->s1.mem, "out of memory");
+    if (d->hw_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3 && d->hw_type != IOMMU_HW_INFO_TYPE_INTEL_VTD) {
+        return SKIP("IOMMU_GET_HW_INFO type %u has no nested format in this test", d->hw_type);
+    }
+    CHECK((r = ioas_alloc(d, &n->ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
+    CHECK((r = map_bufs(d, n->ioas, b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
+    CHECK((r = ioas_map(d, n->ioas, n->s1.mem, TABLES_LEN, IOVA_TABLES, MAP_RW)) == 0, "%s",
+          ioctl_err("IOMMU_IOAS_MAP(tables)", -r));
+    r = hwpt_alloc(d, IOMMU_HWPT_ALLOC_NEST_PARENT, n->ioas, IOMMU_HWPT_DATA_NONE, NULL, 0, &n->parent);
+    if (r) {
+        return SKIP("%s", ioctl_err("IOMMU_HWPT_ALLOC(NEST_PARENT)", -r));
+    }
+
+    if (d->hw_type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+        struct iommu_viommu_alloc va = {
+            .size = sizeof(va), .type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3, .dev_id = d->devid,
+            .hwpt_id = n->parent,
+        };
+        if (ioctl(d->iommufd, IOMMU_VIOMMU_ALLOC, &va)) {
+            return SKIP("%s (IDR3.FWB=%u)", ioctl_err("IOMMU_VIOMMU_ALLOC(ARM_SMMUV3)", errno),
+                        (d->hw.smmu.idr[3] >> 8) & 1);
+        }
+        n->viommu = va.out_viommu_id;
+        struct iommu_vdevice_alloc vd = {
+            .size = sizeof(vd), .viommu_id = n->viommu, .dev_id = d->devid, .virt_id = 0x10,
+        };
+        CHECK(ioctl(d->iommufd, IOMMU_VDEVICE_ALLOC, &vd) == 0, "%s",
+              ioctl_err("IOMMU_VDEVICE_ALLOC", errno));
+        n->vdev = vd.out_vdevice_id;
+
+        arm_build_s1(&n->s1);
+        arm_build_cd(&n->s1, n->asid);
+        struct iommu_hwpt_arm_smmuv3 ste = { .ste = {
+            1ull /* V */ | (5ull << 1) /* Cfg = S1 translate */ | (0ull << 4) /* S1Fmt linear */ |
+                ((n->s1.ipa + S1_PAGE(ARM_CD)) & 0x000fffffffffffc0ull) /* S1ContextPtr */ |
+                (0ull << 59) /* S1CDMax: one CD */,
+            (1ull << 2) | (1ull << 4) | (3ull << 6),   /* S1CIR/S1COR WBRA, S1CSH ISH */
+        } };
+        r = hwpt_alloc(d, 0, n->viommu, IOMMU_HWPT_DATA_ARM_SMMUV3, &ste, sizeof(ste), &n->hwpt);
+        if (r) {
+            return FAIL("%s", ioctl_err("IOMMU_HWPT_ALLOC(ARM_SMMUV3 vSTE)", -r));
+        }
+    } else {
+        x86_build_s1(&n->s1);
+        struct iommu_hwpt_vtd_s1 s1 = {
+            .flags = 0, .pgtbl_addr = n->s1.ipa + S1_PAGE(X86_PML4), .addr_width = 48,
+        };
+        r = hwpt_alloc(d, 0, n->parent, IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1), &n->hwpt);
+        if (r) {
+            return FAIL("%s", ioctl_err("IOMMU_HWPT_ALLOC(VTD_S1)", -r));
+        }
+    }
+    return T_PASS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 2: nested translation                                                       */
+
+static int test_nested(void)
+{
+    struct dev d;
+    struct bufs b;
+    struct nested n;
+    struct dma_result res;
+    int r;
+
+    if ((r = dev_open(&d))) {
+        return r;
+    }
+    CHECK(bufs_alloc(&b) == 0, "out of memory");
+    if ((r = nested_setup(&d, &b, &n))) {
+        return r;
+    }
+    CHECK((r = attach(&d, n.hwpt)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(nested)", -r));
+
+    if ((r = check_data_path(&d, &b, VA_SRC, VA_DST, 0, "nested"))) {
+        return r;
+    }
+    /* MSI-X through the nested configuration (Arm: the doorbell IPA is identity-mapped in S1). */
+    if ((r = check_msix(&d, b.src, b.dst, VA_SRC, VA_DST, 0, "nested"))) {
+        return r;
+    }
+    /* An address stage 1 does not map faults. */
+    DMA_FAULT(&d, TD_OP_FILL, 0, VA_HOLE, 4096, 0, 0, &res, TD_ERR_WRITE_FAULT,
+              VA_HOLE, VA_HOLE + 4096, "nested: fill of a VA stage 1 does not map");
+    /* The IPA itself is not a valid VA (stage 1 really is in use). */
+    DMA_FAULT(&d, TD_OP_FILL, 0, IOVA_DST, 4096, 0, 0, &res, TD_ERR_WRITE_FAULT,
+              IOVA_DST, IOVA_DST + 4096, "nested: fill of an IPA that stage 1 does not map");
+
+    /* Change stage 1: VA_DST now points at the aux buffer; invalidate; DMA follows. */
+    memset(b.dst, 0x11, BUF_LEN);
+    memset(b.aux, 0x22, BUF_LEN);
+    if (d.hw_type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+        arm_map_va(&n.s1, VA_DST, IOVA_AUX, BUF_LEN);
+    } else {
+        x86_map_va(&n.s1, VA_DST, IOVA_AUX, BUF_LEN);
+    }
+    __sync_synchronize();
+    if ((r = nested_invalidate_dst(&d, &n))) {
+        return r;
+    }
+    DMA_OK(&d, TD_OP_FILL, 0, VA_DST, BUF_LEN, 0x01020304u, 0, &res, "nested: fill after S1 change");
+    CHECK(pattern_ok(b.aux, BUF_LEN, 0x01020304u), "nested: new stage-1 target not written");
+    CHECK(first_not(b.dst, BUF_LEN, 0x11) < 0,
+          "nested: old stage-1 target written after the change and invalidation (stale IOTLB)");
+
+    /* Stage 2 still applies: unmapping the IPA behind a stage-1 mapping faults. */
+    CHECK((r = ioas_unmap(&d, n.ioas, IOVA_AUX, BUF_LEN)) == 0, "%s", ioctl_err("IOMMU_IOAS_UNMAP", -r));
+    DMA_FAULT(&d, TD_OP_FILL, 0, VA_DST, 4096, 0, 0, &res, TD_ERR_WRITE_FAULT, VA_DST, VA_DST + 4096,
+              "nested: fill where stage 2 was unmapped");
+    return T_PASS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 3: replace the attached HWPT while DMA runs                                */
+
+struct runner {
+    struct dev *d;
+    uint64_t dst;
+    volatile bool stop;
+    unsigned ops, faults, other_errors;
+    uint32_t last_err;
+};
+
+static void *dma_runner(void *arg)
+{
+    struct runner *ru = arg;
+    struct dma_result res;
+
+    while (!ru->stop) {
+        if (dma(ru->d, TD_OP_FILL, 0, ru->dst, 4096, 0xabcd0000u | (ru->ops & 0xffff), 0, &res)) {
+            ru->other_errors++;
+            continue;
+        }
+        ru->ops++;
+        if (res.status & TD_STATUS_ERROR) {
+            if (res.error == TD_ERR_READ_FAULT || res.error == TD_ERR_WRITE_FAULT) {
+                ru->faults++;
+            } else {
+                ru->other_errors++;
+                ru->last_err = res.error;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int test_replace(void)
+{
+    struct dev d;
+    struct bufs b;
+    struct dma_result res;
+    uint32_t ioas1 = 0, ioas2 = 0, h1 = 0, h2 = 0;
+    uint8_t *p, *q;
+    int r;
+
+    if ((r = dev_open(&d))) {
+        return r;
+    }
+    CHECK(bufs_alloc(&b) == 0 && (p = alloc_buf(BUF_LEN)) && (q = alloc_buf(BUF_LEN)), "out of memory");
+    /* Two IOASes mapping the same IOVA to different memory. */
+    CHECK((r = ioas_alloc(&d, &ioas1)) == 0 && (r = ioas_alloc(&d, &ioas2)) == 0, "%s",
+          ioctl_err("IOMMU_IOAS_ALLOC", -r));
+    CHECK((r = ioas_map(&d, ioas1, p, BUF_LEN, IOVA_DST, MAP_RW)) == 0 &&
+          (r = ioas_map(&d, ioas2, q, BUF_LEN, IOVA_DST, MAP_RW)) == 0, "%s",
+          ioctl_err("IOMMU_IOAS_MAP", -r));
+    CHECK((r = hwpt_alloc(&d, 0, ioas1, IOMMU_HWPT_DATA_NONE, NULL, 0, &h1)) == 0, "%s",
+          ioctl_err("IOMMU_HWPT_ALLOC(paging)", -r));
+    CHECK((r = hwpt_alloc(&d, 0, ioas2, IOMMU_HWPT_DATA_NONE, NULL, 0, &h2)) == 0, "%s",
+          ioctl_err("IOMMU_HWPT_ALLOC(paging)", -r));
+
+    CHECK((r = attach(&d, h1)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(hwpt 1)", -r));
+    memset(p, 0, BUF_LEN);
+    memset(q, 0, BUF_LEN);
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DST, BUF_LEN, 0x11111111u, 0, &res, "fill through hwpt 1");
+    CHECK(pattern_ok(p, BUF_LEN, 0x11111111u) && first_not(q, BUF_LEN, 0) < 0,
+          "hwpt 1: fill did not land in its own buffer only");
+    CHECK((r = attach(&d, h2)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(replace -> hwpt 2)", -r));
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DST, BUF_LEN, 0x22222222u, 0, &res, "fill after replace");
+    CHECK(pattern_ok(q, BUF_LEN, 0x22222222u), "after replace: fill did not reach hwpt 2's buffer");
+    CHECK(pattern_ok(p, BUF_LEN, 0x11111111u), "after replace: hwpt 1's buffer was written (stale)");
+
+    /* Replace back and forth while another thread keeps DMAing. */
+    struct runner ru = { .d = &d, .dst = IOVA_DST };
+    pthread_t th;
+    enum { SWITCHES = 40 };
+    CHECK(pthread_create(&th, NULL, dma_runner, &ru) == 0, "pthread_create failed");
+    for (int i = 0; i < SWITCHES && !r; i++) {
+        r = attach(&d, i & 1 ? h2 : h1);
+        usleep(2000);
+    }
+    ru.stop = true;
+    pthread_join(th, NULL);
+    CHECK(r == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(replace under DMA)", -r));
+    diag("replace under DMA: %d switches, %u DMAs, %u faults, %u other errors",
+         SWITCHES, ru.ops, ru.faults, ru.other_errors);
+    CHECK(ru.ops > 0, "no DMA completed while replacing");
+    CHECK(ru.other_errors == 0, "%u DMAs ended with errors other than a fault (last %s)",
+          ru.other_errors, td_err_name(ru.last_err));
+    if (d.hw_type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3) {
+        /* Linux updates STEs hitlessly: no DMA may fault during a replace. */
+        CHECK(ru.faults == 0, "%u of %u DMAs faulted during hitless STE replace", ru.faults, ru.ops);
+    }
+    /* After the storm: the last attach (h2) is in force. */
+    memset(p, 0, BUF_LEN);
+    memset(q, 0, BUF_LEN);
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DST, BUF_LEN, 0x33333333u, 0, &res, "fill after the replace storm");
+    CHECK(pattern_ok(q, BUF_LEN, 0x33333333u) && first_not(p, BUF_LEN, 0) < 0,
+          "after the replace storm the DMA did not go through hwpt 2 only");
+
+    /* Paging -> nested -> paging, if nesting is available. */
+    struct nested n;
+    result_reason[0] = 0;
+    r = nested_setup(&d, &b, &n);
+    if (r == T_SKIP) {
+        /* A pass with a note: the paging replace part ran, the nested part could not. */
+        char note[sizeof(result_reason)];
+        snprintf(note, sizeof(note), "%s", result_reason);
+        snprintf(result_reason, sizeof(result_reason), "paging<->paging only; nested part: %.400s",
+                 note);
+        return T_PASS;
+    }
+    if (r) {
+        return r;
+    }
+    CHECK((r = attach(&d, n.hwpt)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(replace -> nested)", -r));
+    memset(b.dst, 0, BUF_LEN);
+    DMA_OK(&d, TD_OP_FILL, 0, VA_DST, BUF_LEN, 0x44444444u, 0, &res, "fill after replace to nested");
+    CHECK(pattern_ok(b.dst, BUF_LEN, 0x44444444u), "nested after replace: wrong target");
+    CHECK((r = attach(&d, h1)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(nested -> paging)", -r));
+    memset(p, 0, BUF_LEN);
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DST, BUF_LEN, 0x55555555u, 0, &res, "fill after replace to paging");
+    CHECK(pattern_ok(p, BUF_LEN, 0x55555555u), "paging after nested: wrong target");
+    return T_PASS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 4: PASID attach                                                             */
+
+static int test_pasid(void)
+{
+    struct dev d;
+    struct bufs b;
+    struct dma_result res;
+    uint32_t ioas0 = 0, ioas1 = 0, ioas2 = 0, h0 = 0, h1 = 0, h2 = 0;
+    uint8_t *p1, *p2;
+    int r;
+
+    if ((r = dev_open(&d))) {
+        return r;
+    }
+    if (d.max_pasid_log2 == 0) {
+        return SKIP("IOMMU_GET_HW_INFO reports out_max_pasid_log2 = 0 (no PASID support for this device)");
+    }
+    CHECK(bufs_alloc(&b) == 0 && (p1 = alloc_buf(BUF_LEN)) && (p2 = alloc_buf(BUF_LEN)), "out of memory");
+    CHECK((r = ioas_alloc(&d, &ioas0)) == 0 && (r = ioas_alloc(&d, &ioas1)) == 0 &&
+          (r = ioas_alloc(&d, &ioas2)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
+    CHECK((r = map_bufs(&d, ioas0, &b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
+    CHECK((r = ioas_map(&d, ioas1, p1, BUF_LEN, IOVA_DST, MAP_RW)) == 0 &&
+          (r = ioas_map(&d, ioas1, b.src, BUF_LEN, IOVA_SRC, MAP_RW)) == 0 &&
+          (r = ioas_map(&d, ioas2, p2, BUF_LEN, IOVA_DST, MAP_RW)) == 0, "%s",
+          ioctl_err("IOMMU_IOAS_MAP", -r));
+    r = hwpt_alloc(&d, IOMMU_HWPT_ALLOC_PASID, ioas0, IOMMU_HWPT_DATA_NONE, NULL, 0, &h0);
+    if (r) {
+        return SKIP("%s", ioctl_err("IOMMU_HWPT_ALLOC(PASID)", -r));
+    }
+    CHECK((r = hwpt_alloc(&d, IOMMU_HWPT_ALLOC_PASID, ioas1, IOMMU_HWPT_DATA_NONE, NULL, 0, &h1)) == 0 &&
+          (r = hwpt_alloc(&d, IOMMU_HWPT_ALLOC_PASID, ioas2, IOMMU_HWPT_DATA_NONE, NULL, 0, &h2)) == 0,
+          "%s", ioctl_err("IOMMU_HWPT_ALLOC(PASID)", -r));
+    CHECK((r = attach(&d, h0)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(RID, PASID-capable hwpt)", -r));
+    r = attach_pasid(&d, 1, h1);
+    if (r == -EOPNOTSUPP || r == -ENODEV) {
+        return SKIP("%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(PASID 1)", -r));
+    }
+    CHECK(r == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(PASID 1)", -r));
+    CHECK((r = attach_pasid(&d, 2, h2)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(PASID 2)", -r));
+
+    if (!(rd(&d, TD_CAPS) & TD_CAPS_PASID_PATH)) {
+        return SKIP("PASIDs 1 and 2 attached, but the IOMMU in front gives the device no PASID "
+                    "address space (TD_CAPS.PASID_PATH=0: upstream QEMU cannot carry a PASID)");
+    }
+    memset(p1, 0, BUF_LEN);
+    memset(p2, 0, BUF_LEN);
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DST, BUF_LEN, 0x0a0a0a0au, TD_PASID_VALID | 1, &res, "PASID 1 fill");
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DST, BUF_LEN, 0x0b0b0b0bu, TD_PASID_VALID | 2, &res, "PASID 2 fill");
+    CHECK(pattern_ok(p1, BUF_LEN, 0x0a0a0a0au), "PASID 1 did not write its own buffer");
+    CHECK(pattern_ok(p2, BUF_LEN, 0x0b0b0b0bu), "PASID 2 did not write its own buffer");
+    /* MSI-X completions of PASID-tagged DMA. */
+    if ((r = check_msix(&d, b.src, p1, IOVA_SRC, IOVA_DST, TD_PASID_VALID | 1, "PASID 1"))) {
+        return r;
+    }
+    /* RID (no PASID) still goes through h0. */
+    if ((r = check_data_path(&d, &b, IOVA_SRC, IOVA_DST, 0, "RID with PASIDs attached"))) {
+        return r;
+    }
+    CHECK((r = detach_pasid(&d, 1)) == 0, "%s", ioctl_err("VFIO_DEVICE_DETACH_IOMMUFD_PT(PASID 1)", -r));
+    memset(p1, 0, BUF_LEN);
+    res.status = 0;
+    r = dma(&d, TD_OP_FILL, 0, IOVA_DST, 4096, 0x0c0c0c0cu, TD_PASID_VALID | 1, &res);
+    CHECK(r == 0 && (res.status & TD_STATUS_ERROR), "PASID 1 DMA succeeded after detach");
+    CHECK(first_not(p1, BUF_LEN, 0) < 0, "PASID 1's old buffer written after detach");
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DST, BUF_LEN, 0x0d0d0d0du, TD_PASID_VALID | 2, &res,
+           "PASID 2 fill after PASID 1 detach");
+    CHECK(pattern_ok(p2, BUF_LEN, 0x0d0d0d0du), "PASID 2 broke when PASID 1 was detached");
+    /* Replace on a PASID. */
+    CHECK((r = attach_pasid(&d, 2, h1)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(PASID 2 replace)", -r));
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DST, BUF_LEN, 0x0e0e0e0eu, TD_PASID_VALID | 2, &res, "PASID 2 after replace");
+    CHECK(pattern_ok(p1, BUF_LEN, 0x0e0e0e0eu), "PASID 2 replace did not take effect");
+    return T_PASS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 6: the kernel's own DMA API: virtio-blk and virtio-net behind the vIOMMU    */
+
+/*
+ * The host gives a virtio-blk disk (iommu_platform=on) whose first 512 bytes
+ * describe it: DISK_MAGIC, then little-endian u64 data length and u64 FNV-1a
+ * of the data that follows the first 4 KiB.  See scripts/guest-test.sh.
+ */
+#define DISK_MAGIC      "VIOMMU-GUEST-DISK-1"
+#define DISK_DATA_OFF   4096
+
+/* realpath of a sysfs link's parent PCI device; checks the DMA-API setup. */
+static int virtio_behind_iommu(const char *devlink, char *why, size_t wlen)
+{
+    char path[PATH_MAX], feat[256], type[64], rp[PATH_MAX];
+
+    if (!realpath(devlink, rp)) {
+        snprintf(why, wlen, "%s: %s", devlink, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/features", rp);
+    if (read_file(path, feat, sizeof(feat)) || strlen(feat) < 34 || feat[33] != '1') {
+        snprintf(why, wlen, "%s: VIRTIO_F_ACCESS_PLATFORM (bit 33) not negotiated: iommu_platform=on missing?", rp);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/../iommu_group/type", rp);
+    if (read_file(path, type, sizeof(type))) {
+        snprintf(why, wlen, "%s: not in an IOMMU group", rp);
+        return -1;
+    }
+    if (strncmp(type, "DMA", 3)) {
+        snprintf(why, wlen, "%s: default domain type is %s, expected DMA/DMA-FQ", rp, type);
+        return -1;
+    }
+    vdiag("%s: ACCESS_PLATFORM, domain %s", rp, type);
+    return 0;
+}
+
+static int check_virtio_blk(const char *blk)
+{
+    char path[PATH_MAX], why[PATH_MAX + 128];
+    enum { CHUNK = 64 * 1024 };
+    uint8_t *buf = alloc_buf(CHUNK), *pat = alloc_buf(CHUNK);
+    uint64_t len, sum, h = 0xcbf29ce484222325ull;
+    int fd;
+
+    CHECK(buf && pat, "out of memory");
+    snprintf(path, sizeof(path), "/sys/block/%s/device", blk);
+    CHECK(virtio_behind_iommu(path, why, sizeof(why)) == 0, "virtio-blk: %s", why);
+    snprintf(path, sizeof(path), "/dev/%s", blk);
+    fd = open(path, O_RDWR | O_DIRECT | O_SYNC);
+    CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+    CHECK(pread(fd, buf, 4096, 0) == 4096, "reading %s: %s", path, strerror(errno));
+    CHECK(!memcmp(buf, DISK_MAGIC, sizeof(DISK_MAGIC)), "%s has no test-disk header", path);
+    memcpy(&len, buf + 32, 8);
+    memcpy(&sum, buf + 40, 8);
+    CHECK(len % CHUNK == 0 && len >= 4 * CHUNK, "test disk data length %" PRIu64 " invalid", len);
+    /* Read everything through the DMA API (O_DIRECT: the device DMAs into our pages). */
+    for (uint64_t off = 0; off < len; off += CHUNK) {
+        ssize_t n = pread(fd, buf, CHUNK, DISK_DATA_OFF + off);
+        CHECK(n == CHUNK, "virtio-blk read at %" PRIu64 ": %s", off, n < 0 ? strerror(errno) : "short");
+        for (int i = 0; i < CHUNK; i++) {
+            h ^= buf[i];
+            h *= 0x100000001b3ull;
+        }
+    }
+    CHECK(h == sum, "virtio-blk: data checksum 0x%" PRIx64 ", the host wrote 0x%" PRIx64, h, sum);
+    /* Write, then read back through a different buffer. */
+    for (int r = 0; r < 4; r++) {
+        uint64_t off = DISK_DATA_OFF + (uint64_t)r * 3 * CHUNK % len;
+        fill_random(pat, CHUNK, 100 + r);
+        CHECK(pwrite(fd, pat, CHUNK, off) == CHUNK, "virtio-blk write: %s", strerror(errno));
+        memset(buf, 0, CHUNK);
+        CHECK(pread(fd, buf, CHUNK, off) == CHUNK, "virtio-blk read back: %s", strerror(errno));
+        CHECK(!memcmp(buf, pat, CHUNK), "virtio-blk: read back differs from what was written");
+    }
+    close(fd);
+    diag("virtio-blk %s: %" PRIu64 " bytes read and checked, 4 x 64 KiB written and read back", blk, len);
+    return T_PASS;
+}
+
+static int check_virtio_net(const char *ifname)
+{
+    char path[PATH_MAX], why[PATH_MAX + 128], cmd[512], rx[32];
+    int st;
+
+    snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+    CHECK(virtio_behind_iommu(path, why, sizeof(why)) == 0, "virtio-net: %s", why);
+    /* QEMU user networking: the guest is 10.0.2.15, the gateway 10.0.2.2 answers ping. */
+    snprintf(cmd, sizeof(cmd),
+             "ip link set %s up && ip addr add 10.0.2.15/24 dev %s && "
+             "ping -c 3 -W 3 10.0.2.2 >/tmp/ping.log 2>&1", ifname, ifname);
+    st = system(cmd);
+    if (st != 0) {
+        char log[256] = "";
+        read_file("/tmp/ping.log", log, sizeof(log));
+        return FAIL("virtio-net: '%s' failed (status %d): %s", cmd, st, log);
+    }
+    snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_packets", ifname);
+    CHECK(read_file(path, rx, sizeof(rx)) == 0 && atol(rx) >= 3, "virtio-net: only %s packets received", rx);
+    diag("virtio-net %s: 3 pings to 10.0.2.2 answered, %s packets received", ifname, rx);
+    return T_PASS;
+}
+
+static int test_dma_api(void)
+{
+    char blk[64] = "", net[64] = "", path[PATH_MAX], link[PATH_MAX];
+    struct dirent *e;
+    DIR *dir;
+    int r;
+
+    if ((dir = opendir("/sys/block"))) {
+        while ((e = readdir(dir))) {
+            if (!strncmp(e->d_name, "vd", 2) && !blk[0]) {
+                snprintf(blk, sizeof(blk), "%s", e->d_name);
+            }
+        }
+        closedir(dir);
+    }
+    if ((dir = opendir("/sys/class/net"))) {
+        while ((e = readdir(dir))) {
+            ssize_t n;
+            snprintf(path, sizeof(path), "/sys/class/net/%s/device/driver", e->d_name);
+            n = readlink(path, link, sizeof(link) - 1);
+            if (n > 0) {
+                link[n] = 0;
+                if (strstr(link, "virtio_net") && !net[0]) {
+                    snprintf(net, sizeof(net), "%s", e->d_name);
+                }
+            }
+        }
+        closedir(dir);
+    }
+    if (!blk[0] && !net[0]) {
+        return SKIP("no virtio-blk disk or virtio-net interface in the guest");
+    }
+    if (blk[0] && (r = check_virtio_blk(blk))) {
+        return r;
+    }
+    if (net[0] && (r = check_virtio_net(net))) {
+        return r;
+    }
+    if (!blk[0] || !net[0]) {
+        return outcome(T_PASS, "only %s present", blk[0] ? "virtio-blk" : "virtio-net");
+    }
+    return T_PASS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 7: the guest kernel reports the IOMMU fault                                 */
+
+static char *klog_read(void)
+{
+    int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+    char *buf;
+    int n;
+
+    if (len <= 0) {
+        len = 1 << 17;
+    }
+    buf = calloc(1, len + 1);
+    if (!buf) {
+        return NULL;
+    }
+    n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+    if (n < 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+static const char *fault_markers[] = {
+    ": event 0x",           /* arm-smmu-v3: "event 0x10 received:" and its dump */
+    "DMAR: [DMA",           /* "DMAR: [DMA Write NO_PASID] Request device ..." */
+    "DMAR: DRHD: handling fault",
+    NULL,
+};
+
+static int count_markers(const char *log)
+{
+    int n = 0;
+
+    for (int i = 0; fault_markers[i]; i++) {
+        for (const char *p = log; (p = strstr(p, fault_markers[i])); p++) {
+            n++;
+        }
+    }
+    return n;
+}
+
+static int test_fault_report(void)
+{
+    struct dev d;
+    struct bufs b;
+    struct dma_result res;
+    uint32_t ioas = 0;
+    char *before = NULL, *after = NULL;
+    int r, nb = 0, na = 0;
+
+    if ((r = dev_open(&d))) {
+        return r;
+    }
+    CHECK(bufs_alloc(&b) == 0, "out of memory");
+    CHECK((r = ioas_alloc(&d, &ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
+    CHECK((r = map_bufs(&d, ioas, &b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
+    CHECK((r = attach(&d, ioas)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(ioas)", -r));
+    /*
+     * The drivers rate-limit their fault messages (5 s windows); if the
+     * earlier subtests used up the window, wait for the next one and retry.
+     */
+    for (int attempt = 0; attempt < 2 && na <= nb; attempt++) {
+        if (attempt) {
+            diag("no fault message yet (rate limit?), retrying after 5.5 s");
+            usleep(5500000);
+        }
+        free(before);
+        before = klog_read();
+        CHECK(before, "klogctl(READ_ALL): %s", strerror(errno));
+        nb = na = count_markers(before);
+        DMA_FAULT(&d, TD_OP_FILL, 0, IOVA_HOLE, 4096, 0, 0, &res, TD_ERR_WRITE_FAULT,
+                  IOVA_HOLE, IOVA_HOLE + 4096, "fill of an unmapped IOVA");
+        /* The fault record travels through the event queue / fault registers and an IRQ. */
+        for (int i = 0; i < 50 && na <= nb; i++) {
+            usleep(20000);
+            free(after);
+            after = klog_read();
+            CHECK(after, "klogctl(READ_ALL): %s", strerror(errno));
+            na = count_markers(after);
+        }
+    }
+    if (na > nb) {
+        /* Show the first new marker line. */
+        for (int i = 0; fault_markers[i]; i++) {
+            const char *p = strstr(after + (strlen(before) > 200 ? strlen(before) - 200 : 0), fault_markers[i]);
+            if (p) {
+                diag("kernel reported: %.160s", p);
+                break;
+            }
+        }
+    }
+    CHECK(na > nb, "the guest kernel logged no IOMMU fault for a DMA to an unmapped IOVA");
+    /* Nothing else broke: the mapped data path still works. */
+    return check_data_path(&d, &b, IOVA_SRC, IOVA_DST, 0, "paging after a fault");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Runner                                                                      */
+
+struct test {
+    int num;
+    const char *name;
+    int (*fn)(void);
+    const char *what;
+};
+
+static const struct test tests[] = {
+    { 1, "ioas-dma", test_ioas_dma, "IOAS paging: DMA copy/fill/compare/checksum, unmapped IOVA faults" },
+    { 2, "nested", test_nested, "nested HWPT: stage 1 built by the test over a NEST_PARENT stage 2" },
+    { 3, "replace", test_replace, "attach-replace between HWPTs while DMA runs" },
+    { 4, "pasid", test_pasid, "PASID attach/detach/replace with PASID-tagged DMA" },
+    { 5, "msix", test_msix, "MSI-X completion interrupts through VFIO eventfds" },
+    { 6, "dma-api", test_dma_api, "virtio-blk and virtio-net (iommu_platform) through the kernel's DMA API" },
+    { 7, "fault-report", test_fault_report, "the guest kernel logs the IOMMU fault of a bad DMA" },
+};
+#define NTESTS (int)(sizeof(tests) / sizeof(tests[0]))
+
+static void out_line(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof(buf) - 2) {
+        n = sizeof(buf) - 2;
+    }
+    /* Keep the reason on one line. */
+    for (int i = 0; i < n; i++) {
+        if (buf[i] == '\n' || buf[i] == '\r') {
+            buf[i] = ' ';
+        }
+    }
+    buf[n++] = '\n';
+    if (write(STDOUT_FILENO, buf, n) < 0) {
+        /* ignore */
+    }
+}
+
+static int run_one(const struct test *t, int timeout_s, int *pass, int *fail, int *skip)
+{
+    int pfd[2], status = 0;
+    char reason[600] = "";
+    pid_t pid;
+    ssize_t n;
+    uint64_t t0 = now_ns();
+
+    if (pipe(pfd)) {
+        out_line("VIOMMU-TEST: not ok %d %s # pipe: %s", t->num, t->name, strerror(errno));
+        (*fail)++;
+        return 0;
+    }
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        int code;
+
+        close(pfd[0]);
+        result_fd = pfd[1];
+        alarm(timeout_s);
+        code = t->fn();
+        if (write(result_fd, result_reason, strlen(result_reason)) < 0) {
+            /* the parent reports a missing reason */
+        }
+        _exit(code);
+    }
+    close(pfd[1]);
+    if (pid < 0) {
+        close(pfd[0]);
+        out_line("VIOMMU-TEST: not ok %d %s # fork: %s", t->num, t->name, strerror(errno));
+        (*fail)++;
+        return 0;
+    }
+    n = 0;
+    for (;;) {
+        ssize_t k = read(pfd[0], reason + n, sizeof(reason) - 1 - n);
+        if (k <= 0) {
+            break;
+        }
+        n += k;
+    }
+    reason[n > 0 ? n : 0] = 0;
+    close(pfd[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    diag("%s took %.1f s", t->name, (now_ns() - t0) / 1e9);
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        out_line("VIOMMU-TEST: not ok %d %s # %s (signal %d)", t->num, t->name,
+                 sig == SIGALRM ? "timed out" : strsignal(sig), sig);
+        (*fail)++;
+    } else if (WEXITSTATUS(status) == T_PASS) {
+        if (reason[0]) {
+            out_line("VIOMMU-TEST: ok %d %s # %s", t->num, t->name, reason);
+        } else {
+            out_line("VIOMMU-TEST: ok %d %s", t->num, t->name);
+        }
+        (*pass)++;
+    } else if (WEXITSTATUS(status) == T_SKIP) {
+        out_line("VIOMMU-TEST: ok %d %s # SKIP %s", t->num, t->name, reason[0] ? reason : "unsupported");
+        (*skip)++;
+    } else {
+        out_line("VIOMMU-TEST: not ok %d %s # %s", t->num, t->name,
+                 reason[0] ? reason : "failed without a reason");
+        (*fail)++;
+    }
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: viommu-guest-test [-v] [-d BDF] [-t SECONDS] [TEST...]\n"
+               "       viommu-guest-test -l\n"
+               "TEST is a number or a name; default: all.\n");
+}
+
+int main(int argc, char **argv)
+{
+    int pass = 0, fail = 0, skip = 0, timeout_s = 60, opt;
+    bool selected[NTESTS] = { false }, any = false;
+
+    setvbuf(stdout, NULL, _IONBF, 0);
+    while ((opt = getopt(argc, argv, "vld:t:h")) != -1) {
+        switch (opt) {
+        case 'v':
+            verbose = true;
+            break;
+        case 'l':
+            for (int i = 0; i < NTESTS; i++) {
+                printf("%d %s: %s\n", tests[i].num, tests[i].name, tests[i].what);
+            }
+            return 0;
+        case 'd':
+            snprintf(dev_bdf, sizeof(dev_bdf), "%s", optarg);
+            break;
+        case 't':
+            timeout_s = atoi(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    for (int a = optind; a < argc; a++) {
+        bool found = false;
+        for (int i = 0; i < NTESTS; i++) {
+            if (!strcmp(argv[a], tests[i].name) || atoi(argv[a]) == tests[i].num) {
+                selected[i] = found = any = true;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "unknown test '%s' (-l lists them)\n", argv[a]);
+            return 2;
+        }
+    }
+    if (!dev_bdf[0] && find_testdev(dev_bdf, sizeof(dev_bdf)) == 0) {
+        diag("viommu-testdev at %s", dev_bdf);
+    }
+    for (int i = 0; i < NTESTS; i++) {
+        if (!any || selected[i]) {
+            run_one(&tests[i], timeout_s, &pass, &fail, &skip);
+        }
+    }
+    out_line("VIOMMU-TEST: done %d passed %d failed %d skipped", pass, fail, skip);
+    return fail ? 1 : 0;
+}

@@ -1,0 +1,361 @@
+/*
+ * qtest SMMUv3 driver (see smmuv3-drv.h).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "qemu/osdep.h"
+#include "smmuv3-drv.h"
+
+#define MASK(hi, lo)    ((~0ull >> (63 - (hi))) & (~0ull << (lo)))
+
+uint32_t smmu_readl(SmmuDrv *d, uint64_t off)
+{
+    return qtest_readl(d->qts, SMMU_BASE + off);
+}
+
+void smmu_writel(SmmuDrv *d, uint64_t off, uint32_t v)
+{
+    qtest_writel(d->qts, SMMU_BASE + off, v);
+}
+
+void smmu_writeq(SmmuDrv *d, uint64_t off, uint64_t v)
+{
+    qtest_writeq(d->qts, SMMU_BASE + off, v);
+}
+
+uint64_t smmu_alloc(TdMachine *m, size_t size, size_t align)
+{
+    uint64_t a;
+
+    if (align < 4096) {
+        align = 4096;
+    }
+    a = td_alloc(m, size + align);
+    return (a + align - 1) & ~(uint64_t)(align - 1);
+}
+
+static void smmu_cr0(SmmuDrv *d, uint32_t v)
+{
+    smmu_writel(d, SMMU_CR0, v);
+    g_assert_cmphex(smmu_readl(d, SMMU_CR0ACK), ==, v);
+}
+
+static void write_abort_stes(SmmuDrv *d, uint64_t base, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        qtest_writeq(d->qts, base + i * 64, 1);    /* V, Config = abort */
+    }
+}
+
+SmmuDrv *smmu_drv_init(TdMachine *m, bool st_2lvl, unsigned cmdq_log2, unsigned evtq_log2)
+{
+    SmmuDrv *d = g_new0(SmmuDrv, 1);
+    uint32_t idr0;
+
+    d->m = m;
+    d->qts = m->qts;
+    d->st_2lvl = st_2lvl;
+    idr0 = smmu_readl(d, SMMU_IDR0);
+    g_assert_cmpuint((idr0 >> 2) & 3, ==, 2);           /* TTF: AArch64 */
+    g_assert_true(idr0 & 3);                            /* S1P or S2P */
+
+    /* Disable, then program tables and queues with the unit off. */
+    smmu_cr0(d, 0);
+    smmu_writel(d, SMMU_GERRORN, smmu_readl(d, SMMU_GERROR));  /* no stale errors */
+    smmu_writel(d, SMMU_CR1, 0xd75);    /* queues and tables: WB, inner shareable */
+    smmu_writel(d, SMMU_CR2, CR2_RECINVSID | (1u << 2));
+    if (st_2lvl) {
+        d->sid_bits = 16;
+        d->strtab = smmu_alloc(m, 256 * 8, 4096);      /* L1: 256 descriptors, SPLIT 8 */
+        smmu_writeq(d, SMMU_STRTAB_BASE, d->strtab | (1ull << 62));
+        smmu_writel(d, SMMU_STRTAB_BASE_CFG, (1u << 16) | (8u << 6) | 16);
+    } else {
+        d->sid_bits = 8;
+        d->strtab = smmu_alloc(m, 256 * 64, 4096);
+        write_abort_stes(d, d->strtab, 256);
+        smmu_writeq(d, SMMU_STRTAB_BASE, d->strtab | (1ull << 62));
+        smmu_writel(d, SMMU_STRTAB_BASE_CFG, 8);
+    }
+    d->cmdq_log2 = cmdq_log2;
+    d->cmdq = smmu_alloc(m, 16u << cmdq_log2, 16u << cmdq_log2);
+    smmu_writeq(d, SMMU_CMDQ_BASE, d->cmdq | (1ull << 62) | cmdq_log2);
+    smmu_writel(d, SMMU_CMDQ_PROD, 0);
+    smmu_writel(d, SMMU_CMDQ_CONS, 0);
+    smmu_cr0(d, CR0_CMDQEN);
+    g_assert_cmpuint(smmu_cmd_sync(d, CMD_CFGI_STE_RANGE, 31), ==, 0);    /* CFGI_ALL */
+    g_assert_cmpuint(smmu_cmd_sync(d, CMD_TLBI_NSNH_ALL, 0), ==, 0);
+
+    d->evtq_log2 = evtq_log2;
+    d->evtq = smmu_alloc(m, 32u << evtq_log2, 32u << evtq_log2);
+    smmu_writeq(d, SMMU_EVENTQ_BASE, d->evtq | (1ull << 62) | evtq_log2);
+    smmu_writel(d, SMMU_EVENTQ_PROD, 0);
+    smmu_writel(d, SMMU_EVENTQ_CONS, 0);
+    smmu_cr0(d, CR0_CMDQEN | CR0_EVENTQEN);
+    smmu_writel(d, SMMU_IRQ_CTRL, IRQ_CTRL_GERROR | IRQ_CTRL_EVENTQ);
+    g_assert_cmphex(smmu_readl(d, SMMU_IRQ_CTRLACK), ==, IRQ_CTRL_GERROR | IRQ_CTRL_EVENTQ);
+    smmu_cr0(d, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
+    return d;
+}
+
+void smmu_drv_free(SmmuDrv *d)
+{
+    g_free(d);
+}
+
+static uint32_t q_next(uint32_t p, unsigned log2)
+{
+    uint32_t mask = (2u << log2) - 1;
+
+    return (p & ~mask) | ((p + 1) & mask);
+}
+
+static uint64_t cmd_slot(SmmuDrv *d)
+{
+    return d->cmdq + (uint64_t)(d->cmdq_prod & ((1u << d->cmdq_log2) - 1)) * 16;
+}
+
+void smmu_cmd(SmmuDrv *d, uint64_t w0, uint64_t w1)
+{
+    uint64_t a = cmd_slot(d);
+
+    qtest_writeq(d->qts, a, w0);
+    qtest_writeq(d->qts, a + 8, w1);
+    d->cmdq_prod = q_next(d->cmdq_prod, d->cmdq_log2);
+}
+
+unsigned smmu_sync(SmmuDrv *d)
+{
+    uint64_t a = cmd_slot(d);
+    uint32_t cons;
+
+    /* CS = IRQ with an MSI of 0 to the SYNC entry itself, as Linux does. */
+    smmu_cmd(d, CMD_SYNC | (1u << 12) | (3u << 22) | (0xfu << 24), a);
+    smmu_writel(d, SMMU_CMDQ_PROD, d->cmdq_prod);
+    cons = smmu_readl(d, SMMU_CMDQ_CONS);
+    if (CMDQ_CONS_ERR(cons)) {
+        return CMDQ_CONS_ERR(cons);
+    }
+    if (d->lenient) {
+        return (cons & 0xfffff) == d->cmdq_prod && !qtest_readl(d->qts, a) ? 0 : 0x80;
+    }
+    g_assert_cmphex(cons & 0xfffff, ==, d->cmdq_prod);
+    g_assert_cmphex(qtest_readl(d->qts, a), ==, 0);    /* the MSI landed */
+    return 0;
+}
+
+unsigned smmu_cmd_sync(SmmuDrv *d, uint64_t w0, uint64_t w1)
+{
+    smmu_cmd(d, w0, w1);
+    return smmu_sync(d);
+}
+
+uint64_t smmu_ste_addr(SmmuDrv *d, uint32_t sid)
+{
+    uint64_t l1, desc;
+
+    if (!d->st_2lvl) {
+        g_assert_cmpuint(sid, <, 256);
+        return d->strtab + sid * 64;
+    }
+    l1 = d->strtab + (sid >> 8) * 8;
+    desc = qtest_readq(d->qts, l1);
+    if (!(desc & 0x1f)) {
+        uint64_t l2 = smmu_alloc(d->m, 256 * 64, 4096);
+
+        write_abort_stes(d, l2, 256);
+        desc = l2 | 9;          /* Span = SPLIT + 1 */
+        qtest_writeq(d->qts, l1, desc);
+    }
+    return (desc & MASK(51, 6)) + (sid & 0xff) * 64;
+}
+
+void smmu_write_ste(SmmuDrv *d, uint32_t sid, const uint64_t ste[8])
+{
+    uint64_t a = smmu_ste_addr(d, sid);
+
+    /* Not hitless: V=0 first, then the rest, then word 0. */
+    qtest_writeq(d->qts, a, 0);
+    for (int i = 1; i < 8; i++) {
+        qtest_writeq(d->qts, a + 8 * i, ste[i]);
+    }
+    qtest_writeq(d->qts, a, ste[0]);
+    g_assert_cmpuint(smmu_cmd_sync(d, CMD_CFGI_STE | ((uint64_t)sid << 32), 1), ==, 0);
+}
+
+void smmu_ste_s1(uint64_t ste[8], uint64_t cdptr, unsigned s1fmt, unsigned cdmax,
+                 unsigned s1dss)
+{
+    memset(ste, 0, 64);
+    ste[0] = 1 | (STE_CFG_S1 << 1) | ((uint64_t)s1fmt << 4) | (cdptr & MASK(51, 6)) |
+             ((uint64_t)cdmax << 59);
+    ste[1] = s1dss | (1u << 2) | (1u << 4) | (3u << 6);
+}
+
+unsigned smmu_pt_sl0(const SmmuPt *pt)
+{
+    return pt->gshift == 12 ? 2 - pt->start_level : 3 - pt->start_level;
+}
+
+void smmu_ste_s2(uint64_t ste[8], const SmmuPt *s2, uint16_t vmid)
+{
+    unsigned cfg = (ste[0] >> 1) & 7;
+    unsigned tg = s2->gshift == 12 ? 0 : s2->gshift == 16 ? 1 : 2;
+
+    ste[0] = (ste[0] & ~0xeull) | 1 | ((cfg == STE_CFG_S1 ? STE_CFG_NESTED : STE_CFG_S2) << 1);
+    ste[2] = vmid | ((uint64_t)(64 - s2->ia) << 32) | ((uint64_t)smmu_pt_sl0(s2) << 38) |
+             (1ull << 40) | (1ull << 42) | (3ull << 44) | ((uint64_t)tg << 46) |
+             (5ull << 48) | (1ull << 51) | (1ull << 58);
+    ste[3] = s2->root & MASK(51, 4);
+}
+
+void smmu_cd(uint64_t cd[8], const SmmuPt *s1, uint16_t asid)
+{
+    unsigned tg = s1->gshift == 12 ? 0 : s1->gshift == 16 ? 1 : 2;
+
+    memset(cd, 0, 64);
+    cd[0] = (64 - s1->ia) | (tg << 6) | (1u << 8) | (1u << 10) | (3u << 12) |
+            (1ull << 30) | (1ull << 31) | (5ull << 32) | (1ull << 41) | (1ull << 45) |
+            (1ull << 46) | ((uint64_t)asid << 48);
+    cd[1] = s1->root & MASK(51, 4);
+    cd[3] = 0xff;               /* MAIR: attribute 0 = Normal write-back */
+}
+
+void smmu_write_cd(SmmuDrv *d, uint64_t addr, const uint64_t cd[8])
+{
+    qtest_writeq(d->qts, addr, 0);
+    for (int i = 1; i < 8; i++) {
+        qtest_writeq(d->qts, addr + 8 * i, cd[i]);
+    }
+    qtest_writeq(d->qts, addr, cd[0]);
+}
+
+bool smmu_next_event(SmmuDrv *d, uint64_t ev[4])
+{
+    uint32_t prod = smmu_readl(d, SMMU_EVENTQ_PROD);
+    uint32_t mask = (2u << d->evtq_log2) - 1;
+    uint64_t a;
+
+    if ((prod & mask) == (d->evtq_cons & mask)) {
+        return false;
+    }
+    a = d->evtq + (uint64_t)(d->evtq_cons & ((1u << d->evtq_log2) - 1)) * 32;
+    for (int i = 0; i < 4; i++) {
+        ev[i] = qtest_readq(d->qts, a + 8 * i);
+    }
+    d->evtq_cons = q_next(d->evtq_cons, d->evtq_log2);
+    smmu_writel(d, SMMU_EVENTQ_CONS, d->evtq_cons | (prod & (1u << 31)));
+    return true;
+}
+
+unsigned smmu_drain_events(SmmuDrv *d)
+{
+    uint64_t ev[4];
+    unsigned n = 0;
+
+    while (smmu_next_event(d, ev)) {
+        n++;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------
+ * Page tables
+ */
+static unsigned lvl_shift(const SmmuPt *pt, int level)
+{
+    return pt->gshift + (3 - level) * (pt->gshift - 3);
+}
+
+void smmu_pt_init(SmmuPt *pt, TdMachine *m, bool s2, unsigned gshift, unsigned ia,
+                  int start_level)
+{
+    size_t size;
+
+    pt->m = m;
+    pt->s2 = s2;
+    pt->gshift = gshift;
+    pt->ia = ia;
+    if (start_level < 0) {
+        start_level = 3;
+        while (lvl_shift(pt, start_level) + (gshift - 3) < ia) {
+            start_level--;
+        }
+    }
+    pt->start_level = start_level;
+    size = (size_t)8 << (ia - lvl_shift(pt, start_level));
+    pt->root = smmu_alloc(m, size, MAX(size, 1u << gshift));
+    pt->ntables = 0;
+    pt->tables[pt->ntables] = pt->root;
+    pt->table_size[pt->ntables++] = MAX(size, 4096);
+}
+
+static uint64_t leaf_attrs(const SmmuPt *pt, unsigned perm)
+{
+    uint64_t a = (3u << 8) | ((perm & PT_NOAF) ? 0 : (1u << 10));
+
+    if (pt->s2) {
+        a |= (0xfu << 2) | ((perm & PT_R) ? (1u << 6) : 0) | ((perm & PT_W) ? (1u << 7) : 0);
+    } else {
+        a |= (1u << 6) | ((perm & PT_W) ? 0 : (1u << 7)) | (1u << 11);  /* EL0, RO/RW, nG */
+    }
+    return a;
+}
+
+static uint64_t pt_walk_to(SmmuPt *pt, uint64_t va, bool alloc, int leaf_level)
+{
+    uint64_t table = pt->root;
+    uint64_t gmask = (1ull << pt->gshift) - 1;
+
+    for (int level = pt->start_level; ; level++) {
+        unsigned shift = lvl_shift(pt, level);
+        uint64_t bits = level == pt->start_level ? pt->ia - shift : pt->gshift - 3;
+        uint64_t slot = table + ((va >> shift) & ((1ull << bits) - 1)) * 8;
+        uint64_t e;
+
+        if (level == leaf_level) {
+            return slot;
+        }
+        e = qtest_readq(pt->m->qts, slot);
+        if (!(e & 1)) {
+            g_assert_true(alloc);
+            e = smmu_alloc(pt->m, 1u << pt->gshift, 1u << pt->gshift);
+            g_assert_cmpuint(pt->ntables, <, ARRAY_SIZE(pt->tables));
+            pt->tables[pt->ntables] = e;
+            pt->table_size[pt->ntables++] = 1u << pt->gshift;
+            e |= 3;
+            qtest_writeq(pt->m->qts, slot, e);
+        }
+        table = e & MASK(47, 12) & ~gmask;
+    }
+}
+
+static uint64_t pt_walk(SmmuPt *pt, uint64_t va, bool alloc)
+{
+    return pt_walk_to(pt, va, alloc, 3);
+}
+
+void smmu_pt_map_block(SmmuPt *pt, int level, uint64_t va, uint64_t pa, unsigned perm)
+{
+    uint64_t slot = pt_walk_to(pt, va, true, level);
+
+    g_assert_cmpint(level, <, 3);
+    qtest_writeq(pt->m->qts, slot, (pa & MASK(47, lvl_shift(pt, level))) | 1 |
+                 leaf_attrs(pt, perm));
+}
+
+void smmu_pt_map(SmmuPt *pt, uint64_t va, uint64_t pa, uint64_t size, unsigned perm)
+{
+    uint64_t page = 1ull << pt->gshift;
+
+    for (uint64_t off = 0; off < size; off += page) {
+        uint64_t slot = pt_walk(pt, va + off, true);
+
+        qtest_writeq(pt->m->qts, slot, ((pa + off) & MASK(47, pt->gshift)) | 3 |
+                     leaf_attrs(pt, perm));
+    }
+}
+
+uint64_t smmu_pt_leaf(SmmuPt *pt, uint64_t va)
+{
+    return pt_walk(pt, va, false);
+}

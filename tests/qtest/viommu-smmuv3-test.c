@@ -1,0 +1,1339 @@
+/*
+ * qtests for viommu-smmuv3: a guest-driver-like setup (smmuv3-drv.c) of
+ * stream tables, CDs and page tables in guest RAM, with viommu-testdev doing
+ * the DMA (and MSI-X writes) that the SMMU translates.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qobject/qdict.h"
+#include "smmuv3-drv.h"
+#include "libqos/virtio.h"
+#include "libqos/virtio-pci.h"
+
+#define TD_ARGS         "-device viommu-testdev,addr=04.0"
+#define SID             TD_DEVFN            /* bus 0, 04.0 */
+#define UNBACKED_PA     0x3f00000000ull     /* nothing there */
+
+typedef struct Env {
+    TdMachine *m;
+    SmmuDrv *d;
+    Td *td;
+} Env;
+
+static Env *env_start_args(const char *smmu_props, bool st_2lvl, unsigned cmdq_log2,
+                           unsigned evtq_log2, const char *extra)
+{
+    Env *e = g_new0(Env, 1);
+    g_autofree char *args = g_strdup_printf("-device viommu-smmuv3%s%s " TD_ARGS " %s",
+                                            smmu_props ? "," : "",
+                                            smmu_props ? smmu_props : "",
+                                            extra ? extra : "");
+
+    e->m = td_machine_start(NULL, args);
+    e->td = td_open(e->m, TD_DEVFN);
+    if (cmdq_log2) {
+        e->d = smmu_drv_init(e->m, st_2lvl, cmdq_log2, evtq_log2);
+    }
+    return e;
+}
+
+static Env *env_start(const char *smmu_props, bool st_2lvl)
+{
+    return env_start_args(smmu_props, st_2lvl, 8, 6, NULL);
+}
+
+static void env_stop(Env *e)
+{
+    td_close(e->td);
+    if (e->d) {
+        smmu_drv_free(e->d);
+    }
+    td_machine_stop(e->m);
+    g_free(e);
+}
+
+/* Expect exactly one pending event of this type; return it in ev. */
+static void expect_event(Env *e, unsigned type, uint64_t ev[4])
+{
+    uint64_t tmp[4];
+
+    g_assert_true(smmu_next_event(e->d, ev));
+    g_assert_cmphex(EVT_TYPE(ev), ==, type);
+    g_assert_cmphex(EVT_SID(ev), ==, SID);
+    if (smmu_next_event(e->d, tmp)) {
+        g_test_message("extra event %016" PRIx64 " %016" PRIx64 " %016" PRIx64
+                       " %016" PRIx64, tmp[0], tmp[1], tmp[2], tmp[3]);
+        g_assert_not_reached();
+    }
+}
+
+static void expect_no_event(Env *e)
+{
+    uint64_t ev[4];
+
+    g_assert_false(smmu_next_event(e->d, ev));
+}
+
+/* A copy of 8 known bytes from iova src to iova dst must land at pa dst_pa. */
+static void check_copy(Env *e, uint64_t src, uint64_t src_pa, uint64_t dst, uint64_t dst_pa,
+                       uint64_t val)
+{
+    qtest_writeq(e->m->qts, src_pa, val);
+    qtest_writeq(e->m->qts, dst_pa, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, src, dst, 8), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readq(e->m->qts, dst_pa), ==, val);
+}
+
+/* What the device reads at iova (8 bytes through a checksum-free copy to a PA). */
+static uint64_t dma_read(Env *e, uint64_t iova, uint64_t scratch_iova, uint64_t scratch_pa)
+{
+    qtest_writeq(e->m->qts, scratch_pa, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_NONE);
+    return qtest_readq(e->m->qts, scratch_pa);
+}
+
+/* ------------------------------------------------------------------------
+ * Registers, properties, reset
+ */
+static void test_registers(void)
+{
+    Env *e = env_start_args(NULL, false, 0, 0, NULL);
+    QTestState *qts = e->m->qts;
+    uint32_t idr0 = qtest_readl(qts, SMMU_BASE + SMMU_IDR0);
+    uint32_t idr1 = qtest_readl(qts, SMMU_BASE + SMMU_IDR1);
+    uint32_t idr3 = qtest_readl(qts, SMMU_BASE + SMMU_IDR3);
+    uint32_t idr5 = qtest_readl(qts, SMMU_BASE + SMMU_IDR5);
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096);
+
+    /* Defaults that let Linux enable nesting and PASID. */
+    g_assert_cmphex(idr0 & 3, ==, 3);                   /* S1P, S2P */
+    g_assert_cmphex((idr0 >> 2) & 3, ==, 2);            /* TTF AArch64 */
+    g_assert_true(idr0 & (1u << 4));                    /* COHACC */
+    g_assert_true(idr0 & (1u << 12));                   /* ASID16 */
+    g_assert_true(idr0 & (1u << 13));                   /* MSI */
+    g_assert_true(idr0 & (1u << 18));                   /* VMID16 */
+    g_assert_true(idr0 & (1u << 19));                   /* CD2L */
+    g_assert_cmphex((idr0 >> 21) & 3, ==, 2);           /* little-endian tables */
+    g_assert_cmphex((idr0 >> 27) & 3, ==, 1);           /* 2-level stream table */
+    g_assert_false(idr0 & (1u << 16));                  /* no PRI */
+    g_assert_cmpuint(idr1 & 0x3f, ==, 16);              /* SIDSIZE */
+    g_assert_cmpuint((idr1 >> 6) & 0x1f, ==, 20);       /* SSIDSIZE */
+    g_assert_cmpuint((idr1 >> 21) & 0x1f, >, 6);        /* CMDQS > log2(64) */
+    g_assert_true(idr3 & (1u << 8));                    /* FWB */
+    g_assert_true(idr3 & (1u << 10));                   /* RIL */
+    g_assert_cmphex(idr5 & 7, ==, 5);                   /* OAS 48 */
+    g_assert_cmphex(idr5 & 0x70, ==, 0x70);             /* 4K, 16K, 64K */
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_AIDR), ==, 2);
+
+    /* Reset state: disabled, GBPA bypass: DMA passes untranslated. */
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_CR0), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_GBPA) & GBPA_ABORT, ==, 0);
+    qtest_writel(qts, a, 0x11223344);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 4), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readl(qts, b), ==, 0x11223344);
+
+    /* GBPA: a write without Update does nothing; with it, takes effect at once. */
+    qtest_writel(qts, SMMU_BASE + SMMU_GBPA, GBPA_ABORT);
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_GBPA) & GBPA_ABORT, ==, 0);
+    qtest_writel(qts, SMMU_BASE + SMMU_GBPA, GBPA_ABORT | GBPA_UPDATE);
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_GBPA), ==, GBPA_ABORT);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 4), ==, TD_ERR_READ_FAULT);
+    qtest_writel(qts, SMMU_BASE + SMMU_GBPA, GBPA_UPDATE);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 4), ==, TD_ERR_NONE);
+
+    /* CR0ACK follows CR0; reserved CR0 bits stay clear. */
+    qtest_writel(qts, SMMU_BASE + SMMU_CR0, 0xfffffff0u);
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_CR0ACK), ==, 0);
+    /* 64-bit registers in 32-bit halves; page-1 aliases of the event queue pointers. */
+    qtest_writel(qts, SMMU_BASE + SMMU_STRTAB_BASE, 0x12345678);
+    qtest_writel(qts, SMMU_BASE + SMMU_STRTAB_BASE + 4, 0x9);
+    g_assert_cmphex(qtest_readq(qts, SMMU_BASE + SMMU_STRTAB_BASE), ==, 0x912345640ull);
+    qtest_writel(qts, SMMU_BASE + SMMU_EVENTQ_CONS, 0x5);
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + 0xac), ==, 5);
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_EVENTQ_PROD), ==,
+                    qtest_readl(qts, SMMU_BASE + 0xa8));
+
+    /* system_reset brings the registers back. */
+    qtest_qmp_assert_success(qts, "{ 'execute': 'system_reset' }");
+    g_assert_cmphex(qtest_readq(qts, SMMU_BASE + SMMU_STRTAB_BASE), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_EVENTQ_CONS), ==, 0);
+    env_stop(e);
+}
+
+/* Bad properties fail with a clear message. */
+static void test_properties(void)
+{
+    static const struct {
+        const char *props, *msg;
+    } bad[] = {
+        { "stages=s3", "stages must be" },
+        { "ssidsize=21", "ssidsize must be" },
+        { "oas=47", "oas must be" },
+        { "gran4k=off,gran16k=off,gran64k=off", "at least one of" },
+        { "stages=s1,fwb=on", "fwb needs stage 2" },
+        { "cmdq-log2size=3", "cmdq-log2size" },
+    };
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+
+    for (int i = 0; i < ARRAY_SIZE(bad); i++) {
+        g_autofree char *cmd = g_strdup_printf("%s -M virt,gic-version=3 -cpu max -nic none "
+                                               "-display none -S -device viommu-smmuv3,%s",
+                                               qemu, bad[i].props);
+        g_autofree char *out = NULL, *err = NULL;
+        int status;
+
+        g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+        g_assert_nonnull(strstr(err, bad[i].msg));
+    }
+    {
+        g_autofree char *cmd = g_strdup_printf("%s -M virt,gic-version=3,iommu=smmuv3 -cpu max "
+                                               "-nic none -display none -S "
+                                               "-device viommu-smmuv3", qemu);
+        g_autofree char *out = NULL, *err = NULL;
+        int status;
+
+        g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+        g_assert_nonnull(strstr(err, "conflicts with"));
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Stage 1
+ */
+typedef struct S1Setup {
+    SmmuPt pt;
+    uint64_t cdtab;
+    uint64_t cd[8];
+} S1Setup;
+
+/* Linear CD table with one CD (no substreams) for the test device. */
+static void s1_setup(Env *e, S1Setup *s, unsigned gshift, uint16_t asid)
+{
+    uint64_t ste[8];
+
+    smmu_pt_init(&s->pt, e->m, false, gshift, 48, -1);
+    s->cdtab = smmu_alloc(e->m, 64, 64);
+    smmu_cd(s->cd, &s->pt, asid);
+    smmu_write_cd(e->d, s->cdtab, s->cd);
+    smmu_ste_s1(ste, s->cdtab, 0, 0, 0);
+    smmu_write_ste(e->d, SID, ste);
+}
+
+static void test_s1(gconstpointer data)
+{
+    unsigned gshift = GPOINTER_TO_UINT(data);
+    uint64_t page = 1ull << gshift;
+    Env *e = env_start(NULL, false);
+    S1Setup s;
+    uint64_t a = smmu_alloc(e->m, page, page), b = smmu_alloc(e->m, page, page);
+    uint64_t ro = smmu_alloc(e->m, page, page), msi = smmu_alloc(e->m, page, page);
+    const uint64_t iova_a = 0x0000123400000000ull, iova_b = 0x7f0000000000ull;
+    const uint64_t iova_ro = 0x40000000ull, iova_msi = 0x8000000ull;
+    uint64_t ev[4];
+
+    s1_setup(e, &s, gshift, 7);
+    smmu_pt_map(&s.pt, iova_a, a, page, PT_R | PT_W);
+    smmu_pt_map(&s.pt, iova_b, b, page, PT_R | PT_W);
+    smmu_pt_map(&s.pt, iova_ro, ro, page, PT_R);
+    smmu_pt_map(&s.pt, iova_msi, msi, page, PT_R | PT_W);
+
+    check_copy(e, iova_a + 8, a + 8, iova_b + page - 8, b + page - 8, 0x0123456789abcdefull);
+    expect_no_event(e);
+
+    /* MSI-X through stage 1 lands at the translated address. */
+    td_msix_setup(e->td, 0, iova_msi + 0x40, 0xabcd0001);
+    td_writel(e->td, TD_IRQ, TD_IRQ_ENABLE | 0);
+    check_copy(e, iova_a, a, iova_b, b, 42);
+    g_assert_cmphex(qtest_readl(e->m->qts, msi + 0x40), ==, 0xabcd0001);
+    td_writel(e->td, TD_IRQ, 0);
+
+    /* Unmapped: the device sees a read fault, the SMMU records F_TRANSLATION. */
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova_a + page, iova_b, 8), ==,
+                     TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    g_assert_cmphex(EVT_ADDR(ev), ==, iova_a + page);
+    g_assert_cmpuint(EVT_RNW(ev), ==, 1);
+    g_assert_cmpuint(EVT_S2(ev), ==, 0);
+    g_assert_cmpuint(EVT_CLASS(ev), ==, 2);
+    g_assert_cmpuint(EVT_SSV(ev), ==, 0);
+
+    /* Read-only: reads pass, writes fault with F_PERMISSION (RnW = 0). */
+    check_copy(e, iova_ro, ro, iova_b, b, 0x5555);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova_a, iova_ro + 16, 8), ==,
+                     TD_ERR_WRITE_FAULT);
+    expect_event(e, EVT_F_PERMISSION, ev);
+    g_assert_cmphex(EVT_ADDR(ev), ==, iova_ro + 16);
+    g_assert_cmpuint(EVT_RNW(ev), ==, 0);
+    g_assert_cmphex(qtest_readq(e->m->qts, ro + 16), ==, 0);
+    env_stop(e);
+}
+
+/* ------------------------------------------------------------------------
+ * Stage 2 (concatenated start-level tables)
+ */
+static void test_s2_concat(void)
+{
+    Env *e = env_start(NULL, false);
+    SmmuPt s2;
+    uint64_t ste[8] = { 0 }, ev[4];
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), msi = td_alloc(e->m, 4096);
+    /* 40-bit IPA starting at level 1: two concatenated tables, IPA[39] picks one. */
+    const uint64_t ipa_a = 0x8000001000ull, ipa_b = 0x0000002000ull, ipa_msi = 0x8000003000ull;
+
+    smmu_pt_init(&s2, e->m, true, 12, 40, 1);
+    g_assert_cmpuint(s2.table_size[0], ==, 8192);
+    smmu_pt_map(&s2, ipa_a, a, 4096, PT_R | PT_W);
+    smmu_pt_map(&s2, ipa_b, b, 4096, PT_R | PT_W);
+    smmu_pt_map(&s2, ipa_msi, msi, 4096, PT_W);
+    smmu_ste_s2(ste, &s2, 3);
+    ste[1] |= 1ull << 25;                   /* S2FWB */
+    smmu_write_ste(e->d, SID, ste);
+
+    check_copy(e, ipa_a, a, ipa_b + 8, b + 8, 0xfeedfacecafebeefull);
+    check_copy(e, ipa_b, b, ipa_a + 16, a + 16, 0x77);
+    td_msix_setup(e->td, 1, ipa_msi + 4, 0x51);
+    td_writel(e->td, TD_IRQ, TD_IRQ_ENABLE | 1);
+    check_copy(e, ipa_a, a, ipa_b, b, 0x99);
+    g_assert_cmphex(qtest_readl(e->m->qts, msi + 4), ==, 0x51);
+    td_writel(e->td, TD_IRQ, 0);
+    expect_no_event(e);
+
+    /* Stage-2 fault: S2 = 1, CLASS = IN, IPA given. */
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x8000005000ull, ipa_b, 8), ==,
+                     TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    g_assert_cmpuint(EVT_S2(ev), ==, 1);
+    g_assert_cmpuint(EVT_CLASS(ev), ==, 2);
+    g_assert_cmphex(EVT_IPA(ev), ==, 0x8000005000ull);
+    /* Write-only page: reads are refused at stage 2. */
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, ipa_msi, ipa_b, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_PERMISSION, ev);
+    g_assert_cmpuint(EVT_S2(ev), ==, 1);
+    /* With S2R = 0 stage-2 faults are not recorded (the access still fails). */
+    ste[2] &= ~(1ull << 58);
+    smmu_write_ste(e->d, SID, ste);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x8000005000ull, ipa_b, 8), ==,
+                     TD_ERR_READ_FAULT);
+    expect_no_event(e);
+    env_stop(e);
+}
+
+static void test_s2_granules(void)
+{
+    for (unsigned g = 14; g <= 16; g += 2) {
+        Env *e = env_start(NULL, false);
+        SmmuPt s2;
+        uint64_t ste[8] = { 0 };
+        uint64_t page = 1ull << g;
+        uint64_t a = smmu_alloc(e->m, page, page), b = smmu_alloc(e->m, page, page);
+
+        smmu_pt_init(&s2, e->m, true, g, 42, -1);
+        smmu_pt_map(&s2, 0x20000000000ull, a, page, PT_R | PT_W);
+        smmu_pt_map(&s2, 0x10000, b, page, PT_R | PT_W);
+        smmu_ste_s2(ste, &s2, 9);
+        smmu_write_ste(e->d, SID, ste);
+        check_copy(e, 0x20000000000ull + 24, a + 24, 0x10000, b, 0x1600 + g);
+        expect_no_event(e);
+        env_stop(e);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Nested: the CD and the stage-1 tables are IPAs, fetched through stage 2.
+ */
+static void test_nested(void)
+{
+    Env *e = env_start(NULL, false);
+    SmmuPt s1, s2;
+    uint64_t ste[8], cd[8], ev[4];
+    uint64_t cd_pa = smmu_alloc(e->m, 4096, 4096);
+    const uint64_t cd_ipa = 0x7000000000ull;           /* IPA != PA */
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), msi = td_alloc(e->m, 4096);
+    const uint64_t va_a = 0x1000000, va_b = 0x2000000, va_msi = 0x3000000;
+    const uint64_t ipa_a = 0x5000000000ull, ipa_b = 0x5000001000ull, ipa_msi = 0x5000002000ull;
+
+    smmu_pt_init(&s2, e->m, true, 12, 48, 0);
+    smmu_pt_init(&s1, e->m, false, 12, 48, -1);
+    smmu_pt_map(&s1, va_a, ipa_a, 4096, PT_R | PT_W);
+    smmu_pt_map(&s1, va_b, ipa_b, 4096, PT_R | PT_W);
+    smmu_pt_map(&s1, va_msi, ipa_msi, 4096, PT_R | PT_W);
+    /* Stage 1's tables live at IPA == PA: map exactly those pages. */
+    for (unsigned i = 0; i < s1.ntables; i++) {
+        smmu_pt_map(&s2, s1.tables[i], s1.tables[i], 4096, PT_R | PT_W);
+    }
+    smmu_pt_map(&s2, cd_ipa, cd_pa, 4096, PT_R);
+    smmu_pt_map(&s2, ipa_a, a, 4096, PT_R | PT_W);
+    smmu_pt_map(&s2, ipa_b, b, 4096, PT_R | PT_W);
+    smmu_pt_map(&s2, ipa_msi, msi, 4096, PT_R | PT_W);
+
+    smmu_cd(cd, &s1, 5);
+    smmu_write_cd(e->d, cd_pa, cd);
+    smmu_ste_s1(ste, cd_ipa, 0, 0, 0);
+    smmu_ste_s2(ste, &s2, 2);
+    g_assert_cmpuint((ste[0] >> 1) & 7, ==, STE_CFG_NESTED);
+    smmu_write_ste(e->d, SID, ste);
+
+    check_copy(e, va_a + 8, a + 8, va_b, b, 0x1122334455667788ull);
+    td_msix_setup(e->td, 2, va_msi, 0x7777);
+    td_writel(e->td, TD_IRQ, TD_IRQ_ENABLE | 2);
+    check_copy(e, va_a, a, va_b, b, 3);
+    g_assert_cmphex(qtest_readl(e->m->qts, msi), ==, 0x7777);
+    td_writel(e->td, TD_IRQ, 0);
+    expect_no_event(e);
+
+    /* Stage-1 output not mapped at stage 2: S2 fault, CLASS = IN, IPA = S1 output. */
+    smmu_pt_map(&s1, va_a + 0x1000, 0x5000009000ull, 4096, PT_R | PT_W);   /* same tables */
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va_a + 0x1000, va_b, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    g_assert_cmpuint(EVT_S2(ev), ==, 1);
+    g_assert_cmpuint(EVT_CLASS(ev), ==, 2);
+    g_assert_cmphex(EVT_IPA(ev), ==, 0x5000009000ull);
+    g_assert_cmphex(EVT_ADDR(ev), ==, va_a + 0x1000);
+
+    /* A stage-1 table page unmapped at stage 2: S2 fault with CLASS = TT. */
+    qtest_writeq(e->m->qts, smmu_pt_leaf(&s2, smmu_pt_leaf(&s1, va_a) & ~0xfffull), 0);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_S12_VMALL | (2ull << 32), 0), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va_a, va_b, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    g_assert_cmpuint(EVT_S2(ev), ==, 1);
+    g_assert_cmpuint(EVT_CLASS(ev), ==, 1);
+    g_assert_cmphex(EVT_IPA(ev), ==, smmu_pt_leaf(&s1, va_a) & ~0xfffull);
+
+    /* The CD's IPA unmapped: S2 fault with CLASS = CD (after CFGI_CD). */
+    qtest_writeq(e->m->qts, smmu_pt_leaf(&s2, cd_ipa), 0);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va_a, va_b, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    g_assert_cmpuint(EVT_S2(ev), ==, 1);
+    g_assert_cmpuint(EVT_CLASS(ev), ==, 0);
+    g_assert_cmphex(EVT_IPA(ev), ==, cd_ipa);
+    env_stop(e);
+}
+
+/* ------------------------------------------------------------------------
+ * 2-level stream table
+ */
+static void test_st_2lvl(void)
+{
+    Env *e = env_start(NULL, true);
+    S1Setup s;
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), ev[4];
+
+    s1_setup(e, &s, 12, 1);
+    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
+    smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R | PT_W);
+    check_copy(e, 0x10000, a, 0x20000, b, 0xabcdef);
+    expect_no_event(e);
+
+    /* L1 descriptor with Span 0: the StreamID is out of range (RECINVSID is set). */
+    qtest_writeq(e->m->qts, e->d->strtab, 0);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE | ((uint64_t)SID << 32), 1), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x10000, 0x20000, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_STREAMID, ev);
+    env_stop(e);
+}
+
+/* ------------------------------------------------------------------------
+ * Substreams: 2-level CD table driven by PASID-tagged DMA; S1DSS.
+ */
+static uint64_t s1_pte(uint64_t pa)
+{
+    return pa | 3 | (3u << 8) | (1u << 10) | (1u << 6) | (1u << 11);
+}
+
+#define NPASID 4
+static const uint32_t pasids[NPASID] = { 1, 65, 700, 1023 };
+
+static void set_pasid(Env *e, uint32_t pasid)
+{
+    td_writel(e->td, TD_PASID, pasid == UINT32_MAX ? 0 : TD_PASID_VALID | pasid);
+}
+
+static void test_pasid(void)
+{
+    Env *e = env_start(NULL, false);
+    SmmuPt pt[NPASID + 1];
+    uint64_t pa[NPASID + 1], cd[8], ste[8], ev[4];
+    uint64_t l1 = smmu_alloc(e->m, 16 * 8, 4096);      /* 1024 CDs: 16 L2 tables of 64 */
+    uint64_t scratch = td_alloc(e->m, 4096);
+    const uint64_t iova = 0x100000, scratch_iova = 0x200000;
+
+    td_cfg_writew(e->td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+    g_assert_true(td_readl(e->td, TD_CAPS) & TD_CAPS_PASID_PATH);
+    /* Index NPASID is CD 0 (non-PASID traffic with S1DSS = substream 0). */
+    for (int i = 0; i <= NPASID; i++) {
+        uint32_t ssid = i < NPASID ? pasids[i] : 0;
+        uint64_t l1d = qtest_readq(e->m->qts, l1 + (ssid / 64) * 8);
+
+        if (!(l1d & 1)) {
+            l1d = smmu_alloc(e->m, 64 * 64, 4096) | 1;
+            qtest_writeq(e->m->qts, l1 + (ssid / 64) * 8, l1d);
+        }
+        pa[i] = td_alloc(e->m, 4096);
+        qtest_writeq(e->m->qts, pa[i], 0x1000 + i);
+        smmu_pt_init(&pt[i], e->m, false, 12, 48, -1);
+        smmu_pt_map(&pt[i], iova, pa[i], 4096, PT_R | PT_W);
+        smmu_pt_map(&pt[i], scratch_iova, scratch, 4096, PT_R | PT_W);
+        smmu_cd(cd, &pt[i], 100 + i);
+        smmu_write_cd(e->d, (l1d & ~0xfffull) + (ssid % 64) * 64, cd);
+    }
+    smmu_ste_s1(ste, l1, 1, 10, S1DSS_SSID0);
+    smmu_write_ste(e->d, SID, ste);
+
+    for (int i = 0; i < NPASID; i++) {
+        set_pasid(e, pasids[i]);
+        g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1000 + i);
+    }
+    set_pasid(e, UINT32_MAX);
+    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1000 + NPASID);
+    expect_no_event(e);
+
+    /* SSID 0 is reserved for non-PASID traffic with S1DSS = substream 0. */
+    set_pasid(e, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
+    g_assert_cmpuint(EVT_SSV(ev), ==, 1);
+    /* A PASID whose L1CD is invalid. */
+    set_pasid(e, 130);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
+    g_assert_cmpuint(EVT_SSID(ev), ==, 130);
+    /* A PASID beyond S1CDMax. */
+    set_pasid(e, 5000);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
+    /* A valid L1CD but an invalid CD. */
+    set_pasid(e, 2);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_CD, ev);
+    g_assert_cmpuint(EVT_SSID(ev), ==, 2);
+
+    /* S1DSS = bypass: non-PASID traffic is untranslated, PASID traffic still is. */
+    ste[1] = (ste[1] & ~3ull) | S1DSS_BYPASS;
+    smmu_write_ste(e->d, SID, ste);
+    set_pasid(e, UINT32_MAX);
+    qtest_writeq(e->m->qts, scratch, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, pa[1], scratch, 8), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readq(e->m->qts, scratch), ==, 0x1001);
+    set_pasid(e, pasids[2]);
+    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1002);
+
+    /* S1DSS = terminate: non-PASID traffic gets F_STREAM_DISABLED. */
+    ste[1] &= ~3ull;
+    smmu_write_ste(e->d, SID, ste);
+    set_pasid(e, UINT32_MAX);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_STREAM_DISABLED, ev);
+    set_pasid(e, pasids[3]);
+    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1003);
+
+    /* CFGI_CD of one substream makes its new CD visible. */
+    qtest_writeq(e->m->qts, smmu_pt_leaf(&pt[3], iova),
+                 s1_pte(pa[0]));
+    smmu_pt_init(&pt[NPASID], e->m, false, 12, 48, -1);
+    smmu_pt_map(&pt[NPASID], iova, pa[2], 4096, PT_R);
+    smmu_pt_map(&pt[NPASID], scratch_iova, scratch, 4096, PT_R | PT_W);
+    smmu_cd(cd, &pt[NPASID], 200);
+    {
+        uint64_t l1d = qtest_readq(e->m->qts, l1 + (pasids[3] / 64) * 8);
+
+        smmu_write_cd(e->d, (l1d & ~0xfffull) + (pasids[3] % 64) * 64, cd);
+    }
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32) |
+                                   ((uint64_t)pasids[3] << 12), 1), ==, 0);
+    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1002);
+    set_pasid(e, UINT32_MAX);
+    expect_no_event(e);
+    env_stop(e);
+}
+
+/* ------------------------------------------------------------------------
+ * Invalidation: each command removes the stale entry it names.
+ */
+
+static void test_invalidation(void)
+{
+    Env *e = env_start(NULL, false);
+    S1Setup s;
+    uint64_t p1 = td_alloc(e->m, 4096), p2 = td_alloc(e->m, 4096);
+    uint64_t scratch = td_alloc(e->m, 4096);
+    const uint64_t iova = 0x7654321000ull, scratch_iova = 0x1000;
+    const uint16_t asid = 0x1234;
+    uint64_t pte;
+    struct {
+        const char *name;
+        uint64_t w0, w1;
+    } cmds[] = {
+        { "NH_VA", CMD_TLBI_NH_VA | ((uint64_t)asid << 48), iova },
+        { "NH_VA leaf", CMD_TLBI_NH_VA | ((uint64_t)asid << 48), iova | 1 },
+        /* RIL: TG 4K, SCALE 1, NUM 3: (3 + 1) << 1 = 8 pages from iova - 0x3000. */
+        { "NH_VA range", CMD_TLBI_NH_VA | ((uint64_t)asid << 48) | (3u << 12) | (1u << 20),
+          (iova - 0x3000) | (1u << 10) | (3u << 8) },
+        { "NH_VAA", CMD_TLBI_NH_VAA, iova },
+        { "NH_ASID", CMD_TLBI_NH_ASID | ((uint64_t)asid << 48), 0 },
+        { "NH_ALL", CMD_TLBI_NH_ALL, 0 },
+        { "NSNH_ALL", CMD_TLBI_NSNH_ALL, 0 },
+        { "S12_VMALL", CMD_TLBI_S12_VMALL, 0 },
+    };
+    /* Commands that must leave the entry alone. */
+    struct {
+        const char *name;
+        uint64_t w0, w1;
+    } misses[] = {
+        { "NH_VA other ASID", CMD_TLBI_NH_VA | ((uint64_t)(asid + 1) << 48), iova },
+        { "NH_VA other page", CMD_TLBI_NH_VA | ((uint64_t)asid << 48), iova + 0x1000 },
+        { "NH_ASID other", CMD_TLBI_NH_ASID | ((uint64_t)(asid + 1) << 48), 0 },
+        { "NH_ALL other VMID", CMD_TLBI_NH_ALL | (5ull << 32), 0 },
+        { "S2_IPA", CMD_TLBI_S2_IPA, iova },
+        { "range elsewhere", CMD_TLBI_NH_VA | ((uint64_t)asid << 48) | (1u << 12),
+          (iova + 0x10000) | (1u << 10) },
+    };
+
+    s1_setup(e, &s, 12, asid);
+    smmu_pt_map(&s.pt, iova, p1, 4096, PT_R | PT_W);
+    smmu_pt_map(&s.pt, scratch_iova, scratch, 4096, PT_R | PT_W);
+    qtest_writeq(e->m->qts, p1, 0x1111);
+    qtest_writeq(e->m->qts, p2, 0x2222);
+    pte = smmu_pt_leaf(&s.pt, iova);
+
+    for (int i = 0; i < ARRAY_SIZE(cmds); i++) {
+        uint64_t from = i & 1 ? p2 : p1, to = i & 1 ? p1 : p2;
+
+        g_test_message("invalidation by %s", cmds[i].name);
+        g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==,
+                        qtest_readq(e->m->qts, from));
+        qtest_writeq(e->m->qts, pte, s1_pte(to));
+        /* The model caches: without the command the old page is still seen. */
+        g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==,
+                        qtest_readq(e->m->qts, from));
+        for (int j = 0; j < ARRAY_SIZE(misses); j++) {
+            g_test_message("  not by %s", misses[j].name);
+            g_assert_cmpuint(smmu_cmd_sync(e->d, misses[j].w0, misses[j].w1), ==, 0);
+            g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==,
+                            qtest_readq(e->m->qts, from));
+        }
+        g_assert_cmpuint(smmu_cmd_sync(e->d, cmds[i].w0, cmds[i].w1), ==, 0);
+        g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==,
+                        qtest_readq(e->m->qts, to));
+    }
+
+    /* CFGI_STE: the STE becomes Abort. */
+    qtest_writeq(e->m->qts, smmu_ste_addr(e->d, SID), 1);
+    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), !=, 0);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE | ((uint64_t)SID << 32), 1), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
+    expect_no_event(e);                     /* Config abort records nothing */
+    env_stop(e);
+}
+
+static void test_invalidation_s2(void)
+{
+    Env *e = env_start(NULL, false);
+    SmmuPt s2;
+    uint64_t ste[8] = { 0 };
+    uint64_t p1 = td_alloc(e->m, 4096), p2 = td_alloc(e->m, 4096);
+    uint64_t scratch = td_alloc(e->m, 4096);
+    const uint64_t ipa = 0x3000000, scratch_ipa = 0x1000;
+    const uint16_t vmid = 77;
+    uint64_t pte;
+    const uint64_t s2attr = 3 | (0xfu << 2) | (3u << 6) | (3u << 8) | (1u << 10);
+
+    smmu_pt_init(&s2, e->m, true, 12, 40, 1);
+    smmu_pt_map(&s2, ipa, p1, 4096, PT_R | PT_W);
+    smmu_pt_map(&s2, scratch_ipa, scratch, 4096, PT_R | PT_W);
+    smmu_ste_s2(ste, &s2, vmid);
+    smmu_write_ste(e->d, SID, ste);
+    qtest_writeq(e->m->qts, p1, 0x1111);
+    qtest_writeq(e->m->qts, p2, 0x2222);
+    pte = smmu_pt_leaf(&s2, ipa);
+
+    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
+    qtest_writeq(e->m->qts, pte, p2 | s2attr);
+    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
+    /* TLBI_NH_* do not touch stage-2-only entries; other VMIDs neither. */
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_ALL | ((uint64_t)vmid << 32), 0), ==, 0);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_S2_IPA | ((uint64_t)(vmid + 1) << 32),
+                                   ipa), ==, 0);
+    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_S2_IPA | ((uint64_t)vmid << 32), ipa),
+                     ==, 0);
+    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x2222);
+
+    qtest_writeq(e->m->qts, pte, p1 | s2attr);
+    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x2222);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_S12_VMALL | ((uint64_t)vmid << 32), 0),
+                     ==, 0);
+    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
+    expect_no_event(e);
+    env_stop(e);
+}
+
+/* ------------------------------------------------------------------------
+ * Events
+ */
+static void test_events(void)
+{
+    Env *e = env_start(NULL, false);
+    S1Setup s;
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), ev[4], ste[8];
+    const uint64_t va = 0x10000, vb = 0x20000;
+
+    s1_setup(e, &s, 12, 3);
+    smmu_pt_map(&s.pt, va, a, 4096, PT_R | PT_W);
+    smmu_pt_map(&s.pt, vb, b, 4096, PT_R | PT_W);
+    check_copy(e, va, a, vb, b, 1);
+
+    /* F_ACCESS: AF = 0 without hardware update. */
+    smmu_pt_map(&s.pt, 0x30000, a, 4096, PT_R | PT_W | PT_NOAF);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x30000, vb, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_ACCESS, ev);
+
+    /* F_ADDR_SIZE: an output address beyond CD.IPS (32 bits). */
+    s.cd[0] &= ~(7ull << 32);
+    smmu_write_cd(e->d, s.cdtab, s.cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD_ALL | ((uint64_t)SID << 32), 0), ==, 0);
+    smmu_pt_map(&s.pt, 0x40000, 0x100000000ull, 4096, PT_R | PT_W);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x40000, vb, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_ADDR_SIZE, ev);
+
+    /* Record suppression: CD.R = 0 -> the fault is not recorded. */
+    s.cd[0] &= ~(1ull << 45);
+    smmu_write_cd(e->d, s.cdtab, s.cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x50000, vb, 8), ==, TD_ERR_READ_FAULT);
+    expect_no_event(e);
+    s.cd[0] |= (1ull << 45) | (5ull << 32);
+
+    /* F_WALK_EABT: TTB0 points at nothing. */
+    s.cd[1] = UNBACKED_PA;
+    smmu_write_cd(e->d, s.cdtab, s.cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+    /* CFGI_CD does not touch the TLB: the guest also invalidates the ASID. */
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_ASID | (3ull << 48), 0), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_WALK_EABT, ev);
+    g_assert_cmphex(ev[3] & ~0xfffull, ==, UNBACKED_PA);
+
+    /* C_BAD_CD: CD.V = 0. */
+    s.cd[0] &= ~(1ull << 31);
+    smmu_write_cd(e->d, s.cdtab, s.cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_CD, ev);
+
+    /* F_CD_FETCH: S1ContextPtr points at nothing. */
+    smmu_ste_s1(ste, UNBACKED_PA, 0, 0, 0);
+    smmu_write_ste(e->d, SID, ste);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_CD_FETCH, ev);
+    g_assert_cmphex(ev[3], ==, UNBACKED_PA);
+
+    /* C_BAD_SUBSTREAMID: PASID-tagged DMA on a stream without substreams. */
+    smmu_ste_s1(ste, s.cdtab, 0, 0, 0);
+    smmu_write_ste(e->d, SID, ste);
+    td_cfg_writew(e->td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+    set_pasid(e, 3);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
+    set_pasid(e, UINT32_MAX);
+
+    /* C_BAD_STE: V = 0, and a reserved Config. */
+    ste[0] &= ~1ull;
+    smmu_write_ste(e->d, SID, ste);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_STE, ev);
+    ste[0] = 1 | (2 << 1);
+    smmu_write_ste(e->d, SID, ste);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_STE, ev);
+
+    /* Bypass STE: untranslated. */
+    memset(ste, 0, sizeof(ste));
+    ste[0] = 1 | (STE_CFG_BYPASS << 1);
+    smmu_write_ste(e->d, SID, ste);
+    check_copy(e, a, a, b, b, 0xb1a5);
+    expect_no_event(e);
+
+    /* C_BAD_STREAMID: the stream table is shorter than the StreamID. */
+    smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN);
+    smmu_writel(e->d, SMMU_STRTAB_BASE_CFG, 5);        /* 32 STEs: SID 0x20 is out */
+    smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE_RANGE, 31), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_C_BAD_STREAMID, ev);
+    /* ... not recorded without CR2.RECINVSID. */
+    smmu_writel(e->d, SMMU_CR2, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 8), ==, TD_ERR_READ_FAULT);
+    expect_no_event(e);
+
+    /* F_STE_FETCH: the stream table is nowhere. */
+    smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN);
+    smmu_writeq(e->d, SMMU_STRTAB_BASE, UNBACKED_PA);
+    smmu_writel(e->d, SMMU_STRTAB_BASE_CFG, 8);
+    smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE_RANGE, 31), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_STE_FETCH, ev);
+    g_assert_cmphex(ev[3], ==, UNBACKED_PA + SID * 64);
+    env_stop(e);
+}
+
+/* The event queue wraps, overflows (OVFLG) and recovers. */
+static void test_evtq_wrap(void)
+{
+    Env *e = env_start_args(NULL, false, 8, 2, NULL);   /* 4-entry event queue */
+    uint64_t ste[8] = { 0 }, ev[4];
+    uint64_t a = td_alloc(e->m, 4 * 4096), b = td_alloc(e->m, 4096);
+    uint32_t prod;
+
+    smmu_write_ste(e->d, SID, ste);         /* V = 0: C_BAD_STE on every access */
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 3; i++) {
+            g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a + 0x1000 * i, b, 8), ==,
+                             TD_ERR_READ_FAULT);
+        }
+        for (int i = 0; i < 3; i++) {
+            g_assert_true(smmu_next_event(e->d, ev));
+            g_assert_cmphex(EVT_TYPE(ev), ==, EVT_C_BAD_STE);
+        }
+        expect_no_event(e);
+    }
+    /* 9 records through a 4-entry queue: the wrap bit has flipped. */
+    g_assert_cmphex(smmu_readl(e->d, SMMU_EVENTQ_PROD) & 7, ==, 9 & 7);
+
+    /* Six faults into four slots: two records lost, OVFLG toggled. */
+    for (int i = 0; i < 6; i++) {
+        td_do(e->td, TD_OP_COPY, a, b, 8);
+    }
+    prod = smmu_readl(e->d, SMMU_EVENTQ_PROD);
+    g_assert_true(prod & (1u << 31));
+    g_assert_cmpuint(smmu_drain_events(e->d), ==, 4);
+    /* Acknowledged by the CONS write (OVACKFLG = OVFLG): no new overflow flagged. */
+    g_assert_cmphex(smmu_readl(e->d, SMMU_EVENTQ_CONS) & (1u << 31), ==, 1u << 31);
+    td_do(e->td, TD_OP_COPY, a, b, 8);
+    g_assert_cmpuint(smmu_drain_events(e->d), ==, 1);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_EVENTQ_PROD) & (1u << 31), ==, 1u << 31);
+    env_stop(e);
+}
+
+/* ------------------------------------------------------------------------
+ * Command queue errors and wrap
+ */
+static void test_cmdq(void)
+{
+    Env *e = env_start_args(NULL, false, 7, 4, NULL);   /* 128-entry command queue */
+    SmmuDrv *d = e->d;
+    uint32_t cons, bad;
+    uint64_t slot;
+
+    /* Wrap: 300 entries through 128 slots. */
+    for (int i = 0; i < 150; i++) {
+        g_assert_cmpuint(smmu_cmd_sync(d, CMD_PREFETCH_CONFIG | ((uint64_t)SID << 32), 0),
+                         ==, 0);
+    }
+    cons = smmu_readl(e->d, SMMU_CMDQ_CONS);
+    g_assert_cmphex(cons, ==, d->cmdq_prod);
+    g_assert_cmphex(cons & 0xff, ==, (300 + 4) & 0xff);     /* + the 4 of the reset */
+
+    /* An unknown opcode: CERROR_ILL, GERROR.CMDQ_ERR, CONS stops at it. */
+    static const uint64_t illegal[][2] = {
+        { 0xff, 0 },                            /* unknown opcode */
+        { CMD_PRI_RESP, 0 },                    /* no PRI */
+        { CMD_RESUME, 0 },                      /* no stall */
+        { CMD_TLBI_EL2_ALL, 0 },                /* no EL2 */
+        { CMD_SYNC | (3u << 12), 0 },           /* reserved CS */
+        { CMD_CFGI_STE | (1u << 10), 0 },       /* SSec: no Secure state */
+    };
+    for (int i = 0; i < ARRAY_SIZE(illegal); i++) {
+        uint32_t g;
+
+        bad = d->cmdq_prod;
+        slot = d->cmdq + (bad & 127) * 16;
+        smmu_cmd(d, illegal[i][0], illegal[i][1]);
+        g_assert_cmpuint(smmu_sync(d), ==, CERROR_ILL);
+        cons = smmu_readl(d, SMMU_CMDQ_CONS);
+        g_assert_cmphex(cons & 0xfffff, ==, bad);
+        g = smmu_readl(d, SMMU_GERROR) ^ smmu_readl(d, SMMU_GERRORN);
+        g_assert_cmphex(g, ==, GERROR_CMDQ_ERR);
+        /* Nothing runs while the error is active. */
+        smmu_writel(d, SMMU_CMDQ_PROD, d->cmdq_prod);
+        g_assert_cmphex(smmu_readl(d, SMMU_CMDQ_CONS) & 0xfffff, ==, bad);
+        /* Like Linux: replace the bad command with a harmless one, then acknowledge. */
+        qtest_writeq(e->m->qts, slot, CMD_PREFETCH_CONFIG);
+        smmu_writel(d, SMMU_GERRORN, smmu_readl(d, SMMU_GERROR));
+        g_assert_cmphex(smmu_readl(d, SMMU_CMDQ_CONS), ==, d->cmdq_prod);
+        g_assert_cmpuint(qtest_readl(e->m->qts, d->cmdq + ((d->cmdq_prod - 1) & 127) * 16),
+                         ==, 0);
+    }
+    /* ATC_INV is accepted (no ATC state). */
+    g_assert_cmpuint(smmu_cmd_sync(d, CMD_ATC_INV | ((uint64_t)SID << 32), 0), ==, 0);
+
+    /* CERROR_ABT: the queue in nothing. */
+    smmu_writel(d, SMMU_CR0, CR0_EVENTQEN | CR0_SMMUEN);
+    smmu_writeq(d, SMMU_CMDQ_BASE, UNBACKED_PA | 7);
+    smmu_writel(d, SMMU_CMDQ_PROD, 0);
+    smmu_writel(d, SMMU_CMDQ_CONS, 0);
+    smmu_writel(d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
+    smmu_writel(d, SMMU_CMDQ_PROD, 1);
+    cons = smmu_readl(d, SMMU_CMDQ_CONS);
+    g_assert_cmpuint(CMDQ_CONS_ERR(cons), ==, CERROR_ABT);
+    g_assert_cmphex(cons & 0xfffff, ==, 0);
+    env_stop(e);
+}
+
+/* ------------------------------------------------------------------------
+ * MSIs: an unmapped doorbell is a translation fault and no write.
+ */
+static void test_msi_unmapped(void)
+{
+    Env *e = env_start(NULL, false);
+    S1Setup s;
+    uint64_t a = td_alloc(e->m, 4096), msi = td_alloc(e->m, 4096), ev[4];
+    /* The ITS doorbell (GITS_TRANSLATER) as an IOVA nobody mapped. */
+    const uint64_t doorbell = 0x08090040;
+
+    s1_setup(e, &s, 12, 9);
+    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
+    smmu_pt_map(&s.pt, doorbell & ~0xfffull, msi, 4096, PT_R | PT_W);
+    td_msix_setup(e->td, 3, doorbell, 0x42);
+    td_writel(e->td, TD_IRQ, TD_IRQ_ENABLE | 3);
+    td_writel(e->td, TD_PATTERN, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x10000, 8), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readl(e->m->qts, msi + 0x40), ==, 0x42);
+    expect_no_event(e);
+
+    qtest_writel(e->m->qts, msi + 0x40, 0);
+    qtest_writeq(e->m->qts, smmu_pt_leaf(&s.pt, doorbell), 0);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_VA | (9ull << 48), doorbell), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x10000, 8), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readl(e->m->qts, msi + 0x40), ==, 0);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    g_assert_cmphex(EVT_ADDR(ev), ==, doorbell);
+    g_assert_cmpuint(EVT_RNW(ev), ==, 0);
+    env_stop(e);
+}
+
+/*
+ * MSI-X to the GICv3 ITS doorbell through stage 1, stage 2 or nested: the
+ * write reaches GITS_TRANSLATER with the device's requester ID (seen by the
+ * ITS's own trace point), and once unmapped it is a translation fault and no
+ * write reaches the ITS.
+ */
+#define ITS_TRANSLATER_PAGE 0x08090000ull      /* ITS at 0x08080000 + 64K frame */
+#define MSI_IOVA            0x08000000ull      /* Linux's MSI_IOVA_BASE */
+
+static void test_its(gconstpointer data)
+{
+    int mode = GPOINTER_TO_INT(data);      /* 0: S1, 1: S2, 2: nested */
+    g_autofree char *log = g_strdup_printf("%s/viommu-smmuv3-its-%d-%d", g_get_tmp_dir(),
+                                           getpid(), mode);
+    g_autofree char *extra = g_strdup_printf("-trace enable=gicv3_its_translation_write,"
+                                             "file=%s", log);
+    Env *e = env_start_args(NULL, false, 8, 6, extra);
+    SmmuPt s1, s2;
+    uint64_t ste[8] = { 0 }, cd[8], ev[4], leaf;
+    uint64_t cd_pa = smmu_alloc(e->m, 4096, 4096), a = td_alloc(e->m, 4096);
+    const uint64_t ipa_db = 0x6000000000ull;
+    g_autofree char *text = NULL;
+    g_autofree char *needle = g_strdup_printf("requester_id 0x%x", SID);
+    unsigned hits = 0;
+
+    if (mode != 1) {
+        smmu_pt_init(&s1, e->m, false, 12, 48, -1);
+        smmu_pt_map(&s1, 0x10000, a, 4096, PT_R | PT_W);
+        smmu_pt_map(&s1, MSI_IOVA, mode == 2 ? ipa_db : ITS_TRANSLATER_PAGE, 4096,
+                     PT_R | PT_W);
+        smmu_cd(cd, &s1, 1);
+        smmu_write_cd(e->d, cd_pa, cd);
+        smmu_ste_s1(ste, cd_pa, 0, 0, 0);
+    }
+    if (mode != 0) {
+        smmu_pt_init(&s2, e->m, true, 12, 48, 0);
+        if (mode == 2) {
+            for (unsigned i = 0; i < s1.ntables; i++) {
+                smmu_pt_map(&s2, s1.tables[i], s1.tables[i], 4096, PT_R | PT_W);
+            }
+            smmu_pt_map(&s2, cd_pa, cd_pa, 4096, PT_R);
+            smmu_pt_map(&s2, a, a, 4096, PT_R | PT_W);
+            smmu_pt_map(&s2, ipa_db, ITS_TRANSLATER_PAGE, 4096, PT_R | PT_W);
+            smmu_pt_map(&s2, 0x10000, a, 4096, PT_R | PT_W);
+        } else {
+            smmu_pt_map(&s2, 0x10000, a, 4096, PT_R | PT_W);
+            smmu_pt_map(&s2, MSI_IOVA, ITS_TRANSLATER_PAGE, 4096, PT_R | PT_W);
+        }
+        smmu_ste_s2(ste, &s2, 1);
+    }
+    smmu_write_ste(e->d, SID, ste);
+
+    td_msix_setup(e->td, 0, MSI_IOVA + 0x40, 0);
+    td_writel(e->td, TD_IRQ, TD_IRQ_ENABLE | 0);
+    td_writel(e->td, TD_PATTERN, 0x01020304);
+    g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x10000, 8), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readl(e->m->qts, a), ==, 0x01020304);
+    expect_no_event(e);
+
+    /* Unmap the doorbell: the MSI write faults and never reaches the ITS. */
+    leaf = mode == 0 ? smmu_pt_leaf(&s1, MSI_IOVA) :
+           mode == 1 ? smmu_pt_leaf(&s2, MSI_IOVA) : smmu_pt_leaf(&s2, ipa_db);
+    qtest_writeq(e->m->qts, leaf, 0);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x10000, 8), ==, TD_ERR_NONE);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    g_assert_cmphex(EVT_ADDR(ev), ==, MSI_IOVA + 0x40);
+    g_assert_cmpuint(EVT_RNW(ev), ==, 0);
+    g_assert_cmpuint(EVT_S2(ev), ==, mode != 0);
+    env_stop(e);
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    for (const char *p = text; (p = strstr(p, "GICv3 ITS TRANSLATER write")); p++) {
+        const char *eol = strchr(p, '\n');
+        g_autofree char *line = g_strndup(p, eol ? eol - p : strlen(p));
+
+        g_assert_nonnull(strstr(line, needle));
+        hits++;
+    }
+    g_assert_cmpuint(hits, ==, 1);
+    unlink(log);
+}
+
+/* The SMMU's own event interrupt as an MSI (EVENTQ_IRQ_CFG0/1). */
+static void test_queue_msi(void)
+{
+    Env *e = env_start(NULL, false);
+    uint64_t ste[8] = { 0 }, box = td_alloc(e->m, 4096);
+    uint64_t a = td_alloc(e->m, 4096);
+
+    smmu_writeq(e->d, SMMU_EVENTQ_IRQ_CFG0, box);
+    smmu_writel(e->d, SMMU_EVENTQ_IRQ_CFG1, 0xe0e0);
+    smmu_writeq(e->d, SMMU_GERROR_IRQ_CFG0, box + 8);
+    smmu_writel(e->d, SMMU_GERROR_IRQ_CFG1, 0x6e6e);
+    smmu_write_ste(e->d, SID, ste);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, a + 8, 8), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(qtest_readl(e->m->qts, box), ==, 0xe0e0);
+    g_assert_cmpuint(smmu_drain_events(e->d), ==, 1);
+    smmu_cmd(e->d, 0xfe, 0);
+    g_assert_cmpuint(smmu_sync(e->d), ==, CERROR_ILL);
+    g_assert_cmphex(qtest_readl(e->m->qts, box + 8), ==, 0x6e6e);
+    env_stop(e);
+}
+
+/* ------------------------------------------------------------------------
+ * Migration with a translated DMA pending.
+ */
+static void wait_migration(QTestState *qts)
+{
+    for (int i = 0; i < 3000; i++) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = qdict_haskey(ret, "status") ? qdict_get_str(ret, "status") : "";
+        bool done = !strcmp(st, "completed");
+
+        g_assert_cmpstr(st, !=, "failed");
+        qobject_unref(rsp);
+        if (done) {
+            return;
+        }
+        g_usleep(10000);
+    }
+    g_assert_not_reached();
+}
+
+static void test_migration(void)
+{
+    g_autofree char *file = g_strdup_printf("%s/viommu-smmuv3-mig-%d", g_get_tmp_dir(),
+                                            getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
+    Env *e = env_start(NULL, false);
+    S1Setup s;
+    uint64_t a = smmu_alloc(e->m, 0x10000, 0x10000), b = smmu_alloc(e->m, 0x10000, 0x10000);
+    uint64_t c = smmu_alloc(e->m, 0x10000, 0x10000);
+    uint64_t ev[4];
+    uint32_t evprod, cmdprod;
+    SmmuDrv saved;
+
+    s1_setup(e, &s, 16, 4);
+    smmu_pt_map(&s.pt, 0x100000, a, 0x10000, PT_R | PT_W);
+    smmu_pt_map(&s.pt, 0x200000, b, 0x10000, PT_R | PT_W);
+    check_copy(e, 0x100000, a, 0x200000, b, 0x600d);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x900000, 0x200000, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    qtest_writeq(e->m->qts, a + 0x100, 0xdeadbeef12345678ull);
+    td_writel(e->td, TD_DELAY_NS, 500000);
+    td_program(e->td, TD_OP_COPY, 0x100100, 0x200100, 8);
+    td_start(e->td);
+    evprod = smmu_readl(e->d, SMMU_EVENTQ_PROD);
+    cmdprod = smmu_readl(e->d, SMMU_CMDQ_PROD);
+    qtest_qmp_assert_success(e->m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
+                             uri);
+    wait_migration(e->m->qts);
+    saved = *e->d;
+    env_stop(e);
+
+    e = env_start_args(NULL, false, 0, 0, incoming);
+    wait_migration(e->m->qts);
+    e->d = g_new(SmmuDrv, 1);
+    *e->d = saved;
+    e->d->qts = e->m->qts;
+    e->d->m = e->m;
+    g_assert_cmphex(smmu_readl(e->d, SMMU_CR0), ==, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_EVENTQ_PROD), ==, evprod);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_CMDQ_PROD), ==, cmdprod);
+    /* The pending DMA completes through the (re-fetched) translation. */
+    qtest_clock_step(e->m->qts, 500000);
+    g_assert_cmphex(td_readl(e->td, TD_STATUS), ==, TD_STATUS_DONE);
+    g_assert_cmphex(qtest_readq(e->m->qts, b + 0x100), ==, 0xdeadbeef12345678ull);
+    td_writel(e->td, TD_DELAY_NS, 0);
+    /* Commands, events and new translations keep working. */
+    s.pt.m = e->m;
+    smmu_pt_map(&s.pt, 0x300000, c, 0x10000, PT_R | PT_W);
+    check_copy(e, 0x100000, a, 0x300000, c, 0x5eed);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x900000, 0x200000, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    env_stop(e);
+    unlink(file);
+}
+
+/* ------------------------------------------------------------------------
+ * Concurrency: virtio-blk in an iothread translates (without the BQL) while
+ * the guest invalidates in a loop; every read returns the right data.
+ */
+#define DISK_SECTORS    2048
+#define VBLK_DEVFN      0x28                /* 05.0 */
+
+static uint64_t sector_word(uint64_t sector, unsigned i)
+{
+    return 0xd15c000000000000ull | (sector << 8) | i;
+}
+
+static void test_concurrency(void)
+{
+    g_autofree char *disk = NULL;
+    int fd = g_file_open_tmp("viommu-smmuv3-disk-XXXXXX", &disk, NULL);
+    g_autofree uint64_t *img = g_new(uint64_t, DISK_SECTORS * 64);
+    g_autofree char *extra = NULL;
+    QPCIAddress addr = { .devfn = VBLK_DEVFN };
+    QVirtioPCIDevice *vp;
+    QVirtioDevice *vd;
+    QVirtQueue *vq;
+    Env *e;
+    SmmuPt pt;
+    uint64_t ste[8], cd[8], cdtab, feat;
+    GRand *r = g_rand_new_with_seed(42);
+    unsigned syncs = 0;
+
+    g_assert_cmpint(fd, >=, 0);
+    for (uint64_t sct = 0; sct < DISK_SECTORS; sct++) {
+        for (unsigned i = 0; i < 64; i++) {
+            img[sct * 64 + i] = cpu_to_le64(sector_word(sct, i));
+        }
+    }
+    g_assert_cmpint(write(fd, img, DISK_SECTORS * 512), ==, DISK_SECTORS * 512);
+    close(fd);
+    extra = g_strdup_printf("-object iothread,id=io0 -drive if=none,id=d0,file=%s,"
+                            "format=raw -device virtio-blk-pci,drive=d0,iothread=io0,"
+                            "iommu_platform=on,disable-legacy=on,addr=05.0", disk);
+    e = env_start_args(NULL, false, 8, 6, extra);
+
+    /* Stage 1, identity for the guest RAM the allocator hands out, 2 MiB blocks. */
+    smmu_pt_init(&pt, e->m, false, 12, 48, -1);
+    for (uint64_t a = 0x40000000ull; a < 0x50000000ull; a += 0x200000) {
+        smmu_pt_map_block(&pt, 2, a, a, PT_R | PT_W);
+    }
+    cdtab = smmu_alloc(e->m, 64, 64);
+    smmu_cd(cd, &pt, 11);
+    smmu_write_cd(e->d, cdtab, cd);
+    smmu_ste_s1(ste, cdtab, 0, 0, 0);
+    smmu_write_ste(e->d, VBLK_DEVFN, ste);
+
+    vp = virtio_pci_new(e->m->bus, &addr);
+    vd = &vp->vdev;
+    qvirtio_pci_device_enable(vp);
+    qvirtio_start_device(vd);
+    feat = qvirtio_get_features(vd);
+    g_assert_true(feat & (1ull << 33));             /* VIRTIO_F_ACCESS_PLATFORM */
+    qvirtio_set_features(vd, feat & ((1ull << 32) | (1ull << 33)));
+    vq = qvirtqueue_setup(vd, &e->m->alloc, 0);
+    qvirtio_set_driver_ok(vd);
+
+    for (int round = 0; round < 40; round++) {
+        enum { B = 8 };
+        uint64_t req[B], sector[B];
+        uint32_t head[B];
+
+        for (int k = 0; k < B; k++) {
+            uint8_t hdr[16] = { 0 };    /* type 0 = read, ioprio 0, sector */
+            uint8_t status = 0xff;
+
+            sector[k] = g_rand_int_range(r, 0, DISK_SECTORS);
+            stq_le_p(hdr + 8, sector[k]);
+            req[k] = guest_alloc(&e->m->alloc, 16 + 512 + 1);
+            qtest_memwrite(e->m->qts, req[k], hdr, 16);
+            qtest_memset(e->m->qts, req[k] + 16, 0, 512);
+            qtest_memwrite(e->m->qts, req[k] + 16 + 512, &status, 1);
+            head[k] = qvirtqueue_add(e->m->qts, vq, req[k], 16, false, true);
+            qvirtqueue_add(e->m->qts, vq, req[k] + 16, 512, true, true);
+            qvirtqueue_add(e->m->qts, vq, req[k] + 16 + 512, 1, true, false);
+            qvirtqueue_kick(e->m->qts, vd, vq, head[k]);
+            /* While the iothread works: invalidate everything, and wait for it. */
+            g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0), ==, 0);
+            g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE | ((uint64_t)VBLK_DEVFN << 32),
+                                           1), ==, 0);
+            syncs += 2;
+        }
+        /* Collect the completions (in any order), then check every buffer. */
+        for (int done = 0; done < B; ) {
+            gint64 start = g_get_monotonic_time();
+            uint32_t got;
+
+            while (!qvirtqueue_get_buf(e->m->qts, vq, &got, NULL)) {
+                g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
+                qtest_clock_step(e->m->qts, 100);
+            }
+            done++;
+        }
+        for (int k = 0; k < B; k++) {
+            g_assert_cmpuint(qtest_readb(e->m->qts, req[k] + 16 + 512), ==, 0);
+            for (unsigned i = 0; i < 64; i += 21) {
+                g_assert_cmphex(qtest_readq(e->m->qts, req[k] + 16 + i * 8), ==,
+                                sector_word(sector[k], i));
+            }
+            guest_free(&e->m->alloc, req[k]);
+        }
+    }
+    g_assert_cmpuint(syncs, ==, 40 * 8 * 2);
+    expect_no_event(e);
+    qvirtqueue_cleanup(vd->bus, vq, &e->m->alloc);
+    qvirtio_pci_device_disable(vp);
+    g_free(vp->pdev);
+    g_free(vp);
+    g_rand_free(r);
+    env_stop(e);
+    unlink(disk);
+}
+
+/* ------------------------------------------------------------------------
+ * Hostile input: random STEs, CDs, commands and register writes.
+ */
+static void test_hostile(void)
+{
+    Env *e = env_start(NULL, false);
+    GRand *r = g_rand_new_with_seed(0x5eed5);
+    S1Setup s;
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096);
+    uint64_t ste_addr = smmu_ste_addr(e->d, SID);
+    static const uint32_t regs[] = {
+        0x20, 0x28, 0x2c, 0x44, 0x50, 0x64, 0x68, 0x6c, 0x70, 0x74, 0x80, 0x84, 0x88,
+        0x90, 0x94, 0x98, 0x9c, 0xa0, 0xa4, 0xa8, 0xac, 0xb0, 0xb8, 0xbc, 0x100a8, 0x100ac,
+        0xc0, 0xc8, 0xd0, 0x1000, 0xfd0, 0x1fffc,
+    };
+
+    s1_setup(e, &s, 12, 1);
+    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
+    e->d->lenient = true;
+    for (int i = 0; i < 400; i++) {
+        uint64_t v = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+        /* Table and queue contents anywhere in the first RAM pages or random. */
+        uint64_t ram = 0x40000000ull + (g_rand_int(r) & 0x0ffff000u);
+
+        switch (g_rand_int_range(r, 0, 6)) {
+        case 0:     /* a random STE word (sometimes a plausible pointer) */
+            qtest_writeq(e->m->qts, ste_addr + 8 * g_rand_int_range(r, 0, 4),
+                         g_rand_boolean(r) ? v : (v & 0xfffull) | ram | 1);
+            smmu_cmd_sync(e->d, CMD_CFGI_STE | ((uint64_t)SID << 32), 1);
+            break;
+        case 1:     /* a random CD word */
+            qtest_writeq(e->m->qts, s.cdtab + 8 * g_rand_int_range(r, 0, 4), v);
+            smmu_cmd_sync(e->d, CMD_CFGI_CD_ALL | ((uint64_t)SID << 32), 0);
+            break;
+        case 2:     /* random commands */
+            for (int j = 0; j < 4; j++) {
+                smmu_cmd(e->d, ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r),
+                         ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r));
+            }
+            if (smmu_sync(e->d)) {
+                smmu_writel(e->d, SMMU_GERRORN, smmu_readl(e->d, SMMU_GERROR));
+            }
+            break;
+        case 3:     /* a random register value */
+            if (g_rand_boolean(r)) {
+                qtest_writel(e->m->qts, SMMU_BASE + regs[g_rand_int_range(r, 0,
+                                                               ARRAY_SIZE(regs))], v);
+            } else {
+                qtest_writeq(e->m->qts, SMMU_BASE + (regs[g_rand_int_range(r, 0,
+                                                               ARRAY_SIZE(regs))] & ~7u),
+                             (v & 0xfff0000000000fffull) | ram);
+            }
+            break;
+        case 4:     /* DMA, with or without PASID */
+            td_cfg_writew(e->td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+            td_writel(e->td, TD_PASID, g_rand_boolean(r) ? 0 :
+                      TD_PASID_VALID | (g_rand_int(r) & 0xfffff));
+            td_do(e->td, TD_OP_COPY, g_rand_boolean(r) ? 0x10000 : v, b, 64);
+            break;
+        default:    /* random page-table entries */
+            qtest_writeq(e->m->qts, s.pt.tables[g_rand_int_range(r, 0, s.pt.ntables)] +
+                         8 * g_rand_int_range(r, 0, 512), v);
+            smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0);
+            break;
+        }
+        /* Something sane to resynchronise the driver's view of the queues. */
+        if (i % 50 == 49) {
+            smmu_drv_free(e->d);
+            e->d = smmu_drv_init(e->m, false, 8, 6);
+            s1_setup(e, &s, 12, 1);
+            smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
+            ste_addr = smmu_ste_addr(e->d, SID);
+            e->d->lenient = true;
+        }
+    }
+    /* QEMU is alive and the SMMU still works. */
+    smmu_drv_free(e->d);
+    e->d = smmu_drv_init(e->m, false, 8, 6);
+    s1_setup(e, &s, 12, 1);
+    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
+    smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R | PT_W);
+    td_writel(e->td, TD_PASID, 0);
+    check_copy(e, 0x10000, a, 0x20000, b, 0xa1a1);
+    g_rand_free(r);
+    env_stop(e);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (strcmp(qtest_get_arch(), "aarch64")) {
+        g_test_skip("viommu-smmuv3 is an aarch64 virt device");
+        return g_test_run();
+    }
+    g_assert_true(qtest_has_device("viommu-smmuv3"));
+    qtest_add_func("/viommu-smmuv3/registers", test_registers);
+    qtest_add_func("/viommu-smmuv3/properties", test_properties);
+    qtest_add_data_func("/viommu-smmuv3/s1/4k", GUINT_TO_POINTER(12), test_s1);
+    qtest_add_data_func("/viommu-smmuv3/s1/16k", GUINT_TO_POINTER(14), test_s1);
+    qtest_add_data_func("/viommu-smmuv3/s1/64k", GUINT_TO_POINTER(16), test_s1);
+    qtest_add_func("/viommu-smmuv3/s2/concatenated", test_s2_concat);
+    qtest_add_func("/viommu-smmuv3/s2/16k-64k", test_s2_granules);
+    qtest_add_func("/viommu-smmuv3/nested", test_nested);
+    qtest_add_func("/viommu-smmuv3/st-2lvl", test_st_2lvl);
+    qtest_add_func("/viommu-smmuv3/pasid-cd-2lvl", test_pasid);
+    qtest_add_func("/viommu-smmuv3/invalidation/s1", test_invalidation);
+    qtest_add_func("/viommu-smmuv3/invalidation/s2", test_invalidation_s2);
+    qtest_add_func("/viommu-smmuv3/events", test_events);
+    qtest_add_func("/viommu-smmuv3/evtq-wrap", test_evtq_wrap);
+    qtest_add_func("/viommu-smmuv3/cmdq", test_cmdq);
+    qtest_add_func("/viommu-smmuv3/msi-unmapped", test_msi_unmapped);
+    qtest_add_func("/viommu-smmuv3/queue-msi", test_queue_msi);
+    qtest_add_data_func("/viommu-smmuv3/its/s1", GINT_TO_POINTER(0), test_its);
+    qtest_add_data_func("/viommu-smmuv3/its/s2", GINT_TO_POINTER(1), test_its);
+    qtest_add_data_func("/viommu-smmuv3/its/nested", GINT_TO_POINTER(2), test_its);
+    qtest_add_func("/viommu-smmuv3/migration", test_migration);
+    qtest_add_func("/viommu-smmuv3/concurrency/iothread", test_concurrency);
+    qtest_add_func("/viommu-smmuv3/hostile", test_hostile);
+    return g_test_run();
+}

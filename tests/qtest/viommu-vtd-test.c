@@ -1,0 +1,1295 @@
+/*
+ * qtests for viommu-vtd on q35, driven like a guest driver (vtd-drv.c) with
+ * viommu-testdev doing the DMA: legacy and scalable translation (first stage
+ * 4/5-level, second stage, nested, pass-through), PASID-tagged DMA, every
+ * invalidation proven with a stale translation, fault recording and
+ * overflow, interrupt remapping, migration and hostile programming.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "qemu/osdep.h"
+#include "qobject/qdict.h"
+#include "qemu/bswap.h"
+#include "libqos/fw_cfg.h"
+#include "libqos/virtio-pci.h"
+#include "libqos/virtio.h"
+#include "standard-headers/linux/virtio_blk.h"
+#include "standard-headers/linux/virtio_config.h"
+#include "vtd-drv.h"
+
+#define TD_ARGS     "-device viommu-testdev,addr=04.0"
+#define SID         TD_DEVFN            /* bus 0 */
+#define DID         5
+#define GPA_OFF     0x100000000ull      /* nested: FS tables at GPA = PA + 4 GiB */
+#define IOVA_A      0x12345000ull
+#define IOVA_B      0x7f000000ull
+#define IOVA_C      0x40000000ull
+
+static TdMachine *start(const char *vtd_opts)
+{
+    g_autofree char *extra = g_strdup_printf("-device viommu-vtd%s%s " TD_ARGS,
+                                             vtd_opts ? "," : "", vtd_opts ? vtd_opts : "");
+
+    return td_machine_start("kernel-irqchip=split", extra);
+}
+
+/* A page of guest RAM filled with a pattern derived from tag. */
+static uint64_t page(TdMachine *m, uint32_t tag)
+{
+    uint64_t a = td_alloc(m, 4096);
+
+    for (int i = 0; i < 16; i++) {
+        qtest_writel(m->qts, a + 4 * i, tag * 0x10001u + i);
+    }
+    return a;
+}
+
+static uint64_t page_sum(uint32_t tag)
+{
+    uint32_t w[16];
+
+    for (int i = 0; i < 16; i++) {
+        w[i] = cpu_to_le32(tag * 0x10001u + i);
+    }
+    return td_fnv1a64((uint8_t *)w, sizeof(w));
+}
+
+/* Checksum 64 bytes at iova through the IOMMU; TD_ERR_* or the sum. */
+static uint32_t dma_sum(Td *td, uint64_t iova, uint64_t *sum)
+{
+    uint32_t err = td_do(td, TD_OP_CHECKSUM, iova, 0, 64);
+
+    *sum = td_readq(td, TD_RESULT_LO);
+    return err;
+}
+
+/* Does iova read as the page tagged tag? */
+static void assert_reads(Td *td, uint64_t iova, uint32_t tag)
+{
+    uint64_t sum;
+
+    g_assert_cmpuint(dma_sum(td, iova, &sum), ==, TD_ERR_NONE);
+    g_assert_cmphex(sum, ==, page_sum(tag));
+}
+
+static void assert_pasid_reads(Td *td, uint32_t pasid_reg, uint64_t iova, uint32_t tag)
+{
+    td_writel(td, TD_PASID, pasid_reg);
+    assert_reads(td, iova, tag);
+    td_writel(td, TD_PASID, 0);
+}
+
+/* ------------------------------------------------------------------------
+ * Capabilities and properties
+ */
+
+static void test_caps(void)
+{
+    TdMachine *m = start(NULL);
+    Vtd *v = vtd_new(m, true);
+    uint64_t cap = vtd_rd64(v, VTD_CAP), ecap = vtd_rd64(v, VTD_ECAP);
+
+    g_assert_cmphex(vtd_rd32(v, VTD_VER), ==, VTD_VER_VALUE);
+    /* The documented defaults (docs/vtd.rst), then field by field. */
+    g_assert_cmphex(cap, ==, 0xc1d2078c222f0606ull);
+    g_assert_cmphex(ecap, ==, 0x1e99c84f020cbull);
+    g_assert_cmphex((cap >> 8) & 0x1f, ==, 0x6);            /* SAGAW 39, 48 */
+    g_assert_cmpuint((cap >> 16) & 0x3f, ==, 47);           /* MGAW */
+    g_assert_cmphex((cap >> 24) & 0x3ff, ==, VTD_FRO);
+    g_assert_cmpuint((cap >> 40) & 0xff, ==, VTD_NUM_FRCD - 1);
+    g_assert_true(cap & VTD_CAP_PSI);
+    g_assert_true(cap & VTD_CAP_FL1GP);
+    g_assert_false(cap & VTD_CAP_FL5LP);
+    g_assert_cmphex((ecap >> 8) & 0x3ff, ==, VTD_IRO);
+    for (uint64_t bit = 1; bit; bit <<= 1) {
+        uint64_t want = VTD_ECAP_QI | VTD_ECAP_IR | VTD_ECAP_PT | VTD_ECAP_SC |
+                        VTD_ECAP_NEST | VTD_ECAP_PASID | VTD_ECAP_SMTS | VTD_ECAP_FLTS |
+                        VTD_ECAP_SLTS | VTD_ECAP_SRS | VTD_ECAP_EAFS | VTD_ECAP_SLADS;
+        if (want & bit) {
+            g_assert_true(ecap & bit);
+        }
+    }
+    g_assert_cmpuint((ecap >> 35) & 0x1f, ==, 19);          /* PSS: 20-bit PASIDs */
+    g_assert_cmphex(vtd_rd32(v, VTD_GSTS), ==, 0);
+    g_assert_cmphex(vtd_rd32(v, VTD_FECTL), ==, VTD_CTL_IM);
+    /* Read-only registers ignore writes. */
+    vtd_wr64(v, VTD_CAP, 0);
+    g_assert_cmphex(vtd_rd64(v, VTD_CAP), ==, cap);
+    vtd_free(v);
+    td_machine_stop(m);
+
+    m = start("aw-bits=57,intremap=off");
+    v = vtd_new(m, true);
+    cap = vtd_rd64(v, VTD_CAP);
+    ecap = vtd_rd64(v, VTD_ECAP);
+    g_assert_cmphex((cap >> 8) & 0x1f, ==, 0xe);
+    g_assert_true(cap & VTD_CAP_FL5LP);
+    g_assert_false(ecap & VTD_ECAP_IR);
+    vtd_free(v);
+    td_machine_stop(m);
+
+    m = start("scalable-mode=off");
+    v = vtd_new(m, false);
+    ecap = vtd_rd64(v, VTD_ECAP);
+    g_assert_false(ecap & (VTD_ECAP_SMTS | VTD_ECAP_PASID | VTD_ECAP_NEST | VTD_ECAP_FLTS));
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+static void test_bad_properties(void)
+{
+    static const char *const bad[][2] = {
+        { "aw-bits=40", "aw-bits must be 39, 48 or 57" },
+        { "pasid-bits=21", "pasid-bits must be" },
+        { "nesting=on,fs=off", "nesting=on needs fs=on and ss=on" },
+        { "fs=off,ss=off", "scalable mode needs" },
+        { "iotlb-size=0", "iotlb-size" },
+        { "intremap=off,eim=on", "eim=on needs intremap=on" },
+    };
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *cmd = g_strdup_printf("%s -M q35,kernel-irqchip=split -accel qtest "
+                                               "-display none -nic none -L /usr/share/seabios "
+                                               "-L /usr/share/qemu -S -device viommu-vtd,%s",
+                                               qemu, bad[i][0]);
+        g_autofree char *out = NULL, *err = NULL;
+        int status = 0;
+
+        g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, NULL));
+        g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        g_assert_nonnull(strstr(err, bad[i][1]));
+    }
+}
+
+/* System reset: everything back to its reset value, and translation off. */
+static void test_reset(void)
+{
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t a = page(m, 5);
+
+    vtd_enable(v);
+    vtd_enable_ir(v, 3, false);
+    g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    qtest_qmp_assert_success(m->qts, "{ 'execute': 'system_reset' }");
+    qtest_qmp_eventwait(m->qts, "RESET");
+    g_assert_cmphex(vtd_rd32(v, VTD_GSTS), ==, 0);
+    g_assert_cmphex(vtd_rd64(v, VTD_RTADDR), ==, 0);
+    g_assert_cmphex(vtd_rd64(v, VTD_IQA), ==, 0);
+    g_assert_cmphex(vtd_rd64(v, VTD_IRTA), ==, 0);
+    g_assert_cmphex(vtd_rd32(v, VTD_FSTS), ==, 0);
+    g_assert_cmphex(vtd_frcd_hi(v, 0), ==, 0);
+    g_assert_cmphex(vtd_rd32(v, VTD_FECTL), ==, VTD_CTL_IM);
+    td_close(td);
+    td = td_open(m, TD_DEVFN);
+    assert_reads(td, a, 5);                 /* untranslated again */
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* The DMAR table the acpi_build() hook adds, as the guest's firmware gets it. */
+static const uint8_t *find_dmar(const uint8_t *blob, size_t len)
+{
+    for (size_t i = 0; i + 36 <= len; i++) {
+        if (!memcmp(blob + i, "DMAR", 4)) {
+            uint32_t tlen = ldl_le_p(blob + i + 4);
+
+            /* (The checksum is the firmware's job: a linker-loader command.) */
+            if (tlen < 48 || i + tlen > len) {
+                continue;
+            }
+            return blob + i;
+        }
+    }
+    return NULL;
+}
+
+static void check_dmar(const char *opts, uint8_t haw, uint8_t flags)
+{
+    TdMachine *m = start(opts);
+    QFWCFG *fw = pc_fw_cfg_init(m->qts);
+    size_t cap = 1 << 20, len;
+    g_autofree uint8_t *blob = g_malloc0(cap);
+    const uint8_t *d, *drhd;
+
+    len = qfw_cfg_get_file(fw, "etc/acpi/tables", blob, cap);
+    g_assert_cmpuint(len, >, 0);
+    d = find_dmar(blob, MIN(len, cap));
+    g_assert_nonnull(d);
+    g_assert_cmpuint(d[36], ==, haw - 1);           /* host address width - 1 */
+    g_assert_cmphex(d[37], ==, flags);
+    drhd = d + 48;
+    g_assert_cmpuint(lduw_le_p(drhd), ==, 0);        /* DRHD */
+    g_assert_cmpuint(lduw_le_p(drhd + 2), ==, 24);
+    g_assert_cmphex(drhd[4], ==, 1);                 /* INCLUDE_PCI_ALL */
+    g_assert_cmphex(ldq_le_p(drhd + 8), ==, VTD_MMIO_BASE);
+    g_assert_cmphex(drhd[16], ==, 3);                /* IOAPIC scope ... */
+    g_assert_cmphex(drhd[21], ==, 0xff);             /* ... at ff:00.0 */
+    g_assert_cmphex(drhd[22], ==, 0);
+    g_assert_cmphex(drhd[23], ==, 0);
+    pc_fw_cfg_uninit(fw);
+    td_machine_stop(m);
+}
+
+static void test_dmar(void)
+{
+    check_dmar(NULL, 48, 0x3);                  /* IR on, no EIM: x2APIC opt-out */
+    check_dmar("aw-bits=39,intremap=off", 39, 0x0);
+}
+
+/* ------------------------------------------------------------------------
+ * Legacy mode
+ */
+
+static void test_legacy_ss(void)
+{
+    TdMachine *m = start("scalable-mode=off,aw-bits=39");
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, false);
+    uint64_t slpt = vtd_table(v), a = page(m, 1), b = td_alloc(m, 4096), ro = page(m, 3);
+    uint64_t big = td_alloc(m, 4 << 20) , hi, lo;
+
+    big = (big + 0x1fffff) & ~0x1fffffull;      /* a 2 MiB aligned block */
+    qtest_writel(m->qts, big + 0x1234, 0xb16b00b5);
+    vtd_map(v, slpt, 3, IOVA_A, 1, a, SS_RW, SS_RW);
+    vtd_map(v, slpt, 3, IOVA_B, 1, b, SS_RW, SS_RW);
+    vtd_map(v, slpt, 3, IOVA_C, 1, ro, SS_R, SS_RW);
+    vtd_map(v, slpt, 3, 0x200000, 2, big, SS_RW | SS_PS, SS_RW);
+    vtd_ctx_legacy(v, SID, 0, slpt, 1, DID);
+    vtd_enable(v);
+
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A + 8, IOVA_B + 16, 32), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readl(m->qts, b + 16), ==, 1 * 0x10001u + 2);
+    assert_reads(td, IOVA_C, 3);
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, 0x201234, IOVA_B, 4), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readl(m->qts, b), ==, 0xb16b00b5);
+
+    /* Write to a read-only page: reason 5, a write, at that page. */
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_C + 64, 4), ==, TD_ERR_WRITE_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, &lo), ==, 0x05);
+    g_assert_cmphex(hi & 0xffff, ==, SID);
+    g_assert_false(hi & VTD_FRCD_T);
+    g_assert_cmphex(lo, ==, IOVA_C);
+    /* Unmapped read: reason 6. */
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, 0x3000000, IOVA_B, 4), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x06);
+    g_assert_true(hi & VTD_FRCD_T);
+    /* Beyond the 39-bit AW: reason 4. */
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, 1ull << 39, IOVA_B, 4), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x04);
+    /* Another device (no context entry): reason 2 would need one; the MSI window. */
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+static void test_legacy_pt_and_cfg_faults(void)
+{
+    TdMachine *m = start("scalable-mode=off");
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, false);
+    uint64_t a = page(m, 7), ce;
+
+    vtd_enable(v);
+    /* No root entry: reason 1. */
+    g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x01);
+    /* Pass-through context entry: untranslated. */
+    vtd_ctx_legacy(v, SID, 2, 0, 2, DID);
+    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(1), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, a, 7);
+    /* Reserved bit in the context entry: reason 0xb. */
+    ce = (qtest_readq(m->qts, v->root) & ~0xfffull) + SID * 16;
+    qtest_writeq(m->qts, ce, qtest_readq(m->qts, ce) | (1ull << 5));
+    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(SID), 0);
+    vtd_qi_sync(v);
+    g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x0b);
+    /* FPD: the DMA is still blocked, nothing is recorded. */
+    qtest_writeq(m->qts, ce + 8, 2 | (DID << 8));
+    qtest_writeq(m->qts, ce, vtd_table(v) | 2 | 1);     /* FPD, empty second stage */
+    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(SID), 0);
+    vtd_qi_sync(v);
+    g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_false(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* ------------------------------------------------------------------------
+ * Scalable mode
+ */
+
+static void test_sm_first_stage(gconstpointer opaque)
+{
+    bool level5 = GPOINTER_TO_INT(opaque);
+    TdMachine *m = start(level5 ? "aw-bits=57" : NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t fs = vtd_table(v), a = page(m, 11), b = td_alloc(m, 4096), sup = page(m, 12);
+    uint64_t dir, pe[8], leaf_b;
+    uint64_t iova_a = level5 ? 0x00ab000012345000ull : 0x00007f0012345000ull;
+    int top = level5 ? 5 : 4;
+
+    vtd_map(v, fs, top, iova_a, 1, a, FS_PRW, FS_PRW);
+    leaf_b = vtd_map(v, fs, top, IOVA_B, 1, b, FS_PRW, FS_PRW);
+    vtd_map(v, fs, top, IOVA_C, 1, sup, FS_P | FS_RW, FS_PRW);  /* supervisor page */
+    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+    vtd_pe_fs(pe, fs, level5, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_enable(v);
+
+    assert_reads(td, iova_a, 11);
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, iova_a, IOVA_B + 8, 16), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readl(m->qts, b + 8), ==, 11 * 0x10001u);
+    /* Hardware set A and D in the written page's entry. */
+    g_assert_cmphex(qtest_readq(m->qts, leaf_b) & (FS_A | FS_D), ==, FS_A | FS_D);
+    /* Requests without PASID are user requests: a supervisor page is refused. */
+    g_assert_cmpuint(dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x81);
+    /* Non-canonical input. */
+    g_assert_cmpuint(dma_sum(td, level5 ? 1ull << 60 : 1ull << 50, &(uint64_t){0}), ==,
+                     TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x80);
+    /* Not present. */
+    g_assert_cmpuint(dma_sum(td, 0x5000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x71);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+static void test_sm_second_stage_and_pt(void)
+{
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t ss = vtd_table(v), a = page(m, 21), ro = page(m, 22), dir, pe[8], hi;
+
+    vtd_map(v, ss, 4, IOVA_A, 1, a, SS_RW, SS_RW);
+    vtd_map(v, ss, 4, IOVA_C, 1, ro, SS_R, SS_RW);
+    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+    vtd_pe_ss(pe, ss, 2, DID);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_enable(v);
+    assert_reads(td, IOVA_A, 21);
+    assert_reads(td, IOVA_C, 22);
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_C, 4), ==, TD_ERR_WRITE_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x85);
+    g_assert_false(hi & VTD_FRCD_PP);           /* request without PASID */
+    g_assert_cmpuint(dma_sum(td, 0x9000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x79);
+
+    /* Pass-through PASID entry: untranslated. */
+    vtd_pe_pt(pe, DID + 1);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(1) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, ro, 22);
+    /* Not present PASID entry: reason 0x59. */
+    qtest_writeq(m->qts, (qtest_readq(m->qts, dir) & ~0xfffull), 0);
+    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(3), 0);
+    vtd_qi_sync(v);
+    g_assert_cmpuint(dma_sum(td, ro, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x59);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+typedef struct NestEnv {
+    TdMachine *m;
+    Td *td;
+    Vtd *v;
+    uint64_t fs, ss, out, fs_tables[5];
+} NestEnv;
+
+#define NEST_OUT_GPA 0x80000000ull
+
+/* FS (4-level, GPAs) maps IOVA_A -> NEST_OUT_GPA; SS maps FS tables and the output. */
+static void nest_setup(NestEnv *e)
+{
+    uint64_t dir, pe[8];
+
+    e->m = start(NULL);
+    e->td = td_open(e->m, TD_DEVFN);
+    e->v = vtd_new(e->m, true);
+    e->out = page(e->m, 31);
+    e->fs = vtd_table(e->v);
+    e->ss = vtd_table(e->v);
+    e->v->gpa_off = GPA_OFF;
+    vtd_map(e->v, e->fs, 4, IOVA_A, 1, NEST_OUT_GPA, FS_PRW, FS_PRW);
+    for (int l = 4; l >= 1; l--) {
+        e->fs_tables[l] = vtd_entry(e->v, e->fs, 4, IOVA_A, l) & ~0xfffull;
+    }
+    e->v->gpa_off = 0;
+    for (int l = 4; l >= 1; l--) {
+        vtd_map(e->v, e->ss, 4, e->fs_tables[l] + GPA_OFF, 1, e->fs_tables[l], SS_RW, SS_RW);
+    }
+    vtd_map(e->v, e->ss, 4, NEST_OUT_GPA, 1, e->out, SS_RW, SS_RW);
+    dir = vtd_ctx_sm(e->v, SID, 0, 0, 0);
+    vtd_pe_nested(pe, e->fs + GPA_OFF, e->ss, 2, DID);
+    vtd_pasid_entry(e->v, dir, 0, pe);
+    vtd_enable(e->v);
+}
+
+static void nest_flush(NestEnv *e)
+{
+    vtd_qi_add(e->v, VTD_INV_IOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(e->v);
+}
+
+static void test_sm_nested(void)
+{
+    NestEnv e;
+    uint64_t slot, saved, hi, lo;
+
+    nest_setup(&e);
+    assert_reads(e.td, IOVA_A, 31);
+    g_assert_cmpuint(td_do(e.td, TD_OP_FILL, 0, IOVA_A + 64, 4), ==, TD_ERR_NONE);
+    /* A/D of the FS leaf were written through the second stage. */
+    g_assert_true(qtest_readq(e.m->qts, vtd_entry(e.v, e.fs_tables[1], 1, IOVA_A, 1)) & FS_D);
+
+    /* Stage-1 fault: FS leaf not present. */
+    slot = e.fs_tables[1] + ((IOVA_A >> 12) & 511) * 8;
+    saved = qtest_readq(e.m->qts, slot);
+    qtest_writeq(e.m->qts, slot, 0);
+    nest_flush(&e);
+    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, &lo), ==, 0x71);
+    g_assert_cmphex(lo, ==, IOVA_A);
+    qtest_writeq(e.m->qts, slot, saved);
+
+    /* Stage-2 fault on each FS table fetch. */
+    for (int l = 4; l >= 1; l--) {
+        uint64_t s2 = vtd_entry(e.v, e.ss, 4, e.fs_tables[l] + GPA_OFF, 1);
+
+        saved = qtest_readq(e.m->qts, s2);
+        qtest_writeq(e.m->qts, s2, 0);
+        nest_flush(&e);
+        g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+        g_assert_cmphex(vtd_take_fault(e.v, &hi, &lo), ==, 0x79);
+        g_assert_cmphex(lo, ==, IOVA_A);
+        qtest_writeq(e.m->qts, s2, saved);
+        /* Read-only FS table in stage 2: the A/D write-back is refused (0x77). */
+        qtest_writeq(e.m->qts, s2, saved & ~SS_W);
+        slot = e.fs_tables[l] + ((IOVA_A >> (12 + 9 * (l - 1))) & 511) * 8;
+        qtest_writeq(e.m->qts, slot, qtest_readq(e.m->qts, slot) & ~FS_A);
+        nest_flush(&e);
+        g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+        g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x77);
+        qtest_writeq(e.m->qts, s2, saved);
+        nest_flush(&e);
+        assert_reads(e.td, IOVA_A, 31);
+    }
+    /* The parent (second stage) remaps the output GPA: page-selective IOTLB
+     * invalidation of that GPA reaches the nested translation of IOVA_A. */
+    slot = vtd_entry(e.v, e.ss, 4, NEST_OUT_GPA, 1);
+    qtest_writeq(e.m->qts, slot, page(e.m, 32) | SS_RW);
+    assert_reads(e.td, IOVA_A, 31);                 /* cached */
+    vtd_qi_add(e.v, VTD_INV_IOTLB | VTD_INV_G(3) | VTD_INV_DID(DID), NEST_OUT_GPA + 0x10000000);
+    vtd_qi_sync(e.v);
+    assert_reads(e.td, IOVA_A, 31);                 /* another GPA */
+    vtd_qi_add(e.v, VTD_INV_IOTLB | VTD_INV_G(3) | VTD_INV_DID(DID), NEST_OUT_GPA);
+    vtd_qi_sync(e.v);
+    assert_reads(e.td, IOVA_A, 32);
+    /* Stage-2 fault on the output: read-only output page refuses a write. */
+    qtest_writeq(e.m->qts, slot, e.out | SS_R);
+    nest_flush(&e);
+    assert_reads(e.td, IOVA_A, 31);
+    g_assert_cmpuint(td_do(e.td, TD_OP_FILL, 0, IOVA_A, 4), ==, TD_ERR_WRITE_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x85);
+    /* And not present at all. */
+    qtest_writeq(e.m->qts, slot, 0);
+    nest_flush(&e);
+    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x79);
+    td_close(e.td);
+    vtd_free(e.v);
+    td_machine_stop(e.m);
+}
+
+static void test_pasid_dma(void)
+{
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t fs0 = vtd_table(v), fs5 = vtd_table(v), fs9 = vtd_table(v), ss = vtd_table(v);
+    uint64_t dir, pe[8], hi;
+
+    vtd_map(v, fs0, 4, IOVA_A, 1, page(m, 40), FS_PRW, FS_PRW);
+    vtd_map(v, fs5, 4, IOVA_A, 1, page(m, 45), FS_PRW, FS_PRW);
+    vtd_map(v, fs5, 4, IOVA_C, 1, page(m, 46), FS_P | FS_RW, FS_PRW);   /* supervisor */
+    vtd_map(v, fs9, 4, IOVA_A, 1, page(m, 49), FS_PRW, FS_PRW);
+    vtd_map(v, ss, 4, IOVA_A, 1, page(m, 50), SS_RW, SS_RW);
+    dir = vtd_ctx_sm(v, SID, 2, 0, 0);          /* 512 directory entries */
+    vtd_pe_fs(pe, fs0, false, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_pe_fs(pe, fs5, false, DID + 1, true);
+    vtd_pasid_entry(v, dir, 5, pe);
+    vtd_pe_fs(pe, fs9, false, DID + 2, false);
+    vtd_pasid_entry(v, dir, 9, pe);
+    vtd_pe_ss(pe, ss, 2, DID + 3);
+    vtd_pasid_entry(v, dir, 0x4321, pe);        /* another directory entry */
+    vtd_enable(v);
+    td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL,
+                  PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_PRIV);
+    g_assert_true(td_readl(td, TD_CAPS) & TD_CAPS_PASID_PATH);
+
+    assert_reads(td, IOVA_A, 40);                               /* RID_PASID 0 */
+    assert_pasid_reads(td, TD_PASID_VALID | 5, IOVA_A, 45);
+    assert_pasid_reads(td, TD_PASID_VALID | 9, IOVA_A, 49);
+    assert_pasid_reads(td, TD_PASID_VALID | 0x4321, IOVA_A, 50);
+    /* Supervisor request: allowed by SRE on PASID 5, to a supervisor page. */
+    assert_pasid_reads(td, TD_PASID_VALID | TD_PASID_PRIV | 5, IOVA_C, 46);
+    td_writel(td, TD_PASID, TD_PASID_VALID | 5);
+    g_assert_cmpuint(dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x81);
+    g_assert_true(hi & VTD_FRCD_PP);
+    g_assert_cmphex((hi >> VTD_FRCD_PV_SHIFT) & 0xfffff, ==, 5);
+    /* ... refused by SRE = 0 on PASID 9 (0x5d). */
+    td_writel(td, TD_PASID, TD_PASID_VALID | TD_PASID_PRIV | 9);
+    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x5d);
+    g_assert_true(hi & VTD_FRCD_PRIV);
+    /* A PASID without an entry: 0x59, and one beyond the directory: 0x46... */
+    td_writel(td, TD_PASID, TD_PASID_VALID | 7);
+    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x59);
+    g_assert_cmphex((hi >> VTD_FRCD_PV_SHIFT) & 0xfffff, ==, 7);
+    td_writel(td, TD_PASID, TD_PASID_VALID | 0x10000);
+    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x46);
+    /* ... or a directory entry that is not present: 0x51. */
+    td_writel(td, TD_PASID, TD_PASID_VALID | 0x2000);
+    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x51);
+    td_writel(td, TD_PASID, 0);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* ------------------------------------------------------------------------
+ * Invalidations: each one removes exactly its scope.
+ */
+
+static void test_inv_piotlb_and_pasid_cache(void)
+{
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t fs = vtd_table(v), fs2 = vtd_table(v), dir, pe[8], la, lb;
+
+    la = vtd_map(v, fs, 4, IOVA_A, 1, page(m, 60), FS_PRW, FS_PRW);
+    lb = vtd_map(v, fs, 4, IOVA_B, 1, page(m, 61), FS_PRW, FS_PRW);
+    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+    vtd_pe_fs(pe, fs, false, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_enable(v);
+    assert_reads(td, IOVA_A, 60);
+    assert_reads(td, IOVA_B, 61);
+
+    /* Change both PTEs: the cached translations stay until invalidated. */
+    qtest_writeq(m->qts, la, page(m, 62) | FS_PRW);
+    qtest_writeq(m->qts, lb, page(m, 63) | FS_PRW);
+    assert_reads(td, IOVA_A, 60);
+    /* Page-selective P_IOTLB of another PASID / DID: nothing changes. */
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(3) | VTD_INV_DID(DID) | VTD_INV_PASID(1), IOVA_A);
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(3) | VTD_INV_DID(DID + 1), IOVA_A);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 60);
+    /* Page-selective for page A: A is new, B still stale. */
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(3) | VTD_INV_DID(DID), IOVA_A);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 62);
+    assert_reads(td, IOVA_B, 61);
+    /* All of PASID 0 (non-global): B too. */
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_B, 63);
+
+    /* A new PASID entry (another FS table): cached until a PASID-cache invalidation. */
+    vtd_map(v, fs2, 4, IOVA_A, 1, page(m, 64), FS_PRW, FS_PRW);
+    vtd_pe_fs(pe, fs2, false, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 62);                   /* old entry, walked again */
+    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(1) | VTD_INV_DID(DID + 1), 0);    /* other DID */
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 62);
+    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(1) | VTD_INV_DID(DID), 0);        /* PASID-sel. */
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 64);
+    /* Domain-selective PASID-cache and global, each with the IOTLB flush. */
+    vtd_pe_fs(pe, fs, false, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(0) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 62);
+    vtd_pe_fs(pe, fs2, false, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(3), 0);
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 64);
+    /* Device-TLB invalidations (no device-TLB here) complete in order. */
+    vtd_qi_add(v, VTD_INV_DEVTLB | VTD_INV_DID(SID) , 0);
+    vtd_qi_add(v, VTD_INV_PDEVTLB | VTD_INV_PASID(0) | ((uint64_t)SID << 16), 0);
+    vtd_qi_sync(v);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+static void test_inv_iotlb_and_context(void)
+{
+    TdMachine *m = start("scalable-mode=off");
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, false);
+    uint64_t ss = vtd_table(v), ss2 = vtd_table(v), la, lb;
+
+    la = vtd_map(v, ss, 4, IOVA_A, 1, page(m, 70), SS_RW, SS_RW);
+    lb = vtd_map(v, ss, 4, IOVA_B, 1, page(m, 71), SS_RW, SS_RW);
+    vtd_map(v, ss2, 4, IOVA_A, 1, page(m, 72), SS_RW, SS_RW);
+    vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
+    vtd_enable(v);
+    assert_reads(td, IOVA_A, 70);
+    assert_reads(td, IOVA_B, 71);
+    qtest_writeq(m->qts, la, page(m, 73) | SS_RW);
+    qtest_writeq(m->qts, lb, page(m, 74) | SS_RW);
+    /* PSI of another domain, then of page A (AM 0). */
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(3) | VTD_INV_DID(DID + 1), IOVA_A);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 70);
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(3) | VTD_INV_DID(DID), IOVA_A);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 73);
+    assert_reads(td, IOVA_B, 71);
+    /* DSI of another domain, then of ours. */
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(2) | VTD_INV_DID(DID + 1), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_B, 71);
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_B, 74);
+    /* Global. */
+    qtest_writeq(m->qts, lb, page(m, 75) | SS_RW);
+    assert_reads(td, IOVA_B, 74);
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_B, 75);
+
+    /* Context entry now points at ss2: cached until a context-cache invalidation. */
+    vtd_ctx_legacy(v, SID, 0, ss2, 2, DID);
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 73);
+    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(SID + 1), 0);     /* another device */
+    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(2) | VTD_INV_DID(DID + 1), 0);    /* another domain */
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 73);
+    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(SID), 0);
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 72);
+    /* Domain-selective and global context-cache invalidations. */
+    vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
+    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 73);
+    vtd_ctx_legacy(v, SID, 0, ss2, 2, DID);
+    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(1), 0);
+    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 72);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* Register-based invalidation (CCMD, IOTLB_REG) before queued invalidation is on. */
+static void test_inv_registers(void)
+{
+    TdMachine *m = start("scalable-mode=off");
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, false);
+    uint64_t ss = vtd_table(v), ss2 = vtd_table(v), la, r;
+
+    la = vtd_map(v, ss, 4, IOVA_A, 1, page(m, 80), SS_RW, SS_RW);
+    vtd_map(v, ss2, 4, IOVA_A, 1, page(m, 81), SS_RW, SS_RW);
+    vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
+    vtd_wr64(v, VTD_RTADDR, v->root);
+    vtd_gcmd(v, VTD_GCMD_SRTP, true);
+    vtd_gcmd(v, VTD_GCMD_TE, true);
+    assert_reads(td, IOVA_A, 80);
+    qtest_writeq(m->qts, la, page(m, 82) | SS_RW);
+    assert_reads(td, IOVA_A, 80);
+    vtd_wr64(v, VTD_IVA, IOVA_A);
+    vtd_wr64(v, VTD_IOTLB, VTD_IOTLB_IVT | VTD_IOTLB_PSI | VTD_IOTLB_DID(DID));
+    r = vtd_rd64(v, VTD_IOTLB);
+    g_assert_false(r & VTD_IOTLB_IVT);
+    g_assert_cmpuint((r >> VTD_IOTLB_IAIG_SHIFT) & 3, ==, 3);
+    assert_reads(td, IOVA_A, 82);
+    vtd_ctx_legacy(v, SID, 0, ss2, 2, DID);
+    vtd_wr64(v, VTD_IOTLB, VTD_IOTLB_IVT | VTD_IOTLB_GLOBAL);
+    assert_reads(td, IOVA_A, 82);
+    vtd_wr64(v, VTD_CCMD, VTD_CCMD_ICC | VTD_CCMD_DEVICE | ((uint64_t)SID << 16));
+    r = vtd_rd64(v, VTD_CCMD);
+    g_assert_false(r & VTD_CCMD_ICC);
+    g_assert_cmpuint((r >> VTD_CCMD_CAIG_SHIFT) & 3, ==, 3);
+    vtd_wr64(v, VTD_IOTLB, VTD_IOTLB_IVT | VTD_IOTLB_DSI | VTD_IOTLB_DID(DID));
+    assert_reads(td, IOVA_A, 81);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* Queue errors: IQE with IQERCD, the queue stops at the bad descriptor. */
+static void test_qi_errors(void)
+{
+    TdMachine *m = start(NULL);
+    Vtd *v = vtd_new(m, true);
+    uint64_t h;
+
+    vtd_enable(v);
+    vtd_qi_add(v, 0xf, 0);                          /* unknown type */
+    vtd_qi_kick(v);
+    g_assert_true(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_IQE);
+    g_assert_cmpuint(vtd_rd64(v, VTD_IQERCD) & 0xf, ==, VTD_IQEI_TYPE);
+    h = vtd_rd64(v, VTD_IQH);
+    g_assert_cmphex(h, ==, ((v->iq_tail + 127) % 128) * 32ull);   /* wide: 128 slots */
+    /* Fix the descriptor, clear IQE: the queue resumes from IQH. */
+    qtest_writeq(m->qts, v->iq + h, VTD_INV_IEC);
+    vtd_wr32(v, VTD_FSTS, VTD_FSTS_IQE);
+    g_assert_cmphex(vtd_rd64(v, VTD_IQH), ==, vtd_rd64(v, VTD_IQT));
+    vtd_qi_sync(v);
+    /* Reserved bits and a misaligned tail. */
+    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(1), 1);
+    vtd_qi_kick(v);
+    g_assert_cmpuint(vtd_rd64(v, VTD_IQERCD) & 0xf, ==, VTD_IQEI_RSVD);
+    h = vtd_rd64(v, VTD_IQH);
+    qtest_writeq(m->qts, v->iq + h + 8, 0);
+    vtd_frcd_clear_all(v);
+    g_assert_cmphex(vtd_rd64(v, VTD_IQH), ==, vtd_rd64(v, VTD_IQT));
+    g_assert_cmpuint(vtd_rd64(v, VTD_IQERCD) & 0xf, ==, 0);
+    vtd_wr64(v, VTD_IQT, 16);
+    g_assert_cmpuint(vtd_rd64(v, VTD_IQERCD) & 0xf, ==, VTD_IQEI_TAIL);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* ------------------------------------------------------------------------
+ * Fault recording, overflow and the fault event
+ */
+
+static void test_fault_records(void)
+{
+    TdMachine *m = start("scalable-mode=off");
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, false);
+    uint64_t ss = vtd_table(v);
+
+    vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
+    vtd_enable(v);
+    /* Fault event: vector 0x61 to APIC 0, masked at first. */
+    vtd_wr32(v, VTD_FEDATA, 0x61);
+    vtd_wr32(v, VTD_FEADDR, 0xfee00000);
+    g_assert_cmpuint(dma_sum(td, 0x10000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_true(vtd_rd32(v, VTD_FECTL) & VTD_CTL_IP);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x61));
+    vtd_wr32(v, VTD_FECTL, 0);                      /* unmask: the pending event goes */
+    g_assert_false(vtd_rd32(v, VTD_FECTL) & VTD_CTL_IP);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x61));
+    g_assert_cmpuint((vtd_rd32(v, VTD_FSTS) >> VTD_FSTS_FRI_SHIFT) & 0xff, ==, 0);
+
+    /* Fill all records, then overflow. */
+    for (int i = 1; i < VTD_NUM_FRCD + 3; i++) {
+        g_assert_cmpuint(dma_sum(td, 0x10000 + i * 0x1000ull, &(uint64_t){0}), ==,
+                         TD_ERR_READ_FAULT);
+    }
+    for (int i = 0; i < VTD_NUM_FRCD; i++) {
+        g_assert_true(vtd_frcd_hi(v, i) & VTD_FRCD_F);
+        g_assert_cmphex(VTD_FRCD_FR(vtd_frcd_hi(v, i)), ==, 0x06);
+        g_assert_cmphex(vtd_frcd_lo(v, i), ==, 0x10000 + i * 0x1000ull);
+    }
+    g_assert_true(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PFO);
+    g_assert_true(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
+    /* Software frees one record; PFO still set: nothing more is logged. */
+    vtd_wr32(v, VTD_FRCD(0) + 12, 1u << 31);
+    g_assert_cmpuint(dma_sum(td, 0x90000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_false(vtd_frcd_hi(v, 0) & VTD_FRCD_F);
+    /* PFO cleared: the next fault lands in the next record of the ring. */
+    vtd_wr32(v, VTD_FSTS, VTD_FSTS_PFO);
+    g_assert_cmpuint(dma_sum(td, 0x91000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_true(vtd_frcd_hi(v, 0) & VTD_FRCD_F);
+    g_assert_cmphex(vtd_frcd_lo(v, 0), ==, 0x91000);
+    vtd_frcd_clear_all(v);
+    g_assert_cmphex(vtd_rd32(v, VTD_FSTS) & (VTD_FSTS_PPF | VTD_FSTS_PFO), ==, 0);
+    /* After service, the next fault raises a new event. */
+    vtd_wr32(v, VTD_FEDATA, 0x62);
+    g_assert_cmpuint(dma_sum(td, 0x92000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x62));
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* ------------------------------------------------------------------------
+ * Interrupt remapping of the test device's MSI-X
+ */
+
+static void msi_fire(Td *td, uint32_t addr, uint32_t data)
+{
+    uint64_t buf = td_alloc(td->m, 4096);
+
+    td_msix_setup(td, 0, addr, data);
+    td_writel(td, TD_IRQ, TD_IRQ_ENABLE | 0);
+    g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, buf, 4), ==, TD_ERR_NONE);
+    td_writel(td, TD_IRQ, 0);
+}
+
+static void test_interrupt_remapping(void)
+{
+    TdMachine *m = start("scalable-mode=off");
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, false);
+    uint64_t hi, lo;
+
+    vtd_ctx_legacy(v, SID, 2, 0, 2, DID);           /* DMA pass-through */
+    vtd_enable(v);
+    vtd_enable_ir(v, 7, false);                     /* 256 entries */
+    vtd_irte(v, 3, 0x55, 0, SID, 1, true);          /* SID verified, all bits */
+    vtd_irte(v, 10, 0x56, 0, SID, 0, true);
+    vtd_irte(v, 4, 0x57, 0, SID, 1, false);         /* not present */
+    vtd_irte(v, 5, 0x5a, 0, 0x0030, 1, true);       /* someone else's */
+    vtd_irte(v, 6, 0x5b, 0, 0x0028, 2, true);       /* SVT 2: bus 0..0x28 */
+    vtd_qi_add(v, VTD_INV_IEC, 0);
+    vtd_qi_sync(v);
+
+    msi_fire(td, VTD_MSI_REMAP_ADDR(3, 0), 0);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x55));
+    msi_fire(td, VTD_MSI_REMAP_ADDR(8, 1), 2);      /* handle 8 + subhandle 2 */
+    g_assert_true(vtd_lapic_irr(m->qts, 0x56));
+    msi_fire(td, VTD_MSI_REMAP_ADDR(6, 0), 0);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x5b));
+    g_assert_false(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
+
+    /* Bad requests: each blocked with its fault, nothing delivered. */
+    msi_fire(td, VTD_MSI_REMAP_ADDR(4, 0), 0);
+    g_assert_cmphex(vtd_take_fault(v, &hi, &lo), ==, VTD_FR_IR_NOT_PRESENT);
+    g_assert_cmphex(lo >> 48, ==, 4);
+    g_assert_cmphex(hi & 0xffff, ==, SID);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x57));
+    msi_fire(td, VTD_MSI_REMAP_ADDR(5, 0), 0);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VTD_FR_IR_SID);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x5a));
+    msi_fire(td, VTD_MSI_REMAP_ADDR(300, 0), 0);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VTD_FR_IR_INDEX);
+    /* Compatibility format: blocked, then allowed with CFI. */
+    msi_fire(td, 0xfee00000, 0x58);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VTD_FR_IR_COMPAT);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x58));
+    vtd_gcmd(v, VTD_GCMD_CFI, true);
+    msi_fire(td, 0xfee00000, 0x58);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x58));
+    /* An IRTE changed with an IEC invalidation. */
+    vtd_irte(v, 3, 0x59, 0, SID, 1, true);
+    vtd_qi_add(v, VTD_INV_IEC | (1ull << 4) | VTD_IEC_IDX(3), 0);
+    vtd_qi_sync(v);
+    msi_fire(td, VTD_MSI_REMAP_ADDR(3, 0), 0);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x59));
+    /* A reserved bit in the IRTE. */
+    qtest_writeq(m->qts, v->irt + 3 * 16, qtest_readq(m->qts, v->irt + 3 * 16) | (1ull << 13));
+    msi_fire(td, VTD_MSI_REMAP_ADDR(3, 0), 0);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VTD_FR_IR_IRTE_RSVD);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* The IOAPIC's interrupts: remapped with source-id ff:00.0 (its DMAR scope). */
+static void ioapic_rte(QTestState *qts, int pin, uint64_t rte)
+{
+    qtest_writel(qts, 0xfec00000, 0x10 + 2 * pin + 1);
+    qtest_writel(qts, 0xfec00010, rte >> 32);
+    qtest_writel(qts, 0xfec00000, 0x10 + 2 * pin);
+    qtest_writel(qts, 0xfec00010, (uint32_t)rte);
+}
+
+static void test_ir_ioapic(void)
+{
+    TdMachine *m = start("scalable-mode=off");
+    Vtd *v = vtd_new(m, false);
+    /* Remappable RTE: bit 48 format, bits 63:49 handle[14:0], bit 11 handle[15]. */
+    const uint64_t rte = (1ull << 48) | (12ull << 49);
+
+    vtd_enable(v);
+    vtd_enable_ir(v, 7, false);
+    vtd_irte(v, 12, 0x6a, 0, 0xff00, 1, true);
+    ioapic_rte(m->qts, 5, rte);
+    qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 1);
+    qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 0);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x6a));
+    g_assert_false(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
+    /* An IRTE that names another source: blocked, source-id ff00 recorded. */
+    vtd_irte(v, 12, 0x6b, 0, 0x0020, 1, true);
+    vtd_qi_add(v, VTD_INV_IEC | (1ull << 4) | VTD_IEC_IDX(12), 0);
+    vtd_qi_sync(v);
+    qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 1);
+    qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 0);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x6b));
+    {
+        uint64_t hi;
+
+        g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, VTD_FR_IR_SID);
+        g_assert_cmphex(hi & 0xffff, ==, 0xff00);
+    }
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* Invalidation-wait with the interrupt flag: ICS.IWC and the completion event. */
+static void test_inv_wait_interrupt(void)
+{
+    TdMachine *m = start(NULL);
+    Vtd *v = vtd_new(m, true);
+
+    vtd_enable(v);
+    vtd_wr32(v, VTD_IEDATA, 0x6c);
+    vtd_wr32(v, VTD_IEADDR, 0xfee00000);
+    vtd_qi_add(v, VTD_INV_WAIT | VTD_WAIT_IF, 0);
+    vtd_qi_sync(v);
+    g_assert_true(vtd_rd32(v, VTD_ICS) & VTD_ICS_IWC);
+    g_assert_true(vtd_rd32(v, VTD_IECTL) & VTD_CTL_IP);     /* masked at reset */
+    g_assert_false(vtd_lapic_irr(m->qts, 0x6c));
+    vtd_wr32(v, VTD_IECTL, 0);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x6c));
+    g_assert_false(vtd_rd32(v, VTD_IECTL) & VTD_CTL_IP);
+    vtd_wr32(v, VTD_ICS, VTD_ICS_IWC);
+    g_assert_false(vtd_rd32(v, VTD_ICS) & VTD_ICS_IWC);
+    vtd_wr32(v, VTD_IEDATA, 0x6d);
+    vtd_qi_add(v, VTD_INV_WAIT | VTD_WAIT_IF, 0);
+    vtd_qi_sync(v);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x6d));
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/* ------------------------------------------------------------------------
+ * Migration
+ */
+
+static void wait_migration(QTestState *qts)
+{
+    for (int i = 0; i < 3000; i++) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = qdict_haskey(ret, "status") ? qdict_get_str(ret, "status") : "";
+        bool done = !strcmp(st, "completed");
+
+        g_assert_cmpstr(st, !=, "failed");
+        qobject_unref(rsp);
+        if (done) {
+            return;
+        }
+        g_usleep(10000);
+    }
+    g_assert_not_reached();
+}
+
+static void test_migration(void)
+{
+    g_autofree char *file = g_strdup_printf("%s/viommu-vtd-mig-%d", g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    g_autofree char *incoming = g_strdup_printf("-device viommu-vtd " TD_ARGS " -incoming %s",
+                                                uri);
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t fs = vtd_table(v), dir, pe[8], regs[6];
+    static const uint32_t offs[6] = { VTD_RTADDR, VTD_IQA, VTD_IQH, VTD_IRTA, VTD_FRCD(0) + 8,
+                                      VTD_FRCD(0) };
+
+    vtd_map(v, fs, 4, IOVA_A, 1, page(m, 90), FS_PRW, FS_PRW);
+    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+    vtd_pe_fs(pe, fs, false, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_enable(v);
+    vtd_enable_ir(v, 7, false);
+    assert_reads(td, IOVA_A, 90);
+    g_assert_cmpuint(dma_sum(td, IOVA_B, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    for (int i = 0; i < 6; i++) {
+        regs[i] = vtd_rd64(v, offs[i]);
+    }
+    g_assert_true(regs[4] & VTD_FRCD_F);
+    qtest_qmp_assert_success(m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
+                             uri);
+    wait_migration(m->qts);
+    td_close(td);
+    td_machine_stop(m);
+
+    m = td_machine_start("kernel-irqchip=split", incoming);
+    wait_migration(m->qts);
+    td = td_open(m, TD_DEVFN);
+    v->m = m;
+    v->qts = m->qts;
+    for (int i = 0; i < 6; i++) {
+        g_assert_cmphex(vtd_rd64(v, offs[i]), ==, regs[i]);
+    }
+    g_assert_cmphex(vtd_rd32(v, VTD_GSTS) & (VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE), ==,
+                    VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE);
+    /* Translation works from the (empty) caches; the queue goes on. */
+    assert_reads(td, IOVA_A, 90);
+    vtd_frcd_clear_all(v);
+    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 90);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+    unlink(file);
+}
+
+/* ------------------------------------------------------------------------
+ * Concurrency: DMA from an I/O thread (virtio-blk with iothread=, so the
+ * IOMMU translates outside the BQL) while the guest side invalidates and
+ * switches page tables in a loop on the main thread.
+ */
+#define BLK_DEVFN       0x28
+#define BLK_SECTORS     2048                /* 1 MiB image */
+#define RAM_MAP         (256ull << 20)
+
+static uint32_t blk_word(uint64_t off)
+{
+    return (uint32_t)(off * 2654435761u) ^ 0x5a5a5a5a;
+}
+
+static void test_concurrent_iothread(void)
+{
+    g_autofree char *img = g_strdup_printf("%s/viommu-vtd-blk-%d", g_get_tmp_dir(), getpid());
+    g_autofree char *args = NULL, *cmdline = NULL;
+    g_autofree uint32_t *data = g_new(uint32_t, BLK_SECTORS * 128);
+    TdMachine *m;
+    Vtd *v;
+    QVirtioPCIDevice *vp;
+    QVirtQueue *vq;
+    uint64_t ss[2], req, features;
+    GRand *r = g_rand_new_with_seed(77);
+    unsigned invalidations = 0;
+
+    for (uint64_t i = 0; i < BLK_SECTORS * 128; i++) {
+        data[i] = cpu_to_le32(blk_word(i * 4));
+    }
+    g_assert_true(g_file_set_contents(img, (char *)data, BLK_SECTORS * 512, NULL));
+    args = g_strdup_printf("-object iothread,id=io0 -drive if=none,id=d0,format=raw,"
+                           "file=%s -device virtio-blk-pci,drive=d0,iothread=io0,"
+                           "iommu_platform=on,disable-legacy=on,addr=05.0", img);
+    cmdline = g_strdup_printf("-device viommu-vtd,scalable-mode=off %s", args);
+    m = td_machine_start("kernel-irqchip=split", cmdline);
+    v = vtd_new(m, false);
+    /* Two second-stage tables, both identity over RAM with 2 MiB pages. */
+    for (int t = 0; t < 2; t++) {
+        ss[t] = vtd_table(v);
+        for (uint64_t a = 0; a < RAM_MAP; a += 2 << 20) {
+            vtd_map(v, ss[t], 3, a, 2, a, SS_RW | SS_PS, SS_RW);
+        }
+    }
+    vtd_ctx_legacy(v, BLK_DEVFN, 0, ss[0], 1, DID);
+    vtd_enable(v);
+
+    vp = virtio_pci_new(m->bus, &(QPCIAddress) { .devfn = BLK_DEVFN });
+    g_assert_nonnull(vp);
+    qvirtio_pci_device_enable(vp);
+    qvirtio_start_device(&vp->vdev);
+    features = qvirtio_get_features(&vp->vdev);
+    g_assert_true(features & (1ull << VIRTIO_F_ACCESS_PLATFORM));
+    features &= (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM);
+    qvirtio_set_features(&vp->vdev, features);
+    vq = qvirtqueue_setup(&vp->vdev, &m->alloc, 0);
+    qvirtio_set_driver_ok(&vp->vdev);
+    req = td_alloc(m, 8192);
+
+    for (int n = 0; n < 64; n++) {
+        uint64_t sector = g_rand_int_range(r, 0, BLK_SECTORS - 8);
+        uint32_t head, idx;
+        bool done = false;
+        g_autofree uint32_t *buf = g_new(uint32_t, 1024);
+
+        qtest_writel(m->qts, req, VIRTIO_BLK_T_IN);
+        qtest_writel(m->qts, req + 4, 0);
+        qtest_writeq(m->qts, req + 8, sector);
+        qtest_memset(m->qts, req + 4096, 0, 4096);
+        qtest_writeb(m->qts, req + 64, 0xff);
+        head = qvirtqueue_add(m->qts, vq, req, 16, false, true);
+        qvirtqueue_add(m->qts, vq, req + 4096, 4096, true, true);
+        qvirtqueue_add(m->qts, vq, req + 64, 1, true, false);
+        qvirtqueue_kick(m->qts, &vp->vdev, vq, head);
+        /* While the I/O thread works: invalidate, switch tables, invalidate. */
+        for (int spin = 0; spin < 20000 && !done; spin++) {
+            if (spin & 1) {
+                vtd_ctx_legacy(v, BLK_DEVFN, 0, ss[g_rand_int_range(r, 0, 2)], 1, DID);
+                vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(BLK_DEVFN), 0);
+            }
+            vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(g_rand_int_range(r, 1, 4)) |
+                       VTD_INV_DID(DID), req + 4096);
+            vtd_qi_sync(v);
+            invalidations++;
+            done = qvirtqueue_get_buf(m->qts, vq, &idx, NULL);
+        }
+        g_assert_true(done);
+        g_assert_cmpuint(idx, ==, head);
+        g_assert_cmpuint(qtest_readb(m->qts, req + 64), ==, VIRTIO_BLK_S_OK);
+        qtest_memread(m->qts, req + 4096, buf, 4096);
+        g_assert_cmpmem(buf, 4096, data + sector * 128, 4096);
+    }
+    g_assert_cmpuint(invalidations, >=, 64);
+    /* No fault was ever recorded: no stale or torn translation was seen. */
+    g_assert_false(vtd_rd32(v, VTD_FSTS) & (VTD_FSTS_PPF | VTD_FSTS_IQE));
+    qvirtqueue_cleanup(vp->vdev.bus, vq, &m->alloc);
+    qvirtio_pci_device_disable(vp);
+    g_free(vp);
+    g_rand_free(r);
+    vtd_free(v);
+    td_machine_stop(m);
+    unlink(img);
+}
+
+/* ------------------------------------------------------------------------
+ * Hostile input: random structures, descriptors and registers
+ */
+
+static void test_hostile(void)
+{
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    GRand *r = g_rand_new_with_seed(0x7d7d);
+    uint64_t pages[8], fs = vtd_table(v), dir, pe[8];
+
+    for (int i = 0; i < 8; i++) {
+        pages[i] = vtd_table(v);
+    }
+    vtd_map(v, fs, 4, IOVA_A, 1, page(m, 99), FS_PRW, FS_PRW);
+    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+    vtd_pe_fs(pe, fs, false, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_enable(v);
+    vtd_enable_ir(v, 3, false);
+    td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+    td_msix_setup(td, 0, VTD_MSI_REMAP_ADDR(1, 0), 0);
+    td_writel(td, TD_IRQ, TD_IRQ_ENABLE);
+
+    for (int i = 0; i < 3000; i++) {
+        uint64_t val = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+        unsigned what = g_rand_int_range(r, 0, 10);
+
+        /* Entries mostly point at our pages, so the walks go somewhere. */
+        if (g_rand_boolean(r)) {
+            val = (val & 0xfff) | pages[g_rand_int_range(r, 0, 8)] |
+                  (g_rand_int_range(r, 0, 4) == 0 ? val & (0xfffull << 52) : 0);
+        }
+        switch (what) {
+        case 0:     /* root entries */
+            qtest_writeq(m->qts, v->root + g_rand_int_range(r, 0, 512) * 8, val);
+            break;
+        case 1:     /* our context / PASID directory / PASID table / FS tables */
+        case 2:
+            qtest_writeq(m->qts, pages[g_rand_int_range(r, 0, 8)] +
+                         g_rand_int_range(r, 0, 512) * 8, val);
+            break;
+        case 3:
+            qtest_writeq(m->qts, (qtest_readq(m->qts, v->root) & 0xfffff000) +
+                         g_rand_int_range(r, 0, 512) * 8, val);
+            break;
+        case 4:     /* descriptors, then a tail write */
+            vtd_qi_add(v, val, ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r));
+            if (g_rand_boolean(r)) {
+                vtd_wr32(v, VTD_FSTS, VTD_FSTS_IQE);
+            }
+            vtd_qi_kick(v);
+            break;
+        case 5: {   /* registers, any offset */
+            uint32_t off = g_rand_int_range(r, 0, VTD_MMIO_SIZE / 4) * 4;
+
+            /* Keep the fault event and the IOMMU's own address sane-ish. */
+            if (off == VTD_FEADDR || off == VTD_IEADDR || off == VTD_FEUADDR ||
+                off == VTD_IEUADDR || off == VTD_FEDATA || off == VTD_IEDATA) {
+                break;
+            }
+            vtd_wr32(v, off, val);
+            break;
+        }
+        case 6:     /* IRTEs */
+            qtest_writeq(m->qts, v->irt + g_rand_int_range(r, 0, 32) * 8, val);
+            break;
+        default: {  /* DMA, with or without a PASID, from anywhere */
+            uint64_t a = g_rand_boolean(r) ? IOVA_A : val;
+            uint32_t err;
+
+            td_writel(td, TD_PASID, g_rand_boolean(r) ? 0 :
+                      TD_PASID_VALID | g_rand_int_range(r, 0, 1 << 20));
+            err = td_do(td, g_rand_boolean(r) ? TD_OP_CHECKSUM : TD_OP_FILL, a, a, 64);
+            g_assert_true(err == TD_ERR_NONE || err == TD_ERR_READ_FAULT ||
+                          err == TD_ERR_WRITE_FAULT || err == TD_ERR_ADDR_WRAP ||
+                          err == TD_ERR_PASID_DISABLED || err == TD_ERR_NO_PASID_PATH);
+            break;
+        }
+        }
+    }
+    /* Still alive and still a VT-d. */
+    g_assert_cmphex(vtd_rd32(v, VTD_VER), ==, VTD_VER_VALUE);
+    g_rand_free(r);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (strcmp(qtest_get_arch(), "x86_64")) {
+        return g_test_run();        /* viommu-vtd is a q35 device */
+    }
+    g_assert_true(qtest_has_device("viommu-vtd"));
+    qtest_add_func("/viommu-vtd/caps", test_caps);
+    qtest_add_func("/viommu-vtd/bad-properties", test_bad_properties);
+    qtest_add_func("/viommu-vtd/reset", test_reset);
+    qtest_add_func("/viommu-vtd/acpi-dmar", test_dmar);
+    qtest_add_func("/viommu-vtd/legacy/second-stage", test_legacy_ss);
+    qtest_add_func("/viommu-vtd/legacy/pass-through-and-config-faults",
+                   test_legacy_pt_and_cfg_faults);
+    qtest_add_data_func("/viommu-vtd/scalable/first-stage-4level", GINT_TO_POINTER(0),
+                        test_sm_first_stage);
+    qtest_add_data_func("/viommu-vtd/scalable/first-stage-5level", GINT_TO_POINTER(1),
+                        test_sm_first_stage);
+    qtest_add_func("/viommu-vtd/scalable/second-stage-and-pass-through",
+                   test_sm_second_stage_and_pt);
+    qtest_add_func("/viommu-vtd/scalable/nested", test_sm_nested);
+    qtest_add_func("/viommu-vtd/scalable/pasid-dma", test_pasid_dma);
+    qtest_add_func("/viommu-vtd/invalidation/piotlb-pasid-cache-devtlb",
+                   test_inv_piotlb_and_pasid_cache);
+    qtest_add_func("/viommu-vtd/invalidation/iotlb-context-cache", test_inv_iotlb_and_context);
+    qtest_add_func("/viommu-vtd/invalidation/registers", test_inv_registers);
+    qtest_add_func("/viommu-vtd/invalidation/queue-errors", test_qi_errors);
+    qtest_add_func("/viommu-vtd/faults/records-overflow-event", test_fault_records);
+    qtest_add_func("/viommu-vtd/interrupt-remapping", test_interrupt_remapping);
+    qtest_add_func("/viommu-vtd/interrupt-remapping/ioapic", test_ir_ioapic);
+    qtest_add_func("/viommu-vtd/invalidation/wait-interrupt", test_inv_wait_interrupt);
+    qtest_add_func("/viommu-vtd/migration", test_migration);
+    qtest_add_func("/viommu-vtd/concurrent-iothread", test_concurrent_iothread);
+    qtest_add_func("/viommu-vtd/hostile", test_hostile);
+    return g_test_run();
+}
