@@ -225,14 +225,39 @@ static const char *cmd_name(unsigned op)
 /* ------------------------------------------------------------------------
  * Guest memory for the core
  */
+/*
+ * Configuration and translation tables are fetched from RAM (or ROM) only.
+ * Fetches run under s->mutex, possibly in an I/O thread: an MMIO access would
+ * take the BQL (which a vCPU issuing commands may hold while it waits for
+ * s->mutex) or run a device model that might DMA through this SMMU again.
+ * A table in MMIO is a guest error and is treated as an external abort.
+ */
+static bool phys_ok(uint64_t pa, size_t len, bool write)
+{
+    MemoryRegion *mr;
+    hwaddr xlat, l = len;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(&address_space_memory, pa, &xlat, &l, write,
+                                 MEMTXATTRS_UNSPECIFIED);
+    return memory_region_is_ram(mr) && !memory_region_is_ram_device(mr) && l >= len &&
+           !(write && memory_region_is_rom(mr));
+}
+
 static vi_mem_result phys_read(void *opaque, uint64_t pa, void *buf, size_t len)
 {
+    if (!phys_ok(pa, len, false)) {
+        return VI_MEM_ABORT;
+    }
     return address_space_read(&address_space_memory, pa, MEMTXATTRS_UNSPECIFIED,
                               buf, len) == MEMTX_OK ? VI_MEM_OK : VI_MEM_ABORT;
 }
 
 static vi_mem_result phys_write(void *opaque, uint64_t pa, const void *buf, size_t len)
 {
+    if (!phys_ok(pa, len, true)) {
+        return VI_MEM_ABORT;
+    }
     return address_space_write(&address_space_memory, pa, MEMTXATTRS_UNSPECIFIED,
                                buf, len) == MEMTX_OK ? VI_MEM_OK : VI_MEM_ABORT;
 }
@@ -909,17 +934,34 @@ static IOMMUTLBEntry smmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
         .priv = sas->attrs & VIOMMU_PASID_PRIV,
         .instr = sas->attrs & VIOMMU_PASID_EXEC,
     };
+    ViommuSmmuv3ASCache *slot;
     unsigned before;
     bool flush;
 
     if (flag == IOMMU_NONE) {
         flag = IOMMU_RO;
     }
+    slot = &sas->cache[((addr >> 12) * 0x9e3779b97f4a7c15ull) >> 60];
     qemu_mutex_lock(&s->mutex);
+    if (slot->gen == s->gen && (addr & ~slot->mask) == slot->iova &&
+        (slot->perm & flag) == flag) {
+        /* A recent translation, nothing invalidated since. */
+        e.iova = slot->iova;
+        e.translated_addr = slot->out;
+        e.addr_mask = slot->mask;
+        e.perm = slot->perm;
+        s->last_fault_as = NULL;
+        qemu_mutex_unlock(&s->mutex);
+        return e;
+    }
     before = s->npending;
     smmu_xlate(s, &t, sas->attrs, flag, &e);
     if (e.perm != IOMMU_NONE) {
         s->last_fault_as = NULL;
+        *slot = (ViommuSmmuv3ASCache) {
+            .gen = s->gen, .iova = e.iova, .mask = e.addr_mask,
+            .out = e.translated_addr, .perm = e.perm,
+        };
     } else if (s->npending == before + 1) {
         /*
          * QEMU's memory core splits one refused access into 4-byte pieces
@@ -1069,11 +1111,13 @@ static AddressSpace *smmu_get_pasid_as(PCIBus *bus, void *opaque, int devfn,
     ViommuSmmuv3State *s = opaque;
     ViommuSmmuv3AS *sas;
 
-    if (!s->ssidsize || pasid >= (1u << s->ssidsize)) {
-        /* Wider than IDR1.SSIDSIZE: cannot be carried (the SMMU sees it as bad). */
-        if (pasid > VIOMMU_PASID_MAX) {
-            return NULL;
-        }
+    /*
+     * Any 20-bit PASID gets an address space; one the stream's STE/CD
+     * configuration does not cover (including beyond IDR1.SSIDSIZE) is then
+     * refused there with C_BAD_SUBSTREAMID, as the architecture says.
+     */
+    if (pasid > VIOMMU_PASID_MAX) {
+        return NULL;
     }
     sas = smmu_find_add_as(s, bus, devfn, true, pasid, attrs);
     return sas ? &sas->as : NULL;
@@ -1103,6 +1147,7 @@ static void inval_tlb(ViommuSmmuv3State *s, const char *what, const vi_iotlb_sco
 
     qemu_mutex_lock(&s->mutex);
     n = vi_iotlb_invalidate(s->iotlb, sc);
+    s->gen++;
     qemu_mutex_unlock(&s->mutex);
     trace_viommu_smmuv3_inval(what, n);
     smmu_notify_unmap_all(s);
@@ -1182,6 +1227,7 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
     case CMD_CFGI_STE:
         qemu_mutex_lock(&s->mutex);
         vi_cfg_cache_inv_sid(s->cfg, sid);
+        s->gen++;
         qemu_mutex_unlock(&s->mutex);
         smmu_notify_unmap_all(s);
         return CERROR_NONE;
@@ -1197,6 +1243,7 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         } else {
             vi_cfg_cache_inv_sid_range(s->cfg, first, last);
         }
+        s->gen++;
         qemu_mutex_unlock(&s->mutex);
         smmu_notify_unmap_all(s);
         return CERROR_NONE;
@@ -1204,12 +1251,14 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
     case CMD_CFGI_CD:
         qemu_mutex_lock(&s->mutex);
         vi_cfg_cache_inv_ssid(s->cfg, sid, vi_smmu_bits(cmd[0], 31, 12));
+        s->gen++;
         qemu_mutex_unlock(&s->mutex);
         smmu_notify_unmap_all(s);
         return CERROR_NONE;
     case CMD_CFGI_CD_ALL:
         qemu_mutex_lock(&s->mutex);
         vi_cfg_cache_inv_ssid_all(s->cfg, sid);
+        s->gen++;
         qemu_mutex_unlock(&s->mutex);
         smmu_notify_unmap_all(s);
         return CERROR_NONE;
@@ -1328,6 +1377,7 @@ static void smmu_inval_all(ViommuSmmuv3State *s)
     qemu_mutex_lock(&s->mutex);
     vi_iotlb_inval_all(s->iotlb);
     vi_cfg_cache_inv_all(s->cfg);
+    s->gen++;
     qemu_mutex_unlock(&s->mutex);
     smmu_notify_unmap_all(s);
 }
@@ -1421,6 +1471,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         old = s->cr0;
         qemu_mutex_lock(&s->mutex);
         s->cr0 = v & CR0_MASK;
+        s->gen++;
         qemu_mutex_unlock(&s->mutex);
         if ((old ^ s->cr0) & R_CR0_SMMUEN_MASK) {
             smmu_notify_unmap_all(s);
@@ -1436,6 +1487,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         if (v & R_GBPA_UPDATE_MASK) {
             qemu_mutex_lock(&s->mutex);
             s->gbpa = v & GBPA_FIELDS;      /* update completes at once */
+            s->gen++;
             qemu_mutex_unlock(&s->mutex);
         }
         return SE_NONE;
@@ -1469,6 +1521,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         }
         qemu_mutex_lock(&s->mutex);
         s->strtab_base = v & STRTAB_BASE_MASK;
+        s->gen++;
         qemu_mutex_unlock(&s->mutex);
         return SE_NONE;
     case A_STRTAB_BASE_CFG:
@@ -1477,6 +1530,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         }
         qemu_mutex_lock(&s->mutex);
         s->strtab_base_cfg = v & STRTAB_CFG_MASK;
+        s->gen++;
         qemu_mutex_unlock(&s->mutex);
         return SE_NONE;
     case A_CMDQ_BASE:
@@ -1616,6 +1670,7 @@ static void smmu_reset_hold(Object *obj, ResetType type)
     s->evtq_irq_cfg0 = s->evtq_irq_cfg1 = s->evtq_irq_cfg2 = 0;
     qemu_mutex_lock(&s->mutex);
     s->cr0 = 0;
+    s->gen++;
     s->npending = 0;
     s->pending_lost = false;
     qemu_mutex_unlock(&s->mutex);

@@ -148,6 +148,8 @@ uint64_t smmu_alloc(TdMachine *m, size_t size, size_t align);
 
 /* Probe + reset as Linux does; all STEs start as Abort. */
 SmmuDrv *smmu_drv_init(TdMachine *m, bool st_2lvl, unsigned cmdq_log2, unsigned evtq_log2);
+/* The same, not asserting on CMD_SYNC completion (SMMUs without SYNC MSIs). */
+SmmuDrv *smmu_drv_init_lenient(TdMachine *m, unsigned cmdq_log2, unsigned evtq_log2);
 void smmu_drv_free(SmmuDrv *d);
 
 /* Commands: queue one, then SYNC (MSI-polled on its own entry); returns CONS.ERR. */

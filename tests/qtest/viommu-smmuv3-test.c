@@ -272,6 +272,33 @@ static void test_s1(gconstpointer data)
     env_stop(e);
 }
 
+/* httu=on: the SMMU sets the Access flag and clears AP[2] of DBM entries itself. */
+static void test_httu(void)
+{
+    Env *e = env_start("httu=on", false);
+    S1Setup s;
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), pte_a, pte_b;
+
+    g_assert_cmphex((smmu_readl(e->d, SMMU_IDR0) >> 6) & 3, ==, 2);
+    s1_setup(e, &s, 12, 2);
+    s.cd[0] |= (1ull << 43) | (1ull << 42);     /* HA, HD */
+    smmu_write_cd(e->d, s.cdtab, s.cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_NOAF);
+    smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R);
+    pte_a = smmu_pt_leaf(&s.pt, 0x10000);
+    pte_b = smmu_pt_leaf(&s.pt, 0x20000);
+    /* b: read-only but writable-clean (DBM). */
+    qtest_writeq(e->m->qts, pte_b, qtest_readq(e->m->qts, pte_b) | (1ull << 51));
+    g_assert_false(qtest_readq(e->m->qts, pte_a) & (1u << 10));
+
+    check_copy(e, 0x10000, a, 0x20000, b, 0xacce55);
+    g_assert_true(qtest_readq(e->m->qts, pte_a) & (1u << 10));     /* AF set */
+    g_assert_false(qtest_readq(e->m->qts, pte_b) & (1u << 7));     /* dirty: AP[2] = 0 */
+    expect_no_event(e);
+    env_stop(e);
+}
+
 /* ------------------------------------------------------------------------
  * Stage 2 (concatenated start-level tables)
  */
@@ -779,6 +806,15 @@ static void test_events(void)
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 8), ==, TD_ERR_READ_FAULT);
     expect_event(e, EVT_F_STE_FETCH, ev);
     g_assert_cmphex(ev[3], ==, UNBACKED_PA + SID * 64);
+
+    /* Tables are fetched from RAM only: a stream table in a device's BAR aborts. */
+    smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN);
+    smmu_writeq(e->d, SMMU_STRTAB_BASE, e->td->bar.addr - SID * 64);
+    smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE_RANGE, 31), ==, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 8), ==, TD_ERR_READ_FAULT);
+    expect_event(e, EVT_F_STE_FETCH, ev);
+    g_assert_cmphex(ev[3], ==, e->td->bar.addr);
     env_stop(e);
 }
 
@@ -1218,6 +1254,86 @@ static void test_concurrency(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Performance (only with -m perf; nothing is asserted about speed): 1 MiB
+ * copies by the test device with no IOMMU, through this SMMU (stage 1 and
+ * nested) and through upstream's arm-smmuv3 (stage 1 of stage=nested).
+ */
+#define BENCH_LEN       (1u << 20)
+#define BENCH_REPS      64
+
+static double bench_run(TdMachine *m, Td *td, uint64_t src, uint64_t dst)
+{
+    gint64 t0;
+
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, src, dst, BENCH_LEN), ==, TD_ERR_NONE); /* warm */
+    t0 = g_get_monotonic_time();
+    for (int i = 0; i < BENCH_REPS; i++) {
+        g_assert_cmpuint(td_do(td, TD_OP_COPY, src, dst, BENCH_LEN), ==, TD_ERR_NONE);
+    }
+    return BENCH_REPS * (double)G_USEC_PER_SEC / (g_get_monotonic_time() - t0);
+}
+
+/* mode 0: no IOMMU, 1: ours S1, 2: ours nested, 3: upstream arm-smmuv3 S1. */
+static double bench_mode(int mode)
+{
+    const uint64_t va_src = 0x10000000, va_dst = 0x20000000;
+    TdMachine *m;
+    Td *td;
+    SmmuDrv *d = NULL;
+    SmmuPt s1, s2;
+    uint64_t src, dst, cdtab, ste[8] = { 0 }, cd[8];
+    double mibs;
+
+    m = td_machine_start(mode == 3 ? "iommu=smmuv3" : NULL,
+                         mode == 0 || mode == 3 ? TD_ARGS : "-device viommu-smmuv3 " TD_ARGS);
+    td = td_open(m, TD_DEVFN);
+    src = smmu_alloc(m, BENCH_LEN, BENCH_LEN);
+    dst = smmu_alloc(m, BENCH_LEN, BENCH_LEN);
+    if (mode == 0) {
+        mibs = bench_run(m, td, src, dst);
+        goto out;
+    }
+    d = mode == 3 ? smmu_drv_init_lenient(m, 8, 6) : smmu_drv_init(m, false, 8, 6);
+    smmu_pt_init(&s1, m, false, 12, 48, -1);
+    smmu_pt_map(&s1, va_src, mode == 2 ? va_src : src, BENCH_LEN, PT_R | PT_W);
+    smmu_pt_map(&s1, va_dst, mode == 2 ? va_dst : dst, BENCH_LEN, PT_R | PT_W);
+    cdtab = smmu_alloc(m, 64, 64);
+    smmu_cd(cd, &s1, 1);
+    smmu_write_cd(d, cdtab, cd);
+    smmu_ste_s1(ste, cdtab, 0, 0, 0);
+    if (mode == 2) {
+        smmu_pt_init(&s2, m, true, 12, 48, 0);
+        for (unsigned i = 0; i < s1.ntables; i++) {
+            smmu_pt_map(&s2, s1.tables[i], s1.tables[i], 4096, PT_R | PT_W);
+        }
+        smmu_pt_map(&s2, cdtab & ~0xfffull, cdtab & ~0xfffull, 4096, PT_R);
+        smmu_pt_map(&s2, va_src, src, BENCH_LEN, PT_R | PT_W);
+        smmu_pt_map(&s2, va_dst, dst, BENCH_LEN, PT_R | PT_W);
+        smmu_ste_s2(ste, &s2, 1);
+    }
+    smmu_write_ste(d, SID, ste);
+    mibs = bench_run(m, td, va_src, va_dst);
+    smmu_drv_free(d);
+out:
+    td_close(td);
+    td_machine_stop(m);
+    return mibs;
+}
+
+static void test_bench(void)
+{
+    static const char *names[] = { "no IOMMU", "viommu-smmuv3 S1", "viommu-smmuv3 nested",
+                                   "upstream arm-smmuv3 S1" };
+    double r[4];
+
+    for (int i = 0; i < 4; i++) {
+        r[i] = bench_mode(i);
+        g_test_message("%-24s %8.1f MiB/s (%.2fx no IOMMU)", names[i], r[i], r[i] / r[0]);
+    }
+    g_test_message("ours S1 / upstream S1: %.2fx", r[1] / r[3]);
+}
+
+/* ------------------------------------------------------------------------
  * Hostile input: random STEs, CDs, commands and register writes.
  */
 static void test_hostile(void)
@@ -1317,6 +1433,7 @@ int main(int argc, char **argv)
     qtest_add_data_func("/viommu-smmuv3/s1/4k", GUINT_TO_POINTER(12), test_s1);
     qtest_add_data_func("/viommu-smmuv3/s1/16k", GUINT_TO_POINTER(14), test_s1);
     qtest_add_data_func("/viommu-smmuv3/s1/64k", GUINT_TO_POINTER(16), test_s1);
+    qtest_add_func("/viommu-smmuv3/s1/httu", test_httu);
     qtest_add_func("/viommu-smmuv3/s2/concatenated", test_s2_concat);
     qtest_add_func("/viommu-smmuv3/s2/16k-64k", test_s2_granules);
     qtest_add_func("/viommu-smmuv3/nested", test_nested);
@@ -1335,5 +1452,8 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/migration", test_migration);
     qtest_add_func("/viommu-smmuv3/concurrency/iothread", test_concurrency);
     qtest_add_func("/viommu-smmuv3/hostile", test_hostile);
+    if (g_test_perf()) {
+        qtest_add_func("/viommu-smmuv3/perf/dma-1m", test_bench);
+    }
     return g_test_run();
 }

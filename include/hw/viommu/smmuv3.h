@@ -38,6 +38,19 @@ typedef struct ViommuSmmuv3Queue {
     uint32_t cons;
 } ViommuSmmuv3Queue;
 
+/*
+ * A few recent results of one address space, valid while their generation
+ * equals the SMMU's (any invalidation or configuration change bumps it).
+ */
+#define VIOMMU_SMMUV3_AS_CACHE  16
+typedef struct ViommuSmmuv3ASCache {
+    uint64_t gen;
+    uint64_t iova;
+    uint64_t mask;
+    uint64_t out;
+    IOMMUAccessFlags perm;
+} ViommuSmmuv3ASCache;
+
 /* The address space of one requester (and PASID, for PASID-tagged DMA). */
 typedef struct ViommuSmmuv3AS {
     IOMMUMemoryRegion iommu;
@@ -48,6 +61,7 @@ typedef struct ViommuSmmuv3AS {
     bool ssv;               /* PASID-tagged: SubstreamID valid */
     uint32_t ssid;
     unsigned attrs;         /* VIOMMU_PASID_PRIV / VIOMMU_PASID_EXEC */
+    ViommuSmmuv3ASCache cache[VIOMMU_SMMUV3_AS_CACHE];     /* under s->mutex */
     QLIST_ENTRY(ViommuSmmuv3AS) next;
 } ViommuSmmuv3AS;
 
@@ -103,6 +117,7 @@ struct ViommuSmmuv3State {
     QemuMutex mutex;
     vi_iotlb *iotlb;
     vi_cfg_cache *cfg;
+    uint64_t gen;           /* bumped by every invalidation / config change */
     uint64_t pending[VIOMMU_SMMUV3_PENDING_EVENTS][4];
     unsigned npending;
     bool pending_lost;
