@@ -4,7 +4,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 QEMU_TARGETS=(qemu-system-aarch64 qemu-system-x86_64
-              tests/qtest/viommu/viommu-testdev-test tests/qtest/viommu/viommu-demo
+              tests/qtest/viommu/viommu-testdev-test
               tests/qtest/viommu/viommu-vtd-test
               tests/qtest/viommu/viommu-smmuv3-test)
 start=$(date +%s)

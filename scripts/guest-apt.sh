@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Private apt configurations for the guest images (sourced, not run).
 #
 # Binary packages the guest images need come from suites or architectures the

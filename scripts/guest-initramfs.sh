@@ -57,6 +57,8 @@ key=$( { cat "$guest_dir/init.sh" "${progs[@]}" "$VIOMMU_TOP/include/hw/viommu/t
               "$0" "$bb_dir/bin/busybox" "$kdir/version" "${extras[@]}";
          echo "$kdir"; "$cc" --version | head -n 1; } | sha256sum | cut -c1-12)
 out=$VIOMMU_CACHE/guest/initramfs-$arch-$key.cpio.gz
+exec 7>"$VIOMMU_CACHE/guest/.initramfs-$arch.lock"
+flock 7
 if [ -f "$out" ]; then
     note "guest initramfs ($arch) is cached" >&2
     echo "$out"

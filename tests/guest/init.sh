@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the qemu-viommu guest initramfs (scripts/guest-initramfs.sh packs it).
 #
 # Mounts the pseudo file systems, runs the guest test suite and powers off.
@@ -24,7 +25,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 # Kernel messages go to the log buffer only, so they cannot split our lines.
 dmesg -n 1
 
-tests= timeout=60 verbose= run=
+tests='' timeout=60 verbose='' run=''
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         viommu.tests=*)   tests=$(echo "${arg#viommu.tests=}" | tr ',' ' ') ;;

