@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run every test: the core's unit tests, our qtests in the grafted QEMU build,
-# and (once they exist) the guest Linux tests.  Ends with "N passed, N failed".
+# Run every test: the core's unit tests and short fuzz runs, our qtests in the
+# grafted QEMU build, and the guest Linux tests.  Ends with "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -31,6 +31,22 @@ else
     fail=$((fail + 1))
 fi
 run_suite qtest "$QEMU_BUILD" --suite viommu --num-processes 2
+
+# Guest Linux (iommufd stack) on our vIOMMUs, plus upstream's as reference columns.
+note "guest"
+"$VIOMMU_TOP/scripts/guest-test.sh" 2>&1 | tee "$logdir/guest.log"
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/guest.log" | tail -n 1)
+if [ -n "$summary" ]; then
+    set -- $summary
+    pass=$((pass + $1)); fail=$((fail + $3))
+else
+    echo "guest: no summary line (see $logdir/guest.log)"
+    fail=$((fail + 1))
+fi
+# Keep the committed comparison matrix current on developer machines (not in CI).
+if [ "${CI:-}" != true ] && [ -s "$VIOMMU_CACHE/guest/matrix.rst" ]; then
+    cp "$VIOMMU_CACHE/guest/matrix.rst" "$VIOMMU_TOP/docs/guest-matrix.rst"
+fi
 
 end=$(date +%s)
 echo "check: $((end - start)) s; logs in $logdir"
