@@ -7,7 +7,9 @@
  *   - registers (page 0, page 1) and the GBPA update protocol;
  *   - the command queue, processed under the BQL when CMDQ_PROD is written,
  *     a bounded number of commands per kick (a bottom half continues);
- *   - translate(), which may run in vCPU or I/O threads without the BQL: it
+ *   - translate(), which may run in vCPU or I/O threads without the BQL:
+ *     a hit of the lock-free fast path (recent results, validated by a
+ *     generation that every invalidation bumps) takes no lock; otherwise it
  *     takes s->mutex (never the BQL), looks up the configuration cache and
  *     the IOTLB, and on a miss reads the stream table, CDs and translation
  *     tables through vi_mem (address_space_memory);
@@ -28,12 +30,14 @@
 #include "qemu/main-loop.h"
 #include "qemu/atomic.h"
 #include "qemu/rcu.h"
+#include "qemu/memalign.h"
 #include "qapi/error.h"
 #include "exec/address-spaces.h"
 #include "hw/irq.h"
 #include "hw/qdev-properties.h"
 #include "hw/registerfields.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/pci/pci_device.h"
 #include "hw/resettable.h"
 #include "migration/vmstate.h"
 #include "system/reset.h"
@@ -912,10 +916,159 @@ static void smmu_xlate(ViommuSmmuv3State *s, Txn *t, unsigned pasid_attrs,
                                   e->perm, ok);
 }
 
-static IOMMUTLBEntry smmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
-                                    IOMMUAccessFlags flag, int iommu_idx)
+/* ------------------------------------------------------------------------
+ * The fast path: translations that hit take no lock
+ *
+ * s->fast holds recent successful results of all the SMMU's address spaces
+ * in chunks, each for VIOMMU_SMMUV3_FAST_PAGES consecutive 4K pages of one
+ * address space (one 64-bit word per page, so that a sequential DMA finds
+ * the next page's result in the cache line it just used), in sets of
+ * VIOMMU_SMMUV3_FAST_WAYS chunks chosen by a hash of (address space, input
+ * address / chunk span).
+ *
+ * Everything is written under s->mutex only.  A reader takes no lock: it
+ * reads the chunk's header (address space, base, generation) inside the
+ * chunk's seqlock, and the page's word, a single atomic load; a torn or
+ * changing chunk simply misses, and the miss takes the mutex.  Restarting a
+ * chunk for other pages (or a new generation) changes its header and clears
+ * its words inside the seqlock; filling a word of a current chunk needs no
+ * seqlock, as a word is read whole and belongs to the header it is found
+ * under.
+ *
+ * A chunk is used only while its generation equals s->gen, and every
+ * invalidation command and every change of configuration (CR0, GBPA,
+ * STRTAB_BASE*, reset, migration) bumps s->gen under the mutex.  So a hit
+ * returns a result computed from the state since the last invalidation: a
+ * reader that did not see a bump is ordered before that invalidation, like a
+ * translation that held the mutex before the invalidation took it, and a
+ * translation that starts after an invalidation command has run cannot use
+ * what it made stale.  The mutex still orders the slow path (walks, and the
+ * results they insert) against invalidations and CMD_SYNC.
+ *
+ * A page's word keeps the whole result (a block's output base and size), so
+ * a hit needs no configuration or IOTLB lookup.  The address space stands
+ * for a StreamID, SubstreamID and access attributes; the StreamID is the
+ * requester ID, whose bus number the guest may change, so an address
+ * space's results are used only while its StreamID is the one they were
+ * made for.
+ */
+#define FAST_SHIFT          (12 + 4)        /* log2 of a chunk's span */
+QEMU_BUILD_BUG_ON(1u << (FAST_SHIFT - 12) != VIOMMU_SMMUV3_FAST_PAGES);
+#define FAST_PERM_MASK      0x3ull          /* IOMMU_RO | IOMMU_WO */
+#define FAST_SIZE_POS       2               /* log2(size) - 12, 6 bits */
+#define FAST_OUT_MASK       (~0xfffull)
+
+/*
+ * The StreamID of an address space: its requester ID, without the cost of
+ * pci_bus_num() (two QOM class checks) on every translation.  What that
+ * returns is, for a root bus, a number fixed by the machine and, for any
+ * other bus, the Secondary Bus Number of the bridge above it (a config
+ * register the guest may rewrite at any time: read it each time).
+ */
+static inline uint32_t smmu_as_sid(const ViommuSmmuv3AS *sas)
 {
-    ViommuSmmuv3AS *sas = container_of(mr, ViommuSmmuv3AS, iommu);
+    uint8_t bus;
+
+    if (unlikely(sas->bus_num_other)) {
+        bus = pci_bus_num(sas->bus);
+    } else if (sas->bridge) {
+        bus = qatomic_read(&sas->bridge->config[PCI_SECONDARY_BUS]);
+    } else {
+        bus = sas->root_bus;
+    }
+    return PCI_BUILD_BDF(bus, sas->devfn);
+}
+
+static inline ViommuSmmuv3Fast *fast_set(const ViommuSmmuv3State *s, uint32_t as_id,
+                                         uint64_t base)
+{
+    uint64_t h = (base ^ ((uint64_t)as_id << 44)) * 0x9e3779b97f4a7c15ull;
+
+    return &s->fast[(h >> (64 - s->fast_bits)) * VIOMMU_SMMUV3_FAST_WAYS];
+}
+
+/* Bump the generation: everything the fast path holds is stale.  s->mutex held. */
+static void smmu_gen_bump(ViommuSmmuv3State *s)
+{
+    qatomic_set_u64(&s->gen, s->gen + 1);
+}
+
+/*
+ * The fast path's word for addr, if it has one for this address space in
+ * the current generation (else 0).  No lock taken.
+ */
+static inline uint64_t smmu_fast_lookup(ViommuSmmuv3State *s, const ViommuSmmuv3AS *sas,
+                                        hwaddr addr)
+{
+    uint64_t base = addr >> FAST_SHIFT;
+    unsigned idx = (addr >> 12) & (VIOMMU_SMMUV3_FAST_PAGES - 1);
+    ViommuSmmuv3Fast *set = fast_set(s, sas->id, base);
+    uint64_t gen = qatomic_read_u64(&s->gen);
+
+    for (int w = 0; w < VIOMMU_SMMUV3_FAST_WAYS; w++) {
+        ViommuSmmuv3Fast *c = &set[w];
+        unsigned seq = seqlock_read_begin(&c->seq);
+        uint32_t id = qatomic_read(&c->as_id);
+        uint64_t cbase = qatomic_read_u64(&c->base);
+        uint64_t cgen = qatomic_read_u64(&c->gen);
+        uint64_t v = qatomic_read_u64(&c->page[idx]);
+
+        if (!seqlock_read_retry(&c->seq, seq) && id == sas->id && cbase == base &&
+            cgen == gen) {
+            return v;
+        }
+    }
+    return 0;
+}
+
+/* Remember a successful result for the fast path.  s->mutex held. */
+static void smmu_fast_insert(ViommuSmmuv3State *s, const ViommuSmmuv3AS *sas,
+                             hwaddr addr, const IOMMUTLBEntry *e)
+{
+    uint64_t base = addr >> FAST_SHIFT;
+    unsigned idx = (addr >> 12) & (VIOMMU_SMMUV3_FAST_PAGES - 1);
+    ViommuSmmuv3Fast *set = fast_set(s, sas->id, base), *c;
+    uint64_t v = (e->translated_addr & FAST_OUT_MASK) | (e->perm & FAST_PERM_MASK) |
+                 (uint64_t)(ctz64(e->addr_mask + 1) - 12) << FAST_SIZE_POS;
+    int w;
+
+    if (!(e->perm & FAST_PERM_MASK) || e->addr_mask < 0xfff ||
+        !is_power_of_2(e->addr_mask + 1) || (e->translated_addr & e->addr_mask)) {
+        return;                 /* not a result a word can hold */
+    }
+    for (w = 0; w < VIOMMU_SMMUV3_FAST_WAYS; w++) {
+        c = &set[w];
+        if (c->as_id == sas->id && c->base == base && c->gen == s->gen) {
+            /*
+             * The chunk is current: no seqlock.  The barrier orders the word
+             * after the stores that (re)started the chunk, so a reader that
+             * sees the word and an even sequence sees this chunk's header.
+             */
+            smp_wmb();
+            qatomic_set_u64(&c->page[idx], v);
+            return;
+        }
+    }
+    /* Restart a chunk: one that is stale, else round robin. */
+    for (w = 0; w < VIOMMU_SMMUV3_FAST_WAYS && set[w].gen == s->gen; w++) {
+        /* look on */
+    }
+    c = &set[w < VIOMMU_SMMUV3_FAST_WAYS ? w :
+             s->fast_victim++ % VIOMMU_SMMUV3_FAST_WAYS];
+    seqlock_write_begin(&c->seq);
+    qatomic_set(&c->as_id, sas->id);
+    qatomic_set_u64(&c->base, base);
+    qatomic_set_u64(&c->gen, s->gen);
+    for (unsigned i = 0; i < VIOMMU_SMMUV3_FAST_PAGES; i++) {
+        qatomic_set_u64(&c->page[i], i == idx ? v : 0);
+    }
+    seqlock_write_end(&c->seq);
+}
+
+/* A translation the fast path could not answer: under s->mutex. */
+static IOMMUTLBEntry __attribute__((noinline))
+smmu_translate_slow(ViommuSmmuv3AS *sas, hwaddr addr, IOMMUAccessFlags flag, uint32_t sid)
+{
     ViommuSmmuv3State *s = sas->s;
     IOMMUTLBEntry e = {
         .target_as = &address_space_memory,
@@ -925,7 +1078,7 @@ static IOMMUTLBEntry smmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
         .perm = IOMMU_NONE,
     };
     Txn t = {
-        .sid = PCI_BUILD_BDF(pci_bus_num(sas->bus), sas->devfn),
+        .sid = sid,
         .ssv = sas->ssv,
         .ssid = sas->ssid,
         .addr = addr,
@@ -934,34 +1087,22 @@ static IOMMUTLBEntry smmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
         .priv = sas->attrs & VIOMMU_PASID_PRIV,
         .instr = sas->attrs & VIOMMU_PASID_EXEC,
     };
-    ViommuSmmuv3ASCache *slot;
     unsigned before;
     bool flush;
 
-    if (flag == IOMMU_NONE) {
-        flag = IOMMU_RO;
-    }
-    slot = &sas->cache[((addr >> 12) * 0x9e3779b97f4a7c15ull) >> 60];
     qemu_mutex_lock(&s->mutex);
-    if (slot->gen == s->gen && (addr & ~slot->mask) == slot->iova &&
-        (slot->perm & flag) == flag) {
-        /* A recent translation, nothing invalidated since. */
-        e.iova = slot->iova;
-        e.translated_addr = slot->out;
-        e.addr_mask = slot->mask;
-        e.perm = slot->perm;
-        s->last_fault_as = NULL;
-        qemu_mutex_unlock(&s->mutex);
-        return e;
+    if (sas->fast_sid != (int32_t)sid) {
+        /* The bus number changed: this address space's results are stale. */
+        if (sas->fast_sid >= 0) {
+            smmu_gen_bump(s);
+        }
+        qatomic_store_release(&sas->fast_sid, (int32_t)sid);
     }
     before = s->npending;
     smmu_xlate(s, &t, sas->attrs, flag, &e);
     if (e.perm != IOMMU_NONE) {
-        s->last_fault_as = NULL;
-        *slot = (ViommuSmmuv3ASCache) {
-            .gen = s->gen, .iova = e.iova, .mask = e.addr_mask,
-            .out = e.translated_addr, .perm = e.perm,
-        };
+        qatomic_set(&s->last_fault_as, NULL);
+        smmu_fast_insert(s, sas, addr, &e);
     } else if (s->npending == before + 1) {
         /*
          * QEMU's memory core splits one refused access into 4-byte pieces
@@ -977,7 +1118,7 @@ static IOMMUTLBEntry smmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
             addr > s->last_fault_addr) {
             s->npending = before;
         }
-        s->last_fault_as = sas;
+        qatomic_set(&s->last_fault_as, sas);
         s->last_fault_addr = addr;
         s->last_fault_ev0 = ev[0];
     }
@@ -991,6 +1132,47 @@ static IOMMUTLBEntry smmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
         }
     }
     return e;
+}
+
+/* A successful translation: the next fault is not merged with the last. */
+static void __attribute__((noinline)) smmu_fault_merge_end(ViommuSmmuv3State *s)
+{
+    qemu_mutex_lock(&s->mutex);
+    qatomic_set(&s->last_fault_as, NULL);
+    qemu_mutex_unlock(&s->mutex);
+}
+
+static IOMMUTLBEntry smmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
+                                    IOMMUAccessFlags flag, int iommu_idx)
+{
+    ViommuSmmuv3AS *sas = container_of(mr, ViommuSmmuv3AS, iommu);
+    ViommuSmmuv3State *s = sas->s;
+    uint32_t sid = smmu_as_sid(sas);
+
+    if (flag == IOMMU_NONE) {
+        flag = IOMMU_RO;
+    }
+    /* Acquire: a StreamID published with a new generation sees that one. */
+    if (qatomic_load_acquire(&sas->fast_sid) == (int32_t)sid) {
+        uint64_t v = smmu_fast_lookup(s, sas, addr);
+
+        if ((v & flag) == flag) {
+            uint64_t mask = (0x1000ull << ((v >> FAST_SIZE_POS) & 63)) - 1;
+
+            if (unlikely(qatomic_read(&s->last_fault_as))) {
+                smmu_fault_merge_end(s);
+            }
+            /* Built whole in the return slot. */
+            return (IOMMUTLBEntry) {
+                .target_as = &address_space_memory,
+                .iova = addr & ~mask,
+                .translated_addr = v & FAST_OUT_MASK,
+                .addr_mask = mask,
+                .perm = v & FAST_PERM_MASK,
+            };
+        }
+    }
+    return smmu_translate_slow(sas, addr, flag, sid);
 }
 
 static int smmu_notify_flag_changed(IOMMUMemoryRegion *mr, IOMMUNotifierFlag old,
@@ -1087,6 +1269,14 @@ static ViommuSmmuv3AS *smmu_find_add_as(ViommuSmmuv3State *s, PCIBus *bus, int d
     sas->ssv = ssv;
     sas->ssid = ssid;
     sas->attrs = attrs;
+    sas->id = ++s->next_as_id;
+    sas->fast_sid = -1;
+    if (pci_bus_is_root(bus)) {
+        sas->root_bus = pci_bus_num(bus);
+    } else {
+        sas->bridge = bus->parent_dev;
+    }
+    sas->bus_num_other = smmu_as_sid(sas) != PCI_BUILD_BDF(pci_bus_num(bus), devfn);
     if (ssv) {
         name = g_strdup_printf("viommu-smmuv3-%p-%02x-pasid%x-%u", bus, devfn, ssid, attrs);
     } else {
@@ -1147,7 +1337,7 @@ static void inval_tlb(ViommuSmmuv3State *s, const char *what, const vi_iotlb_sco
 
     qemu_mutex_lock(&s->mutex);
     n = vi_iotlb_invalidate(s->iotlb, sc);
-    s->gen++;
+    smmu_gen_bump(s);
     qemu_mutex_unlock(&s->mutex);
     trace_viommu_smmuv3_inval(what, n);
     smmu_notify_unmap_all(s);
@@ -1227,7 +1417,7 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
     case CMD_CFGI_STE:
         qemu_mutex_lock(&s->mutex);
         vi_cfg_cache_inv_sid(s->cfg, sid);
-        s->gen++;
+        smmu_gen_bump(s);
         qemu_mutex_unlock(&s->mutex);
         smmu_notify_unmap_all(s);
         return CERROR_NONE;
@@ -1243,7 +1433,7 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         } else {
             vi_cfg_cache_inv_sid_range(s->cfg, first, last);
         }
-        s->gen++;
+        smmu_gen_bump(s);
         qemu_mutex_unlock(&s->mutex);
         smmu_notify_unmap_all(s);
         return CERROR_NONE;
@@ -1251,14 +1441,14 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
     case CMD_CFGI_CD:
         qemu_mutex_lock(&s->mutex);
         vi_cfg_cache_inv_ssid(s->cfg, sid, vi_smmu_bits(cmd[0], 31, 12));
-        s->gen++;
+        smmu_gen_bump(s);
         qemu_mutex_unlock(&s->mutex);
         smmu_notify_unmap_all(s);
         return CERROR_NONE;
     case CMD_CFGI_CD_ALL:
         qemu_mutex_lock(&s->mutex);
         vi_cfg_cache_inv_ssid_all(s->cfg, sid);
-        s->gen++;
+        smmu_gen_bump(s);
         qemu_mutex_unlock(&s->mutex);
         smmu_notify_unmap_all(s);
         return CERROR_NONE;
@@ -1319,7 +1509,7 @@ static void smmu_process_cmdq(ViommuSmmuv3State *s)
     unsigned log2 = q_log2(&s->cmdq, s->cmdq_log2);
 
     qemu_mutex_lock(&s->mutex);
-    s->last_fault_as = NULL;        /* a new guest action: no more merging */
+    qatomic_set(&s->last_fault_as, NULL);  /* a new guest action: no more merging */
     qemu_mutex_unlock(&s->mutex);
 
     for (unsigned n = 0; ; n++) {
@@ -1377,7 +1567,7 @@ static void smmu_inval_all(ViommuSmmuv3State *s)
     qemu_mutex_lock(&s->mutex);
     vi_iotlb_inval_all(s->iotlb);
     vi_cfg_cache_inv_all(s->cfg);
-    s->gen++;
+    smmu_gen_bump(s);
     qemu_mutex_unlock(&s->mutex);
     smmu_notify_unmap_all(s);
 }
@@ -1471,7 +1661,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         old = s->cr0;
         qemu_mutex_lock(&s->mutex);
         s->cr0 = v & CR0_MASK;
-        s->gen++;
+        smmu_gen_bump(s);
         qemu_mutex_unlock(&s->mutex);
         if ((old ^ s->cr0) & R_CR0_SMMUEN_MASK) {
             smmu_notify_unmap_all(s);
@@ -1487,7 +1677,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         if (v & R_GBPA_UPDATE_MASK) {
             qemu_mutex_lock(&s->mutex);
             s->gbpa = v & GBPA_FIELDS;      /* update completes at once */
-            s->gen++;
+            smmu_gen_bump(s);
             qemu_mutex_unlock(&s->mutex);
         }
         return SE_NONE;
@@ -1521,7 +1711,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         }
         qemu_mutex_lock(&s->mutex);
         s->strtab_base = v & STRTAB_BASE_MASK;
-        s->gen++;
+        smmu_gen_bump(s);
         qemu_mutex_unlock(&s->mutex);
         return SE_NONE;
     case A_STRTAB_BASE_CFG:
@@ -1530,7 +1720,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         }
         qemu_mutex_lock(&s->mutex);
         s->strtab_base_cfg = v & STRTAB_CFG_MASK;
-        s->gen++;
+        smmu_gen_bump(s);
         qemu_mutex_unlock(&s->mutex);
         return SE_NONE;
     case A_CMDQ_BASE:
@@ -1670,7 +1860,7 @@ static void smmu_reset_hold(Object *obj, ResetType type)
     s->evtq_irq_cfg0 = s->evtq_irq_cfg1 = s->evtq_irq_cfg2 = 0;
     qemu_mutex_lock(&s->mutex);
     s->cr0 = 0;
-    s->gen++;
+    smmu_gen_bump(s);
     s->npending = 0;
     s->pending_lost = false;
     qemu_mutex_unlock(&s->mutex);
@@ -1810,6 +2000,16 @@ static void smmu_realize(DeviceState *dev, Error **errp)
     s->iotlb = vi_iotlb_new(s->iotlb_entries);
     s->cfg = vi_cfg_cache_new(s->cfg_entries, sizeof(SteEntry), s->cfg_entries * 4,
                               sizeof(CdEntry));
+    /* The fast path covers about as many pages as the IOTLB, within bounds. */
+    {
+        uint32_t n = pow2ceil(MAX(MIN(s->iotlb_entries, VIOMMU_SMMUV3_FAST_MAX),
+                                  VIOMMU_SMMUV3_FAST_MIN)) / VIOMMU_SMMUV3_FAST_PAGES;
+        size_t bytes = n * sizeof(ViommuSmmuv3Fast);
+
+        s->fast_bits = ctz32(n / VIOMMU_SMMUV3_FAST_WAYS);
+        s->fast = qemu_memalign(64, bytes);
+        memset(s->fast, 0, bytes);
+    }
     if (!s->iotlb || !s->cfg) {
         error_setg(errp, "viommu-smmuv3: cannot allocate the translation caches");
         return;

@@ -12,6 +12,7 @@
 #include "hw/pci/pci.h"
 #include "qemu/notify.h"
 #include "qemu/thread.h"
+#include "qemu/seqlock.h"
 #include "hw/viommu/core/smmuv3-cfg.h"
 #include "hw/viommu/core/iotlb.h"
 #include "hw/viommu/core/cfg-cache.h"
@@ -39,17 +40,31 @@ typedef struct ViommuSmmuv3Queue {
 } ViommuSmmuv3Queue;
 
 /*
- * A few recent results of one address space, valid while their generation
- * equals the SMMU's (any invalidation or configuration change bumps it).
+ * The translation fast path: recent successful results of all the SMMU's
+ * address spaces, read by translate() without s->mutex (see the comment
+ * above smmu_translate() in smmuv3.c).  A chunk holds the results for up to
+ * VIOMMU_SMMUV3_FAST_PAGES consecutive 4K pages of one address space (DMA is
+ * mostly sequential: consecutive pages share cache lines); chunks form sets
+ * of VIOMMU_SMMUV3_FAST_WAYS.  A chunk is valid while its generation equals
+ * the SMMU's (every invalidation or configuration change bumps that); it is
+ * written only under s->mutex, its header behind its sequence count.
  */
-#define VIOMMU_SMMUV3_AS_CACHE  16
-typedef struct ViommuSmmuv3ASCache {
-    uint64_t gen;
-    uint64_t iova;
-    uint64_t mask;
-    uint64_t out;
-    IOMMUAccessFlags perm;
-} ViommuSmmuv3ASCache;
+#define VIOMMU_SMMUV3_FAST_PAGES    16
+#define VIOMMU_SMMUV3_FAST_WAYS     2
+#define VIOMMU_SMMUV3_FAST_MIN      64      /* pages, at least */
+#define VIOMMU_SMMUV3_FAST_MAX      4096    /* pages, at most */
+typedef struct ViommuSmmuv3Fast {
+    QemuSeqLock seq;
+    uint32_t as_id;         /* ViommuSmmuv3AS.id; 0: never used */
+    uint64_t gen;           /* s->gen when the chunk was (re)started */
+    uint64_t base;          /* input address >> (12 + log2 FAST_PAGES) */
+    uint64_t pad;
+    /*
+     * Per page: output block base | perm (bits 1:0) | (log2 size - 12) << 2;
+     * 0: nothing cached.
+     */
+    uint64_t page[VIOMMU_SMMUV3_FAST_PAGES];
+} ViommuSmmuv3Fast;
 
 /* The address space of one requester (and PASID, for PASID-tagged DMA). */
 typedef struct ViommuSmmuv3AS {
@@ -61,7 +76,21 @@ typedef struct ViommuSmmuv3AS {
     bool ssv;               /* PASID-tagged: SubstreamID valid */
     uint32_t ssid;
     unsigned attrs;         /* VIOMMU_PASID_PRIV / VIOMMU_PASID_EXEC */
-    ViommuSmmuv3ASCache cache[VIOMMU_SMMUV3_AS_CACHE];     /* under s->mutex */
+    uint32_t id;            /* tags its fast-path entries; never 0 */
+    /*
+     * Where its bus number comes from: a root bus's is fixed (root_bus); any
+     * other bus's is the Secondary Bus Number of the bridge above it, which
+     * the guest programs.
+     */
+    PCIDevice *bridge;      /* NULL for a root bus */
+    uint8_t root_bus;
+    bool bus_num_other;     /* a bus numbered otherwise: ask pci_bus_num() */
+    /*
+     * The StreamID its fast-path entries were computed for (the bus number
+     * is the guest's to change): written under s->mutex, read by the fast
+     * path; -1 until the first translation.
+     */
+    int32_t fast_sid;
     QLIST_ENTRY(ViommuSmmuv3AS) next;
 } ViommuSmmuv3AS;
 
@@ -112,12 +141,17 @@ struct ViommuSmmuv3State {
 
     /*
      * Translation state, shared with translate() which runs without the BQL:
-     * everything below is protected by mutex.
+     * everything below is protected by mutex (gen, fast[] and last_fault_as
+     * are also read, atomically, by the lock-free fast path).
      */
     QemuMutex mutex;
     vi_iotlb *iotlb;
     vi_cfg_cache *cfg;
-    uint64_t gen;           /* bumped by every invalidation / config change */
+    /* Bumped by every invalidation / config change; the fast path reads it. */
+    uint64_t gen;
+    ViommuSmmuv3Fast *fast; /* fast-path chunks (written under mutex) */
+    uint32_t fast_bits;     /* log2 of the number of sets */
+    uint32_t fast_victim;   /* round-robin replacement */
     uint64_t pending[VIOMMU_SMMUV3_PENDING_EVENTS][4];
     unsigned npending;
     bool pending_lost;
@@ -130,6 +164,7 @@ struct ViommuSmmuv3State {
     GHashTable *as_table;   /* key -> ViommuSmmuv3AS */
     QLIST_HEAD(, ViommuSmmuv3AS) as_list;
     unsigned npasid_as;
+    uint32_t next_as_id;
     uint64_t stats_events, stats_cmds;
 };
 
