@@ -29,29 +29,88 @@ void viommu_pasid_register(const PCIIOMMUOps *iommu_ops, const ViommuPasidOps *o
     g_assert_not_reached();     /* a build-time count of our own IOMMU models */
 }
 
-AddressSpace *viommu_pasid_address_space(PCIDevice *dev, uint32_t pasid, unsigned attrs)
+/*
+ * The provider of the IOMMU in front of dev and the bus it sits on, or NULL
+ * when none of ours routes TLP-prefixed requests and messages from dev.
+ */
+static const ViommuPasidOps *pasid_provider(PCIDevice *dev, PCIBus **iommu_bus)
 {
     PCIBus *bus = pci_get_bus(dev);
-    PCIBus *iommu_bus = bus;
+    PCIBus *b = bus;
 
-    if (pasid > VIOMMU_PASID_MAX || pci_bus_bypass_iommu(bus)) {
+    if (pci_bus_bypass_iommu(bus)) {
         return NULL;
     }
     /* Walk up to the bus an IOMMU sits on; PASID prefixes need PCIe all the way. */
-    while (!iommu_bus->iommu_ops && iommu_bus->parent_dev) {
-        if (!pci_bus_is_express(iommu_bus)) {
+    while (!b->iommu_ops && b->parent_dev) {
+        if (!pci_bus_is_express(b)) {
             return NULL;
         }
-        iommu_bus = pci_get_bus(iommu_bus->parent_dev);
+        b = pci_get_bus(b->parent_dev);
     }
-    if (!iommu_bus->iommu_ops) {
+    if (!b->iommu_ops) {
         return NULL;
     }
     for (int i = 0; i < VIOMMU_PASID_MAX_PROVIDERS && providers[i].iommu_ops; i++) {
-        if (providers[i].iommu_ops == iommu_bus->iommu_ops) {
-            return providers[i].ops->get_address_space(bus, iommu_bus->iommu_opaque,
-                                                       dev->devfn, pasid, attrs);
+        if (providers[i].iommu_ops == b->iommu_ops) {
+            *iommu_bus = b;
+            return providers[i].ops;
         }
     }
     return NULL;
+}
+
+AddressSpace *viommu_pasid_address_space(PCIDevice *dev, uint32_t pasid, unsigned attrs)
+{
+    PCIBus *iommu_bus;
+    const ViommuPasidOps *ops;
+
+    if (pasid > VIOMMU_PASID_MAX) {
+        return NULL;
+    }
+    ops = pasid_provider(dev, &iommu_bus);
+    if (!ops) {
+        return NULL;
+    }
+    return ops->get_address_space(pci_get_bus(dev), iommu_bus->iommu_opaque,
+                                  dev->devfn, pasid, attrs);
+}
+
+bool viommu_pri_attach(PCIDevice *dev, ViommuPrgResponseFn *respond, void *opaque)
+{
+    PCIBus *iommu_bus;
+    const ViommuPasidOps *ops = pasid_provider(dev, &iommu_bus);
+
+    if (!ops || !ops->pri_attach || !respond) {
+        return false;
+    }
+    return ops->pri_attach(pci_get_bus(dev), iommu_bus->iommu_opaque, dev->devfn,
+                           respond, opaque);
+}
+
+void viommu_pri_detach(PCIDevice *dev)
+{
+    PCIBus *iommu_bus;
+    const ViommuPasidOps *ops = pasid_provider(dev, &iommu_bus);
+
+    /* The route found at attach time: bus topology and bypass are fixed. */
+    if (ops && ops->pri_detach) {
+        ops->pri_detach(pci_get_bus(dev), iommu_bus->iommu_opaque, dev->devfn);
+    }
+}
+
+int viommu_page_request(PCIDevice *dev, const ViommuPageRequest *req)
+{
+    PCIBus *iommu_bus;
+    const ViommuPasidOps *ops;
+
+    if (req->prgi > 511 || (req->pasid_valid && req->pasid > VIOMMU_PASID_MAX) ||
+        (!req->pasid_valid && (req->exec || req->priv))) {
+        return -EINVAL;
+    }
+    ops = pasid_provider(dev, &iommu_bus);
+    if (!ops || !ops->page_request) {
+        return -ENODEV;
+    }
+    return ops->page_request(pci_get_bus(dev), iommu_bus->iommu_opaque, dev->devfn, req);
 }

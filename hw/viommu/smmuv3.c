@@ -1,7 +1,8 @@
 /*
  * viommu-smmuv3: an Arm SMMUv3 device model on the qemu-viommu translation
  * core.  Written from Arm IHI 0070 (SMMUv3): chapter 6 (registers), chapter 4
- * (commands), section 7.3 (event records) and chapter 3 (operation).
+ * (commands), section 7.3 (event records), chapter 8 (PRI queue) and
+ * chapter 3 (operation).
  *
  * Structure:
  *   - registers (page 0, page 1) and the GBPA update protocol;
@@ -56,6 +57,7 @@ REG32(IDR0, 0x0)
     FIELD(IDR0, TTF, 2, 2)
     FIELD(IDR0, COHACC, 4, 1)
     FIELD(IDR0, HTTU, 6, 2)
+    FIELD(IDR0, PRI, 16, 1)
     FIELD(IDR0, ASID16, 12, 1)
     FIELD(IDR0, MSI, 13, 1)
     FIELD(IDR0, VMID16, 18, 1)
@@ -73,6 +75,7 @@ REG32(IDR1, 0x4)
 REG32(IDR2, 0x8)
 REG32(IDR3, 0xc)
     FIELD(IDR3, HAD, 2, 1)
+    FIELD(IDR3, PPS, 5, 1)
     FIELD(IDR3, FWB, 8, 1)
     FIELD(IDR3, RIL, 10, 1)
 REG32(IDR4, 0x10)
@@ -85,6 +88,7 @@ REG32(IIDR, 0x18)
 REG32(AIDR, 0x1c)
 REG32(CR0, 0x20)
     FIELD(CR0, SMMUEN, 0, 1)
+    FIELD(CR0, PRIQEN, 1, 1)
     FIELD(CR0, EVENTQEN, 2, 1)
     FIELD(CR0, CMDQEN, 3, 1)
 REG32(CR0ACK, 0x24)
@@ -105,8 +109,10 @@ REG32(IRQ_CTRLACK, 0x54)
 REG32(GERROR, 0x60)
     FIELD(GERROR, CMDQ_ERR, 0, 1)
     FIELD(GERROR, EVENTQ_ABT_ERR, 2, 1)
+    FIELD(GERROR, PRIQ_ABT_ERR, 3, 1)
     FIELD(GERROR, MSI_CMDQ_ABT_ERR, 4, 1)
     FIELD(GERROR, MSI_EVENTQ_ABT_ERR, 5, 1)
+    FIELD(GERROR, MSI_PRIQ_ABT_ERR, 6, 1)
     FIELD(GERROR, MSI_GERROR_ABT_ERR, 7, 1)
 REG32(GERRORN, 0x64)
 REG64(GERROR_IRQ_CFG0, 0x68)
@@ -125,6 +131,12 @@ REG64(EVENTQ_IRQ_CFG0, 0xb0)
 REG32(EVENTQ_IRQ_CFG1, 0xb8)
 REG32(EVENTQ_IRQ_CFG2, 0xbc)
 REG64(PRIQ_BASE, 0xc0)
+REG32(PRIQ_PROD, 0xc8)      /* page 1 (and its page-0 alias) */
+REG32(PRIQ_CONS, 0xcc)
+REG64(PRIQ_IRQ_CFG0, 0xd0)
+REG32(PRIQ_IRQ_CFG1, 0xd8)
+REG32(PRIQ_IRQ_CFG2, 0xdc)
+    FIELD(PRIQ_IRQ_CFG2, LO, 31, 1)
 
 #define SMMU_PAGE1                  0x10000
 #define SMMU_IIDR_VALUE             0x0         /* no implementer errata */
@@ -140,6 +152,7 @@ REG64(PRIQ_BASE, 0xc0)
 #define GERROR_MASK     0x3fdu
 #define IRQ_ADDR_MASK   0x000ffffffffffffcull
 #define IRQ_CFG2_MASK   0x3fu
+#define PRIQ_CFG2_MASK  (IRQ_CFG2_MASK | R_PRIQ_IRQ_CFG2_LO_MASK)
 #define STRTAB_BASE_MASK (VI_SMMU_STRTAB_BASE_RA | VI_SMMU_STRTAB_BASE_ADDR_MASK)
 #define STRTAB_CFG_MASK 0x307ffu
 #define Q_BASE_MASK     ((1ull << 62) | VI_SMMU_MASK(51, 5) | 0x1f)
@@ -186,6 +199,21 @@ enum {
 #define CMDQ_BATCH          1024
 /* PASID address spaces an SMMU creates at most (guest-driven growth bound). */
 #define MAX_PASID_AS        4096
+
+/* PRI queue record (IHI 0070 chapter 8): 16 bytes. */
+#define PRIQ0_SSID_SHIFT    32
+#define PRIQ0_PRIV          (1ull << 58)
+#define PRIQ0_EXEC          (1ull << 59)
+#define PRIQ0_READ          (1ull << 60)
+#define PRIQ0_WRITE         (1ull << 61)
+#define PRIQ0_LAST          (1ull << 62)
+#define PRIQ0_SSV           (1ull << 63)
+#define PRIQ1_ADDR_MASK     VI_SMMU_MASK(63, 12)
+
+/* CMD_PRI_RESP.Resp (IHI 0070 4.5.2) to PCIe PRG Response Codes; 3 is ILLEGAL. */
+static const ViommuPrgCode pri_resp_code[3] = {
+    VIOMMU_PRG_RESPONSE_FAILURE, VIOMMU_PRG_INVALID_REQUEST, VIOMMU_PRG_SUCCESS,
+};
 
 /* Event record fields (IHI 0070 7.3). */
 #define EVT1_PNU            (1ull << 33)
@@ -1317,8 +1345,17 @@ static const PCIIOMMUOps smmu_iommu_ops = {
     .get_address_space = smmu_get_as,
 };
 
+static bool smmu_pri_attach(PCIBus *bus, void *opaque, int devfn,
+                            ViommuPrgResponseFn *respond, void *respond_opaque);
+static void smmu_pri_detach(PCIBus *bus, void *opaque, int devfn);
+static int smmu_page_request(PCIBus *bus, void *opaque, int devfn,
+                             const ViommuPageRequest *req);
+
 static const ViommuPasidOps smmu_pasid_ops = {
     .get_address_space = smmu_get_pasid_as,
+    .pri_attach = smmu_pri_attach,
+    .pri_detach = smmu_pri_detach,
+    .page_request = smmu_page_request,
 };
 
 void viommu_smmuv3_attach_bus(ViommuSmmuv3State *s, PCIBus *bus)
@@ -1326,6 +1363,200 @@ void viommu_smmuv3_attach_bus(ViommuSmmuv3State *s, PCIBus *bus)
     s->bus = bus;
     pci_setup_iommu(bus, &smmu_iommu_ops, s);
     viommu_pasid_register(&smmu_iommu_ops, &smmu_pasid_ops);
+}
+
+/* ------------------------------------------------------------------------
+ * PRI: page requests from devices into the PRI queue, PRG Responses back
+ * (IHI 0070 chapter 8; BQL held)
+ */
+static ViommuSmmuv3AS *smmu_find_rid_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn)
+{
+    AsKey key = { .bus = bus, .devfn = devfn };
+
+    return g_hash_table_lookup(s->as_table, &key);
+}
+
+/* Send a PRG Response to the requester of sas (which has a handler). */
+static void smmu_prg_respond(ViommuSmmuv3State *s, ViommuSmmuv3AS *sas, unsigned prgi,
+                             bool ssv, uint32_t ssid, ViommuPrgCode code, bool automatic)
+{
+    ViommuPrgResponse rsp = {
+        .prgi = prgi,
+        .pasid_valid = ssv,
+        .pasid = ssv ? ssid : 0,
+        .code = code,
+        .automatic = automatic,
+    };
+
+    trace_viommu_smmuv3_prg_response(smmu_as_sid(sas), prgi, ssv, ssid, code, automatic);
+    sas->pri_respond(sas->pri_opaque, &rsp);
+}
+
+static bool smmu_pri_attach(PCIBus *bus, void *opaque, int devfn,
+                            ViommuPrgResponseFn *respond, void *respond_opaque)
+{
+    ViommuSmmuv3State *s = opaque;
+    ViommuSmmuv3AS *sas;
+
+    if (!s->pri) {
+        return false;
+    }
+    sas = smmu_find_add_as(s, bus, devfn, false, 0, 0);
+    if (!sas->pri_respond) {
+        QLIST_INSERT_HEAD(&s->pri_list, sas, pri_next);
+    }
+    sas->pri_respond = respond;
+    sas->pri_opaque = respond_opaque;
+    trace_viommu_smmuv3_pri_attach(smmu_as_sid(sas), true);
+    return true;
+}
+
+static void smmu_pri_detach(PCIBus *bus, void *opaque, int devfn)
+{
+    ViommuSmmuv3AS *sas = smmu_find_rid_as(opaque, bus, devfn);
+
+    if (sas && sas->pri_respond) {
+        QLIST_REMOVE(sas, pri_next);
+        sas->pri_respond = NULL;
+        sas->pri_opaque = NULL;
+        trace_viommu_smmuv3_pri_attach(smmu_as_sid(sas), false);
+    }
+}
+
+/* PRI queue interrupt, as MSI or on the wired "priq" line. */
+static void smmu_priq_irq(ViommuSmmuv3State *s)
+{
+    if (s->irq_ctrl & R_IRQ_CTRL_PRI_IRQEN_MASK) {
+        smmu_msi_write(s, VIOMMU_SMMUV3_IRQ_PRIQ, s->priq_irq_cfg0, s->priq_irq_cfg1,
+                       R_GERROR_MSI_PRIQ_ABT_ERR_MASK);
+    }
+}
+
+/*
+ * One Page Request message.  It is not checked against the STE (IHI 0070
+ * 8.2: PRI requests do not depend on CR0.ATSCHK or STE.EATS).
+ */
+static int smmu_page_request(PCIBus *bus, void *opaque, int devfn,
+                             const ViommuPageRequest *req)
+{
+    ViommuSmmuv3State *s = opaque;
+    ViommuSmmuv3AS *sas = smmu_find_rid_as(s, bus, devfn);
+    bool ssv, was_empty;
+    uint32_t sid, prod, cons;
+    unsigned log2;
+    uint64_t rec[2];
+    uint8_t raw[16];
+    hwaddr a;
+
+    if (!sas || !sas->pri_respond) {
+        return -EINVAL;
+    }
+    sid = smmu_as_sid(sas);
+    /* Without substreams SSV is 0, and so are X and Priv. */
+    ssv = req->pasid_valid && s->caps.ssidsize;
+    rec[0] = sid | (req->read ? PRIQ0_READ : 0) | (req->write ? PRIQ0_WRITE : 0) |
+             (req->last ? PRIQ0_LAST : 0);
+    if (ssv) {
+        rec[0] |= PRIQ0_SSV | ((uint64_t)(req->pasid & 0xfffff) << PRIQ0_SSID_SHIFT) |
+                  (req->priv ? PRIQ0_PRIV : 0) | (req->exec ? PRIQ0_EXEC : 0);
+    }
+    rec[1] = (req->prgi & 0x1ff) | (req->addr & PRIQ1_ADDR_MASK);
+    trace_viommu_smmuv3_page_request(sid, ssv, req->pasid, req->addr, req->prgi, rec[0]);
+    s->stats_page_requests++;
+
+    /*
+     * IHI 0070 8.2: with the PRI queue off (SMMUEN implies it) or a
+     * PRIQ_ABT_ERR active, the request is discarded; a Last one gets an
+     * automatic Response Failure without PASID.
+     */
+    if (!(s->cr0 & R_CR0_SMMUEN_MASK) || !(s->cr0 & R_CR0_PRIQEN_MASK) ||
+        ((s->gerror ^ s->gerrorn) & R_GERROR_PRIQ_ABT_ERR_MASK)) {
+        trace_viommu_smmuv3_priq_discard(sid, req->prgi, "PRI queue disabled or in error");
+        if (req->last) {
+            smmu_prg_respond(s, sas, req->prgi, false, 0, VIOMMU_PRG_RESPONSE_FAILURE, true);
+        }
+        return 0;
+    }
+    log2 = q_log2(&s->priq, s->priq_log2);
+    prod = s->priq.prod & Q_PTR_MASK;
+    cons = s->priq.cons & Q_PTR_MASK;
+    if ((s->priq.prod & Q_OVF) != (s->priq.cons & Q_OVF) || q_full(prod, cons, log2)) {
+        /*
+         * IHI 0070 8.1: a full queue enters the overflow condition (OVFLG
+         * toggles once); while it lasts nothing is written, and a Last
+         * request gets an automatic Success, with its PASID (IDR3.PPS = 1).
+         * With PRIQ_IRQ_CFG2.LO the discarded Last request interrupts.
+         */
+        if ((s->priq.prod & Q_OVF) == (s->priq.cons & Q_OVF)) {
+            s->priq.prod ^= Q_OVF;
+            qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: PRI queue overflow (StreamID "
+                          "0x%x PRGI %u)\n", sid, req->prgi);
+        }
+        trace_viommu_smmuv3_priq_discard(sid, req->prgi, "PRI queue overflow");
+        if (req->last) {
+            if (s->priq_irq_cfg2 & R_PRIQ_IRQ_CFG2_LO_MASK) {
+                smmu_priq_irq(s);
+            }
+            smmu_prg_respond(s, sas, req->prgi, ssv, req->pasid, VIOMMU_PRG_SUCCESS, true);
+        }
+        return 0;
+    }
+    vi_cpu_to_le64(raw, rec[0]);
+    vi_cpu_to_le64(raw + 8, rec[1]);
+    a = Q_BASE_ADDR(s->priq.base) + (hwaddr)q_idx(prod, log2) * sizeof(raw);
+    if (address_space_write(&address_space_memory, a, MEMTXATTRS_UNSPECIFIED, raw,
+                            sizeof(raw)) != MEMTX_OK) {
+        /* IHI 0070 8.2: a synchronous abort; the request gets Response Failure. */
+        qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: PRI queue write to 0x%"
+                      HWADDR_PRIx " aborted\n", a);
+        smmu_gerror_raise(s, R_GERROR_PRIQ_ABT_ERR_MASK);
+        if (req->last) {
+            smmu_prg_respond(s, sas, req->prgi, false, 0, VIOMMU_PRG_RESPONSE_FAILURE, true);
+        }
+        return 0;
+    }
+    was_empty = q_empty(prod, cons, log2);
+    s->priq.prod = (s->priq.prod & Q_OVF) | q_inc(prod, log2);
+    trace_viommu_smmuv3_priq_write(s->priq.prod);
+    /* Interrupt on empty -> non-empty, or (LO) on each Last request. */
+    if ((s->priq_irq_cfg2 & R_PRIQ_IRQ_CFG2_LO_MASK) ? req->last : was_empty) {
+        smmu_priq_irq(s);
+    }
+    return 0;
+}
+
+/*
+ * CMD_PRI_RESP (IHI 0070 4.5.2): a PRG Response to the requester with this
+ * StreamID.  The device matches it to its outstanding group (PRGI, PASID);
+ * a StreamID with no attached requester gets nothing.
+ */
+static int smmu_cmd_pri_resp(ViommuSmmuv3State *s, const uint64_t *cmd)
+{
+    uint32_t sid = cmd[0] >> 32;
+    bool ssv = cmd[0] & (1u << 11);
+    uint32_t ssid = vi_smmu_bits(cmd[0], 31, 12);
+    unsigned prgi = vi_smmu_bits(cmd[1], 8, 0);
+    unsigned resp = vi_smmu_bits(cmd[1], 13, 12);
+    ViommuSmmuv3AS *sas;
+
+    if (resp == 3) {
+        return CERROR_ILL;
+    }
+    /* Without substreams SSV == 1 behaves as SSV == 0 (a permitted choice). */
+    ssv = ssv && s->caps.ssidsize;
+    trace_viommu_smmuv3_cmd_pri_resp(sid, ssv, ssid, prgi, resp);
+    if (!(s->cr0 & R_CR0_SMMUEN_MASK)) {
+        trace_viommu_smmuv3_pri_resp_dropped(sid, prgi, "SMMUEN is 0: ignored");
+        return CERROR_NONE;
+    }
+    QLIST_FOREACH(sas, &s->pri_list, pri_next) {
+        if (smmu_as_sid(sas) == sid) {
+            smmu_prg_respond(s, sas, prgi, ssv, ssid, pri_resp_code[resp], false);
+            return CERROR_NONE;
+        }
+    }
+    trace_viommu_smmuv3_pri_resp_dropped(sid, prgi, "no requester with this StreamID");
+    return CERROR_NONE;
 }
 
 /* ------------------------------------------------------------------------
@@ -1485,13 +1716,14 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         return CERROR_NONE;
     case CMD_SYNC:
         return smmu_cmd_sync(s, cmd);
+    case CMD_PRI_RESP:              /* ILLEGAL unless IDR0.PRI */
+        return s->pri ? smmu_cmd_pri_resp(s, cmd) : CERROR_ILL;
     case CMD_TLBI_EL2_ALL:          /* IDR0.HYP == 0 */
     case CMD_TLBI_EL2_ASID:
     case CMD_TLBI_EL2_VA:
     case CMD_TLBI_EL2_VAA:
     case CMD_TLBI_EL3_ALL:          /* no EL3 / Secure */
     case CMD_TLBI_EL3_VA:
-    case CMD_PRI_RESP:              /* IDR0.PRI == 0 */
     case CMD_RESUME:                /* IDR0.STALL_MODEL == terminate only */
     case CMD_STALL_TERM:
     default:
@@ -1629,8 +1861,22 @@ static uint64_t smmu_reg_read(ViommuSmmuv3State *s, hwaddr off)
         return s->evtq_irq_cfg1;
     case A_EVENTQ_IRQ_CFG2:
         return s->evtq_irq_cfg2;
+    case A_PRIQ_BASE:
+        return s->pri ? s->priq.base : 0;
+    case A_PRIQ_PROD:
+    case SMMU_PAGE1 + A_PRIQ_PROD:
+        return s->pri ? s->priq.prod : 0;
+    case A_PRIQ_CONS:
+    case SMMU_PAGE1 + A_PRIQ_CONS:
+        return s->pri ? s->priq.cons : 0;
+    case A_PRIQ_IRQ_CFG0:
+        return s->priq_irq_cfg0;
+    case A_PRIQ_IRQ_CFG1:
+        return s->priq_irq_cfg1;
+    case A_PRIQ_IRQ_CFG2:
+        return s->priq_irq_cfg2;
     default:
-        return 0;           /* reserved, PRI queue, ATOS, ID block: RAZ */
+        return 0;           /* reserved, ATOS, ID block (and PRI queue with pri=off): RAZ */
     }
 }
 
@@ -1642,6 +1888,8 @@ static bool reg_is_64(hwaddr off)
     case A_CMDQ_BASE:
     case A_EVENTQ_BASE:
     case A_EVENTQ_IRQ_CFG0:
+    case A_PRIQ_BASE:
+    case A_PRIQ_IRQ_CFG0:
         return true;
     default:
         return false;
@@ -1660,7 +1908,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
     case A_CR0:
         old = s->cr0;
         qemu_mutex_lock(&s->mutex);
-        s->cr0 = v & CR0_MASK;
+        s->cr0 = v & (CR0_MASK | (s->pri ? R_CR0_PRIQEN_MASK : 0));
         smmu_gen_bump(s);
         qemu_mutex_unlock(&s->mutex);
         if ((old ^ s->cr0) & R_CR0_SMMUEN_MASK) {
@@ -1682,7 +1930,7 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         }
         return SE_NONE;
     case A_IRQ_CTRL:
-        s->irq_ctrl = v & IRQ_CTRL_MASK;
+        s->irq_ctrl = v & (IRQ_CTRL_MASK | (s->pri ? R_IRQ_CTRL_PRI_IRQEN_MASK : 0));
         return SE_NONE;
     case A_GERRORN: {
         bool was = cmdq_error_active(s);
@@ -1764,11 +2012,57 @@ static int smmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
     case A_EVENTQ_IRQ_CFG2:
         s->evtq_irq_cfg2 = s->msi ? v & IRQ_CFG2_MASK : 0;
         return SE_NONE;
-    default:
-        qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: write 0x%" PRIx64 " to read-only "
-                      "or reserved offset 0x%" HWADDR_PRIx "\n", v, off);
+    case A_PRIQ_BASE:
+        if (!s->pri) {
+            break;
+        }
+        if (s->cr0 & R_CR0_PRIQEN_MASK) {
+            goto ignored;
+        }
+        s->priq.base = v & Q_BASE_MASK;
         return SE_NONE;
+    case A_PRIQ_PROD:
+    case SMMU_PAGE1 + A_PRIQ_PROD:
+        if (!s->pri) {
+            break;
+        }
+        if (s->cr0 & R_CR0_PRIQEN_MASK) {
+            goto ignored;
+        }
+        s->priq.prod = v & (Q_PTR_MASK | Q_OVF);
+        return SE_NONE;
+    case A_PRIQ_CONS:
+    case SMMU_PAGE1 + A_PRIQ_CONS:
+        if (!s->pri) {
+            break;
+        }
+        /* OVACKFLG equal to OVFLG ends an overflow condition. */
+        s->priq.cons = v & (Q_PTR_MASK | Q_OVF);
+        return SE_NONE;
+    case A_PRIQ_IRQ_CFG0:
+    case A_PRIQ_IRQ_CFG1:
+    case A_PRIQ_IRQ_CFG2:
+        /* Present with MSI and PRI; Guarded by IRQ_CTRL.PRIQ_IRQEN. */
+        if (!s->pri || !s->msi) {
+            break;
+        }
+        if (s->irq_ctrl & R_IRQ_CTRL_PRI_IRQEN_MASK) {
+            goto ignored;
+        }
+        if (off == A_PRIQ_IRQ_CFG0) {
+            s->priq_irq_cfg0 = v & IRQ_ADDR_MASK;
+        } else if (off == A_PRIQ_IRQ_CFG1) {
+            s->priq_irq_cfg1 = v;
+        } else {
+            s->priq_irq_cfg2 = v & PRIQ_CFG2_MASK;
+        }
+        return SE_NONE;
+    default:
+        break;
     }
+    qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: write 0x%" PRIx64 " to read-only "
+                  "or reserved offset 0x%" HWADDR_PRIx "\n", v, off);
+    return SE_NONE;
 ignored:
     qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: write to 0x%" HWADDR_PRIx
                   " ignored while the unit using it is enabled\n", off);
@@ -1858,6 +2152,9 @@ static void smmu_reset_hold(Object *obj, ResetType type)
     s->cmdq = (ViommuSmmuv3Queue) { 0 };
     s->evtq = (ViommuSmmuv3Queue) { 0 };
     s->evtq_irq_cfg0 = s->evtq_irq_cfg1 = s->evtq_irq_cfg2 = 0;
+    /* PRI attachments are the devices' (they detach at their own reset). */
+    s->priq = (ViommuSmmuv3Queue) { 0 };
+    s->priq_irq_cfg0 = s->priq_irq_cfg1 = s->priq_irq_cfg2 = 0;
     qemu_mutex_lock(&s->mutex);
     s->cr0 = 0;
     smmu_gen_bump(s);
@@ -1936,6 +2233,10 @@ static bool smmu_validate(ViommuSmmuv3State *s, Error **errp)
                    s->evtq_log2);
         return false;
     }
+    if (s->pri && (s->priq_log2 < 1 || s->priq_log2 > 19)) {
+        error_setg(errp, "viommu-smmuv3: priq-log2size must be 1..19, not %u", s->priq_log2);
+        return false;
+    }
     if (s->iotlb_entries < 8 || s->iotlb_entries > (1u << 20)) {
         error_setg(errp, "viommu-smmuv3: iotlb-entries must be 8..1048576, not %u",
                    s->iotlb_entries);
@@ -1967,6 +2268,7 @@ static bool smmu_validate(ViommuSmmuv3State *s, Error **errp)
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, TTF, 2);           /* AArch64 */
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, COHACC, 1);
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, HTTU, s->httu ? 2 : 0);
+    s->idr[0] = FIELD_DP32(s->idr[0], IDR0, PRI, s->pri);
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, ASID16, 1);
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, MSI, s->msi);
     s->idr[0] = FIELD_DP32(s->idr[0], IDR0, VMID16, c->s2);
@@ -1978,8 +2280,11 @@ static bool smmu_validate(ViommuSmmuv3State *s, Error **errp)
     s->idr[1] = FIELD_DP32(s->idr[1], IDR1, SIDSIZE, s->sidsize);
     s->idr[1] = FIELD_DP32(s->idr[1], IDR1, SSIDSIZE, c->ssidsize);
     s->idr[1] = FIELD_DP32(s->idr[1], IDR1, EVENTQS, s->evtq_log2);
+    s->idr[1] = FIELD_DP32(s->idr[1], IDR1, PRIQS, s->pri ? s->priq_log2 : 0);
     s->idr[1] = FIELD_DP32(s->idr[1], IDR1, CMDQS, s->cmdq_log2);
     s->idr[3] = FIELD_DP32(s->idr[3], IDR3, HAD, 1);
+    /* Overflow auto-responses carry the request's PASID; STE.PPAR is not read. */
+    s->idr[3] = FIELD_DP32(s->idr[3], IDR3, PPS, s->pri && c->ssidsize);
     s->idr[3] = FIELD_DP32(s->idr[3], IDR3, FWB, s->fwb);
     s->idr[3] = FIELD_DP32(s->idr[3], IDR3, RIL, s->ril);
     s->idr[5] = FIELD_DP32(s->idr[5], IDR5, OAS, oas_enc(s->oas));
@@ -2053,6 +2358,25 @@ static const VMStateDescription vmstate_smmu_queue = {
     },
 };
 
+static bool smmu_priq_needed(void *opaque)
+{
+    return ((ViommuSmmuv3State *)opaque)->pri;
+}
+
+static const VMStateDescription vmstate_smmu_priq = {
+    .name = TYPE_VIOMMU_SMMUV3 "/priq",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = smmu_priq_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT(priq, ViommuSmmuv3State, 0, vmstate_smmu_queue, ViommuSmmuv3Queue),
+        VMSTATE_UINT64(priq_irq_cfg0, ViommuSmmuv3State),
+        VMSTATE_UINT32(priq_irq_cfg1, ViommuSmmuv3State),
+        VMSTATE_UINT32(priq_irq_cfg2, ViommuSmmuv3State),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_smmu = {
     .name = TYPE_VIOMMU_SMMUV3,
     .version_id = 1,
@@ -2086,6 +2410,10 @@ static const VMStateDescription vmstate_smmu = {
         VMSTATE_UINT32(evtq_irq_cfg2, ViommuSmmuv3State),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_smmu_priq,
+        NULL
+    },
 };
 
 static const Property smmu_props[] = {
@@ -2104,6 +2432,8 @@ static const Property smmu_props[] = {
     DEFINE_PROP_BOOL("msi", ViommuSmmuv3State, msi, true),
     DEFINE_PROP_UINT8("cmdq-log2size", ViommuSmmuv3State, cmdq_log2, 19),
     DEFINE_PROP_UINT8("evtq-log2size", ViommuSmmuv3State, evtq_log2, 19),
+    DEFINE_PROP_BOOL("pri", ViommuSmmuv3State, pri, true),
+    DEFINE_PROP_UINT8("priq-log2size", ViommuSmmuv3State, priq_log2, 12),
     DEFINE_PROP_UINT32("iotlb-entries", ViommuSmmuv3State, iotlb_entries, 4096),
     DEFINE_PROP_UINT32("cfg-entries", ViommuSmmuv3State, cfg_entries, 256),
     DEFINE_PROP_UINT16("msi-devid", ViommuSmmuv3State, msi_devid, 0xff00),

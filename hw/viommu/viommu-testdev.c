@@ -7,7 +7,11 @@
  * (pci_dma_rw with the requester ID), or, when tagged with a PASID, through the
  * address space our IOMMUs give for that PASID (hw/viommu/pasid-dma.c).  A
  * refused access ends the operation with a READ_FAULT/WRITE_FAULT error and
- * the failing address: the device never pretends to have read zeros.
+ * the failing address: the device never pretends to have read zeros.  With
+ * PRI enabled and asked for (TD_OP_PRI), a refused access instead sends a
+ * Page Request to the IOMMU (viommu_page_request()) and the operation waits
+ * for the PRG Response: Success retries the refused piece, anything else ends
+ * the operation.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -33,6 +37,16 @@ OBJECT_DECLARE_SIMPLE_TYPE(ViommuTestdevState, VIOMMU_TESTDEV)
  * so a fault is reported at the first byte of the page that was refused. */
 #define TD_CHUNK 4096
 
+/* td_run(): a page request was sent, the operation waits (not a TD_ERR_*). */
+#define TD_RUN_WAIT 0xffffffffu
+
+/* Where the operation stands with PRI (ViommuTestdevState.pri_state). */
+enum {
+    TD_PRI_IDLE = 0,
+    TD_PRI_WAIT,            /* a page request is outstanding */
+    TD_PRI_RESPONDED,       /* its response arrived; the engine continues */
+};
+
 struct ViommuTestdevState {
     PCIDevice parent_obj;
 
@@ -46,6 +60,18 @@ struct ViommuTestdevState {
     uint32_t len, op, pasid, pattern, irq, delay_ns;
     uint32_t status, error, completed;
     uint64_t result, fault_addr;
+
+    /* PRI: the operation's progress and its outstanding request (migrated). */
+    uint64_t run_off;       /* where the operation resumes after a page request */
+    uint64_t pri_page;      /* page of the last request */
+    uint32_t pri_state;     /* TD_PRI_* */
+    uint32_t pri_prgi;      /* PRG index of the outstanding / last request */
+    uint32_t pri_pasid;     /* TD_PASID of that request */
+    uint32_t pri_code;      /* the response received (ViommuPrgCode) */
+    uint32_t pri_next_prgi; /* 0..511, rolling */
+    uint32_t pri_requests;  /* sent by this operation */
+    uint32_t pri_page_tries;/* sent for pri_page by this operation */
+    bool pri_attached;      /* our response handler is attached (not migrated) */
 
     /* Properties. */
     uint8_t pasid_width;
@@ -81,30 +107,176 @@ static uint32_t td_chunk(uint64_t a, uint64_t b, uint64_t left)
     return MIN(n, TD_CHUNK - (b & (TD_CHUNK - 1)));
 }
 
-static uint32_t td_fail(ViommuTestdevState *s, uint32_t err, uint64_t addr)
+/* ------------------------------------------------------------------------
+ * PRI (PCIe 6.0 10.4): page requests and PRG responses
+ */
+
+static uint16_t td_pri_ctrl(ViommuTestdevState *s)
 {
-    s->fault_addr = addr;
-    return err;
+    return s->pri ? pci_get_word(PCI_DEVICE(s)->config + TD_CFG_PRI + PCI_PRI_CTRL) : 0;
 }
 
-/* Run the programmed operation; returns a TD_ERR_* code. */
+static uint16_t td_pri_status(ViommuTestdevState *s)
+{
+    return s->pri ? pci_get_word(PCI_DEVICE(s)->config + TD_CFG_PRI + PCI_PRI_STATUS) : 0;
+}
+
+static void td_pri_status_set(ViommuTestdevState *s, uint16_t set, uint16_t clear)
+{
+    if (s->pri) {
+        pci_set_word(PCI_DEVICE(s)->config + TD_CFG_PRI + PCI_PRI_STATUS,
+                     (td_pri_status(s) & ~clear) | set);
+    }
+}
+
+/*
+ * Stopped: Enable is clear and no page request is outstanding (undefined
+ * while Enable is set: kept clear then).
+ */
+static void td_pri_update_stopped(ViommuTestdevState *s)
+{
+    bool stopped = !(td_pri_ctrl(s) & PCI_PRI_CTRL_ENABLE) && s->pri_state != TD_PRI_WAIT;
+
+    td_pri_status_set(s, stopped ? PCI_PRI_STATUS_STOPPED : 0,
+                      stopped ? 0 : PCI_PRI_STATUS_STOPPED);
+}
+
+/* Drop the outstanding request, if any, and our handler at the IOMMU. */
+static void td_pri_cancel(ViommuTestdevState *s)
+{
+    if (s->pri_attached) {
+        viommu_pri_detach(PCI_DEVICE(s));
+        s->pri_attached = false;
+    }
+    s->pri_state = TD_PRI_IDLE;
+    td_pri_update_stopped(s);
+}
+
+/* PRG Responses addressed to us: record, and let the engine continue. */
+static void td_prg_response(void *opaque, const ViommuPrgResponse *rsp)
+{
+    ViommuTestdevState *s = opaque;
+    bool had_pasid = s->pri_pasid & TD_PASID_VALID;
+
+    trace_viommu_testdev_prg_response(rsp->prgi, rsp->pasid_valid, rsp->pasid, rsp->code,
+                                      rsp->automatic);
+    /*
+     * PRG Response PASID Required is set: a response naming a PASID must
+     * name the request's.  One without a PASID is matched by its PRG index
+     * (the IOMMU's automatic Response Failure carries none).
+     */
+    if (s->pri_state != TD_PRI_WAIT || rsp->prgi != s->pri_prgi ||
+        (rsp->pasid_valid &&
+         (!had_pasid || rsp->pasid != (s->pri_pasid & TD_PASID_VALUE_MASK)))) {
+        td_pri_status_set(s, PCI_PRI_STATUS_UPRGI, 0);
+        qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: unexpected PRG response, PRGI %u "
+                      "PASID %s0x%x\n", rsp->prgi, rsp->pasid_valid ? "" : "(none) ",
+                      rsp->pasid);
+        return;
+    }
+    s->pri_code = rsp->code;
+    s->pri_state = TD_PRI_RESPONDED;
+    if (rsp->code != VIOMMU_PRG_SUCCESS && rsp->code != VIOMMU_PRG_INVALID_REQUEST) {
+        /* Response Failure (or a reserved code, treated alike). */
+        td_pri_status_set(s, PCI_PRI_STATUS_RF, 0);
+    }
+    td_pri_update_stopped(s);
+    qemu_bh_schedule(s->bh);
+}
+
+/*
+ * A refused access at addr while running from off: send a page request for
+ * its page and wait (TD_RUN_WAIT), or say why not (TD_ERR_*).
+ */
+static uint32_t td_page_request(ViommuTestdevState *s, uint64_t addr, bool write,
+                                uint64_t off)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint32_t alloc = MIN(pci_get_long(pdev->config + TD_CFG_PRI + PCI_PRI_ALLOC_REQ),
+                         TD_PRI_CAPACITY);
+    uint64_t page = addr & ~(uint64_t)(TD_CHUNK - 1);
+    ViommuPageRequest req = {
+        .addr = page,
+        .pasid_valid = s->pasid & TD_PASID_VALID,
+        .read = !write,
+        .write = write,
+        .last = true,
+    };
+    int r;
+
+    if (page != s->pri_page || !s->pri_requests) {
+        s->pri_page = page;
+        s->pri_page_tries = 0;
+    }
+    if (s->pri_requests >= alloc || s->pri_page_tries >= TD_PRI_PAGE_TRIES) {
+        return TD_ERR_PRI_LIMIT;
+    }
+    if (!s->pri_attached) {
+        s->pri_attached = viommu_pri_attach(pdev, td_prg_response, s);
+        if (!s->pri_attached) {
+            return TD_ERR_NO_PRI_PATH;
+        }
+    }
+    if (req.pasid_valid) {
+        req.pasid = s->pasid & TD_PASID_VALUE_MASK;
+        req.exec = s->pasid & TD_PASID_EXEC;
+        req.priv = s->pasid & TD_PASID_PRIV;
+    }
+    req.prgi = s->pri_prgi = s->pri_next_prgi;
+    s->pri_next_prgi = (s->pri_next_prgi + 1) & 511;
+    s->pri_pasid = s->pasid;
+    s->pri_requests++;
+    s->pri_page_tries++;
+    s->run_off = off;
+    s->pri_state = TD_PRI_WAIT;
+    td_pri_update_stopped(s);
+    trace_viommu_testdev_page_request(page, req.prgi, s->pasid, write);
+    /* An automatic response may arrive before this returns. */
+    r = viommu_page_request(pdev, &req);
+    if (r < 0) {
+        s->pri_state = TD_PRI_IDLE;
+        td_pri_update_stopped(s);
+        return TD_ERR_NO_PRI_PATH;
+    }
+    return TD_RUN_WAIT;
+}
+
+/* A refused access: the end of the operation, or a page request. */
+static uint32_t td_fail(ViommuTestdevState *s, uint32_t err, uint64_t addr, uint64_t off)
+{
+    s->fault_addr = addr;
+    /* PRI asked for, enabled, and not stopped by a Response Failure. */
+    if (!(s->op & TD_OP_PRI) || !(td_pri_ctrl(s) & PCI_PRI_CTRL_ENABLE) ||
+        (td_pri_status(s) & PCI_PRI_STATUS_RF)) {
+        return err;
+    }
+    return td_page_request(s, addr, err == TD_ERR_WRITE_FAULT, off);
+}
+
+/*
+ * Run the programmed operation from s->run_off; returns a TD_ERR_* code, or
+ * TD_RUN_WAIT when a page request was sent (the operation resumes from the
+ * refused piece when its response is Success).
+ */
 static uint32_t td_run(ViommuTestdevState *s, TdDma *d)
 {
     uint8_t a[TD_CHUNK], b[TD_CHUNK];
-    uint64_t off = 0, sum = 0xcbf29ce484222325ull;     /* FNV-1a 64 offset basis */
+    uint64_t off = s->run_off;
+    /* FNV-1a 64 offset basis, or the running checksum of the part done. */
+    uint64_t sum = off ? s->result : 0xcbf29ce484222325ull;
 
     while (off < s->len) {
         uint64_t src = s->src + off, dst = s->dst + off;
         uint32_t n;
 
-        switch (s->op) {
+        switch (s->op & ~TD_OP_PRI) {
         case TD_OP_COPY:
             n = td_chunk(src, dst, s->len - off);
             if (!td_dma_rw(d, src, a, n, DMA_DIRECTION_TO_DEVICE)) {
-                return td_fail(s, TD_ERR_READ_FAULT, src);
+                return td_fail(s, TD_ERR_READ_FAULT, src, off);
             }
             if (!td_dma_rw(d, dst, a, n, DMA_DIRECTION_FROM_DEVICE)) {
-                return td_fail(s, TD_ERR_WRITE_FAULT, dst);
+                return td_fail(s, TD_ERR_WRITE_FAULT, dst, off);
             }
             break;
         case TD_OP_FILL:
@@ -113,16 +285,16 @@ static uint32_t td_run(ViommuTestdevState *s, TdDma *d)
                 a[i] = s->pattern >> (8 * ((off + i) & 3));
             }
             if (!td_dma_rw(d, dst, a, n, DMA_DIRECTION_FROM_DEVICE)) {
-                return td_fail(s, TD_ERR_WRITE_FAULT, dst);
+                return td_fail(s, TD_ERR_WRITE_FAULT, dst, off);
             }
             break;
         case TD_OP_COMPARE:
             n = td_chunk(src, dst, s->len - off);
             if (!td_dma_rw(d, src, a, n, DMA_DIRECTION_TO_DEVICE)) {
-                return td_fail(s, TD_ERR_READ_FAULT, src);
+                return td_fail(s, TD_ERR_READ_FAULT, src, off);
             }
             if (!td_dma_rw(d, dst, b, n, DMA_DIRECTION_TO_DEVICE)) {
-                return td_fail(s, TD_ERR_READ_FAULT, dst);
+                return td_fail(s, TD_ERR_READ_FAULT, dst, off);
             }
             for (uint32_t i = 0; i < n; i++) {
                 if (a[i] != b[i]) {
@@ -135,7 +307,7 @@ static uint32_t td_run(ViommuTestdevState *s, TdDma *d)
         case TD_OP_CHECKSUM:
             n = td_chunk(src, src, s->len - off);
             if (!td_dma_rw(d, src, a, n, DMA_DIRECTION_TO_DEVICE)) {
-                return td_fail(s, TD_ERR_READ_FAULT, src);
+                return td_fail(s, TD_ERR_READ_FAULT, src, off);
             }
             for (uint32_t i = 0; i < n; i++) {
                 sum = (sum ^ a[i]) * 0x100000001b3ull;  /* FNV-1a 64 prime */
@@ -174,7 +346,7 @@ static uint32_t td_prepare(ViommuTestdevState *s, TdDma *d)
     PCIDevice *pdev = PCI_DEVICE(s);
 
     *d = (TdDma) { .s = s, .attrs = { .requester_id = pci_requester_id(pdev) } };
-    if (s->op > TD_OP_MAX) {
+    if ((s->op & ~TD_OP_PRI) > TD_OP_MAX) {
         return TD_ERR_BAD_OP;
     }
     if (s->len == 0 || s->len > TD_MAX_LEN_VALUE) {
@@ -216,8 +388,19 @@ static void td_execute(ViommuTestdevState *s)
     TdDma d;
     uint32_t err;
 
-    if (!(s->status & TD_STATUS_BUSY)) {
-        return;                 /* reset while the completion was pending */
+    if (!(s->status & TD_STATUS_BUSY) || s->pri_state == TD_PRI_WAIT) {
+        return;                 /* reset meanwhile, or the PRG Response will call again */
+    }
+    if (s->pri_state == TD_PRI_RESPONDED) {
+        s->pri_state = TD_PRI_IDLE;
+        if (s->pri_code == VIOMMU_PRG_INVALID_REQUEST) {
+            td_complete(s, TD_ERR_PRI_DENIED);
+            return;
+        } else if (s->pri_code != VIOMMU_PRG_SUCCESS) {
+            td_complete(s, TD_ERR_PRI_FAILURE);
+            return;
+        }
+        s->fault_addr = 0;      /* Success: retry the refused piece */
     }
     err = td_prepare(s, &d);    /* again: config space may have changed meanwhile */
     if (err == TD_ERR_NONE) {
@@ -225,7 +408,9 @@ static void td_execute(ViommuTestdevState *s)
         err = td_run(s, &d);
         s->dma_active = false;
     }
-    td_complete(s, err);
+    if (err != TD_RUN_WAIT) {
+        td_complete(s, err);
+    }
 }
 
 static void td_timer_cb(void *opaque)
@@ -245,8 +430,12 @@ static void td_go(ViommuTestdevState *s)
 
     s->status = TD_STATUS_BUSY;
     s->error = TD_ERR_NONE;
-    s->result = s->op == TD_OP_COMPARE ? TD_COMPARE_EQUAL : 0;
+    s->result = (s->op & ~TD_OP_PRI) == TD_OP_COMPARE ? TD_COMPARE_EQUAL : 0;
     s->fault_addr = 0;
+    s->run_off = 0;
+    s->pri_state = TD_PRI_IDLE;
+    s->pri_requests = 0;
+    s->pri_page_tries = 0;
     trace_viommu_testdev_start(s->op, s->src, s->dst, s->len, s->pasid);
 
     err = td_prepare(s, &d);
@@ -263,6 +452,7 @@ static void td_stop(ViommuTestdevState *s)
 {
     timer_del(s->timer);
     qemu_bh_cancel(s->bh);
+    td_pri_cancel(s);
     s->status = 0;
     s->error = TD_ERR_NONE;
 }
@@ -289,13 +479,16 @@ static uint64_t td_reg_read(ViommuTestdevState *s, hwaddr addr)
     case TD_PATTERN:        return s->pattern;
     case TD_IRQ:            return s->irq;
     case TD_DELAY_NS:       return s->delay_ns;
-    case TD_STATUS:         return s->status;
+    case TD_STATUS:
+        return s->status | (s->pri_state == TD_PRI_WAIT ? TD_STATUS_PRI_WAIT : 0);
     case TD_ERROR:          return s->error;
     case TD_RESULT_LO:      return (uint32_t)s->result;
     case TD_RESULT_HI:      return s->result >> 32;
     case TD_FAULT_ADDR_LO:  return (uint32_t)s->fault_addr;
     case TD_FAULT_ADDR_HI:  return s->fault_addr >> 32;
     case TD_COMPLETED:      return s->completed;
+    case TD_PRI_REQUESTS:   return s->pri_requests;
+    case TD_PRI_PRGI:       return s->pri_prgi;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: read of unknown register 0x%"
                       HWADDR_PRIx "\n", addr);
@@ -400,6 +593,53 @@ static void td_init_pasid_cap(ViommuTestdevState *s)
                  PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_EXEC | PCI_PASID_CTRL_PRIV);
 }
 
+/*
+ * PRI Control writes (PCIe 6.0 7.8.11.2): Reset, with Enable clear (or being
+ * cleared), drops the outstanding request, whose operation then ends with
+ * PRI_FAILURE; Reset always reads as 0.  Clearing Enable stops new requests
+ * (an outstanding one still gets its response).
+ */
+static void td_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val, int len)
+{
+    ViommuTestdevState *s = VIOMMU_TESTDEV(pdev);
+    uint8_t *ctrl = pdev->config + TD_CFG_PRI + PCI_PRI_CTRL;
+
+    pci_default_write_config(pdev, addr, val, len);
+    if (!s->pri || !ranges_overlap(addr, len, TD_CFG_PRI + PCI_PRI_CTRL, 2)) {
+        return;
+    }
+    if (pci_get_word(ctrl) & PCI_PRI_CTRL_RESET) {
+        pci_set_word(ctrl, pci_get_word(ctrl) & ~PCI_PRI_CTRL_RESET);
+        if (!(pci_get_word(ctrl) & PCI_PRI_CTRL_ENABLE)) {
+            bool waiting = s->pri_state != TD_PRI_IDLE && (s->status & TD_STATUS_BUSY);
+
+            trace_viommu_testdev_pri_reset(waiting);
+            td_pri_cancel(s);
+            if (waiting) {
+                qemu_bh_cancel(s->bh);
+                td_complete(s, TD_ERR_PRI_FAILURE);
+            }
+        }
+    }
+    td_pri_update_stopped(s);
+}
+
+static void td_reset_ext_caps(ViommuTestdevState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    if (s->pasid_width) {
+        pci_set_word(pdev->config + TD_CFG_PASID + PCI_PASID_CTRL, 0);
+    }
+    if (s->pri) {
+        pci_set_word(pdev->config + TD_CFG_PRI + PCI_PRI_CTRL, 0);
+        pci_set_long(pdev->config + TD_CFG_PRI + PCI_PRI_ALLOC_REQ, 0);
+        /* Stopped while disabled; responses must carry the PASID of the request. */
+        pci_set_word(pdev->config + TD_CFG_PRI + PCI_PRI_STATUS,
+                     PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
+    }
+}
+
 static void td_init_pri_cap(ViommuTestdevState *s)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
@@ -407,11 +647,12 @@ static void td_init_pri_cap(ViommuTestdevState *s)
 
     pcie_add_capability(pdev, PCI_EXT_CAP_ID_PRI, 1, off, PCI_EXT_CAP_PRI_SIZEOF);
     pci_set_word(pdev->wmask + off + PCI_PRI_CTRL, PCI_PRI_CTRL_ENABLE | PCI_PRI_CTRL_RESET);
-    /* Stopped while disabled; responses must carry the PASID of the request. */
     pci_set_word(pdev->config + off + PCI_PRI_STATUS,
                  PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
     pci_set_word(pdev->w1cmask + off + PCI_PRI_STATUS,
                  PCI_PRI_STATUS_RF | PCI_PRI_STATUS_UPRGI);
+    /* Stopped is device state, not a constant: a migration may carry either value. */
+    pci_word_test_and_clear_mask(pdev->cmask + off + PCI_PRI_STATUS, PCI_PRI_STATUS_STOPPED);
     pci_set_long(pdev->config + off + PCI_PRI_MAX_REQ, TD_PRI_CAPACITY);
     pci_set_long(pdev->wmask + off + PCI_PRI_ALLOC_REQ, UINT32_MAX);
 }
@@ -461,6 +702,7 @@ static void td_exit(PCIDevice *pdev)
 {
     ViommuTestdevState *s = VIOMMU_TESTDEV(pdev);
 
+    td_pri_cancel(s);           /* the IOMMU keeps no pointer to us */
     timer_free(s->timer);
     qemu_bh_delete(s->bh);
     msix_unuse_all_vectors(pdev);
@@ -477,18 +719,63 @@ static void td_reset(DeviceState *dev)
     s->len = s->op = s->pasid = s->pattern = s->irq = s->delay_ns = 0;
     s->completed = 0;
     s->result = s->fault_addr = 0;
+    s->run_off = s->pri_page = 0;
+    s->pri_prgi = s->pri_pasid = s->pri_code = s->pri_next_prgi = 0;
+    s->pri_requests = s->pri_page_tries = 0;
+    td_reset_ext_caps(s);
 }
 
 static int td_post_load(void *opaque, int version_id)
 {
     ViommuTestdevState *s = opaque;
 
+    if (s->pri_state > TD_PRI_RESPONDED || s->pri_prgi > 511 || s->pri_next_prgi > 511 ||
+        s->run_off > s->len) {
+        return -EINVAL;
+    }
+    /*
+     * An outstanding page request stays outstanding: its record is in the
+     * IOMMU's queue in guest memory (or was read already), so software's
+     * response after the migration completes it.  The IOMMU's routing of
+     * responses to us is not migrated: attach again.
+     */
+    s->pri_attached = false;
+    if (s->pri_state == TD_PRI_WAIT) {
+        s->pri_attached = viommu_pri_attach(PCI_DEVICE(s), td_prg_response, s);
+    }
     /* A completion scheduled by bottom half is not migrated: schedule it again. */
     if ((s->status & TD_STATUS_BUSY) && !timer_pending(s->timer)) {
         qemu_bh_schedule(s->bh);
     }
     return 0;
 }
+
+/* PRI progress, sent only once PRI has been used. */
+static bool td_pri_needed(void *opaque)
+{
+    ViommuTestdevState *s = opaque;
+
+    return s->pri_state != TD_PRI_IDLE || s->pri_requests || s->pri_next_prgi || s->run_off;
+}
+
+static const VMStateDescription vmstate_viommu_testdev_pri = {
+    .name = TYPE_VIOMMU_TESTDEV "/pri",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = td_pri_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(run_off, ViommuTestdevState),
+        VMSTATE_UINT64(pri_page, ViommuTestdevState),
+        VMSTATE_UINT32(pri_state, ViommuTestdevState),
+        VMSTATE_UINT32(pri_prgi, ViommuTestdevState),
+        VMSTATE_UINT32(pri_pasid, ViommuTestdevState),
+        VMSTATE_UINT32(pri_code, ViommuTestdevState),
+        VMSTATE_UINT32(pri_next_prgi, ViommuTestdevState),
+        VMSTATE_UINT32(pri_requests, ViommuTestdevState),
+        VMSTATE_UINT32(pri_page_tries, ViommuTestdevState),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static const VMStateDescription vmstate_viommu_testdev = {
     .name = TYPE_VIOMMU_TESTDEV,
@@ -514,6 +801,10 @@ static const VMStateDescription vmstate_viommu_testdev = {
         VMSTATE_TIMER_PTR(timer, ViommuTestdevState),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_viommu_testdev_pri,
+        NULL
+    },
 };
 
 static const Property td_properties[] = {
@@ -529,6 +820,7 @@ static void td_class_init(ObjectClass *klass, void *data)
 
     k->realize = td_realize;
     k->exit = td_exit;
+    k->config_write = td_config_write;
     k->vendor_id = VIOMMU_TESTDEV_VENDOR_ID;
     k->device_id = VIOMMU_TESTDEV_DEVICE_ID;
     k->revision = VIOMMU_TESTDEV_REVISION;

@@ -274,6 +274,47 @@ unsigned smmu_drain_events(SmmuDrv *d)
     return n;
 }
 
+void smmu_priq_init(SmmuDrv *d, unsigned log2)
+{
+    uint32_t cr0 = smmu_readl(d, SMMU_CR0), irq = smmu_readl(d, SMMU_IRQ_CTRL);
+
+    d->priq_log2 = log2;
+    d->priq = smmu_alloc(d->m, 16u << log2, 16u << log2);
+    d->priq_cons = 0;
+    smmu_cr0(d, cr0 & ~CR0_PRIQEN);
+    smmu_writeq(d, SMMU_PRIQ_BASE, d->priq | (1ull << 62) | log2);
+    smmu_writel(d, SMMU_PRIQ_PROD, 0);
+    smmu_writel(d, SMMU_PRIQ_CONS, 0);
+    smmu_cr0(d, cr0 | CR0_PRIQEN);
+    smmu_writel(d, SMMU_IRQ_CTRL, irq | IRQ_CTRL_PRIQ);
+    g_assert_cmphex(smmu_readl(d, SMMU_IRQ_CTRLACK), ==, irq | IRQ_CTRL_PRIQ);
+}
+
+bool smmu_next_ppr(SmmuDrv *d, uint64_t rec[2])
+{
+    uint32_t prod = smmu_readl(d, SMMU_PRIQ_PROD);
+    uint32_t mask = (2u << d->priq_log2) - 1;
+    uint64_t a;
+
+    if ((prod & mask) == (d->priq_cons & mask)) {
+        return false;
+    }
+    a = d->priq + (uint64_t)(d->priq_cons & ((1u << d->priq_log2) - 1)) * 16;
+    rec[0] = qtest_readq(d->qts, a);
+    rec[1] = qtest_readq(d->qts, a + 8);
+    d->priq_cons = q_next(d->priq_cons, d->priq_log2);
+    smmu_writel(d, SMMU_PRIQ_CONS, d->priq_cons | (prod & Q_OVFLG));
+    return true;
+}
+
+unsigned smmu_pri_resp(SmmuDrv *d, uint32_t sid, bool ssv, uint32_t ssid, unsigned prgi,
+                       unsigned resp)
+{
+    return smmu_cmd_sync(d, CMD_PRI_RESP | ((uint64_t)ssv << 11) |
+                         ((uint64_t)(ssid & 0xfffff) << 12) | ((uint64_t)sid << 32),
+                         (prgi & 0x1ff) | ((uint64_t)resp << 12));
+}
+
 /* ------------------------------------------------------------------------
  * Page tables
  */

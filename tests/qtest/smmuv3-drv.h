@@ -42,16 +42,26 @@
 #define SMMU_EVENTQ_CONS        0x100ac
 #define SMMU_EVENTQ_IRQ_CFG0    0xb0
 #define SMMU_EVENTQ_IRQ_CFG1    0xb8
+#define SMMU_PRIQ_BASE          0xc0
+#define SMMU_PRIQ_PROD          0x100c8
+#define SMMU_PRIQ_CONS          0x100cc
+#define SMMU_PRIQ_IRQ_CFG0      0xd0
+#define SMMU_PRIQ_IRQ_CFG1      0xd8
+#define SMMU_PRIQ_IRQ_CFG2      0xdc
 
 #define CR0_SMMUEN              (1u << 0)
+#define CR0_PRIQEN              (1u << 1)
 #define CR0_EVENTQEN            (1u << 2)
 #define CR0_CMDQEN              (1u << 3)
 #define CR2_RECINVSID           (1u << 1)
 #define GBPA_UPDATE             (1u << 31)
 #define GBPA_ABORT              (1u << 20)
 #define IRQ_CTRL_GERROR         (1u << 0)
+#define IRQ_CTRL_PRIQ           (1u << 1)
 #define IRQ_CTRL_EVENTQ         (1u << 2)
 #define GERROR_CMDQ_ERR         (1u << 0)
+#define GERROR_PRIQ_ABT_ERR     (1u << 3)
+#define Q_OVFLG                 (1u << 31)
 #define CMDQ_CONS_ERR(c)        (((c) >> 24) & 0x7f)
 #define CERROR_ILL              1
 #define CERROR_ABT              2
@@ -98,6 +108,21 @@
 #define EVT_ADDR(e)             ((e)[2])
 #define EVT_IPA(e)              ((e)[3] & 0x00fffffffffff000ull)
 
+/* PRI queue records (IHI 0070 chapter 8) and CMD_PRI_RESP.Resp (4.5.2). */
+#define PRIQ_SID(r)             ((uint32_t)(r)[0])
+#define PRIQ_SSID(r)            ((uint32_t)(((r)[0] >> 32) & 0xfffff))
+#define PRIQ_PRIV(r)            (((r)[0] >> 58) & 1)
+#define PRIQ_EXEC(r)            (((r)[0] >> 59) & 1)
+#define PRIQ_READ(r)            (((r)[0] >> 60) & 1)
+#define PRIQ_WRITE(r)           (((r)[0] >> 61) & 1)
+#define PRIQ_LAST(r)            (((r)[0] >> 62) & 1)
+#define PRIQ_SSV(r)             (((r)[0] >> 63) & 1)
+#define PRIQ_PRGI(r)            ((unsigned)((r)[1] & 0x1ff))
+#define PRIQ_ADDR(r)            ((r)[1] & ~0xfffull)
+#define PRI_RESP_FAILURE        0   /* Linux calls it DENY */
+#define PRI_RESP_INVALID        1
+#define PRI_RESP_SUCCESS        2
+
 /* STE / CD encodings. */
 #define STE_CFG_ABORT           0
 #define STE_CFG_BYPASS          4
@@ -125,6 +150,9 @@ typedef struct SmmuDrv {
     uint64_t evtq;
     unsigned evtq_log2;
     uint32_t evtq_cons;
+    uint64_t priq;
+    unsigned priq_log2;
+    uint32_t priq_cons;
     bool lenient;               /* hostile tests: report, do not assert */
 } SmmuDrv;
 
@@ -164,6 +192,14 @@ void smmu_ste_s1(uint64_t ste[8], uint64_t cdptr, unsigned s1fmt, unsigned cdmax
 void smmu_ste_s2(uint64_t ste[8], const SmmuPt *s2, uint16_t vmid);
 void smmu_cd(uint64_t cd[8], const SmmuPt *s1, uint16_t asid);
 void smmu_write_cd(SmmuDrv *d, uint64_t addr, const uint64_t cd[8]);
+
+/* PRI queue: allocate, program and enable it (PRIQEN, PRIQ_IRQEN) as Linux does. */
+void smmu_priq_init(SmmuDrv *d, unsigned log2);
+/* True and the record if one is pending; consumes it (and acknowledges overflow). */
+bool smmu_next_ppr(SmmuDrv *d, uint64_t rec[2]);
+/* CMD_PRI_RESP + SYNC; returns CONS.ERR. */
+unsigned smmu_pri_resp(SmmuDrv *d, uint32_t sid, bool ssv, uint32_t ssid, unsigned prgi,
+                       unsigned resp);
 
 /* Event queue: true and the record if one is pending. */
 bool smmu_next_event(SmmuDrv *d, uint64_t ev[4]);

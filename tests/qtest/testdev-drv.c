@@ -124,6 +124,16 @@ void td_start(Td *td)
     td_writel(td, TD_CMD, TD_CMD_GO);
 }
 
+/*
+ * Let the machine run a little: 100 us of virtual time.  Not "to the next
+ * deadline": work pending in bottom halves (a chain of them, with PRI) has
+ * none, and qtest refuses that step when no timer is armed.
+ */
+static void td_step(Td *td)
+{
+    qtest_clock_step(td->m->qts, 100000);
+}
+
 uint32_t td_wait(Td *td)
 {
     uint32_t status = 0;
@@ -134,7 +144,7 @@ uint32_t td_wait(Td *td)
         if (!(status & TD_STATUS_BUSY)) {
             break;
         }
-        qtest_clock_step_next(td->m->qts);
+        td_step(td);
     }
     g_assert_false(status & TD_STATUS_BUSY);
     g_assert_true(status & TD_STATUS_DONE);
@@ -166,6 +176,36 @@ uint16_t td_cfg_readw(Td *td, uint16_t off)
 void td_cfg_writew(Td *td, uint16_t off, uint16_t val)
 {
     qtest_writew(td->m->qts, td_cfg_addr(td, off), val);
+}
+
+void td_cfg_writel(Td *td, uint16_t off, uint32_t val)
+{
+    qtest_writel(td->m->qts, td_cfg_addr(td, off), val);
+}
+
+void td_pri_enable(Td *td, uint32_t alloc)
+{
+    /* The order Linux's pci_enable_pri() uses: allocation, then Enable. */
+    td_cfg_writew(td, TD_CFG_PRI + PCI_PRI_CTRL, 0);
+    td_cfg_writel(td, TD_CFG_PRI + PCI_PRI_ALLOC_REQ, alloc);
+    if (alloc) {
+        td_cfg_writew(td, TD_CFG_PRI + PCI_PRI_CTRL, PCI_PRI_CTRL_ENABLE);
+    }
+}
+
+bool td_wait_pri(Td *td)
+{
+    uint32_t status = 0;
+
+    for (int i = 0; i < 1000; i++) {
+        status = td_readl(td, TD_STATUS);
+        if ((status & TD_STATUS_PRI_WAIT) || !(status & TD_STATUS_BUSY)) {
+            break;
+        }
+        td_step(td);
+    }
+    g_assert_true((status & TD_STATUS_PRI_WAIT) || !(status & TD_STATUS_BUSY));
+    return status & TD_STATUS_PRI_WAIT;
 }
 
 void td_msix_setup(Td *td, unsigned v, uint64_t addr, uint32_t data)

@@ -57,6 +57,13 @@ uint32_t td_do(Td *td, uint32_t op, uint64_t src, uint64_t dst, uint32_t len);
 uint32_t td_cfg_readl(Td *td, uint16_t off);
 uint16_t td_cfg_readw(Td *td, uint16_t off);
 void td_cfg_writew(Td *td, uint16_t off, uint16_t val);
+void td_cfg_writel(Td *td, uint16_t off, uint32_t val);
+
+/* PRI: grant alloc outstanding page requests and set Enable (alloc 0: disable). */
+void td_pri_enable(Td *td, uint32_t alloc);
+
+/* Step time until the device waits for a PRG Response; false if it completed instead. */
+bool td_wait_pri(Td *td);
 
 /* MSI-X: enable, and aim vector v at addr with data. */
 void td_msix_setup(Td *td, unsigned v, uint64_t addr, uint32_t data);

@@ -117,7 +117,9 @@ static void test_registers(void)
     g_assert_true(idr0 & (1u << 19));                   /* CD2L */
     g_assert_cmphex((idr0 >> 21) & 3, ==, 2);           /* little-endian tables */
     g_assert_cmphex((idr0 >> 27) & 3, ==, 1);           /* 2-level stream table */
-    g_assert_false(idr0 & (1u << 16));                  /* no PRI */
+    g_assert_true(idr0 & (1u << 16));                   /* PRI */
+    g_assert_cmpuint((idr1 >> 11) & 0x1f, ==, 12);      /* PRIQS */
+    g_assert_true(idr3 & (1u << 5));                    /* PPS */
     g_assert_cmpuint(idr1 & 0x3f, ==, 16);              /* SIDSIZE */
     g_assert_cmpuint((idr1 >> 6) & 0x1f, ==, 20);       /* SSIDSIZE */
     g_assert_cmpuint((idr1 >> 21) & 0x1f, >, 6);        /* CMDQS > log2(64) */
@@ -878,7 +880,7 @@ static void test_cmdq(void)
     /* An unknown opcode: CERROR_ILL, GERROR.CMDQ_ERR, CONS stops at it. */
     static const uint64_t illegal[][2] = {
         { 0xff, 0 },                            /* unknown opcode */
-        { CMD_PRI_RESP, 0 },                    /* no PRI */
+        { CMD_PRI_RESP, 3u << 12 },             /* reserved Resp */
         { CMD_RESUME, 0 },                      /* no stall */
         { CMD_TLBI_EL2_ALL, 0 },                /* no EL2 */
         { CMD_SYNC | (3u << 12), 0 },           /* reserved CS */
@@ -1058,6 +1060,374 @@ static void test_queue_msi(void)
 }
 
 /* ------------------------------------------------------------------------
+ * PRI: the test device's page requests in the PRI queue, PRG Responses back.
+ */
+#define PRI_ALLOC       8
+
+static uint16_t pri_status(Env *e)
+{
+    return td_cfg_readw(e->td, TD_CFG_PRI + PCI_PRI_STATUS);
+}
+
+/* Start op with TD_OP_PRI, wait for its page request and return its record. */
+static void pri_start(Env *e, uint32_t op, uint64_t src, uint64_t dst, uint32_t len,
+                      uint64_t rec[2])
+{
+    td_program(e->td, op | TD_OP_PRI, src, dst, len);
+    td_start(e->td);
+    g_assert_true(td_wait_pri(e->td));
+    g_assert_true(smmu_next_ppr(e->d, rec));
+    g_assert_cmphex(PRIQ_SID(rec), ==, SID);
+    g_assert_cmpuint(PRIQ_PRGI(rec), ==, td_readl(e->td, TD_PRI_PRGI));
+    g_assert_true(PRIQ_LAST(rec));
+}
+
+/* Stage 1 for the device, PRI queue of 16 with its MSI aimed at box, PRI enabled. */
+static void pri_setup(Env *e, S1Setup *s, uint64_t box)
+{
+    s1_setup(e, s, 12, 3);
+    smmu_writeq(e->d, SMMU_PRIQ_IRQ_CFG0, box);
+    smmu_writel(e->d, SMMU_PRIQ_IRQ_CFG1, 0x9e1);
+    smmu_priq_init(e->d, 4);
+    td_pri_enable(e->td, PRI_ALLOC);
+}
+
+static void test_pri(void)
+{
+    Env *e = env_start(NULL, false);
+    QTestState *qts = e->m->qts;
+    S1Setup s;
+    const uint32_t len = 3 * 4096;
+    uint64_t a = td_alloc(e->m, len), b = td_alloc(e->m, len), box = td_alloc(e->m, 4096);
+    const uint64_t iova_a = 0x100000, iova_b = 0x200000, iova_c = 0x300000;
+    g_autofree uint8_t *data = g_malloc(len), *back = g_malloc(len);
+    uint64_t rec[2], ev[4];
+    unsigned prgi;
+
+    pri_setup(e, &s, box);
+    smmu_pt_map(&s.pt, iova_a, a, len, PT_R | PT_W);
+    smmu_pt_map(&s.pt, iova_b, b, 4096, PT_R | PT_W);  /* pages 2 and 3 of b: unmapped */
+    for (uint32_t i = 0; i < len; i++) {
+        data[i] = i * 7 + 3;
+    }
+    qtest_memwrite(qts, a, data, len);
+
+    /* The write to the second destination page is refused: a page request. */
+    pri_start(e, TD_OP_COPY, iova_a, iova_b, len, rec);
+    g_assert_cmphex(td_readl(e->td, TD_STATUS), ==, TD_STATUS_BUSY | TD_STATUS_PRI_WAIT);
+    g_assert_cmphex(td_readq(e->td, TD_FAULT_ADDR_LO), ==, iova_b + 4096);
+    g_assert_cmphex(PRIQ_ADDR(rec), ==, iova_b + 4096);
+    g_assert_true(PRIQ_WRITE(rec));
+    g_assert_false(PRIQ_READ(rec) || PRIQ_SSV(rec) || PRIQ_PRIV(rec) || PRIQ_EXEC(rec));
+    g_assert_cmphex(qtest_readl(qts, box), ==, 0x9e1);      /* the PRI queue's MSI */
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID);
+    /* The refused write is also an F_TRANSLATION event (CD.R = 1). */
+    expect_event(e, EVT_F_TRANSLATION, ev);
+    g_assert_cmphex(EVT_ADDR(ev), ==, iova_b + 4096);
+    /* No response, no progress. */
+    qtest_clock_step(qts, 10000000);
+    g_assert_cmphex(td_readl(e->td, TD_STATUS), ==, TD_STATUS_BUSY | TD_STATUS_PRI_WAIT);
+    g_assert_false(smmu_next_ppr(e->d, rec));
+    g_assert_cmpuint(td_readl(e->td, TD_PRI_REQUESTS), ==, 1);
+
+    /* Success with nothing mapped: the device asks again, with the next PRGI. */
+    prgi = PRIQ_PRGI(rec);
+    qtest_writel(qts, box, 0);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, prgi, PRI_RESP_SUCCESS), ==, 0);
+    g_assert_true(td_wait_pri(e->td));
+    g_assert_true(smmu_next_ppr(e->d, rec));
+    g_assert_cmpuint(PRIQ_PRGI(rec), ==, (prgi + 1) & 511);
+    g_assert_cmphex(PRIQ_ADDR(rec), ==, iova_b + 4096);
+    g_assert_cmphex(qtest_readl(qts, box), ==, 0x9e1);
+
+    /* Mapped now: Success resumes the copy, which stops again at the third page. */
+    smmu_pt_map(&s.pt, iova_b + 4096, b + 4096, 4096, PT_R | PT_W);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, PRIQ_PRGI(rec), PRI_RESP_SUCCESS),
+                     ==, 0);
+    g_assert_true(td_wait_pri(e->td));
+    g_assert_true(smmu_next_ppr(e->d, rec));
+    g_assert_cmphex(PRIQ_ADDR(rec), ==, iova_b + 8192);
+    smmu_pt_map(&s.pt, iova_b + 8192, b + 8192, 4096, PT_R | PT_W);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, PRIQ_PRGI(rec), PRI_RESP_SUCCESS),
+                     ==, 0);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_NONE);
+    qtest_memread(qts, b, back, len);
+    g_assert_cmpmem(back, len, data, len);
+    g_assert_cmpuint(td_readl(e->td, TD_PRI_REQUESTS), ==, 3);
+    g_assert_cmpuint(smmu_drain_events(e->d), ==, 2);     /* one per refused write */
+    g_assert_false(smmu_next_ppr(e->d, rec));
+
+    /* A response nothing waits for: the device flags Unexpected PRG Index. */
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, 300, PRI_RESP_SUCCESS), ==, 0);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID | PCI_PRI_STATUS_UPRGI);
+    td_cfg_writew(e->td, TD_CFG_PRI + PCI_PRI_STATUS, PCI_PRI_STATUS_UPRGI);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID);
+    /* One for a StreamID with no PRI requester behind it: nothing happens. */
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID + 1, false, 0, 0, PRI_RESP_SUCCESS), ==, 0);
+
+    /* Invalid Request: the operation fails with PRI_DENIED at the refused read. */
+    pri_start(e, TD_OP_CHECKSUM, iova_c + 8, 0, 64, rec);
+    g_assert_true(PRIQ_READ(rec) && !PRIQ_WRITE(rec));
+    g_assert_cmphex(PRIQ_ADDR(rec), ==, iova_c);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, PRIQ_PRGI(rec), PRI_RESP_INVALID),
+                     ==, 0);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_DENIED);
+    g_assert_cmphex(td_readq(e->td, TD_FAULT_ADDR_LO), ==, iova_c + 8);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID);
+
+    /* Response Failure (what Linux calls DENY): RF, and PRI stops until RF is cleared. */
+    pri_start(e, TD_OP_CHECKSUM, iova_c, 0, 64, rec);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, PRIQ_PRGI(rec), PRI_RESP_FAILURE),
+                     ==, 0);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_FAILURE);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID | PCI_PRI_STATUS_RF);
+    g_assert_cmpuint(td_do(e->td, TD_OP_CHECKSUM | TD_OP_PRI, iova_c, 0, 64), ==,
+                     TD_ERR_READ_FAULT);
+    g_assert_false(smmu_next_ppr(e->d, rec));
+    td_cfg_writew(e->td, TD_CFG_PRI + PCI_PRI_STATUS, PCI_PRI_STATUS_RF);
+    pri_start(e, TD_OP_CHECKSUM, iova_c, 0, 64, rec);
+    smmu_pt_map(&s.pt, iova_c, a, 4096, PT_R);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, PRIQ_PRGI(rec), PRI_RESP_SUCCESS),
+                     ==, 0);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_NONE);
+    g_assert_cmphex(td_readq(e->td, TD_RESULT_LO), ==, td_fnv1a64(data, 64));
+    smmu_drain_events(e->d);
+    env_stop(e);
+}
+
+/* PASID-tagged DMA: the record has SSV, the SubstreamID and Priv; so must the response. */
+static void test_pri_pasid(void)
+{
+    Env *e = env_start(NULL, false);
+    QTestState *qts = e->m->qts;
+    uint64_t cdtab = smmu_alloc(e->m, 8 * 64, 64), box = td_alloc(e->m, 4096);
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096);
+    const uint64_t iova_a = 0x100000, iova_b = 0x200000;
+    uint64_t cd[8], ste[8], rec[2];
+    SmmuPt pt;
+
+    /* Linear CD table of 8; PASID 5 has its own tables (CD 0 has none: invalid). */
+    smmu_pt_init(&pt, e->m, false, 12, 48, -1);
+    smmu_pt_map(&pt, iova_a, a, 4096, PT_R | PT_W);
+    smmu_cd(cd, &pt, 9);
+    smmu_write_cd(e->d, cdtab + 5 * 64, cd);
+    smmu_ste_s1(ste, cdtab, 0, 3, S1DSS_TERMINATE);
+    smmu_write_ste(e->d, SID, ste);
+    smmu_writeq(e->d, SMMU_PRIQ_IRQ_CFG0, box);
+    smmu_writel(e->d, SMMU_PRIQ_IRQ_CFG1, 1);
+    smmu_priq_init(e->d, 4);
+    td_pri_enable(e->td, PRI_ALLOC);
+    td_cfg_writew(e->td, TD_CFG_PASID + PCI_PASID_CTRL,
+                  PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_PRIV);
+    td_writel(e->td, TD_PASID, TD_PASID_VALID | TD_PASID_PRIV | 5);
+    qtest_writeq(qts, a, 0x0badc0de5eedf00dull);
+
+    pri_start(e, TD_OP_COPY, iova_a, iova_b + 0x10, 8, rec);
+    g_assert_true(PRIQ_SSV(rec));
+    g_assert_cmphex(PRIQ_SSID(rec), ==, 5);
+    g_assert_true(PRIQ_PRIV(rec) && PRIQ_WRITE(rec));
+    g_assert_false(PRIQ_EXEC(rec) || PRIQ_READ(rec));
+    g_assert_cmphex(PRIQ_ADDR(rec), ==, iova_b);
+    g_assert_cmpuint(smmu_drain_events(e->d), ==, 1);
+
+    /* A response naming another PASID is not this group's. */
+    smmu_pt_map(&pt, iova_b, b, 4096, PT_R | PT_W);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, true, 6, PRIQ_PRGI(rec), PRI_RESP_SUCCESS),
+                     ==, 0);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID | PCI_PRI_STATUS_UPRGI);
+    g_assert_cmphex(td_readl(e->td, TD_STATUS), ==, TD_STATUS_BUSY | TD_STATUS_PRI_WAIT);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, true, 5, PRIQ_PRGI(rec), PRI_RESP_SUCCESS),
+                     ==, 0);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readq(qts, b + 0x10), ==, 0x0badc0de5eedf00dull);
+    expect_no_event(e);
+    env_stop(e);
+}
+
+/*
+ * PRI queue interrupt: on empty -> non-empty only, or with PRIQ_IRQ_CFG2.LO on
+ * every Last request; the IRQ_CFG registers are Guarded by PRIQ_IRQEN.
+ */
+static void test_pri_irq(void)
+{
+    Env *e = env_start(NULL, false);
+    QTestState *qts = e->m->qts;
+    uint64_t box = td_alloc(e->m, 4096), rec[2];
+    uint32_t irq;
+    S1Setup s;
+
+    pri_setup(e, &s, box);
+    td_program(e->td, TD_OP_CHECKSUM | TD_OP_PRI, 0x100000, 0, 8);
+    td_start(e->td);
+    g_assert_true(td_wait_pri(e->td));
+    g_assert_cmphex(qtest_readl(qts, box), ==, 0x9e1);
+    /* The record stays unread: the next one finds the queue non-empty. */
+    qtest_writel(qts, box, 0);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, td_readl(e->td, TD_PRI_PRGI),
+                                   PRI_RESP_SUCCESS), ==, 0);
+    g_assert_true(td_wait_pri(e->td));
+    g_assert_cmphex(smmu_readl(e->d, SMMU_PRIQ_PROD), ==, 2);
+    g_assert_cmphex(qtest_readl(qts, box), ==, 0);
+
+    /* LO: every Last request interrupts.  Writable only with PRIQ_IRQEN clear. */
+    smmu_writel(e->d, SMMU_PRIQ_IRQ_CFG2, 1u << 31);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_PRIQ_IRQ_CFG2), ==, 0);
+    irq = smmu_readl(e->d, SMMU_IRQ_CTRL);
+    smmu_writel(e->d, SMMU_IRQ_CTRL, irq & ~IRQ_CTRL_PRIQ);
+    smmu_writel(e->d, SMMU_PRIQ_IRQ_CFG2, 1u << 31);
+    smmu_writel(e->d, SMMU_PRIQ_IRQ_CFG1, 0x10);
+    smmu_writel(e->d, SMMU_IRQ_CTRL, irq);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_PRIQ_IRQ_CFG2), ==, 1u << 31);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, td_readl(e->td, TD_PRI_PRGI),
+                                   PRI_RESP_SUCCESS), ==, 0);
+    g_assert_true(td_wait_pri(e->td));
+    g_assert_cmphex(smmu_readl(e->d, SMMU_PRIQ_PROD), ==, 3);
+    g_assert_cmphex(qtest_readl(qts, box), ==, 0x10);
+    for (int i = 0; i < 3; i++) {
+        g_assert_true(smmu_next_ppr(e->d, rec));
+        g_assert_cmphex(PRIQ_ADDR(rec), ==, 0x100000);
+    }
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, PRIQ_PRGI(rec), PRI_RESP_INVALID),
+                     ==, 0);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_DENIED);
+    smmu_drain_events(e->d);
+    env_stop(e);
+}
+
+/*
+ * A one-entry PRI queue that software does not drain: the next request
+ * overflows (OVFLG), gets an automatic Success, and the device's retries end
+ * at its per-page budget.
+ */
+static void test_pri_overflow(void)
+{
+    Env *e = env_start(NULL, false);
+    S1Setup s;
+    uint64_t a = td_alloc(e->m, 4096), box = td_alloc(e->m, 4096), rec[2];
+    const uint64_t iova = 0x100000;
+    uint32_t prod;
+    unsigned prgi;
+
+    s1_setup(e, &s, 12, 3);
+    smmu_writeq(e->d, SMMU_PRIQ_IRQ_CFG0, box);
+    smmu_writel(e->d, SMMU_PRIQ_IRQ_CFG1, 1);
+    smmu_priq_init(e->d, 0);
+    td_pri_enable(e->td, PRI_ALLOC);
+    td_program(e->td, TD_OP_CHECKSUM | TD_OP_PRI, iova, 0, 16);
+    td_start(e->td);
+    g_assert_true(td_wait_pri(e->td));
+    prgi = td_readl(e->td, TD_PRI_PRGI);
+    prod = smmu_readl(e->d, SMMU_PRIQ_PROD);
+    g_assert_cmphex(prod, ==, 1);                       /* one record, wrap bit set */
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, prgi, PRI_RESP_SUCCESS), ==, 0);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_LIMIT);
+    g_assert_cmpuint(td_readl(e->td, TD_PRI_REQUESTS), ==, TD_PRI_PAGE_TRIES);
+    prod = smmu_readl(e->d, SMMU_PRIQ_PROD);
+    g_assert_cmphex(prod, ==, Q_OVFLG | 1);             /* overflow, nothing more written */
+    g_assert_true(smmu_next_ppr(e->d, rec));            /* consumes and acknowledges */
+    g_assert_cmpuint(PRIQ_PRGI(rec), ==, prgi);
+    g_assert_false(smmu_next_ppr(e->d, rec));
+    g_assert_cmphex(smmu_readl(e->d, SMMU_PRIQ_CONS), ==, Q_OVFLG | 1);
+
+    /* Out of overflow: the next request is recorded again. */
+    pri_start(e, TD_OP_CHECKSUM, iova, 0, 16, rec);
+    g_assert_cmpuint(PRIQ_PRGI(rec), ==, (prgi + TD_PRI_PAGE_TRIES) & 511);
+    smmu_pt_map(&s.pt, iova, a, 4096, PT_R);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, PRIQ_PRGI(rec), PRI_RESP_SUCCESS),
+                     ==, 0);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_NONE);
+    smmu_drain_events(e->d);
+    env_stop(e);
+}
+
+/*
+ * Automatic Response Failure with the PRI queue off; a device reset (and the
+ * device's RESET command) drops an outstanding request and its routing.
+ */
+static void test_pri_auto(void)
+{
+    Env *e = env_start(NULL, false);
+    S1Setup s;
+    uint64_t rec[2];
+    uint32_t cr0;
+
+    s1_setup(e, &s, 12, 3);
+    td_pri_enable(e->td, PRI_ALLOC);
+    /* PRIQEN = 0: the request is discarded with an automatic Response Failure. */
+    g_assert_cmpuint(td_do(e->td, TD_OP_CHECKSUM | TD_OP_PRI, 0x100000, 0, 8), ==,
+                     TD_ERR_PRI_FAILURE);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID | PCI_PRI_STATUS_RF);
+    g_assert_cmpuint(td_readl(e->td, TD_PRI_REQUESTS), ==, 1);
+    td_cfg_writew(e->td, TD_CFG_PRI + PCI_PRI_STATUS, PCI_PRI_STATUS_RF);
+    smmu_drain_events(e->d);
+
+    /* The queue base is read-only while the queue is enabled. */
+    smmu_priq_init(e->d, 4);
+    smmu_writeq(e->d, SMMU_PRIQ_BASE, 0x1234000);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_PRIQ_BASE) & ~0x1fu, ==, (uint32_t)e->d->priq);
+    /* Page-0 aliases of the pointers. */
+    g_assert_cmphex(qtest_readl(e->m->qts, SMMU_BASE + 0xcc), ==,
+                    smmu_readl(e->d, SMMU_PRIQ_CONS));
+
+    /* CMD RESET while waiting: the response that follows reaches nobody. */
+    pri_start(e, TD_OP_CHECKSUM, 0x100000, 0, 8, rec);
+    td_writel(e->td, TD_CMD, TD_CMD_RESET);
+    g_assert_cmphex(td_readl(e->td, TD_STATUS), ==, 0);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, PRIQ_PRGI(rec), PRI_RESP_SUCCESS),
+                     ==, 0);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID);
+    g_assert_cmphex(td_readl(e->td, TD_STATUS), ==, 0);
+
+    /* PRI Control.Reset with Enable clear drops it too; the operation fails. */
+    pri_start(e, TD_OP_CHECKSUM, 0x100000, 0, 8, rec);
+    td_cfg_writew(e->td, TD_CFG_PRI + PCI_PRI_CTRL, 0);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID);      /* not Stopped yet */
+    td_cfg_writew(e->td, TD_CFG_PRI + PCI_PRI_CTRL, PCI_PRI_CTRL_RESET);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID | PCI_PRI_STATUS_STOPPED);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_FAILURE);
+
+    /* SMMUEN = 0: PRIQEN is off in effect; and PRI_RESP is ignored. */
+    td_pri_enable(e->td, PRI_ALLOC);
+    cr0 = smmu_readl(e->d, SMMU_CR0);
+    smmu_writel(e->d, SMMU_CR0, cr0 & ~CR0_SMMUEN);
+    g_assert_cmpuint(td_do(e->td, TD_OP_FILL | TD_OP_PRI, 0, UNBACKED_PA, 8), ==,
+                     TD_ERR_PRI_FAILURE);
+    smmu_writel(e->d, SMMU_CR0, cr0);
+    smmu_drain_events(e->d);
+    env_stop(e);
+}
+
+/* pri=off: IDR0.PRI = 0, CMD_PRI_RESP is ILLEGAL, devices find no PRI path. */
+static void test_pri_off(void)
+{
+    Env *e = env_start("pri=off", false);
+    S1Setup s;
+    uint32_t bad;
+
+    g_assert_false(smmu_readl(e->d, SMMU_IDR0) & (1u << 16));
+    g_assert_cmpuint((smmu_readl(e->d, SMMU_IDR1) >> 11) & 0x1f, ==, 0);
+    g_assert_false(smmu_readl(e->d, SMMU_IDR3) & (1u << 5));
+    smmu_writeq(e->d, SMMU_PRIQ_BASE, 0x1234000);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_PRIQ_BASE), ==, 0);
+    smmu_writel(e->d, SMMU_CR0, smmu_readl(e->d, SMMU_CR0) | CR0_PRIQEN);
+    g_assert_false(smmu_readl(e->d, SMMU_CR0ACK) & CR0_PRIQEN);
+
+    bad = e->d->cmdq_prod;
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, 0, PRI_RESP_SUCCESS), ==, CERROR_ILL);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_CMDQ_CONS) & 0xfffff, ==, bad);
+    qtest_writeq(e->m->qts, e->d->cmdq + (bad & 255) * 16, CMD_PREFETCH_CONFIG);
+    smmu_writel(e->d, SMMU_GERRORN, smmu_readl(e->d, SMMU_GERROR));
+    g_assert_cmphex(smmu_readl(e->d, SMMU_CMDQ_CONS), ==, e->d->cmdq_prod);
+
+    s1_setup(e, &s, 12, 3);
+    td_pri_enable(e->td, PRI_ALLOC);
+    g_assert_cmpuint(td_do(e->td, TD_OP_CHECKSUM | TD_OP_PRI, 0x100000, 0, 8), ==,
+                     TD_ERR_NO_PRI_PATH);
+    smmu_drain_events(e->d);
+    env_stop(e);
+}
+
+/* ------------------------------------------------------------------------
  * Migration with a translated DMA pending.
  */
 static void wait_migration(QTestState *qts)
@@ -1131,6 +1501,59 @@ static void test_migration(void)
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x900000, 0x200000, 8), ==, TD_ERR_READ_FAULT);
     expect_event(e, EVT_F_TRANSLATION, ev);
+    env_stop(e);
+    unlink(file);
+}
+
+/*
+ * Migration while the device waits for a PRG Response: the record is in the
+ * PRI queue on the destination, and the response there completes the DMA.
+ */
+static void test_pri_migration(void)
+{
+    g_autofree char *file = g_strdup_printf("%s/viommu-smmuv3-pri-mig-%d", g_get_tmp_dir(),
+                                            getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
+    Env *e = env_start(NULL, false);
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), box = td_alloc(e->m, 4096);
+    /* One leaf table for both: the destination's allocator knows nothing of the source's. */
+    const uint64_t iova_a = 0x100000, iova_b = 0x180000;
+    uint64_t rec[2];
+    unsigned prgi;
+    SmmuDrv saved;
+    S1Setup s;
+
+    pri_setup(e, &s, box);
+    smmu_pt_map(&s.pt, iova_a, a, 4096, PT_R | PT_W);
+    qtest_writeq(e->m->qts, a + 0x20, 0x1122334455667788ull);
+    td_program(e->td, TD_OP_COPY | TD_OP_PRI, iova_a + 0x20, iova_b + 0x40, 8);
+    td_start(e->td);
+    g_assert_true(td_wait_pri(e->td));
+    prgi = td_readl(e->td, TD_PRI_PRGI);
+    qtest_qmp_assert_success(e->m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
+                             uri);
+    wait_migration(e->m->qts);
+    saved = *e->d;
+    env_stop(e);
+
+    e = env_start_args(NULL, false, 0, 0, incoming);
+    wait_migration(e->m->qts);
+    e->d = g_new(SmmuDrv, 1);
+    *e->d = saved;
+    e->d->qts = e->m->qts;
+    e->d->m = e->m;
+    s.pt.m = e->m;
+    g_assert_cmphex(td_readl(e->td, TD_STATUS), ==, TD_STATUS_BUSY | TD_STATUS_PRI_WAIT);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_CR0) & CR0_PRIQEN, ==, CR0_PRIQEN);
+    g_assert_true(smmu_next_ppr(e->d, rec));
+    g_assert_cmpuint(PRIQ_PRGI(rec), ==, prgi);
+    g_assert_cmphex(PRIQ_ADDR(rec), ==, iova_b);
+    smmu_pt_map(&s.pt, iova_b, b, 4096, PT_R | PT_W);
+    g_assert_cmpuint(smmu_pri_resp(e->d, SID, false, 0, prgi, PRI_RESP_SUCCESS), ==, 0);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readq(e->m->qts, b + 0x40), ==, 0x1122334455667788ull);
+    g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID);
     env_stop(e);
     unlink(file);
 }
@@ -1513,6 +1936,13 @@ int main(int argc, char **argv)
     qtest_add_data_func("/viommu-smmuv3/its/s2", GINT_TO_POINTER(1), test_its);
     qtest_add_data_func("/viommu-smmuv3/its/nested", GINT_TO_POINTER(2), test_its);
     qtest_add_func("/viommu-smmuv3/migration", test_migration);
+    qtest_add_func("/viommu-smmuv3/pri/basic", test_pri);
+    qtest_add_func("/viommu-smmuv3/pri/pasid", test_pri_pasid);
+    qtest_add_func("/viommu-smmuv3/pri/irq", test_pri_irq);
+    qtest_add_func("/viommu-smmuv3/pri/overflow", test_pri_overflow);
+    qtest_add_func("/viommu-smmuv3/pri/auto-response-and-reset", test_pri_auto);
+    qtest_add_func("/viommu-smmuv3/pri/off", test_pri_off);
+    qtest_add_func("/viommu-smmuv3/pri/migration", test_pri_migration);
     qtest_add_func("/viommu-smmuv3/concurrency/iothread", test_concurrency);
     qtest_add_func("/viommu-smmuv3/hostile", test_hostile);
     if (g_test_perf()) {

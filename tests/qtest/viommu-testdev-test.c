@@ -254,6 +254,96 @@ static void test_busy(void)
     td_machine_stop(m);
 }
 
+/*
+ * PRI without an IOMMU that takes page requests: config space behaves, a
+ * fault with PRI disabled (or not asked for) is a plain fault, one with PRI
+ * enabled and asked for ends with NO_PRI_PATH.  extra: an IOMMU to put in front.
+ */
+static void pri_no_path(const char *machine, const char *extra)
+{
+    g_autofree char *args = g_strdup_printf("%s " TD_ARGS, extra ? extra : "");
+    TdMachine *m = td_machine_start(machine, args);
+    Td *td = td_open(m, TD_DEVFN);
+    uint64_t b = td_alloc(m, 4096);
+    uint16_t st;
+
+    /* Enable clears Stopped; Reset is write-only; RF and UPRGI start clear. */
+    st = td_cfg_readw(td, TD_CFG_PRI + PCI_PRI_STATUS);
+    g_assert_cmphex(st, ==, PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
+    td_pri_enable(td, 4);
+    g_assert_cmpuint(td_cfg_readl(td, TD_CFG_PRI + PCI_PRI_ALLOC_REQ), ==, 4);
+    g_assert_cmphex(td_cfg_readw(td, TD_CFG_PRI + PCI_PRI_STATUS), ==, PCI_PRI_STATUS_PASID);
+    td_cfg_writew(td, TD_CFG_PRI + PCI_PRI_CTRL, PCI_PRI_CTRL_RESET);
+    g_assert_cmphex(td_cfg_readw(td, TD_CFG_PRI + PCI_PRI_CTRL), ==, 0);
+    g_assert_cmphex(td_cfg_readw(td, TD_CFG_PRI + PCI_PRI_STATUS), ==,
+                    PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
+    /* Status is read-only but for the two write-1-to-clear bits. */
+    td_cfg_writew(td, TD_CFG_PRI + PCI_PRI_STATUS, 0xffff);
+    g_assert_cmphex(td_cfg_readw(td, TD_CFG_PRI + PCI_PRI_STATUS), ==,
+                    PCI_PRI_STATUS_STOPPED | PCI_PRI_STATUS_PASID);
+
+    /* PRI disabled in config space: the TD_OP_PRI flag changes nothing. */
+    g_assert_cmpuint(td_do(td, TD_OP_COPY | TD_OP_PRI, UNBACKED_ADDR + 16, b, 8), ==,
+                     TD_ERR_READ_FAULT);
+    g_assert_cmphex(td_readq(td, TD_FAULT_ADDR_LO), ==, UNBACKED_ADDR + 16);
+    g_assert_cmpuint(td_readl(td, TD_PRI_REQUESTS), ==, 0);
+
+    /* Enabled, but the flag not given: a plain fault too. */
+    td_pri_enable(td, 4);
+    td_writel(td, TD_PATTERN, 0x01020304);
+    g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, UNBACKED_ADDR, 8), ==, TD_ERR_WRITE_FAULT);
+
+    /* Enabled and asked for: nobody takes the page request. */
+    g_assert_cmpuint(td_do(td, TD_OP_FILL | TD_OP_PRI, 0, UNBACKED_ADDR + 4096, 8), ==,
+                     TD_ERR_NO_PRI_PATH);
+    g_assert_cmphex(td_readq(td, TD_FAULT_ADDR_LO), ==, UNBACKED_ADDR + 4096);
+    g_assert_true(td_readl(td, TD_STATUS) & TD_STATUS_ERROR);
+    /* No allocation granted: no request may be sent at all. */
+    td_cfg_writel(td, TD_CFG_PRI + PCI_PRI_ALLOC_REQ, 0);
+    g_assert_cmpuint(td_do(td, TD_OP_COPY | TD_OP_PRI, UNBACKED_ADDR, b, 8), ==,
+                     TD_ERR_PRI_LIMIT);
+    td_pri_enable(td, 4);
+
+    /* An access that does not fault completes as usual with the flag set. */
+    td_writel(td, TD_PATTERN, 0x55aa55aa);
+    g_assert_cmpuint(td_do(td, TD_OP_FILL | TD_OP_PRI, 0, b, 8), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readq(m->qts, b), ==, 0x55aa55aa55aa55aaull);
+    g_assert_cmphex(td_cfg_readw(td, TD_CFG_PRI + PCI_PRI_STATUS), ==, PCI_PRI_STATUS_PASID);
+    /* Unknown op codes stay bad ones with the flag. */
+    g_assert_cmpuint(td_do(td, (TD_OP_MAX + 1) | TD_OP_PRI, 0, b, 8), ==, TD_ERR_BAD_OP);
+    td_close(td);
+    td_machine_stop(m);
+}
+
+static void test_pri_no_iommu(void)
+{
+    pri_no_path(NULL, NULL);
+}
+
+static void test_pri_upstream_iommu(void)
+{
+    if (!strcmp(qtest_get_arch(), "aarch64")) {
+        /* Upstream's SMMUv3 in bypass (SMMUEN clear) takes no page requests. */
+        pri_no_path("iommu=smmuv3", NULL);
+    } else {
+        pri_no_path("kernel-irqchip=split", "-device intel-iommu,aw-bits=39");
+    }
+}
+
+/* pri=off: no PRI capability, so the flag never sends anything. */
+static void test_pri_off(void)
+{
+    TdMachine *m = td_machine_start(NULL, "-device viommu-testdev,addr=04.0,pri=off");
+    Td *td = td_open(m, TD_DEVFN);
+    uint32_t hdr = td_cfg_readl(td, TD_CFG_PASID);
+
+    g_assert_cmphex(PCI_EXT_CAP_NEXT(hdr), ==, 0);
+    g_assert_cmpuint(td_do(td, TD_OP_COPY | TD_OP_PRI, UNBACKED_ADDR, td_alloc(m, 4096), 8),
+                     ==, TD_ERR_READ_FAULT);
+    td_close(td);
+    td_machine_stop(m);
+}
+
 /* Migration with an operation pending: registers, MSI-X and the timer travel. */
 static void wait_migration(QTestState *qts)
 {
@@ -498,6 +588,9 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-testdev/bad-input", test_bad_input);
     qtest_add_func("/viommu-testdev/busy", test_busy);
     qtest_add_func("/viommu-testdev/migration", test_migration);
+    qtest_add_func("/viommu-testdev/pri/no-iommu", test_pri_no_iommu);
+    qtest_add_func("/viommu-testdev/pri/upstream-iommu", test_pri_upstream_iommu);
+    qtest_add_func("/viommu-testdev/pri/off", test_pri_off);
     if (!strcmp(arch, "x86_64")) {
         qtest_add_func("/viommu-testdev/intel-iommu/translate", test_intel_iommu);
         qtest_add_func("/viommu-testdev/intel-iommu/no-context", test_intel_iommu_no_context);

@@ -16,6 +16,7 @@
 #include "hw/viommu/core/smmuv3-cfg.h"
 #include "hw/viommu/core/iotlb.h"
 #include "hw/viommu/core/cfg-cache.h"
+#include "hw/viommu/pasid-dma.h"
 
 #define TYPE_VIOMMU_SMMUV3              "viommu-smmuv3"
 #define TYPE_VIOMMU_SMMUV3_IOMMU_MR     "viommu-smmuv3-iommu-memory-region"
@@ -92,6 +93,14 @@ typedef struct ViommuSmmuv3AS {
      */
     int32_t fast_sid;
     QLIST_ENTRY(ViommuSmmuv3AS) next;
+    /*
+     * PRI (requester address spaces only, BQL): where PRG Responses to this
+     * requester go, attached by the device (viommu_pri_attach()); on
+     * s->pri_list while attached.
+     */
+    ViommuPrgResponseFn *pri_respond;
+    void *pri_opaque;
+    QLIST_ENTRY(ViommuSmmuv3AS) pri_next;
 } ViommuSmmuv3AS;
 
 struct ViommuSmmuv3State {
@@ -118,6 +127,8 @@ struct ViommuSmmuv3State {
     bool msi;
     uint8_t cmdq_log2;
     uint8_t evtq_log2;
+    bool pri;
+    uint8_t priq_log2;
     uint32_t iotlb_entries;
     uint32_t cfg_entries;
     uint16_t msi_devid;     /* DeviceID of the SMMU's own MSIs at the ITS */
@@ -138,6 +149,9 @@ struct ViommuSmmuv3State {
     ViommuSmmuv3Queue cmdq, evtq;
     uint64_t evtq_irq_cfg0;
     uint32_t evtq_irq_cfg1, evtq_irq_cfg2;
+    ViommuSmmuv3Queue priq;
+    uint64_t priq_irq_cfg0;
+    uint32_t priq_irq_cfg1, priq_irq_cfg2;
 
     /*
      * Translation state, shared with translate() which runs without the BQL:
@@ -165,7 +179,8 @@ struct ViommuSmmuv3State {
     QLIST_HEAD(, ViommuSmmuv3AS) as_list;
     unsigned npasid_as;
     uint32_t next_as_id;
-    uint64_t stats_events, stats_cmds;
+    QLIST_HEAD(, ViommuSmmuv3AS) pri_list;     /* requesters with a PRI handler */
+    uint64_t stats_events, stats_cmds, stats_page_requests;
 };
 
 /*

@@ -40,6 +40,8 @@
 #define TD_FAULT_ADDR_LO    0x058   /* RO: DMA address whose access failed */
 #define TD_FAULT_ADDR_HI    0x05c
 #define TD_COMPLETED        0x060   /* RO: operations completed since reset */
+#define TD_PRI_REQUESTS     0x064   /* RO: page requests sent by the current/last operation */
+#define TD_PRI_PRGI         0x068   /* RO: PRG index of the last page request sent */
 
 #define TD_ID_VALUE         0x44544d56u     /* "VMTD" in little-endian bytes */
 #define TD_VERSION_VALUE    0x00010000u
@@ -52,6 +54,7 @@
 #define TD_OP_COMPARE       2   /* SRC vs DST; RESULT = first differing offset */
 #define TD_OP_CHECKSUM      3   /* RESULT = FNV-1a 64 of SRC */
 #define TD_OP_MAX           TD_OP_CHECKSUM
+#define TD_OP_PRI           (1u << 31)  /* flag: a refused access sends a page request */
 
 #define TD_PASID_VALUE_MASK 0x000fffffu
 #define TD_PASID_EXEC       (1u << 29)  /* Execute-Requested */
@@ -69,6 +72,7 @@
 #define TD_STATUS_ERROR     (1u << 2)
 #define TD_STATUS_MISMATCH  (1u << 3)   /* COMPARE found a difference */
 #define TD_STATUS_REJECTED  (1u << 4)   /* a write while BUSY was ignored */
+#define TD_STATUS_PRI_WAIT  (1u << 5)   /* BUSY, waiting for a PRG Response */
 
 #define TD_COMPARE_EQUAL    UINT64_MAX  /* RESULT of a COMPARE with no difference */
 
@@ -83,6 +87,10 @@ enum td_error {
     TD_ERR_NO_PASID_PATH,   /* no IOMMU in front that routes PASID-tagged DMA */
     TD_ERR_BAD_VECTOR,      /* TD_IRQ enabled with a vector >= VIOMMU_TESTDEV_MSIX_VECTORS */
     TD_ERR_ADDR_WRAP,       /* SRC+LEN or DST+LEN passes 2^64 */
+    TD_ERR_NO_PRI_PATH,     /* page request needed, no IOMMU in front takes them */
+    TD_ERR_PRI_DENIED,      /* PRG Response "Invalid Request" */
+    TD_ERR_PRI_FAILURE,     /* PRG Response "Response Failure" (PRI Status.RF), or PRI reset */
+    TD_ERR_PRI_LIMIT,       /* page request budget of the operation used up */
 };
 
 /* PCI Express extended capabilities, at fixed offsets. */
@@ -91,5 +99,6 @@ enum td_error {
 #define TD_CFG_PASID        0x110
 #define TD_CFG_PRI          0x120
 #define TD_PRI_CAPACITY     32      /* Outstanding Page Request Capacity */
+#define TD_PRI_PAGE_TRIES   4       /* page requests for one page, per operation */
 
 #endif /* VIOMMU_TESTDEV_REGS_H */
