@@ -19,7 +19,7 @@ note() { echo "==> $*"; }
 # One-line diagnosis of a full disk before a long step fails obscurely.
 need_space() { # dir MiB
     local avail
-    mkdir -p "$1"
+    mkdir -p "$1" 2>/dev/null || die "cannot create $1: set VIOMMU_CACHE to a writable directory"
     avail=$(df -Pm "$1" | awk 'NR==2 {print $4}')
     [ "${avail:-0}" -ge "$2" ] ||
         die "only ${avail} MiB free under $1, need $2 MiB: free some space or set VIOMMU_CACHE to a larger disk"
