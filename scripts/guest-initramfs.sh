@@ -101,6 +101,8 @@ list=$work/files.list
 gzip -9n < "$work/initramfs.cpio" > "$out.tmp"
 mv "$out.tmp" "$out"
 rm -rf "$work"
+# Keep the cache bounded: the newest few images per architecture.
+ls -t "$VIOMMU_CACHE"/guest/initramfs-"$arch"-*.cpio.gz 2>/dev/null | tail -n +5 | xargs -r rm -f
 end=$(date +%s)
 note "guest initramfs ($arch) built in $((end - start)) s: $(du -h "$out" | cut -f1)" >&2
 echo "$out"
