@@ -379,17 +379,36 @@ static uint32_t vtd_fsts(ViommuVtdState *s)
     return (s->fsts & ~VTD_FSTS_PPF) | (vtd_ppf(s) ? VTD_FSTS_PPF : 0);
 }
 
+/*
+ * The event control registers (FECTL, IECTL) work alike: an event sets IP
+ * while IM masks it, else it interrupts at once; clearing IM with IP set
+ * interrupts and clears IP.  *irq_pending asks vtd_deliver_events() for it.
+ */
+static void vtd_ctl_event(uint32_t *ctl, bool *irq_pending)
+{
+    *ctl |= VTD_CTL_IP;
+    if (!(*ctl & VTD_CTL_IM)) {
+        *ctl &= ~VTD_CTL_IP;
+        *irq_pending = true;
+    }
+}
+
+static void vtd_ctl_write(uint32_t *ctl, uint32_t val, bool *irq_pending)
+{
+    *ctl = (*ctl & ~VTD_CTL_IM) | (val & VTD_CTL_IM);
+    if (!(val & VTD_CTL_IM) && (*ctl & VTD_CTL_IP)) {
+        *ctl &= ~VTD_CTL_IP;
+        *irq_pending = true;
+    }
+}
+
 /* A fault-event condition arose (some FSTS event bit went 0 -> 1). */
 static void vtd_fault_event(ViommuVtdState *s, uint32_t fsts_before)
 {
     if (fsts_before & VTD_FSTS_EVENT_BITS) {
         return;     /* software has not serviced the previous condition */
     }
-    s->fectl |= VTD_CTL_IP;
-    if (!(s->fectl & VTD_CTL_IM)) {
-        s->fectl &= ~VTD_CTL_IP;
-        s->fault_irq_pending = true;
-    }
+    vtd_ctl_event(&s->fectl, &s->fault_irq_pending);
 }
 
 typedef struct VtdFaultInfo {
@@ -1100,11 +1119,7 @@ static void vtd_inv_wait(ViommuVtdState *s, const uint64_t *d)
     }
     if (FIELD_EX64(d[0], WAIT0, IF) && !(s->ics & VTD_ICS_IWC)) {
         s->ics |= VTD_ICS_IWC;
-        s->iectl |= VTD_CTL_IP;
-        if (!(s->iectl & VTD_CTL_IM)) {
-            s->iectl &= ~VTD_CTL_IP;
-            s->inv_irq_pending = true;
-        }
+        vtd_ctl_event(&s->iectl, &s->inv_irq_pending);
     }
 }
 
@@ -1445,11 +1460,7 @@ static void vtd_write32(ViommuVtdState *s, hwaddr off, uint32_t val, VtdDeferred
         }
         return;
     case VTD_FECTL:
-        s->fectl = (s->fectl & ~VTD_CTL_IM) | (val & VTD_CTL_IM);
-        if (!(val & VTD_CTL_IM) && (s->fectl & VTD_CTL_IP)) {
-            s->fectl &= ~VTD_CTL_IP;
-            s->fault_irq_pending = true;
-        }
+        vtd_ctl_write(&s->fectl, val, &s->fault_irq_pending);
         return;
     case VTD_FEDATA:
         s->fedata = val;
@@ -1484,11 +1495,7 @@ static void vtd_write32(ViommuVtdState *s, hwaddr off, uint32_t val, VtdDeferred
         }
         return;
     case VTD_IECTL:
-        s->iectl = (s->iectl & ~VTD_CTL_IM) | (val & VTD_CTL_IM);
-        if (!(val & VTD_CTL_IM) && (s->iectl & VTD_CTL_IP)) {
-            s->iectl &= ~VTD_CTL_IP;
-            s->inv_irq_pending = true;
-        }
+        vtd_ctl_write(&s->iectl, val, &s->inv_irq_pending);
         return;
     case VTD_IEDATA:
         s->iedata = val;

@@ -26,6 +26,12 @@ void vtd_wr64(Vtd *v, uint32_t reg, uint64_t val)
     qtest_writeq(v->qts, VTD_MMIO_BASE + reg, val);
 }
 
+/* Zeroed guest RAM for a table of size bytes: whole 4 KiB pages, at least one. */
+static uint64_t vtd_alloc(Vtd *v, uint64_t size)
+{
+    return td_alloc(v->m, MAX(size, 4096));
+}
+
 Vtd *vtd_new(TdMachine *m, bool scalable)
 {
     Vtd *v = g_new0(Vtd, 1);
@@ -85,7 +91,7 @@ void vtd_enable(Vtd *v)
 
 void vtd_enable_ir(Vtd *v, unsigned s, bool eim)
 {
-    v->irt = td_alloc(v->m, 16u << (s + 1) < 4096 ? 4096 : 16u << (s + 1));
+    v->irt = vtd_alloc(v, 16u << (s + 1));
     vtd_wr64(v, VTD_IRTA, v->irt | (eim ? VTD_IRTA_EIME : 0) | s);
     vtd_gcmd(v, VTD_GCMD_SIRTP, true);
     vtd_qi_add(v, VTD_INV_IEC, 0);
@@ -117,8 +123,7 @@ void vtd_ctx_legacy(Vtd *v, uint16_t sid, unsigned tt, uint64_t slpt, unsigned a
 uint64_t vtd_ctx_sm(Vtd *v, uint16_t sid, unsigned pdts, uint32_t rid_pasid, uint64_t extra)
 {
     uint64_t ce = ctx_table(v, sid) + (sid & 0x7f) * 32ull;
-    uint64_t size = 8ull << (pdts + 7);
-    uint64_t dir = td_alloc(v->m, size < 4096 ? 4096 : size);
+    uint64_t dir = vtd_alloc(v, 8ull << (pdts + 7));
 
     qtest_writeq(v->qts, ce + 8, rid_pasid);
     qtest_writeq(v->qts, ce, dir | ((uint64_t)pdts << 9) | (1ull << 3) | extra | 1);

@@ -8,6 +8,8 @@
  * stage 1, stage 2 and nested.  Outcome, fault kind / stage / level / s1ptw,
  * output address, mapping size, permissions and every hardware update
  * written to memory must agree.
+ * The harness around the model (random numbers, random tables, the
+ * comparison) is ref-harness.c, shared with test-ref-x86.c.
  *
  * The seed is printed; VI_REF_SEED sets it, VI_REF_COUNT sets the number of
  * translations (default 100000), so a long run is VI_REF_COUNT=10000000.
@@ -19,31 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "fake-mem.h"
 #include "hw/viommu/core/pt-armv8.h"
-
-/* ---------------------------------------------------------------------- */
-/* Random numbers (xorshift64*), reproducible from the seed. */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned rnd_below(unsigned n)
-{
-    return (unsigned)(rnd() % n);
-}
-
-static bool chance(unsigned percent)
-{
-    return rnd_below(100) < percent;
-}
+#include "ref-harness.h"
 
 /* ---------------------------------------------------------------------- */
 /* The naive model. */
@@ -65,21 +44,10 @@ typedef struct ref_cfg {
     bool s2_ha, s2_hd, s2_affd, xnx;
 } ref_cfg;
 
-typedef struct ref_out {
-    bool ok;
-    vi_fault_kind kind;
-    int stage, level;
-    bool s1ptw;
-    uint64_t out, size;
-    uint32_t perm;
-} ref_out;
-
 typedef struct ref_ctx {
     const ref_cfg *c;
-    fake_mem *fm;           /* the model's own copy of memory */
     bool nested;
-    uint64_t writes[16][2]; /* (pa, value) of the updates the model made */
-    unsigned nwrites;
+    ref_mem m;
 } ref_ctx;
 
 /* Bits [hi:lo] of v, as a number. */
@@ -144,39 +112,6 @@ static uint64_t model_addr(uint64_t d, unsigned lsb, unsigned pgshift, unsigned 
     return a;
 }
 
-static ref_out model_fault(vi_fault_kind k, int stage, int level)
-{
-    ref_out o;
-
-    memset(&o, 0, sizeof(o));
-    o.kind = k;
-    o.stage = stage;
-    o.level = level;
-    return o;
-}
-
-static bool model_write(ref_ctx *x, uint64_t pa, uint64_t v)
-{
-    if (!fake_mem_is_mapped(x->fm, pa, 8) || x->nwrites == 16) {
-        return false;
-    }
-    fake_mem_poke64(x->fm, pa, v);
-    x->writes[x->nwrites][0] = pa;
-    x->writes[x->nwrites][1] = v;
-    x->nwrites++;
-    return true;
-}
-
-/* Read a descriptor; false on an external abort. */
-static bool model_read(ref_ctx *x, uint64_t pa, uint64_t *d)
-{
-    if (!fake_mem_is_mapped(x->fm, pa, 8)) {
-        return false;
-    }
-    *d = fake_mem_peek64(x->fm, pa);
-    return true;
-}
-
 static ref_out model_s2(ref_ctx *x, uint64_t ipa, bool wr, bool priv, bool ex, bool rd);
 
 /* ---- stage 2 ---- */
@@ -234,7 +169,7 @@ static ref_out model_s2_level(ref_ctx *x, uint64_t ipa, uint64_t table, int leve
     uint32_t perm;
     ref_out o;
 
-    if (!model_read(x, epa, &d)) {
+    if (!model_read(&x->m, epa, &d)) {
         return model_fault(VI_FAULT_WALK_EABT, 2, level);
     }
     if (!(d & 1)) {
@@ -274,7 +209,7 @@ static ref_out model_s2_level(ref_ctx *x, uint64_t ipa, uint64_t table, int leve
             return model_fault(VI_FAULT_PERMISSION, 2, level);
         }
     }
-    if (nd != d && !model_write(x, epa, nd)) {
+    if (nd != d && !model_write(&x->m, epa, nd)) {
         return model_fault(VI_FAULT_WALK_EABT, 2, level);
     }
     memset(&o, 0, sizeof(o));
@@ -404,7 +339,7 @@ static ref_out model_s1_level(ref_ctx *x, const s1_walk *w, uint64_t table, int 
     if (!model_s1_table_pa(x, eaddr, false, &epa, &o)) {
         return o;
     }
-    if (!model_read(x, epa, &d)) {
+    if (!model_read(&x->m, epa, &d)) {
         return model_fault(VI_FAULT_WALK_EABT, 1, level);
     }
     if (!(d & 1)) {
@@ -455,7 +390,7 @@ static ref_out model_s1_level(ref_ctx *x, const s1_walk *w, uint64_t table, int 
         if (!model_s1_table_pa(x, eaddr, true, &wpa, &o)) {
             return o;
         }
-        if (!model_write(x, wpa, nd)) {
+        if (!model_write(&x->m, wpa, nd)) {
             return model_fault(VI_FAULT_WALK_EABT, 1, level);
         }
     }
@@ -510,54 +445,7 @@ static ref_out model_s1(ref_ctx *x, uint64_t va, bool rd, bool wr, bool ex, bool
 }
 
 /* ---------------------------------------------------------------------- */
-/* Random tables, written identically into two memories. */
-
-typedef struct gen {
-    fake_mem *a, *b;        /* core memory, model memory */
-    uint64_t tables[512];
-    unsigned ntables;
-    uint64_t vas[2048];
-    unsigned nvas;
-} gen;
-
-static void poke2(gen *gn, uint64_t pa, uint64_t v)
-{
-    fake_mem_poke64(gn->a, pa, v);
-    fake_mem_poke64(gn->b, pa, v);
-}
-
-static uint64_t alloc2(gen *gn, uint64_t size)
-{
-    uint64_t pa = fake_mem_alloc(gn->a, size, size < 4096 ? 4096 : size);
-    uint64_t pb = fake_mem_alloc(gn->b, size, size < 4096 ? 4096 : size);
-
-    g_assert_cmphex(pa, ==, pb);
-    if (gn->ntables < G_N_ELEMENTS(gn->tables)) {
-        gn->tables[gn->ntables++] = pa;
-    }
-    return pa;
-}
-
-static void add_va(gen *gn, uint64_t va)
-{
-    if (gn->nvas < G_N_ELEMENTS(gn->vas)) {
-        gn->vas[gn->nvas++] = va;
-    } else {
-        gn->vas[rnd_below(G_N_ELEMENTS(gn->vas))] = va;
-    }
-}
-
-/* A random output address, mostly inside oas, mostly in [0, 4G). */
-static uint64_t rand_oa(unsigned oas)
-{
-    if (chance(5)) {
-        return rnd() & ((1ull << 52) - 1);
-    }
-    if (chance(10)) {
-        return rnd() & ((1ull << oas) - 1);
-    }
-    return rnd() & 0xffffffffull;
-}
+/* Random tables (ref-harness.h writes them into both memories). */
 
 /* Encode address bits [51:0] into a descriptor's OA field. */
 static uint64_t enc_oa(uint64_t a, unsigned pgshift, bool lpa)
@@ -581,7 +469,7 @@ static uint64_t rand_leaf_attrs(void)
     return d;
 }
 
-static void gen_table(gen *gn, uint64_t table, int level, int start, unsigned width,
+static void gen_table(ref_gen *gn, uint64_t table, int level, int start, unsigned width,
                       unsigned pgshift, unsigned oas, uint64_t va_prefix, unsigned depth)
 {
     unsigned n = 1 + rnd_below(level == start ? 6 : 4);
@@ -593,13 +481,13 @@ static void gen_table(gen *gn, uint64_t table, int level, int start, unsigned wi
         uint64_t epa = table + 8 * idx, va = va_prefix | (idx << lsb), d;
         unsigned what = rnd_below(100);
 
-        add_va(gn, va | (rnd() & ((1ull << lsb) - 1)));
+        add_in(gn, va | (rnd() & ((1ull << lsb) - 1)));
         if (level < 3 && what < 45 && depth < 4) {
             uint64_t next;
             if (chance(8) && gn->ntables) {
                 next = gn->tables[rnd_below(gn->ntables)];     /* shared / loops */
             } else if (chance(3)) {
-                next = rand_oa(oas) & ~((1ull << pgshift) - 1);   /* anywhere */
+                next = rand_addr(oas) & ~((1ull << pgshift) - 1);   /* anywhere */
             } else {
                 next = alloc2(gn, 1ull << pgshift);
                 gen_table(gn, next, level + 1, start, pgshift - 3, pgshift, oas, va, depth + 1);
@@ -612,7 +500,7 @@ static void gen_table(gen *gn, uint64_t table, int level, int start, unsigned wi
                 d |= rnd() & 0xffcull & ~(lpa ? 0xf000ull : 0);  /* ignored low bits */
             }
         } else if (what < 85) {
-            d = enc_oa(rand_oa(oas), pgshift, lpa) | rand_leaf_attrs() | (level == 3 ? 3 : 1);
+            d = enc_oa(rand_addr(oas), pgshift, lpa) | rand_leaf_attrs() | (level == 3 ? 3 : 1);
             if (chance(10)) {
                 d ^= 2;                              /* reserved / table-as-block */
             }
@@ -623,55 +511,11 @@ static void gen_table(gen *gn, uint64_t table, int level, int start, unsigned wi
     }
 }
 
-/* ---------------------------------------------------------------------- */
-/* The comparison. */
-
-static uint64_t seed;
-static unsigned long mismatches;
-
-static void compare(const char *what, uint64_t in, uint32_t acc, bool ok, const vi_pt_result *r,
-                    const vi_fault *f, const ref_out *o, fake_mem *ma, ref_ctx *x,
-                    uint64_t cas_before)
-{
-    bool same = ok == o->ok;
-    uint64_t cas = fake_mem_get_stats(ma)->cmpxchgs - cas_before;
-
-    if (same && ok) {
-        same = r->out == o->out && r->size == o->size && r->perm == o->perm &&
-               r->level == o->level;
-    } else if (same) {
-        same = f->kind == o->kind && f->stage == o->stage && f->level == o->level &&
-               f->s1ptw == o->s1ptw;
-    }
-    if (same) {
-        same = cas == x->nwrites;
-        for (unsigned i = 0; same && i < x->nwrites; i++) {
-            same = fake_mem_peek64(ma, x->writes[i][0]) == x->writes[i][1];
-        }
-    }
-    if (!same) {
-        if (mismatches++ < 10) {
-            fprintf(stderr, "MISMATCH (seed %" PRIu64 ") %s in %016" PRIx64 " acc %x:\n"
-                    "  core:  %s out %" PRIx64 " size %" PRIx64 " perm %x lvl %d | "
-                    "%s st %d lvl %d ptw %d, %" PRIu64 " updates\n"
-                    "  model: %s out %" PRIx64 " size %" PRIx64 " perm %x lvl %d | "
-                    "%s st %d lvl %d ptw %d, %u updates\n",
-                    seed, what, in, acc,
-                    ok ? "ok" : "fault", ok ? r->out : 0, ok ? r->size : 0,
-                    ok ? r->perm : 0, ok ? r->level : 0,
-                    vi_fault_kind_name(ok ? VI_FAULT_NONE : f->kind), ok ? 0 : f->stage,
-                    ok ? 0 : f->level, ok ? 0 : f->s1ptw, cas,
-                    o->ok ? "ok" : "fault", o->out, o->size, o->perm, o->level,
-                    vi_fault_kind_name(o->kind), o->stage, o->level, o->s1ptw, x->nwrites);
-        }
-    }
-}
-
 static const unsigned oas_list[] = { 32, 36, 40, 42, 44, 48, 52 };
 static const unsigned gran_list[] = { 12, 14, 16 };
 
 /* Stage 2: identity over [0, 4G) with random leaf sizes, then noise. */
-static void gen_s2(gen *gn, ref_cfg *c)
+static void gen_s2(ref_gen *gn, ref_cfg *c)
 {
     unsigned g, ia;
     int start;
@@ -730,7 +574,7 @@ static void gen_s2(gen *gn, ref_cfg *c)
     }
 }
 
-static void gen_s1(gen *gn, ref_cfg *c, bool nested)
+static void gen_s1(ref_gen *gn, ref_cfg *c, bool nested)
 {
     c->s1_oas = nested ? 32 : oas_list[rnd_below(7)];
     c->s1_ha = chance(50);
@@ -795,9 +639,9 @@ static void to_core_s2(const ref_cfg *c, vi_armv8_s2_cfg *v)
     v->xnx = c->xnx;
 }
 
-static uint64_t rand_input(gen *gn, const ref_cfg *c, int mode)
+static uint64_t rand_input(ref_gen *gn, const ref_cfg *c, int mode)
 {
-    uint64_t va = gn->nvas && !chance(5) ? gn->vas[rnd_below(gn->nvas)] : rnd();
+    uint64_t va = gn->nins && !chance(5) ? gn->ins[rnd_below(gn->nins)] : rnd();
 
     if (mode == 1) {
         return chance(95) ? va & 0xffffffffull : va;          /* IPA */
@@ -823,20 +667,12 @@ static uint64_t rand_input(gen *gn, const ref_cfg *c, int mode)
 
 static void test_reference(void)
 {
-    const char *s = getenv("VI_REF_SEED"), *n = getenv("VI_REF_COUNT");
-    unsigned long count = n ? strtoul(n, NULL, 0) : 100000, done = 0, okays = 0, faults = 0;
-    unsigned long per_kind[VI_FAULT_BAD_CONFIG + 1] = { 0 }, per_mode[3] = { 0 };
-    unsigned long s1ptw = 0, updates = 0;
-
-    seed = s ? strtoull(s, NULL, 0) : 0x5eed0f7e57ull;
-    printf("# reference check: seed %" PRIu64 " (VI_REF_SEED), %lu translations "
-           "(VI_REF_COUNT)\n", seed, count);
-    rng_state = seed ? seed : 1;
-    mismatches = 0;
+    unsigned long count = ref_start(0x5eed0f7e57ull), done = 0;
+    ref_stats st = { 0 };
 
     while (done < count) {
         int mode = (int)rnd_below(3);          /* 0: S1, 1: S2, 2: nested */
-        gen *gn = g_new0(gen, 1);
+        ref_gen *gn = ref_gen_new();
         ref_cfg c;
         vi_armv8_s1_cfg v1;
         vi_armv8_s2_cfg v2;
@@ -844,8 +680,6 @@ static void test_reference(void)
         vi_armv8_s2 s2;
 
         memset(&c, 0, sizeof(c));
-        gn->a = fake_mem_new();
-        gn->b = fake_mem_new();
         if (mode >= 1) {
             gen_s2(gn, &c);
             to_core_s2(&c, &v2);
@@ -858,20 +692,17 @@ static void test_reference(void)
         }
         if (mode == 1) {
             /* Stage-2 only: add some random S2 structure for variety. */
-            gn->nvas = 0;
+            gn->nins = 0;
         }
         for (unsigned i = 0; i < 500 && done < count; i++, done++) {
-            uint32_t acc = (uint32_t)rnd_below(16);
+            uint32_t acc = ref_rand_access();
             uint64_t in = rand_input(gn, &c, mode), cas0;
             vi_pt_result r;
             vi_fault f;
             ref_out o;
-            ref_ctx x = { &c, gn->b, mode == 2, { { 0 } }, 0 };
+            ref_ctx x = { &c, mode == 2, { gn->b, { { 0 } }, 0 } };
             bool ok;
 
-            if (!(acc & (VI_ACC_R | VI_ACC_W | VI_ACC_X))) {
-                acc |= VI_ACC_R;
-            }
             if (mode == 1) {
                 o = model_s2(&x, in, acc & VI_ACC_W, acc & VI_ACC_PRIV, acc & VI_ACC_X,
                              acc & VI_ACC_R);
@@ -887,39 +718,29 @@ static void test_reference(void)
             } else {
                 ok = vi_armv8_nested_translate(&s1, &s2, fake_mem_vi(gn->a), in, acc, &r, &f);
             }
-            compare(mode == 0 ? "s1" : mode == 1 ? "s2" : "nested", in, acc, ok, &r, &f, &o,
-                    gn->a, &x, cas0);
-            per_mode[mode]++;
-            updates += x.nwrites;
-            if (ok) {
-                okays++;
-            } else {
-                faults++;
-                per_kind[f.kind]++;
-                s1ptw += f.s1ptw;
-            }
+            ref_compare(mode == 0 ? "s1" : mode == 1 ? "s2" : "nested", in, acc, ok, &r, &f,
+                        &o, gn->a, &x.m, cas0);
+            ref_tally(&st, mode, ok, &r, &f, &x.m);
         }
-        fake_mem_free(gn->a);
-        fake_mem_free(gn->b);
-        g_free(gn);
+        ref_gen_free(gn);
     }
     printf("# %lu translations: %lu ok, %lu faults (translation %lu, addr-size %lu, "
            "access %lu, permission %lu, eabt %lu); %lu mismatches\n",
-           done, okays, faults, per_kind[VI_FAULT_TRANSLATION], per_kind[VI_FAULT_ADDR_SIZE],
-           per_kind[VI_FAULT_ACCESS], per_kind[VI_FAULT_PERMISSION],
-           per_kind[VI_FAULT_WALK_EABT], mismatches);
+           done, st.okays, st.faults, st.per_kind[VI_FAULT_TRANSLATION],
+           st.per_kind[VI_FAULT_ADDR_SIZE], st.per_kind[VI_FAULT_ACCESS],
+           st.per_kind[VI_FAULT_PERMISSION], st.per_kind[VI_FAULT_WALK_EABT], ref_mismatches);
     printf("# s1 %lu, s2 %lu, nested %lu; %lu s2 faults on s1 table walks; %lu hardware "
-           "updates\n", per_mode[0], per_mode[1], per_mode[2], s1ptw, updates);
-    g_assert_cmpuint(mismatches, ==, 0);
+           "updates\n", st.per_mode[0], st.per_mode[1], st.per_mode[2], st.s1ptw, st.updates);
+    g_assert_cmpuint(ref_mismatches, ==, 0);
     /* The random tables must exercise both outcomes substantially. */
-    g_assert_cmpuint(okays, >, count / 20);
-    g_assert_cmpuint(faults, >, count / 20);
+    g_assert_cmpuint(st.okays, >, count / 20);
+    g_assert_cmpuint(st.faults, >, count / 20);
 }
 
 /* Configuration validity: the core agrees with the model on random S2 configs. */
 static void test_reference_s2_validity(void)
 {
-    rng_state = 12345;
+    rnd_seed(12345);
     for (unsigned i = 0; i < 20000; i++) {
         ref_cfg c;
         vi_armv8_s2_cfg v;

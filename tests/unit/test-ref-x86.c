@@ -12,6 +12,8 @@
  * the core on random page tables and random configurations.  Outcome, fault
  * kind / stage / level / s1ptw, output address, mapping size, permissions
  * and every A/D update written to memory must agree.
+ * The harness around the model (random numbers, random tables, the
+ * comparison) is ref-harness.c, shared with test-ref-armv8.c.
  *
  * The seed is printed; VI_REF_SEED sets it, VI_REF_COUNT sets the number of
  * translations (default 100000), so a long run is VI_REF_COUNT=10000000.
@@ -38,33 +40,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "fake-mem.h"
 #include "hw/viommu/core/pt-x86.h"
+#include "ref-harness.h"
 
 #define REF_SS_STRICT_RSVD 0
-
-/* ---------------------------------------------------------------------- */
-/* Random numbers (xorshift64*), reproducible from the seed. */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static unsigned rnd_below(unsigned n)
-{
-    return (unsigned)(rnd() % n);
-}
-
-static bool chance(unsigned percent)
-{
-    return rnd_below(100) < percent;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Entry bits, as the specification names them (chapter 9). */
@@ -129,54 +108,11 @@ typedef struct ref_cfg {
     bool slee, slade;
 } ref_cfg;
 
-typedef struct ref_out {
-    bool ok;
-    vi_fault_kind kind;
-    int stage, level;
-    bool s1ptw;
-    uint64_t out, size;
-    uint32_t perm;
-} ref_out;
-
 typedef struct ref_ctx {
     const ref_cfg *c;
-    fake_mem *fm;           /* the model's own copy of memory */
     bool nested;
-    uint64_t writes[32][2]; /* (pa, value) of the updates the model made */
-    unsigned nwrites;
+    ref_mem m;
 } ref_ctx;
-
-static ref_out model_fault(vi_fault_kind k, int stage, int level)
-{
-    ref_out o;
-
-    memset(&o, 0, sizeof(o));
-    o.kind = k;
-    o.stage = stage;
-    o.level = level;
-    return o;
-}
-
-static bool model_read(ref_ctx *x, uint64_t pa, uint64_t *e)
-{
-    if (!fake_mem_is_mapped(x->fm, pa, 8)) {
-        return false;
-    }
-    *e = fake_mem_peek64(x->fm, pa);
-    return true;
-}
-
-static bool model_write(ref_ctx *x, uint64_t pa, uint64_t v)
-{
-    if (!fake_mem_is_mapped(x->fm, pa, 8) || x->nwrites == G_N_ELEMENTS(x->writes)) {
-        return false;
-    }
-    fake_mem_poke64(x->fm, pa, v);
-    x->writes[x->nwrites][0] = pa;
-    x->writes[x->nwrites][1] = v;
-    x->nwrites++;
-    return true;
-}
 
 /* ---- second stage ---- */
 
@@ -236,7 +172,7 @@ static ref_out model_ss(ref_ctx *x, uint64_t gpa, uint32_t acc)
         uint64_t epa = table + 8 * ((gpa >> shift) & 511), e;
         bool leaf;
 
-        if (!model_read(x, epa, &e)) {
+        if (!model_read(&x->m, epa, &e)) {
             return model_fault(VI_FAULT_WALK_EABT, 2, level);
         }
         if (!(e & (SS_R | SS_W))) {
@@ -251,7 +187,7 @@ static ref_out model_ss(ref_ctx *x, uint64_t gpa, uint32_t acc)
         x_all = x_all && (e & SS_X);
         if (!leaf) {
             if (c->slade && !(e & SS_A)) {
-                if (!model_write(x, epa, e | SS_A)) {
+                if (!model_write(&x->m, epa, e | SS_A)) {
                     return model_fault(VI_FAULT_WALK_EABT, 2, level);
                 }
             }
@@ -272,7 +208,7 @@ static ref_out model_ss(ref_ctx *x, uint64_t gpa, uint32_t acc)
                 if (acc & VI_ACC_W) {
                     ne |= SS_D;
                 }
-                if (ne != e && !model_write(x, epa, ne)) {
+                if (ne != e && !model_write(&x->m, epa, ne)) {
                     return model_fault(VI_FAULT_WALK_EABT, 2, level);
                 }
             }
@@ -360,7 +296,7 @@ static ref_out model_fs(ref_ctx *x, uint64_t va, uint32_t acc)
         if (!model_fs_entry_pa(x, egpa, false, level, &epa, &f)) {
             return f;
         }
-        if (!model_read(x, epa, &e)) {
+        if (!model_read(&x->m, epa, &e)) {
             return model_fault(VI_FAULT_WALK_EABT, 1, level);
         }
         if (!(e & FS_P)) {
@@ -380,7 +316,7 @@ static ref_out model_fs(ref_ctx *x, uint64_t va, uint32_t acc)
                 if (!model_fs_entry_pa(x, egpa, true, level, &epa, &f)) {
                     return f;
                 }
-                if (!model_write(x, epa, want)) {
+                if (!model_write(&x->m, epa, want)) {
                     return model_fault(VI_FAULT_WALK_EABT, 1, level);
                 }
             }
@@ -409,7 +345,7 @@ static ref_out model_fs(ref_ctx *x, uint64_t va, uint32_t acc)
                 if (!model_fs_entry_pa(x, egpa, true, level, &epa, &f)) {
                     return f;
                 }
-                if (!model_write(x, epa, want)) {
+                if (!model_write(&x->m, epa, want)) {
                     return model_fault(VI_FAULT_WALK_EABT, 1, level);
                 }
             }
@@ -450,57 +386,10 @@ static ref_out model_fs(ref_ctx *x, uint64_t va, uint32_t acc)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Random tables, written identically into two memories. */
-
-typedef struct gen {
-    fake_mem *a, *b;        /* core memory, model memory */
-    uint64_t tables[512];
-    unsigned ntables;
-    uint64_t ins[2048];
-    unsigned nins;
-} gen;
-
-static void poke2(gen *gn, uint64_t pa, uint64_t v)
-{
-    fake_mem_poke64(gn->a, pa, v);
-    fake_mem_poke64(gn->b, pa, v);
-}
-
-static uint64_t alloc2(gen *gn)
-{
-    uint64_t pa = fake_mem_alloc_page(gn->a, 4096);
-    uint64_t pb = fake_mem_alloc_page(gn->b, 4096);
-
-    g_assert_cmphex(pa, ==, pb);
-    if (gn->ntables < G_N_ELEMENTS(gn->tables)) {
-        gn->tables[gn->ntables++] = pa;
-    }
-    return pa;
-}
-
-static void add_in(gen *gn, uint64_t in)
-{
-    if (gn->nins < G_N_ELEMENTS(gn->ins)) {
-        gn->ins[gn->nins++] = in;
-    } else {
-        gn->ins[rnd_below(G_N_ELEMENTS(gn->ins))] = in;
-    }
-}
-
-/* A random address, mostly below 4G, sometimes anywhere in 52 bits. */
-static uint64_t rand_addr(unsigned haw)
-{
-    if (chance(5)) {
-        return rnd() & mask_of(51, 0);
-    }
-    if (chance(10)) {
-        return rnd() & mask_of(haw - 1, 0);
-    }
-    return rnd() & 0xffffffffull;
-}
+/* Random tables (ref-harness.h writes them into both memories). */
 
 /* Where a new table entry points: a new table, a shared one, or anywhere. */
-static uint64_t rand_next_table(gen *gn, unsigned haw, bool *fresh)
+static uint64_t rand_next_table(ref_gen *gn, unsigned haw, bool *fresh)
 {
     *fresh = false;
     if (chance(8) && gn->ntables) {
@@ -510,10 +399,10 @@ static uint64_t rand_next_table(gen *gn, unsigned haw, bool *fresh)
         return rand_addr(haw) & ~0xfffull;              /* anywhere */
     }
     *fresh = true;
-    return alloc2(gn);
+    return alloc2(gn, 4096);
 }
 
-static void gen_fs_table(gen *gn, const ref_cfg *c, uint64_t table, int level,
+static void gen_fs_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int level,
                          uint64_t prefix, unsigned depth)
 {
     unsigned n = 1 + rnd_below(level == (int)c->fs_levels ? 6 : 4);
@@ -595,7 +484,7 @@ static uint64_t rand_ss_perm(void)
     return e;
 }
 
-static void gen_ss_table(gen *gn, const ref_cfg *c, uint64_t table, int level,
+static void gen_ss_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int level,
                          uint64_t prefix, unsigned depth)
 {
     unsigned n = 1 + rnd_below(level == model_ss_levels(c->ss_aw) ? 6 : 4);
@@ -671,10 +560,10 @@ static void gen_ss_table(gen *gn, const ref_cfg *c, uint64_t table, int level,
  * Second stage for nesting: identity over [0, 4G) with 2M / 1G leaves (4K
  * now and then), full permissions but for some noise.
  */
-static void gen_ss_identity(gen *gn, ref_cfg *c)
+static void gen_ss_identity(ref_gen *gn, ref_cfg *c)
 {
     int levels = model_ss_levels(c->ss_aw);
-    uint64_t root = alloc2(gn);
+    uint64_t root = alloc2(gn, 4096);
 
     c->ss_ptptr = root;
     for (uint64_t a = 0; a < (1ull << 32);) {
@@ -693,7 +582,7 @@ static void gen_ss_identity(gen *gn, ref_cfg *c)
 
             e = fake_mem_peek64(gn->a, epa);
             if (!e) {
-                uint64_t t = alloc2(gn);
+                uint64_t t = alloc2(gn, 4096);
                 e = t | SS_R | SS_W | SS_X | (chance(50) ? SS_A : 0);
                 poke2(gn, epa, e);
             }
@@ -721,7 +610,7 @@ static void gen_ss_cfg(ref_cfg *c)
     c->slade = chance(50);
 }
 
-static void gen_fs(gen *gn, ref_cfg *c, bool nested)
+static void gen_fs(ref_gen *gn, ref_cfg *c, bool nested)
 {
     uint64_t root;
 
@@ -730,7 +619,7 @@ static void gen_fs(gen *gn, ref_cfg *c, bool nested)
     c->fl1gp = chance(50);
     c->wpe = chance(50);
     c->eafe = chance(30);
-    root = alloc2(gn);
+    root = alloc2(gn, 4096);
     gen_fs_table(gn, c, root, (int)c->fs_levels, 0, 0);
     c->fs_ptptr = root;
     if (chance(3)) {
@@ -738,9 +627,9 @@ static void gen_fs(gen *gn, ref_cfg *c, bool nested)
     }
 }
 
-static void gen_ss(gen *gn, ref_cfg *c)
+static void gen_ss(ref_gen *gn, ref_cfg *c)
 {
-    uint64_t root = alloc2(gn);
+    uint64_t root = alloc2(gn, 4096);
 
     gen_ss_table(gn, c, root, model_ss_levels(c->ss_aw), 0, 0);
     c->ss_ptptr = root;
@@ -771,7 +660,7 @@ static void to_core_ss(const ref_cfg *c, vi_vtd_ss_cfg *v)
     v->slade = c->slade;
 }
 
-static uint64_t rand_input(gen *gn, const ref_cfg *c, int mode)
+static uint64_t rand_input(ref_gen *gn, const ref_cfg *c, int mode)
 {
     uint64_t in = gn->nins && !chance(5) ? gn->ins[rnd_below(gn->nins)] : rnd();
 
@@ -796,77 +685,19 @@ static uint64_t rand_input(gen *gn, const ref_cfg *c, int mode)
     return in;
 }
 
-/* ---------------------------------------------------------------------- */
-/* The comparison. */
-
-static uint64_t seed;
-static unsigned long mismatches;
-
-static void compare(const char *what, uint64_t in, uint32_t acc, bool ok, const vi_pt_result *r,
-                    const vi_fault *f, const ref_out *o, fake_mem *ma, const ref_ctx *x,
-                    uint64_t cas_before)
-{
-    bool same = ok == o->ok;
-    uint64_t cas = fake_mem_get_stats(ma)->cmpxchgs - cas_before;
-
-    if (same && ok) {
-        same = r->out == o->out && r->size == o->size && r->perm == o->perm &&
-               r->level == o->level;
-    } else if (same) {
-        same = f->kind == o->kind && f->stage == o->stage && f->level == o->level &&
-               f->s1ptw == o->s1ptw;
-    }
-    if (same) {
-        same = cas == x->nwrites;
-        for (unsigned i = 0; same && i < x->nwrites; i++) {
-            bool last = true;
-
-            /* An entry updated twice (A, then D) holds the later value. */
-            for (unsigned j = i + 1; j < x->nwrites; j++) {
-                last = last && x->writes[j][0] != x->writes[i][0];
-            }
-            same = !last || fake_mem_peek64(ma, x->writes[i][0]) == x->writes[i][1];
-        }
-    }
-    if (!same && mismatches++ < 10) {
-        fprintf(stderr, "MISMATCH (seed %" PRIu64 ") %s in %016" PRIx64 " acc %x:\n"
-                "  core:  %s out %" PRIx64 " size %" PRIx64 " perm %x lvl %d | "
-                "%s st %d lvl %d ptw %d, %" PRIu64 " updates\n"
-                "  model: %s out %" PRIx64 " size %" PRIx64 " perm %x lvl %d | "
-                "%s st %d lvl %d ptw %d, %u updates\n",
-                seed, what, in, acc,
-                ok ? "ok" : "fault", ok ? r->out : 0, ok ? r->size : 0,
-                ok ? r->perm : 0, ok ? r->level : 0,
-                vi_fault_kind_name(ok ? VI_FAULT_NONE : f->kind), ok ? 0 : f->stage,
-                ok ? 0 : f->level, ok ? 0 : f->s1ptw, cas,
-                o->ok ? "ok" : "fault", o->out, o->size, o->perm, o->level,
-                vi_fault_kind_name(o->kind), o->stage, o->level, o->s1ptw, x->nwrites);
-    }
-}
-
 static void test_reference(void)
 {
-    const char *s = getenv("VI_REF_SEED"), *n = getenv("VI_REF_COUNT");
-    unsigned long count = n ? strtoul(n, NULL, 0) : 100000, done = 0, okays = 0, faults = 0;
-    unsigned long per_kind[VI_FAULT_BAD_CONFIG + 1] = { 0 }, per_mode[3] = { 0 };
-    unsigned long s1ptw = 0, updates = 0, large = 0;
-
-    seed = s ? strtoull(s, NULL, 0) : 0x78367e57ull;
-    printf("# reference check: seed %" PRIu64 " (VI_REF_SEED), %lu translations "
-           "(VI_REF_COUNT)\n", seed, count);
-    rng_state = seed ? seed : 1;
-    mismatches = 0;
+    unsigned long count = ref_start(0x78367e57ull), done = 0;
+    ref_stats st = { 0 };
 
     while (done < count) {
         int mode = (int)rnd_below(3);          /* 0: first stage, 1: second, 2: nested */
-        gen *gn = g_new0(gen, 1);
+        ref_gen *gn = ref_gen_new();
         ref_cfg c;
         vi_x86_fs_cfg vf;
         vi_vtd_ss_cfg vs;
 
         memset(&c, 0, sizeof(c));
-        gn->a = fake_mem_new();
-        gn->b = fake_mem_new();
         if (mode >= 1) {
             gen_ss_cfg(&c);
             if (mode == 2) {
@@ -885,17 +716,14 @@ static void test_reference(void)
             g_assert_true(vi_x86_fs_cfg_ok(&vf));
         }
         for (unsigned i = 0; i < 500 && done < count; i++, done++) {
-            uint32_t acc = (uint32_t)rnd_below(16);
+            uint32_t acc = ref_rand_access();
             uint64_t in = rand_input(gn, &c, mode), cas0;
             vi_pt_result r;
             vi_fault f;
             ref_out o;
-            ref_ctx x = { &c, gn->b, mode == 2, { { 0 } }, 0 };
+            ref_ctx x = { &c, mode == 2, { gn->b, { { 0 } }, 0 } };
             bool ok;
 
-            if (!(acc & (VI_ACC_R | VI_ACC_W | VI_ACC_X))) {
-                acc |= VI_ACC_R;
-            }
             o = mode == 1 ? model_ss(&x, in, acc) : model_fs(&x, in, acc);
             cas0 = fake_mem_get_stats(gn->a)->cmpxchgs;
             if (mode == 0) {
@@ -906,43 +734,32 @@ static void test_reference(void)
                 ok = vi_vtd_nested_translate(&vf, &vs, fake_mem_vi(gn->a), in, acc, &r, &f,
                                              NULL);
             }
-            compare(mode == 0 ? "fs" : mode == 1 ? "ss" : "nested", in, acc, ok, &r, &f, &o,
-                    gn->a, &x, cas0);
-            per_mode[mode]++;
-            updates += x.nwrites;
-            if (ok) {
-                okays++;
-                large += r.size > 4096;
-            } else {
-                faults++;
-                per_kind[f.kind]++;
-                s1ptw += f.s1ptw;
-            }
+            ref_compare(mode == 0 ? "fs" : mode == 1 ? "ss" : "nested", in, acc, ok, &r, &f,
+                        &o, gn->a, &x.m, cas0);
+            ref_tally(&st, mode, ok, &r, &f, &x.m);
         }
-        fake_mem_free(gn->a);
-        fake_mem_free(gn->b);
-        g_free(gn);
+        ref_gen_free(gn);
     }
     printf("# %lu translations: %lu ok (%lu large pages), %lu faults (translation %lu, "
            "addr-size %lu, access %lu, permission %lu, eabt %lu, reserved %lu); "
            "%lu mismatches\n",
-           done, okays, large, faults, per_kind[VI_FAULT_TRANSLATION],
-           per_kind[VI_FAULT_ADDR_SIZE], per_kind[VI_FAULT_ACCESS],
-           per_kind[VI_FAULT_PERMISSION], per_kind[VI_FAULT_WALK_EABT],
-           per_kind[VI_FAULT_RESERVED], mismatches);
+           done, st.okays, st.large, st.faults, st.per_kind[VI_FAULT_TRANSLATION],
+           st.per_kind[VI_FAULT_ADDR_SIZE], st.per_kind[VI_FAULT_ACCESS],
+           st.per_kind[VI_FAULT_PERMISSION], st.per_kind[VI_FAULT_WALK_EABT],
+           st.per_kind[VI_FAULT_RESERVED], ref_mismatches);
     printf("# fs %lu, ss %lu, nested %lu; %lu second-stage faults on first-stage table "
-           "fetches; %lu A/D updates\n", per_mode[0], per_mode[1], per_mode[2], s1ptw,
-           updates);
-    g_assert_cmpuint(mismatches, ==, 0);
+           "fetches; %lu A/D updates\n", st.per_mode[0], st.per_mode[1], st.per_mode[2],
+           st.s1ptw, st.updates);
+    g_assert_cmpuint(ref_mismatches, ==, 0);
     /* The random tables must exercise every outcome substantially. */
-    g_assert_cmpuint(okays, >, count / 20);
-    g_assert_cmpuint(faults, >, count / 20);
-    g_assert_cmpuint(large, >, count / 200);
-    g_assert_cmpuint(updates, >, count / 50);
+    g_assert_cmpuint(st.okays, >, count / 20);
+    g_assert_cmpuint(st.faults, >, count / 20);
+    g_assert_cmpuint(st.large, >, count / 200);
+    g_assert_cmpuint(st.updates, >, count / 50);
     for (int k = VI_FAULT_TRANSLATION; k <= VI_FAULT_RESERVED; k++) {
-        g_assert_cmpuint(per_kind[k], >, count / 1000);
+        g_assert_cmpuint(st.per_kind[k], >, count / 1000);
     }
-    g_assert_cmpuint(s1ptw, >, count / 1000);
+    g_assert_cmpuint(st.s1ptw, >, count / 1000);
 }
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hw/viommu/core/cfg-cache.h"
+#include "lock-cb.h"
 
 typedef struct cc_slot {
     uint64_t lru;           /* 0: slot empty */
@@ -32,24 +33,8 @@ struct vi_cfg_cache {
     uint64_t tick;
     uint64_t gen;
     vi_cfg_cache_stats stats;
-    void (*lock)(void *);
-    void (*unlock)(void *);
-    void *lock_opaque;
+    vi_lock_cb lock;
 };
-
-static void cc_lock(vi_cfg_cache *c)
-{
-    if (c->lock) {
-        c->lock(c->lock_opaque);
-    }
-}
-
-static void cc_unlock(vi_cfg_cache *c)
-{
-    if (c->unlock) {
-        c->unlock(c->lock_opaque);
-    }
-}
 
 static bool table_init(cc_table *t, uint32_t entries, size_t size)
 {
@@ -111,9 +96,7 @@ void vi_cfg_cache_free(vi_cfg_cache *c)
 void vi_cfg_cache_set_lock(vi_cfg_cache *c, void (*lock)(void *),
                            void (*unlock)(void *), void *opaque)
 {
-    c->lock = lock;
-    c->unlock = unlock;
-    c->lock_opaque = opaque;
+    vi_lock_cb_set(&c->lock, lock, unlock, opaque);
 }
 
 size_t vi_cfg_cache_mem_bytes(const vi_cfg_cache *c)
@@ -135,40 +118,41 @@ uint32_t vi_cfg_cache_sub_capacity(const vi_cfg_cache *c)
     return table_capacity(&c->sub);
 }
 
-uint32_t vi_cfg_cache_dev_count(vi_cfg_cache *c)
+/* Entries in t, one of c's tables, read under c's lock. */
+static uint32_t table_count(vi_cfg_cache *c, const cc_table *t)
 {
     uint32_t n;
 
-    cc_lock(c);
-    n = c->dev.count;
-    cc_unlock(c);
+    vi_lock(&c->lock);
+    n = t->count;
+    vi_unlock(&c->lock);
     return n;
+}
+
+uint32_t vi_cfg_cache_dev_count(vi_cfg_cache *c)
+{
+    return table_count(c, &c->dev);
 }
 
 uint32_t vi_cfg_cache_sub_count(vi_cfg_cache *c)
 {
-    uint32_t n;
-
-    cc_lock(c);
-    n = c->sub.count;
-    cc_unlock(c);
-    return n;
+    return table_count(c, &c->sub);
 }
 
 void vi_cfg_cache_get_stats(vi_cfg_cache *c, vi_cfg_cache_stats *stats)
 {
-    cc_lock(c);
+    vi_lock(&c->lock);
     *stats = c->stats;
-    cc_unlock(c);
+    vi_unlock(&c->lock);
 }
 
 uint64_t vi_cfg_cache_gen(vi_cfg_cache *c)
 {
     uint64_t g;
 
-    cc_lock(c);
+    vi_lock(&c->lock);
     g = c->gen;
-    cc_unlock(c);
+    vi_unlock(&c->lock);
     return g;
 }
 
@@ -209,7 +193,7 @@ static bool lookup(vi_cfg_cache *c, cc_table *t, uint32_t sid, uint32_t ssid, vo
 {
     cc_slot *s;
 
-    cc_lock(c);
+    vi_lock(&c->lock);
     s = find(t, sid, ssid);
     if (s) {
         s->lru = ++c->tick;
@@ -218,7 +202,7 @@ static bool lookup(vi_cfg_cache *c, cc_table *t, uint32_t sid, uint32_t ssid, vo
     } else {
         c->stats.misses++;
     }
-    cc_unlock(c);
+    vi_unlock(&c->lock);
     return s != NULL;
 }
 
@@ -227,10 +211,10 @@ static bool insert(vi_cfg_cache *c, cc_table *t, uint32_t sid, uint32_t ssid,
 {
     cc_slot *s;
 
-    cc_lock(c);
+    vi_lock(&c->lock);
     if (gen != c->gen) {
         c->stats.stale_drops++;
-        cc_unlock(c);
+        vi_unlock(&c->lock);
         return false;
     }
     s = find(t, sid, ssid);
@@ -261,7 +245,7 @@ static bool insert(vi_cfg_cache *c, cc_table *t, uint32_t sid, uint32_t ssid,
     s->lru = ++c->tick;
     memcpy(payload_of(t, s), payload, t->size);
     c->stats.inserts++;
-    cc_unlock(c);
+    vi_unlock(&c->lock);
     return true;
 }
 
@@ -349,7 +333,7 @@ static void table_inv(vi_cfg_cache *c, cc_table *t, const cc_scope *sc)
 /* Invalidate: dev and/or sub tables with the given scopes (NULL: skip). */
 static void inv(vi_cfg_cache *c, const cc_scope *dev, const cc_scope *sub)
 {
-    cc_lock(c);
+    vi_lock(&c->lock);
     c->gen++;
     if (dev) {
         table_inv(c, &c->dev, dev);
@@ -357,7 +341,7 @@ static void inv(vi_cfg_cache *c, const cc_scope *dev, const cc_scope *sub)
     if (sub) {
         table_inv(c, &c->sub, sub);
     }
-    cc_unlock(c);
+    vi_unlock(&c->lock);
 }
 
 void vi_cfg_cache_inv_all(vi_cfg_cache *c)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 
 #include "hw/viommu/core/iotlb.h"
+#include "lock-cb.h"
 
 #define IOTLB_WAYS          8u
 #define IOTLB_MIN_SHIFT     12u
@@ -83,24 +84,8 @@ struct vi_iotlb {
     uint64_t shift_mask;        /* bit s: some entry has size_shift s */
     uint32_t shift_count[IOTLB_MAX_SHIFT + 1];
     vi_iotlb_stats stats;
-    void (*lock)(void *);
-    void (*unlock)(void *);
-    void *lock_opaque;
+    vi_lock_cb lock;
 };
-
-static inline void iotlb_lock(vi_iotlb *t)
-{
-    if (t->lock) {
-        t->lock(t->lock_opaque);
-    }
-}
-
-static inline void iotlb_unlock(vi_iotlb *t)
-{
-    if (t->unlock) {
-        t->unlock(t->lock_opaque);
-    }
-}
 
 /*
  * Bytes of the three arrays (plus alignment slack) for nsets sets; slots
@@ -168,9 +153,7 @@ void vi_iotlb_free(vi_iotlb *t)
 void vi_iotlb_set_lock(vi_iotlb *t, void (*lock)(void *), void (*unlock)(void *),
                        void *opaque)
 {
-    t->lock = lock;
-    t->unlock = unlock;
-    t->lock_opaque = opaque;
+    vi_lock_cb_set(&t->lock, lock, unlock, opaque);
 }
 
 uint32_t vi_iotlb_capacity(const vi_iotlb *t)
@@ -182,9 +165,9 @@ uint32_t vi_iotlb_count(vi_iotlb *t)
 {
     uint32_t n;
 
-    iotlb_lock(t);
+    vi_lock(&t->lock);
     n = t->count;
-    iotlb_unlock(t);
+    vi_unlock(&t->lock);
     return n;
 }
 
@@ -209,9 +192,9 @@ size_t vi_iotlb_mem_bound(uint32_t max_entries)
 
 void vi_iotlb_get_stats(vi_iotlb *t, vi_iotlb_stats *st)
 {
-    iotlb_lock(t);
+    vi_lock(&t->lock);
     *st = t->stats;
-    iotlb_unlock(t);
+    vi_unlock(&t->lock);
 }
 
 /*
@@ -490,9 +473,9 @@ lookup_slow(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova, vi_iotlb_entry 
 {
     bool hit;
 
-    iotlb_lock(t);
+    vi_lock(&t->lock);
     hit = lookup_unlocked(t, tag, iova, e);
-    iotlb_unlock(t);
+    vi_unlock(&t->lock);
     return hit;
 }
 
@@ -509,7 +492,7 @@ bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
      * in the cache, and entries hashed either all by ASID or all without
      * (global, stage 2), so one set to probe.
      */
-    if (t->lock || t->unlock) {
+    if (t->lock.lock || t->lock.unlock) {
         return lookup_slow(t, tag, iova, e);
     }
     mask = t->shift_mask;
@@ -558,7 +541,7 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     }
     mask = size - 1;
     base = iova & ~mask;
-    iotlb_lock(t);
+    vi_lock(&t->lock);
     /* The same key may sit in the other set if its global flag changed. */
     if (tag->stage != VI_IOTLB_STAGE2) {
         uint32_t other = hasid == IOTLB_ANY_ASID ? tag->asid : IOTLB_ANY_ASID;
@@ -615,7 +598,7 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
         t->shift_mask |= 1ull << sh;
     }
     t->stats.inserts++;
-    iotlb_unlock(t);
+    vi_unlock(&t->lock);
     return true;
 }
 
@@ -746,7 +729,7 @@ uint32_t vi_iotlb_invalidate(vi_iotlb *t, const vi_iotlb_scope *sc)
     uint32_t n = 0, hasids[2];
     unsigned nh;
 
-    iotlb_lock(t);
+    vi_lock(&t->lock);
     if (sc->match == 0 && sc->stages == 0) {
         for (size_t i = 0; i < (size_t)t->nsets * IOTLB_WAYS; i++) {
             if (slot_used(t, i)) {
@@ -777,7 +760,7 @@ uint32_t vi_iotlb_invalidate(vi_iotlb *t, const vi_iotlb_scope *sc)
         }
     }
     t->stats.invalidated += n;
-    iotlb_unlock(t);
+    vi_unlock(&t->lock);
     return n;
 }
 

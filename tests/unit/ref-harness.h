@@ -1,0 +1,102 @@
+/*
+ * Harness shared by the reference checks (test-ref-armv8.c, test-ref-x86.c):
+ * a reproducible random number generator, random tables written identically
+ * into the core's memory and the model's, the model's memory accesses, and
+ * the comparison of the core's answer with the model's.
+ *
+ * The models themselves stay in their test files, written from the
+ * specifications, and share no code with the core.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef VI_REF_HARNESS_H
+#define VI_REF_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fake-mem.h"
+#include "hw/viommu/core/pt.h"
+
+/* Random numbers (xorshift64*), reproducible from the seed (0 counts as 1). */
+void rnd_seed(uint64_t seed);
+uint64_t rnd(void);
+unsigned rnd_below(unsigned n);
+bool chance(unsigned percent);
+
+/* A random address: mostly below 4G, sometimes below 2^bits or anywhere in 52 bits. */
+uint64_t rand_addr(unsigned bits);
+
+/* What a model answers. */
+typedef struct ref_out {
+    bool ok;
+    vi_fault_kind kind;
+    int stage, level;
+    bool s1ptw;
+    uint64_t out, size;
+    uint32_t perm;
+} ref_out;
+
+ref_out model_fault(vi_fault_kind k, int stage, int level);
+
+/* The model's own copy of memory, and the updates it made there in order. */
+typedef struct ref_mem {
+    fake_mem *fm;
+    uint64_t writes[32][2]; /* (pa, value) */
+    unsigned nwrites;
+} ref_mem;
+
+/* Read / write a 64-bit entry; false on an external abort (or too many updates). */
+bool model_read(ref_mem *m, uint64_t pa, uint64_t *v);
+bool model_write(ref_mem *m, uint64_t pa, uint64_t v);
+
+/* Random tables, written identically into two memories. */
+typedef struct ref_gen {
+    fake_mem *a, *b;        /* core memory, model memory */
+    uint64_t tables[512];
+    unsigned ntables;
+    uint64_t ins[2048];     /* inputs that reach the tables */
+    unsigned nins;
+} ref_gen;
+
+ref_gen *ref_gen_new(void);
+void ref_gen_free(ref_gen *gn);
+void poke2(ref_gen *gn, uint64_t pa, uint64_t v);
+/* size bytes aligned to size (at least 4 KiB), recorded as a table. */
+uint64_t alloc2(ref_gen *gn, uint64_t size);
+void add_in(ref_gen *gn, uint64_t in);
+
+/* A random access: VI_ACC_* bits with at least one of R, W and X. */
+uint32_t ref_rand_access(void);
+
+/* What a run covered. */
+typedef struct ref_stats {
+    unsigned long okays, faults, large, s1ptw, updates;
+    unsigned long per_mode[3];                          /* by the caller's mode */
+    unsigned long per_kind[VI_FAULT_BAD_CONFIG + 1];    /* faults by kind */
+} ref_stats;
+
+/* Count one translation of the core (ok, r or f) and the model's updates m. */
+void ref_tally(ref_stats *st, int mode, bool ok, const vi_pt_result *r, const vi_fault *f,
+               const ref_mem *m);
+
+/*
+ * Start a run: the seed from VI_REF_SEED (else default_seed), printed and
+ * given to the generator; returns the number of translations, VI_REF_COUNT
+ * (default 100000).
+ */
+unsigned long ref_start(uint64_t default_seed);
+
+/* Mismatches since ref_start(). */
+extern unsigned long ref_mismatches;
+
+/*
+ * Compare the core's answer (ok, r or f, the memory ma it updated with
+ * compare-and-swap, cas_before being the count before the translation) with
+ * the model's (o, and its updates m); print the first ten mismatches.
+ */
+void ref_compare(const char *what, uint64_t in, uint32_t acc, bool ok, const vi_pt_result *r,
+                 const vi_fault *f, const ref_out *o, fake_mem *ma, const ref_mem *m,
+                 uint64_t cas_before);
+
+#endif
