@@ -5,6 +5,7 @@
  */
 #include "qemu/osdep.h"
 #include "libqos/pci-pc.h"
+#include "qobject/qdict.h"
 #include "testdev-drv.h"
 
 /* Guest RAM handed to the allocator: clear of firmware, DTB and low memory. */
@@ -230,4 +231,22 @@ uint64_t td_fnv1a64(const uint8_t *buf, size_t len)
         h = (h ^ buf[i]) * 0x100000001b3ull;
     }
     return h;
+}
+
+void td_wait_migration(QTestState *qts)
+{
+    for (int i = 0; i < 3000; i++) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = qdict_haskey(ret, "status") ? qdict_get_str(ret, "status") : "";
+        bool done = !strcmp(st, "completed");
+
+        g_assert_cmpstr(st, !=, "failed");
+        qobject_unref(rsp);
+        if (done) {
+            return;
+        }
+        g_usleep(10000);
+    }
+    g_assert_not_reached();
 }

@@ -68,6 +68,9 @@ bool td_wait_pri(Td *td);
 /* MSI-X: enable, and aim vector v at addr with data. */
 void td_msix_setup(Td *td, unsigned v, uint64_t addr, uint32_t data);
 
+/* Poll query-migrate on qts until the migration completed (fails on "failed"). */
+void td_wait_migration(QTestState *qts);
+
 /* The FNV-1a 64 checksum the device computes for TD_OP_CHECKSUM. */
 uint64_t td_fnv1a64(const uint8_t *buf, size_t len);
 

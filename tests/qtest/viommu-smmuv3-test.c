@@ -1430,24 +1430,6 @@ static void test_pri_off(void)
 /* ------------------------------------------------------------------------
  * Migration with a translated DMA pending.
  */
-static void wait_migration(QTestState *qts)
-{
-    for (int i = 0; i < 3000; i++) {
-        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
-        QDict *ret = qdict_get_qdict(rsp, "return");
-        const char *st = qdict_haskey(ret, "status") ? qdict_get_str(ret, "status") : "";
-        bool done = !strcmp(st, "completed");
-
-        g_assert_cmpstr(st, !=, "failed");
-        qobject_unref(rsp);
-        if (done) {
-            return;
-        }
-        g_usleep(10000);
-    }
-    g_assert_not_reached();
-}
-
 static void test_migration(void)
 {
     g_autofree char *file = g_strdup_printf("%s/viommu-smmuv3-mig-%d", g_get_tmp_dir(),
@@ -1476,12 +1458,12 @@ static void test_migration(void)
     cmdprod = smmu_readl(e->d, SMMU_CMDQ_PROD);
     qtest_qmp_assert_success(e->m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
                              uri);
-    wait_migration(e->m->qts);
+    td_wait_migration(e->m->qts);
     saved = *e->d;
     env_stop(e);
 
     e = env_start_args(NULL, false, 0, 0, incoming);
-    wait_migration(e->m->qts);
+    td_wait_migration(e->m->qts);
     e->d = g_new(SmmuDrv, 1);
     *e->d = saved;
     e->d->qts = e->m->qts;
@@ -1533,12 +1515,12 @@ static void test_pri_migration(void)
     prgi = td_readl(e->td, TD_PRI_PRGI);
     qtest_qmp_assert_success(e->m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
                              uri);
-    wait_migration(e->m->qts);
+    td_wait_migration(e->m->qts);
     saved = *e->d;
     env_stop(e);
 
     e = env_start_args(NULL, false, 0, 0, incoming);
-    wait_migration(e->m->qts);
+    td_wait_migration(e->m->qts);
     e->d = g_new(SmmuDrv, 1);
     *e->d = saved;
     e->d->qts = e->m->qts;

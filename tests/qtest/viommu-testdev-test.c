@@ -345,24 +345,6 @@ static void test_pri_off(void)
 }
 
 /* Migration with an operation pending: registers, MSI-X and the timer travel. */
-static void wait_migration(QTestState *qts)
-{
-    for (int i = 0; i < 3000; i++) {
-        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
-        QDict *ret = qdict_get_qdict(rsp, "return");
-        const char *st = qdict_haskey(ret, "status") ? qdict_get_str(ret, "status") : "";
-        bool done = !strcmp(st, "completed");
-
-        g_assert_cmpstr(st, !=, "failed");
-        qobject_unref(rsp);
-        if (done) {
-            return;
-        }
-        g_usleep(10000);
-    }
-    g_assert_not_reached();
-}
-
 static void test_migration(void)
 {
     g_autofree char *file = g_strdup_printf("%s/viommu-testdev-mig-%d", g_get_tmp_dir(), getpid());
@@ -382,12 +364,12 @@ static void test_migration(void)
     g_assert_true(td_readl(td, TD_STATUS) & TD_STATUS_BUSY);
     qtest_qmp_assert_success(m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
                              uri);
-    wait_migration(m->qts);
+    td_wait_migration(m->qts);
     td_close(td);
     td_machine_stop(m);
 
     m = td_machine_start(NULL, incoming);
-    wait_migration(m->qts);
+    td_wait_migration(m->qts);
     td = td_open(m, TD_DEVFN);
     g_assert_cmphex(td_readl(td, TD_STATUS), ==, TD_STATUS_BUSY);
     g_assert_cmphex(td_readq(td, TD_SRC_LO), ==, a);

@@ -992,24 +992,6 @@ static void test_inv_wait_interrupt(void)
  * Migration
  */
 
-static void wait_migration(QTestState *qts)
-{
-    for (int i = 0; i < 3000; i++) {
-        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
-        QDict *ret = qdict_get_qdict(rsp, "return");
-        const char *st = qdict_haskey(ret, "status") ? qdict_get_str(ret, "status") : "";
-        bool done = !strcmp(st, "completed");
-
-        g_assert_cmpstr(st, !=, "failed");
-        qobject_unref(rsp);
-        if (done) {
-            return;
-        }
-        g_usleep(10000);
-    }
-    g_assert_not_reached();
-}
-
 static void test_migration(void)
 {
     g_autofree char *file = g_strdup_printf("%s/viommu-vtd-mig-%d", g_get_tmp_dir(), getpid());
@@ -1037,12 +1019,12 @@ static void test_migration(void)
     g_assert_true(regs[4] & VTD_FRCD_F);
     qtest_qmp_assert_success(m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
                              uri);
-    wait_migration(m->qts);
+    td_wait_migration(m->qts);
     td_close(td);
     td_machine_stop(m);
 
     m = td_machine_start("kernel-irqchip=split", incoming);
-    wait_migration(m->qts);
+    td_wait_migration(m->qts);
     td = td_open(m, TD_DEVFN);
     v->m = m;
     v->qts = m->qts;
