@@ -557,6 +557,37 @@ static void test_smmuv3_abort(void)
     }
 }
 
+/*
+ * DMA into the device's own configuration space (through ECAM, with no IOMMU
+ * in the way): from the bottom half and from the delay timer, with patterns
+ * that clear and that set every writable bit.  QEMU survives; config space
+ * stays readable.
+ */
+static void test_dma_own_config(void)
+{
+    static const uint32_t patterns[] = { 0, 0xffffffff, 0x00100006 };
+
+    for (int i = 0; i < 2 * ARRAY_SIZE(patterns); i++) {
+        TdMachine *m = td_machine_start(NULL, TD_ARGS);
+        Td *td = td_open(m, TD_DEVFN);
+        uint64_t cfg = m->ecam + ((uint64_t)TD_DEVFN << 12);
+        uint32_t id = td_cfg_readl(td, PCI_VENDOR_ID);
+
+        td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+        td_pri_enable(td, 32);
+        td_writel(td, TD_PATTERN, patterns[i / 2]);
+        td_writel(td, TD_DELAY_NS, i & 1 ? 100000 : 0);
+        td_program(td, TD_OP_FILL | TD_OP_PRI, 0, cfg, 4096);
+        td_start(td);
+        for (int j = 0; j < 10; j++) {
+            qtest_clock_step(m->qts, 100000);
+        }
+        g_assert_cmphex(td_cfg_readl(td, PCI_VENDOR_ID), ==, id);
+        td_close(td);
+        td_machine_stop(m);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *arch = qtest_get_arch();
@@ -569,6 +600,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-testdev/msix-completion", test_msix_completion);
     qtest_add_func("/viommu-testdev/bad-input", test_bad_input);
     qtest_add_func("/viommu-testdev/busy", test_busy);
+    qtest_add_func("/viommu-testdev/dma-own-config", test_dma_own_config);
     qtest_add_func("/viommu-testdev/migration", test_migration);
     qtest_add_func("/viommu-testdev/pri/no-iommu", test_pri_no_iommu);
     qtest_add_func("/viommu-testdev/pri/upstream-iommu", test_pri_upstream_iommu);

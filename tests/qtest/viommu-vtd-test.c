@@ -1150,33 +1150,61 @@ static void test_concurrent_iothread(void)
 }
 
 /* ------------------------------------------------------------------------
- * Hostile input: random structures, descriptors and registers
+ * Hostile input: random structures, descriptors, registers, test-device
+ * registers and PCIe capabilities, and device DMA into the remapping unit's
+ * own registers and the interrupt window; scalable and legacy mode.
  */
 
-static void test_hostile(void)
+/*
+ * VIOMMU_HOSTILE_SEED, VIOMMU_HOSTILE_COUNT: seed and count for long soaks
+ * (VIOMMU_HOSTILE_PROPS: the unit's properties).
+ */
+static uint32_t hostile_env(const char *name, uint32_t dflt)
 {
-    TdMachine *m = start(NULL);
+    const char *s = getenv(name);
+
+    return s && *s ? (uint32_t)strtoul(s, NULL, 0) : dflt;
+}
+
+/* data: 0 scalable mode, first stage; 1 legacy mode, second stage. */
+static void test_hostile(gconstpointer data)
+{
+    bool legacy = GPOINTER_TO_INT(data);
+    uint32_t seed = hostile_env("VIOMMU_HOSTILE_SEED", legacy ? 0x1e6ac : 0x7d7d);
+    uint32_t count = hostile_env("VIOMMU_HOSTILE_COUNT", legacy ? 1500 : 3000);
+    const char *props = getenv("VIOMMU_HOSTILE_PROPS");    /* the unit's properties */
+    TdMachine *m = start(props && *props ? props : NULL);
     Td *td = td_open(m, TD_DEVFN);
-    Vtd *v = vtd_new(m, true);
-    GRand *r = g_rand_new_with_seed(0x7d7d);
+    Vtd *v = vtd_new(m, !legacy);
+    GRand *r = g_rand_new_with_seed(seed);
     uint64_t pages[8], fs = vtd_table(v), dir, pe[8];
 
     for (int i = 0; i < 8; i++) {
         pages[i] = vtd_table(v);
     }
-    vtd_map(v, fs, 4, IOVA_A, 1, page(m, 99), FS_PRW, FS_PRW);
-    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
-    vtd_pe_fs(pe, fs, false, DID, false);
-    vtd_pasid_entry(v, dir, 0, pe);
+    /* IOVA_B: the device can write the remapping unit's own registers. */
+    if (legacy) {
+        vtd_map(v, fs, 3, IOVA_A, 1, page(m, 99), SS_RW, SS_RW);
+        vtd_map(v, fs, 3, IOVA_B, 1, VTD_MMIO_BASE, SS_RW, SS_RW);
+        vtd_ctx_legacy(v, SID, 0, fs, 1, DID);
+    } else {
+        vtd_map(v, fs, 4, IOVA_A, 1, page(m, 99), FS_PRW, FS_PRW);
+        vtd_map(v, fs, 4, IOVA_B, 1, VTD_MMIO_BASE, FS_PRW, FS_PRW);
+        dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+        vtd_pe_fs(pe, fs, false, DID, false);
+        vtd_pasid_entry(v, dir, 0, pe);
+    }
     vtd_enable(v);
     vtd_enable_ir(v, 3, false);
     td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
     td_msix_setup(td, 0, VTD_MSI_REMAP_ADDR(1, 0), 0);
     td_writel(td, TD_IRQ, TD_IRQ_ENABLE);
 
-    for (int i = 0; i < 3000; i++) {
+    g_test_message("hostile seed 0x%x count %u props %s", seed, count,
+                   props && *props ? props : "(default)");
+    for (uint32_t i = 0; i < count; i++) {
         uint64_t val = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
-        unsigned what = g_rand_int_range(r, 0, 10);
+        unsigned what = g_rand_int_range(r, 0, 11);
 
         /* Entries mostly point at our pages, so the walks go somewhere. */
         if (g_rand_boolean(r)) {
@@ -1206,9 +1234,10 @@ static void test_hostile(void)
         case 5: {   /* registers, any offset */
             uint32_t off = g_rand_int_range(r, 0, VTD_MMIO_SIZE / 4) * 4;
 
-            /* Keep the fault event and the IOMMU's own address sane-ish. */
-            if (off == VTD_FEADDR || off == VTD_IEADDR || off == VTD_FEUADDR ||
-                off == VTD_IEUADDR || off == VTD_FEDATA || off == VTD_IEDATA) {
+            /* Mostly keep the event messages sane; now and then anything. */
+            if ((off == VTD_FEADDR || off == VTD_IEADDR || off == VTD_FEUADDR ||
+                 off == VTD_IEUADDR || off == VTD_FEDATA || off == VTD_IEDATA) &&
+                g_rand_int_range(r, 0, 4)) {
                 break;
             }
             vtd_wr32(v, off, val);
@@ -1217,13 +1246,31 @@ static void test_hostile(void)
         case 6:     /* IRTEs */
             qtest_writeq(m->qts, v->irt + g_rand_int_range(r, 0, 32) * 8, val);
             break;
+        case 7:     /* test device registers and PASID/PRI/ATS capabilities */
+            if (g_rand_boolean(r)) {
+                td_writel(td, g_rand_int_range(r, 0, 0x80 / 4) * 4, val);
+            } else {
+                td_cfg_writel(td, TD_CFG_ATS + g_rand_int_range(r, 0, 0x30 / 4) * 4, val);
+            }
+            td_writel(td, TD_CMD, TD_CMD_RESET);
+            td_writel(td, TD_DELAY_NS, 0);
+            td_writel(td, TD_IRQ, TD_IRQ_ENABLE);
+            td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+            break;
         default: {  /* DMA, with or without a PASID, from anywhere */
             uint64_t a = g_rand_boolean(r) ? IOVA_A : val;
             uint32_t err;
 
             td_writel(td, TD_PASID, g_rand_boolean(r) ? 0 :
                       TD_PASID_VALID | g_rand_int_range(r, 0, 1 << 20));
-            err = td_do(td, g_rand_boolean(r) ? TD_OP_CHECKSUM : TD_OP_FILL, a, a, 64);
+            if (g_rand_int_range(r, 0, 4)) {
+                err = td_do(td, g_rand_boolean(r) ? TD_OP_CHECKSUM : TD_OP_FILL, a, a, 64);
+            } else {
+                td_writel(td, TD_PATTERN, val >> 32);
+                /* ... or random interrupt requests to 0xfeex_xxxx */
+                err = td_do(td, TD_OP_FILL, 0, g_rand_boolean(r) ? IOVA_B + (val & 0xffc) :
+                            0xfee00000ull + (val & 0xffffc), g_rand_int_range(r, 1, 17) * 4);
+            }
             g_assert_true(err == TD_ERR_NONE || err == TD_ERR_READ_FAULT ||
                           err == TD_ERR_WRITE_FAULT || err == TD_ERR_ADDR_WRAP ||
                           err == TD_ERR_PASID_DISABLED || err == TD_ERR_NO_PASID_PATH);
@@ -1272,6 +1319,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-vtd/invalidation/wait-interrupt", test_inv_wait_interrupt);
     qtest_add_func("/viommu-vtd/migration", test_migration);
     qtest_add_func("/viommu-vtd/concurrent-iothread", test_concurrent_iothread);
-    qtest_add_func("/viommu-vtd/hostile", test_hostile);
+    qtest_add_data_func("/viommu-vtd/hostile", GINT_TO_POINTER(0), test_hostile);
+    qtest_add_data_func("/viommu-vtd/hostile-legacy", GINT_TO_POINTER(1), test_hostile);
     return g_test_run();
 }
