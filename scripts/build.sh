@@ -9,6 +9,9 @@ QEMU_TARGETS=(qemu-system-aarch64 qemu-system-x86_64
               tests/qtest/viommu/viommu-smmuv3-test)
 start=$(date +%s)
 need_space "$VIOMMU_CACHE" 1000
+# One build at a time per cache: concurrent ninja runs in one tree corrupt its logs.
+exec 9>"$VIOMMU_CACHE/.build.lock"
+flock 9
 note "building QEMU with qemu-viommu in $QEMU_BUILD"
 if ! ninja -C "$QEMU_BUILD" "${QEMU_TARGETS[@]}" >"$VIOMMU_CACHE/build-qemu.log" 2>&1; then
     grep -E "FAILED:|error:" "$VIOMMU_CACHE/build-qemu.log" | head -n 20 >&2
