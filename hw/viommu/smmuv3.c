@@ -155,8 +155,8 @@ REG32(PRIQ_IRQ_CFG2, 0xdc)
 #define PRIQ_CFG2_MASK  (IRQ_CFG2_MASK | R_PRIQ_IRQ_CFG2_LO_MASK)
 #define STRTAB_BASE_MASK (VI_SMMU_STRTAB_BASE_RA | VI_SMMU_STRTAB_BASE_ADDR_MASK)
 #define STRTAB_CFG_MASK 0x307ffu
-#define Q_BASE_MASK     ((1ull << 62) | VI_SMMU_MASK(51, 5) | 0x1f)
-#define Q_BASE_ADDR(b)  ((b) & VI_SMMU_MASK(51, 5))
+#define Q_BASE_MASK     ((1ull << 62) | VI_MASK(51, 5) | 0x1f)
+#define Q_BASE_ADDR(b)  ((b) & VI_MASK(51, 5))
 #define Q_LOG2(b)       ((unsigned)((b) & 0x1f))
 #define Q_PTR_MASK      0xfffffu
 #define Q_OVF           (1u << 31)
@@ -208,7 +208,7 @@ enum {
 #define PRIQ0_WRITE         (1ull << 61)
 #define PRIQ0_LAST          (1ull << 62)
 #define PRIQ0_SSV           (1ull << 63)
-#define PRIQ1_ADDR_MASK     VI_SMMU_MASK(63, 12)
+#define PRIQ1_ADDR_MASK     VI_MASK(63, 12)
 
 /* CMD_PRI_RESP.Resp (IHI 0070 4.5.2) to PCIe PRG Response Codes; 3 is ILLEGAL. */
 static const ViommuPrgCode pri_resp_code[3] = {
@@ -640,9 +640,9 @@ static void smmu_fault(ViommuSmmuv3State *s, const Txn *t, const vi_fault *f,
         d1 |= EVT1_TTRNW;
     }
     if (type == VI_SMMU_EVT_F_WALK_EABT) {
-        d3 = f->fetch_pa & VI_SMMU_MASK(55, 3);
+        d3 = f->fetch_pa & VI_MASK(55, 3);
     } else if (s2) {
-        d3 = f->ipa & VI_SMMU_MASK(55, 12);
+        d3 = f->ipa & VI_MASK(55, 12);
     }
     smmu_event(s, type, t->sid, t->ssv, t->ssid, d1, t->addr, d3);
 }
@@ -658,7 +658,7 @@ static void smmu_cfg_event(ViommuSmmuv3State *s, const Txn *t, const vi_smmu_cfg
         return;
     }
     if (cf->event == VI_SMMU_EVT_F_STE_FETCH || cf->event == VI_SMMU_EVT_F_CD_FETCH) {
-        d3 = cf->addr & VI_SMMU_MASK(55, 3);
+        d3 = cf->addr & VI_MASK(55, 3);
     }
     qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: %s for StreamID 0x%x%s\n",
                   vi_smmu_event_name(cf->event), t->sid, t->ssv ? " (with SSID)" : "");
@@ -1534,9 +1534,9 @@ static int smmu_cmd_pri_resp(ViommuSmmuv3State *s, const uint64_t *cmd)
 {
     uint32_t sid = cmd[0] >> 32;
     bool ssv = cmd[0] & (1u << 11);
-    uint32_t ssid = vi_smmu_bits(cmd[0], 31, 12);
-    unsigned prgi = vi_smmu_bits(cmd[1], 8, 0);
-    unsigned resp = vi_smmu_bits(cmd[1], 13, 12);
+    uint32_t ssid = vi_field(cmd[0], 31, 12);
+    unsigned prgi = vi_field(cmd[1], 8, 0);
+    unsigned resp = vi_field(cmd[1], 13, 12);
     ViommuSmmuv3AS *sas;
 
     if (resp == 3) {
@@ -1582,9 +1582,9 @@ static int smmu_cmd_tlbi_range(ViommuSmmuv3State *s, const uint64_t *cmd, bool i
                                uint32_t match, uint8_t stages, const char *what)
 {
     vi_iotlb_scope sc = { 0 };
-    uint64_t addr = ipa ? (cmd[1] & VI_SMMU_MASK(51, 12)) : (cmd[1] & VI_SMMU_MASK(63, 12));
-    unsigned num = vi_smmu_bits(cmd[0], 16, 12), scale = vi_smmu_bits(cmd[0], 24, 20);
-    unsigned ttl = vi_smmu_bits(cmd[1], 9, 8), tg = vi_smmu_bits(cmd[1], 11, 10);
+    uint64_t addr = ipa ? (cmd[1] & VI_MASK(51, 12)) : (cmd[1] & VI_MASK(63, 12));
+    unsigned num = vi_field(cmd[0], 16, 12), scale = vi_field(cmd[0], 24, 20);
+    unsigned ttl = vi_field(cmd[1], 9, 8), tg = vi_field(cmd[1], 11, 10);
 
     if (!s->ril) {
         tg = 0;
@@ -1593,8 +1593,8 @@ static int smmu_cmd_tlbi_range(ViommuSmmuv3State *s, const uint64_t *cmd, bool i
         return CERROR_ILL;
     }
     sc.match |= match;
-    sc.tag.vmid = vi_smmu_bits(cmd[0], 47, 32);
-    sc.tag.asid = vi_smmu_bits(cmd[0], 63, 48);
+    sc.tag.vmid = vi_field(cmd[0], 47, 32);
+    sc.tag.asid = vi_field(cmd[0], 63, 48);
     sc.stages = stages;
     sc.leaf_only = cmd[1] & 1;
     inval_tlb(s, what, &sc);
@@ -1603,8 +1603,8 @@ static int smmu_cmd_tlbi_range(ViommuSmmuv3State *s, const uint64_t *cmd, bool i
 
 static int smmu_cmd_sync(ViommuSmmuv3State *s, const uint64_t *cmd)
 {
-    unsigned cs = vi_smmu_bits(cmd[0], 13, 12);
-    uint64_t msi_addr = cmd[1] & VI_SMMU_MASK(51, 2);
+    unsigned cs = vi_field(cmd[0], 13, 12);
+    uint64_t msi_addr = cmd[1] & VI_MASK(51, 2);
     uint32_t msi_data = cmd[0] >> 32;
 
     trace_viommu_smmuv3_cmd_sync(cs, msi_addr, msi_data);
@@ -1653,7 +1653,7 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         smmu_notify_unmap_all(s);
         return CERROR_NONE;
     case CMD_CFGI_STE_RANGE: {
-        unsigned range = vi_smmu_bits(cmd[1], 4, 0);
+        unsigned range = vi_field(cmd[1], 4, 0);
         uint64_t span = 2ull << range;
         uint64_t first = sid & ~(span - 1);
         uint64_t last = MIN(first + span - 1, UINT32_MAX);
@@ -1671,7 +1671,7 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
     }
     case CMD_CFGI_CD:
         qemu_mutex_lock(&s->mutex);
-        vi_cfg_cache_inv_ssid(s->cfg, sid, vi_smmu_bits(cmd[0], 31, 12));
+        vi_cfg_cache_inv_ssid(s->cfg, sid, vi_field(cmd[0], 31, 12));
         smmu_gen_bump(s);
         qemu_mutex_unlock(&s->mutex);
         smmu_notify_unmap_all(s);
@@ -1685,14 +1685,14 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         return CERROR_NONE;
     case CMD_TLBI_NH_ALL:
         sc.match = VI_IOTLB_M_VMID;
-        sc.tag.vmid = vi_smmu_bits(cmd[0], 47, 32);
+        sc.tag.vmid = vi_field(cmd[0], 47, 32);
         sc.stages = STAGES_NH;
         inval_tlb(s, "nh_all", &sc);
         return CERROR_NONE;
     case CMD_TLBI_NH_ASID:
         sc.match = VI_IOTLB_M_VMID | VI_IOTLB_M_ASID;
-        sc.tag.vmid = vi_smmu_bits(cmd[0], 47, 32);
-        sc.tag.asid = vi_smmu_bits(cmd[0], 63, 48);
+        sc.tag.vmid = vi_field(cmd[0], 47, 32);
+        sc.tag.asid = vi_field(cmd[0], 63, 48);
         sc.stages = STAGES_NH;
         inval_tlb(s, "nh_asid", &sc);
         return CERROR_NONE;
@@ -1703,7 +1703,7 @@ static int smmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         return smmu_cmd_tlbi_range(s, cmd, false, VI_IOTLB_M_VMID, STAGES_NH, "nh_vaa");
     case CMD_TLBI_S12_VMALL:
         sc.match = VI_IOTLB_M_VMID;
-        sc.tag.vmid = vi_smmu_bits(cmd[0], 47, 32);
+        sc.tag.vmid = vi_field(cmd[0], 47, 32);
         inval_tlb(s, "s12_vmall", &sc);
         return CERROR_NONE;
     case CMD_TLBI_S2_IPA:

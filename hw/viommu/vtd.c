@@ -1486,7 +1486,7 @@ static void vtd_write32(ViommuVtdState *s, hwaddr off, uint32_t val, VtdDeferred
     case VTD_IQA + 4:
         s->iqa = vtd_merge(s->iqa, off, val) &
                  (~0xfffull | VTD_IQA_QS_MASK | (s->scalable ? VTD_IQA_DW : 0));
-        s->iqa &= vi_bits(vtd_haw(s) - 1, 0) | VTD_IQA_QS_MASK | VTD_IQA_DW;
+        s->iqa &= VI_MASK(vtd_haw(s) - 1, 0) | VTD_IQA_QS_MASK | VTD_IQA_DW;
         return;
     case VTD_ICS:
         if (val & VTD_ICS_IWC) {

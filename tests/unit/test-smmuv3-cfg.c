@@ -265,7 +265,7 @@ static void test_ste_s1(void)
 
     ste_make(ste, VI_SMMU_STE_CFG_S1);
     setf(&ste[0], 5, 4, 2);             /* S1Fmt 2-level 64K */
-    ste[0] = (ste[0] & ~VI_SMMU_MASK(51, 6)) | 0x12345678c0ull;
+    ste[0] = (ste[0] & ~VI_MASK(51, 6)) | 0x12345678c0ull;
     setf(&ste[0], 63, 59, 12);          /* S1CDMax */
     setf(&ste[1], 1, 0, 2);             /* S1DSS substream0 */
     setf(&ste[1], 3, 2, 1);
@@ -318,7 +318,7 @@ static void test_ste_s1(void)
     setf(&ste[1], 1, 0, 0);
 
     /* S1ContextPtr beyond the OAS with stage 2 bypassed. */
-    ste[0] = (ste[0] & ~VI_SMMU_MASK(51, 6)) | (1ull << 48);
+    ste[0] = (ste[0] & ~VI_MASK(51, 6)) | (1ull << 48);
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, VI_SMMU_EVT_C_BAD_STE);
     c.oas = 52;
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
@@ -333,7 +333,7 @@ static void test_ste_s1(void)
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
     g_assert_cmpuint(s.strw, ==, VI_SMMU_STRW_EL1);
     setf(&ste[0], 3, 1, VI_SMMU_STE_CFG_S1);
-    ste[0] &= ~VI_SMMU_MASK(51, 6);
+    ste[0] &= ~VI_MASK(51, 6);
     /* STRW: EL2 needs Hyp, 0b01 and 0b11 are reserved. */
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, VI_SMMU_EVT_C_BAD_STE);
     setf(&ste[1], 31, 30, 1);

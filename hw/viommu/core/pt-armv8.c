@@ -87,7 +87,7 @@ static uint64_t table_base(uint64_t ttb, unsigned bits)
     if (size < 64) {
         size = 64;
     }
-    return ttb & ~(size - 1) & vi_bits(51, 0);
+    return ttb & ~(size - 1) & VI_MASK(51, 0);
 }
 
 vi_armv8_cfg_err vi_armv8_s1_prepare(const vi_armv8_s1_cfg *cfg, vi_armv8_s1 *out)
@@ -207,7 +207,7 @@ static bool lpa(const vi_armv8_table *t)
 /* Output address of a descriptor whose entry covers 2^shift bytes. */
 static uint64_t desc_oa(const vi_armv8_table *t, uint64_t d, unsigned shift)
 {
-    uint64_t oa = d & vi_bits(ARMV8_OA_HI, shift);
+    uint64_t oa = d & VI_MASK(ARMV8_OA_HI, shift);
 
     if (lpa(t)) {
         oa |= ((d >> 12) & 0xf) << 48;
@@ -469,7 +469,7 @@ bool vi_armv8_s1_walk_init(const vi_armv8_s1 *s1, const vi_mem *mem, uint64_t va
         return false;
     }
     /* Bits above the range (below the top byte with TBI) must equal VA[55]. */
-    top = vi_bits(t->tbi ? 55 : 63, t->ia);
+    top = VI_MASK(t->tbi ? 55 : 63, t->ia);
     if ((va & top) != (sel ? top : 0)) {
         vi_pt_set_fault(w, f, VI_FAULT_TRANSLATION);
         return false;

@@ -105,7 +105,7 @@ static vi_pt_step fs_decode(vi_pt_walk *w, uint64_t e)
     if (w->level > 1 && ps) {
         /* Large pages: 2 MiB at level 2, 1 GiB at level 3 with FL1GP. */
         if (w->level > 3 || (w->level == 3 && !c->fl1gp) ||
-            (e & vi_bits(w->shift - 1, 13))) {
+            (e & VI_MASK(w->shift - 1, 13))) {
             return fault(w, VI_FAULT_RESERVED);
         }
     }
@@ -243,7 +243,7 @@ static vi_pt_step ss_decode(vi_pt_walk *w, uint64_t e)
     }
     if (w->level > 1 && ps) {
         if (w->level > 3 || !((c->sllps >> (w->level - 2)) & 1) ||
-            (e & vi_bits(w->shift - 1, 12))) {
+            (e & VI_MASK(w->shift - 1, 12))) {
             return fault(w, VI_FAULT_RESERVED);
         }
     }

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hw/viommu/core/bits.h"
 #include "hw/viommu/core/fault.h"
 #include "hw/viommu/core/mem.h"
 
@@ -144,11 +145,5 @@ bool vi_pt_run(vi_pt_walk *w, vi_fault *f);
 
 /* Fill *f for a fault of w at its current level, before or during a walk. */
 void vi_pt_set_fault(const vi_pt_walk *w, vi_fault *f, vi_fault_kind kind);
-
-/* Mask of bits [hi:lo] (hi >= lo, hi <= 63). */
-static inline uint64_t vi_bits(unsigned hi, unsigned lo)
-{
-    return (~0ull >> (63 - hi)) & (~0ull << lo);
-}
 
 #endif /* VI_CORE_PT_H */

@@ -9,7 +9,7 @@
  *
  * Every structure is handled as an array of little-endian 64-bit words as
  * read by vi_mem_read_le64s(); a field is named by the word it lives in and
- * its bit range inside that word.  VI_SMMU_F(word, value, hi, lo) extracts.
+ * its bit range inside that word, extracted with vi_field() (bits.h).
  *
  * This is the only place these positions are spelled out; the decoders and
  * the device glue both use it.
@@ -21,14 +21,7 @@
 
 #include <stdint.h>
 
-/* Bits [hi:lo] of a 64-bit value, right-aligned. */
-static inline uint64_t vi_smmu_bits(uint64_t v, unsigned hi, unsigned lo)
-{
-    return (v >> lo) & (~0ull >> (63 - (hi - lo)));
-}
-
-/* Mask covering bits [hi:lo]. */
-#define VI_SMMU_MASK(hi, lo)  ((~0ull >> (63 - (hi))) & (~0ull << (lo)))
+#include "hw/viommu/core/bits.h"
 
 /* ---------------------------------------------------------------------
  * Event record type numbers (EVENT.TYPE, bits [7:0] of the first word).
@@ -64,11 +57,11 @@ static inline uint64_t vi_smmu_bits(uint64_t v, unsigned hi, unsigned lo)
  * table lookup consumes).
  */
 #define VI_SMMU_STRTAB_BASE_RA          (1ull << 62)
-#define VI_SMMU_STRTAB_BASE_ADDR_MASK   VI_SMMU_MASK(51, 6)
+#define VI_SMMU_STRTAB_BASE_ADDR_MASK   VI_MASK(51, 6)
 
-#define VI_SMMU_STRTAB_CFG_LOG2SIZE(c)  ((unsigned)vi_smmu_bits((c), 5, 0))
-#define VI_SMMU_STRTAB_CFG_SPLIT(c)     ((unsigned)vi_smmu_bits((c), 10, 6))
-#define VI_SMMU_STRTAB_CFG_FMT(c)       ((unsigned)vi_smmu_bits((c), 17, 16))
+#define VI_SMMU_STRTAB_CFG_LOG2SIZE(c)  ((unsigned)vi_field((c), 5, 0))
+#define VI_SMMU_STRTAB_CFG_SPLIT(c)     ((unsigned)vi_field((c), 10, 6))
+#define VI_SMMU_STRTAB_CFG_FMT(c)       ((unsigned)vi_field((c), 17, 16))
 #define VI_SMMU_STRTAB_FMT_LINEAR       0
 #define VI_SMMU_STRTAB_FMT_2LVL         1
 
@@ -78,17 +71,17 @@ static inline uint64_t vi_smmu_bits(uint64_t v, unsigned hi, unsigned lo)
 #define VI_SMMU_CD_WORDS                8
 
 /* Level-1 Stream Table Descriptor (8 bytes). */
-#define VI_SMMU_L1STD_SPAN(d)           ((unsigned)vi_smmu_bits((d), 4, 0))
-#define VI_SMMU_L1STD_L2PTR_MASK        VI_SMMU_MASK(51, 6)
+#define VI_SMMU_L1STD_SPAN(d)           ((unsigned)vi_field((d), 4, 0))
+#define VI_SMMU_L1STD_L2PTR_MASK        VI_MASK(51, 6)
 
 /* ---------------------------------------------------------------------
  * Stream Table Entry: word 0 (bits 63:0 of the STE).
  */
-#define VI_SMMU_STE0_V(w)               ((unsigned)vi_smmu_bits((w), 0, 0))
-#define VI_SMMU_STE0_CONFIG(w)          ((unsigned)vi_smmu_bits((w), 3, 1))
-#define VI_SMMU_STE0_S1FMT(w)           ((unsigned)vi_smmu_bits((w), 5, 4))
-#define VI_SMMU_STE0_S1CTXPTR_MASK      VI_SMMU_MASK(51, 6)
-#define VI_SMMU_STE0_S1CDMAX(w)         ((unsigned)vi_smmu_bits((w), 63, 59))
+#define VI_SMMU_STE0_V(w)               ((unsigned)vi_field((w), 0, 0))
+#define VI_SMMU_STE0_CONFIG(w)          ((unsigned)vi_field((w), 3, 1))
+#define VI_SMMU_STE0_S1FMT(w)           ((unsigned)vi_field((w), 5, 4))
+#define VI_SMMU_STE0_S1CTXPTR_MASK      VI_MASK(51, 6)
+#define VI_SMMU_STE0_S1CDMAX(w)         ((unsigned)vi_field((w), 63, 59))
 
 /* STE.Config values. */
 #define VI_SMMU_STE_CFG_ABORT           0x0     /* 0b000 */
@@ -104,30 +97,30 @@ static inline uint64_t vi_smmu_bits(uint64_t v, unsigned hi, unsigned lo)
 #define VI_SMMU_S1FMT_2LVL_64K          2       /* L2 tables of 1024 CDs */
 
 /* Word 1 (bits 127:64). */
-#define VI_SMMU_STE1_S1DSS(w)           ((unsigned)vi_smmu_bits((w), 1, 0))
-#define VI_SMMU_STE1_S1CIR(w)           ((unsigned)vi_smmu_bits((w), 3, 2))
-#define VI_SMMU_STE1_S1COR(w)           ((unsigned)vi_smmu_bits((w), 5, 4))
-#define VI_SMMU_STE1_S1CSH(w)           ((unsigned)vi_smmu_bits((w), 7, 6))
-#define VI_SMMU_STE1_S2HWU(w)           ((unsigned)vi_smmu_bits((w), 11, 8))
-#define VI_SMMU_STE1_DRE(w)             ((unsigned)vi_smmu_bits((w), 12, 12))
-#define VI_SMMU_STE1_CONT(w)            ((unsigned)vi_smmu_bits((w), 16, 13))
-#define VI_SMMU_STE1_DCP(w)             ((unsigned)vi_smmu_bits((w), 17, 17))
-#define VI_SMMU_STE1_PPAR(w)            ((unsigned)vi_smmu_bits((w), 18, 18))
-#define VI_SMMU_STE1_MEV(w)             ((unsigned)vi_smmu_bits((w), 19, 19))
+#define VI_SMMU_STE1_S1DSS(w)           ((unsigned)vi_field((w), 1, 0))
+#define VI_SMMU_STE1_S1CIR(w)           ((unsigned)vi_field((w), 3, 2))
+#define VI_SMMU_STE1_S1COR(w)           ((unsigned)vi_field((w), 5, 4))
+#define VI_SMMU_STE1_S1CSH(w)           ((unsigned)vi_field((w), 7, 6))
+#define VI_SMMU_STE1_S2HWU(w)           ((unsigned)vi_field((w), 11, 8))
+#define VI_SMMU_STE1_DRE(w)             ((unsigned)vi_field((w), 12, 12))
+#define VI_SMMU_STE1_CONT(w)            ((unsigned)vi_field((w), 16, 13))
+#define VI_SMMU_STE1_DCP(w)             ((unsigned)vi_field((w), 17, 17))
+#define VI_SMMU_STE1_PPAR(w)            ((unsigned)vi_field((w), 18, 18))
+#define VI_SMMU_STE1_MEV(w)             ((unsigned)vi_field((w), 19, 19))
 /* Bits 23:20 (STE 87:84) SW_RESERVED, for software: never checked.  Bit 24
  * (STE 88) S1PIE: no stage-1 permission indirection here, ignored. */
-#define VI_SMMU_STE1_S2FWB(w)           ((unsigned)vi_smmu_bits((w), 25, 25))
-#define VI_SMMU_STE1_S1MPAM(w)          ((unsigned)vi_smmu_bits((w), 26, 26))
-#define VI_SMMU_STE1_S1STALLD(w)        ((unsigned)vi_smmu_bits((w), 27, 27))
-#define VI_SMMU_STE1_EATS(w)            ((unsigned)vi_smmu_bits((w), 29, 28))
-#define VI_SMMU_STE1_STRW(w)            ((unsigned)vi_smmu_bits((w), 31, 30))
-#define VI_SMMU_STE1_MEMATTR(w)         ((unsigned)vi_smmu_bits((w), 35, 32))
-#define VI_SMMU_STE1_MTCFG(w)           ((unsigned)vi_smmu_bits((w), 36, 36))
-#define VI_SMMU_STE1_ALLOCCFG(w)        ((unsigned)vi_smmu_bits((w), 40, 37))
-#define VI_SMMU_STE1_SHCFG(w)           ((unsigned)vi_smmu_bits((w), 45, 44))
-#define VI_SMMU_STE1_NSCFG(w)           ((unsigned)vi_smmu_bits((w), 47, 46))
-#define VI_SMMU_STE1_PRIVCFG(w)         ((unsigned)vi_smmu_bits((w), 49, 48))
-#define VI_SMMU_STE1_INSTCFG(w)         ((unsigned)vi_smmu_bits((w), 51, 50))
+#define VI_SMMU_STE1_S2FWB(w)           ((unsigned)vi_field((w), 25, 25))
+#define VI_SMMU_STE1_S1MPAM(w)          ((unsigned)vi_field((w), 26, 26))
+#define VI_SMMU_STE1_S1STALLD(w)        ((unsigned)vi_field((w), 27, 27))
+#define VI_SMMU_STE1_EATS(w)            ((unsigned)vi_field((w), 29, 28))
+#define VI_SMMU_STE1_STRW(w)            ((unsigned)vi_field((w), 31, 30))
+#define VI_SMMU_STE1_MEMATTR(w)         ((unsigned)vi_field((w), 35, 32))
+#define VI_SMMU_STE1_MTCFG(w)           ((unsigned)vi_field((w), 36, 36))
+#define VI_SMMU_STE1_ALLOCCFG(w)        ((unsigned)vi_field((w), 40, 37))
+#define VI_SMMU_STE1_SHCFG(w)           ((unsigned)vi_field((w), 45, 44))
+#define VI_SMMU_STE1_NSCFG(w)           ((unsigned)vi_field((w), 47, 46))
+#define VI_SMMU_STE1_PRIVCFG(w)         ((unsigned)vi_field((w), 49, 48))
+#define VI_SMMU_STE1_INSTCFG(w)         ((unsigned)vi_field((w), 51, 50))
 
 /* STE.S1DSS values (stream without SubstreamID, S1CDMax != 0). */
 #define VI_SMMU_S1DSS_TERMINATE         0
@@ -145,25 +138,25 @@ static inline uint64_t vi_smmu_bits(uint64_t v, unsigned hi, unsigned lo)
 #define VI_SMMU_STRW_EL2                2
 
 /* Word 2 (bits 191:128). */
-#define VI_SMMU_STE2_S2VMID(w)          ((unsigned)vi_smmu_bits((w), 15, 0))
-#define VI_SMMU_STE2_S2T0SZ(w)          ((unsigned)vi_smmu_bits((w), 37, 32))
-#define VI_SMMU_STE2_S2SL0(w)           ((unsigned)vi_smmu_bits((w), 39, 38))
-#define VI_SMMU_STE2_S2IR0(w)           ((unsigned)vi_smmu_bits((w), 41, 40))
-#define VI_SMMU_STE2_S2OR0(w)           ((unsigned)vi_smmu_bits((w), 43, 42))
-#define VI_SMMU_STE2_S2SH0(w)           ((unsigned)vi_smmu_bits((w), 45, 44))
-#define VI_SMMU_STE2_S2TG(w)            ((unsigned)vi_smmu_bits((w), 47, 46))
-#define VI_SMMU_STE2_S2PS(w)            ((unsigned)vi_smmu_bits((w), 50, 48))
-#define VI_SMMU_STE2_S2AA64(w)          ((unsigned)vi_smmu_bits((w), 51, 51))
-#define VI_SMMU_STE2_S2ENDI(w)          ((unsigned)vi_smmu_bits((w), 52, 52))
-#define VI_SMMU_STE2_S2AFFD(w)          ((unsigned)vi_smmu_bits((w), 53, 53))
-#define VI_SMMU_STE2_S2PTW(w)           ((unsigned)vi_smmu_bits((w), 54, 54))
-#define VI_SMMU_STE2_S2HD(w)            ((unsigned)vi_smmu_bits((w), 55, 55))
-#define VI_SMMU_STE2_S2HA(w)            ((unsigned)vi_smmu_bits((w), 56, 56))
-#define VI_SMMU_STE2_S2S(w)             ((unsigned)vi_smmu_bits((w), 57, 57))
-#define VI_SMMU_STE2_S2R(w)             ((unsigned)vi_smmu_bits((w), 58, 58))
+#define VI_SMMU_STE2_S2VMID(w)          ((unsigned)vi_field((w), 15, 0))
+#define VI_SMMU_STE2_S2T0SZ(w)          ((unsigned)vi_field((w), 37, 32))
+#define VI_SMMU_STE2_S2SL0(w)           ((unsigned)vi_field((w), 39, 38))
+#define VI_SMMU_STE2_S2IR0(w)           ((unsigned)vi_field((w), 41, 40))
+#define VI_SMMU_STE2_S2OR0(w)           ((unsigned)vi_field((w), 43, 42))
+#define VI_SMMU_STE2_S2SH0(w)           ((unsigned)vi_field((w), 45, 44))
+#define VI_SMMU_STE2_S2TG(w)            ((unsigned)vi_field((w), 47, 46))
+#define VI_SMMU_STE2_S2PS(w)            ((unsigned)vi_field((w), 50, 48))
+#define VI_SMMU_STE2_S2AA64(w)          ((unsigned)vi_field((w), 51, 51))
+#define VI_SMMU_STE2_S2ENDI(w)          ((unsigned)vi_field((w), 52, 52))
+#define VI_SMMU_STE2_S2AFFD(w)          ((unsigned)vi_field((w), 53, 53))
+#define VI_SMMU_STE2_S2PTW(w)           ((unsigned)vi_field((w), 54, 54))
+#define VI_SMMU_STE2_S2HD(w)            ((unsigned)vi_field((w), 55, 55))
+#define VI_SMMU_STE2_S2HA(w)            ((unsigned)vi_field((w), 56, 56))
+#define VI_SMMU_STE2_S2S(w)             ((unsigned)vi_field((w), 57, 57))
+#define VI_SMMU_STE2_S2R(w)             ((unsigned)vi_field((w), 58, 58))
 
 /* Word 3 (bits 255:192). */
-#define VI_SMMU_STE3_S2TTB_MASK         VI_SMMU_MASK(51, 4)
+#define VI_SMMU_STE3_S2TTB_MASK         VI_MASK(51, 4)
 
 /* Stage-2 translation granule (STE.S2TG, same coding as CD.TG0). */
 #define VI_SMMU_TG0_4K                  0
@@ -191,45 +184,45 @@ static inline unsigned vi_smmu_pa_size_bits(unsigned enc)
 /* ---------------------------------------------------------------------
  * Level-1 Context Descriptor (8 bytes).
  */
-#define VI_SMMU_L1CD_V(d)               ((unsigned)vi_smmu_bits((d), 0, 0))
-#define VI_SMMU_L1CD_L2PTR_MASK         VI_SMMU_MASK(51, 12)
+#define VI_SMMU_L1CD_V(d)               ((unsigned)vi_field((d), 0, 0))
+#define VI_SMMU_L1CD_L2PTR_MASK         VI_MASK(51, 12)
 
 /* ---------------------------------------------------------------------
  * Context Descriptor: word 0.
  */
-#define VI_SMMU_CD0_T0SZ(w)             ((unsigned)vi_smmu_bits((w), 5, 0))
-#define VI_SMMU_CD0_TG0(w)              ((unsigned)vi_smmu_bits((w), 7, 6))
-#define VI_SMMU_CD0_IR0(w)              ((unsigned)vi_smmu_bits((w), 9, 8))
-#define VI_SMMU_CD0_OR0(w)              ((unsigned)vi_smmu_bits((w), 11, 10))
-#define VI_SMMU_CD0_SH0(w)              ((unsigned)vi_smmu_bits((w), 13, 12))
-#define VI_SMMU_CD0_EPD0(w)             ((unsigned)vi_smmu_bits((w), 14, 14))
-#define VI_SMMU_CD0_ENDI(w)             ((unsigned)vi_smmu_bits((w), 15, 15))
-#define VI_SMMU_CD0_T1SZ(w)             ((unsigned)vi_smmu_bits((w), 21, 16))
-#define VI_SMMU_CD0_TG1(w)              ((unsigned)vi_smmu_bits((w), 23, 22))
-#define VI_SMMU_CD0_IR1(w)              ((unsigned)vi_smmu_bits((w), 25, 24))
-#define VI_SMMU_CD0_OR1(w)              ((unsigned)vi_smmu_bits((w), 27, 26))
-#define VI_SMMU_CD0_SH1(w)              ((unsigned)vi_smmu_bits((w), 29, 28))
-#define VI_SMMU_CD0_EPD1(w)             ((unsigned)vi_smmu_bits((w), 30, 30))
-#define VI_SMMU_CD0_V(w)                ((unsigned)vi_smmu_bits((w), 31, 31))
-#define VI_SMMU_CD0_IPS(w)              ((unsigned)vi_smmu_bits((w), 34, 32))
-#define VI_SMMU_CD0_AFFD(w)             ((unsigned)vi_smmu_bits((w), 35, 35))
-#define VI_SMMU_CD0_WXN(w)              ((unsigned)vi_smmu_bits((w), 36, 36))
-#define VI_SMMU_CD0_UWXN(w)             ((unsigned)vi_smmu_bits((w), 37, 37))
-#define VI_SMMU_CD0_TBI(w)              ((unsigned)vi_smmu_bits((w), 39, 38))
-#define VI_SMMU_CD0_PAN(w)              ((unsigned)vi_smmu_bits((w), 40, 40))
-#define VI_SMMU_CD0_AA64(w)             ((unsigned)vi_smmu_bits((w), 41, 41))
-#define VI_SMMU_CD0_HD(w)               ((unsigned)vi_smmu_bits((w), 42, 42))
-#define VI_SMMU_CD0_HA(w)               ((unsigned)vi_smmu_bits((w), 43, 43))
-#define VI_SMMU_CD0_S(w)                ((unsigned)vi_smmu_bits((w), 44, 44))
-#define VI_SMMU_CD0_R(w)                ((unsigned)vi_smmu_bits((w), 45, 45))
-#define VI_SMMU_CD0_A(w)                ((unsigned)vi_smmu_bits((w), 46, 46))
-#define VI_SMMU_CD0_ASET(w)             ((unsigned)vi_smmu_bits((w), 47, 47))
-#define VI_SMMU_CD0_ASID(w)             ((unsigned)vi_smmu_bits((w), 63, 48))
+#define VI_SMMU_CD0_T0SZ(w)             ((unsigned)vi_field((w), 5, 0))
+#define VI_SMMU_CD0_TG0(w)              ((unsigned)vi_field((w), 7, 6))
+#define VI_SMMU_CD0_IR0(w)              ((unsigned)vi_field((w), 9, 8))
+#define VI_SMMU_CD0_OR0(w)              ((unsigned)vi_field((w), 11, 10))
+#define VI_SMMU_CD0_SH0(w)              ((unsigned)vi_field((w), 13, 12))
+#define VI_SMMU_CD0_EPD0(w)             ((unsigned)vi_field((w), 14, 14))
+#define VI_SMMU_CD0_ENDI(w)             ((unsigned)vi_field((w), 15, 15))
+#define VI_SMMU_CD0_T1SZ(w)             ((unsigned)vi_field((w), 21, 16))
+#define VI_SMMU_CD0_TG1(w)              ((unsigned)vi_field((w), 23, 22))
+#define VI_SMMU_CD0_IR1(w)              ((unsigned)vi_field((w), 25, 24))
+#define VI_SMMU_CD0_OR1(w)              ((unsigned)vi_field((w), 27, 26))
+#define VI_SMMU_CD0_SH1(w)              ((unsigned)vi_field((w), 29, 28))
+#define VI_SMMU_CD0_EPD1(w)             ((unsigned)vi_field((w), 30, 30))
+#define VI_SMMU_CD0_V(w)                ((unsigned)vi_field((w), 31, 31))
+#define VI_SMMU_CD0_IPS(w)              ((unsigned)vi_field((w), 34, 32))
+#define VI_SMMU_CD0_AFFD(w)             ((unsigned)vi_field((w), 35, 35))
+#define VI_SMMU_CD0_WXN(w)              ((unsigned)vi_field((w), 36, 36))
+#define VI_SMMU_CD0_UWXN(w)             ((unsigned)vi_field((w), 37, 37))
+#define VI_SMMU_CD0_TBI(w)              ((unsigned)vi_field((w), 39, 38))
+#define VI_SMMU_CD0_PAN(w)              ((unsigned)vi_field((w), 40, 40))
+#define VI_SMMU_CD0_AA64(w)             ((unsigned)vi_field((w), 41, 41))
+#define VI_SMMU_CD0_HD(w)               ((unsigned)vi_field((w), 42, 42))
+#define VI_SMMU_CD0_HA(w)               ((unsigned)vi_field((w), 43, 43))
+#define VI_SMMU_CD0_S(w)                ((unsigned)vi_field((w), 44, 44))
+#define VI_SMMU_CD0_R(w)                ((unsigned)vi_field((w), 45, 45))
+#define VI_SMMU_CD0_A(w)                ((unsigned)vi_field((w), 46, 46))
+#define VI_SMMU_CD0_ASET(w)             ((unsigned)vi_field((w), 47, 47))
+#define VI_SMMU_CD0_ASID(w)             ((unsigned)vi_field((w), 63, 48))
 
 /* Words 1 and 2: TTB0 / TTB1 (and their NSCFG, HAD, HWU bits). */
-#define VI_SMMU_CDT_NSCFG(w)            ((unsigned)vi_smmu_bits((w), 0, 0))
-#define VI_SMMU_CDT_HAD(w)              ((unsigned)vi_smmu_bits((w), 1, 1))
-#define VI_SMMU_CDT_TTB_MASK            VI_SMMU_MASK(51, 4)
+#define VI_SMMU_CDT_NSCFG(w)            ((unsigned)vi_field((w), 0, 0))
+#define VI_SMMU_CDT_HAD(w)              ((unsigned)vi_field((w), 1, 1))
+#define VI_SMMU_CDT_TTB_MASK            VI_MASK(51, 4)
 
 /* Word 3: MAIR (MAIR0 in bits 31:0, MAIR1 in 63:32); word 4: AMAIR. */
 

@@ -18,12 +18,7 @@
 
 #include <stdint.h>
 
-static inline uint64_t vi_vtd_bits(uint64_t v, unsigned hi, unsigned lo)
-{
-    return (v >> lo) & (~0ull >> (63 - (hi - lo)));
-}
-
-#define VI_VTD_MASK(hi, lo)  ((~0ull >> (63 - (hi))) & (~0ull << (lo)))
+#include "hw/viommu/core/bits.h"
 
 /* Mask of the address bits at and above haw (host address width). */
 static inline uint64_t vi_vtd_above(unsigned haw)
@@ -34,8 +29,8 @@ static inline uint64_t vi_vtd_above(unsigned haw)
 /* ---------------------------------------------------------------------
  * Root table address register (RTADDR_REG): translation table mode.
  */
-#define VI_VTD_RTADDR_TTM(r)            ((unsigned)vi_vtd_bits((r), 11, 10))
-#define VI_VTD_RTADDR_ADDR_MASK         VI_VTD_MASK(63, 12)
+#define VI_VTD_RTADDR_TTM(r)            ((unsigned)vi_field((r), 11, 10))
+#define VI_VTD_RTADDR_ADDR_MASK         VI_MASK(63, 12)
 #define VI_VTD_TTM_LEGACY               0
 #define VI_VTD_TTM_SCALABLE             1
 #define VI_VTD_TTM_ABORT_DMA            2   /* rev 3.1+: abort DMA mode */
@@ -44,30 +39,30 @@ static inline uint64_t vi_vtd_above(unsigned haw)
  * Legacy root entry (128 bits, 256 per 4KB root table, indexed by bus).
  */
 #define VI_VTD_ROOT_SIZE                16
-#define VI_VTD_RE0_P(w)                 ((unsigned)vi_vtd_bits((w), 0, 0))
-#define VI_VTD_RE0_CTP_MASK             VI_VTD_MASK(63, 12)
-#define VI_VTD_RE0_RSVD                 VI_VTD_MASK(11, 1)
+#define VI_VTD_RE0_P(w)                 ((unsigned)vi_field((w), 0, 0))
+#define VI_VTD_RE0_CTP_MASK             VI_MASK(63, 12)
+#define VI_VTD_RE0_RSVD                 VI_MASK(11, 1)
 /* qw1 entirely reserved. */
 
 /* Scalable-mode root entry: lower half for devfn 0x00-0x7f, upper for 0x80-0xff. */
-#define VI_VTD_SRE_LP(w)                ((unsigned)vi_vtd_bits((w), 0, 0))   /* qw0 */
-#define VI_VTD_SRE_UP(w)                ((unsigned)vi_vtd_bits((w), 0, 0))   /* qw1 */
-#define VI_VTD_SRE_CTP_MASK             VI_VTD_MASK(63, 12)
-#define VI_VTD_SRE_RSVD                 VI_VTD_MASK(11, 1)  /* in each half */
+#define VI_VTD_SRE_LP(w)                ((unsigned)vi_field((w), 0, 0))   /* qw0 */
+#define VI_VTD_SRE_UP(w)                ((unsigned)vi_field((w), 0, 0))   /* qw1 */
+#define VI_VTD_SRE_CTP_MASK             VI_MASK(63, 12)
+#define VI_VTD_SRE_RSVD                 VI_MASK(11, 1)  /* in each half */
 
 /* ---------------------------------------------------------------------
  * Legacy context entry (128 bits, 256 per 4KB table, indexed by devfn).
  */
 #define VI_VTD_CTX_SIZE                 16
-#define VI_VTD_CE0_P(w)                 ((unsigned)vi_vtd_bits((w), 0, 0))
-#define VI_VTD_CE0_FPD(w)               ((unsigned)vi_vtd_bits((w), 1, 1))
-#define VI_VTD_CE0_TT(w)                ((unsigned)vi_vtd_bits((w), 3, 2))
-#define VI_VTD_CE0_RSVD                 VI_VTD_MASK(11, 4)
-#define VI_VTD_CE0_SLPTPTR_MASK         VI_VTD_MASK(63, 12)
-#define VI_VTD_CE1_AW(w)                ((unsigned)vi_vtd_bits((w), 2, 0))
-#define VI_VTD_CE1_AVAIL(w)             ((unsigned)vi_vtd_bits((w), 6, 3))   /* ignored */
-#define VI_VTD_CE1_DID(w)               ((unsigned)vi_vtd_bits((w), 23, 8))
-#define VI_VTD_CE1_RSVD                 (VI_VTD_MASK(7, 7) | VI_VTD_MASK(63, 24))
+#define VI_VTD_CE0_P(w)                 ((unsigned)vi_field((w), 0, 0))
+#define VI_VTD_CE0_FPD(w)               ((unsigned)vi_field((w), 1, 1))
+#define VI_VTD_CE0_TT(w)                ((unsigned)vi_field((w), 3, 2))
+#define VI_VTD_CE0_RSVD                 VI_MASK(11, 4)
+#define VI_VTD_CE0_SLPTPTR_MASK         VI_MASK(63, 12)
+#define VI_VTD_CE1_AW(w)                ((unsigned)vi_field((w), 2, 0))
+#define VI_VTD_CE1_AVAIL(w)             ((unsigned)vi_field((w), 6, 3))   /* ignored */
+#define VI_VTD_CE1_DID(w)               ((unsigned)vi_field((w), 23, 8))
+#define VI_VTD_CE1_RSVD                 (VI_MASK(7, 7) | VI_MASK(63, 24))
 
 /* Context entry TT (translation type), legacy mode. */
 #define VI_VTD_TT_MULTI_LEVEL           0   /* untranslated requests, second-level */
@@ -88,17 +83,17 @@ static inline unsigned vi_vtd_aw_bits(unsigned aw)
  * Scalable-mode context entry (256 bits, 128 per 4KB table, devfn[6:0]).
  */
 #define VI_VTD_SCTX_SIZE                32
-#define VI_VTD_SCE0_P(w)                ((unsigned)vi_vtd_bits((w), 0, 0))
-#define VI_VTD_SCE0_FPD(w)              ((unsigned)vi_vtd_bits((w), 1, 1))
-#define VI_VTD_SCE0_DTE(w)              ((unsigned)vi_vtd_bits((w), 2, 2))
-#define VI_VTD_SCE0_PASIDE(w)           ((unsigned)vi_vtd_bits((w), 3, 3))
-#define VI_VTD_SCE0_PRE(w)              ((unsigned)vi_vtd_bits((w), 4, 4))
-#define VI_VTD_SCE0_RSVD                VI_VTD_MASK(8, 5)
-#define VI_VTD_SCE0_PDTS(w)             ((unsigned)vi_vtd_bits((w), 11, 9))
-#define VI_VTD_SCE0_PASIDDIRPTR_MASK    VI_VTD_MASK(63, 12)
-#define VI_VTD_SCE1_RID_PASID(w)        ((uint32_t)vi_vtd_bits((w), 19, 0))
-#define VI_VTD_SCE1_RID_PRIV(w)         ((unsigned)vi_vtd_bits((w), 20, 20))
-#define VI_VTD_SCE1_RSVD                VI_VTD_MASK(63, 21)
+#define VI_VTD_SCE0_P(w)                ((unsigned)vi_field((w), 0, 0))
+#define VI_VTD_SCE0_FPD(w)              ((unsigned)vi_field((w), 1, 1))
+#define VI_VTD_SCE0_DTE(w)              ((unsigned)vi_field((w), 2, 2))
+#define VI_VTD_SCE0_PASIDE(w)           ((unsigned)vi_field((w), 3, 3))
+#define VI_VTD_SCE0_PRE(w)              ((unsigned)vi_field((w), 4, 4))
+#define VI_VTD_SCE0_RSVD                VI_MASK(8, 5)
+#define VI_VTD_SCE0_PDTS(w)             ((unsigned)vi_field((w), 11, 9))
+#define VI_VTD_SCE0_PASIDDIRPTR_MASK    VI_MASK(63, 12)
+#define VI_VTD_SCE1_RID_PASID(w)        ((uint32_t)vi_field((w), 19, 0))
+#define VI_VTD_SCE1_RID_PRIV(w)         ((unsigned)vi_field((w), 20, 20))
+#define VI_VTD_SCE1_RSVD                VI_MASK(63, 21)
 /* qw2, qw3 reserved. */
 
 /* PASID directory size: 2^(PDTS + 7) entries. */
@@ -111,10 +106,10 @@ static inline unsigned vi_vtd_pdts_log2(unsigned pdts)
  * PASID directory entry (64 bits), indexed by PASID[19:6].
  */
 #define VI_VTD_PDE_SIZE                 8
-#define VI_VTD_PDE_P(w)                 ((unsigned)vi_vtd_bits((w), 0, 0))
-#define VI_VTD_PDE_FPD(w)               ((unsigned)vi_vtd_bits((w), 1, 1))
-#define VI_VTD_PDE_RSVD                 VI_VTD_MASK(11, 2)
-#define VI_VTD_PDE_PTPTR_MASK           VI_VTD_MASK(63, 12)
+#define VI_VTD_PDE_P(w)                 ((unsigned)vi_field((w), 0, 0))
+#define VI_VTD_PDE_FPD(w)               ((unsigned)vi_field((w), 1, 1))
+#define VI_VTD_PDE_RSVD                 VI_MASK(11, 2)
+#define VI_VTD_PDE_PTPTR_MASK           VI_MASK(63, 12)
 
 /* ---------------------------------------------------------------------
  * Scalable-mode PASID table entry (512 bits), indexed by PASID[5:0].
@@ -122,38 +117,38 @@ static inline unsigned vi_vtd_pdts_log2(unsigned pdts)
 #define VI_VTD_PE_SIZE                  64
 #define VI_VTD_PE_WORDS                 8
 /* qw0 */
-#define VI_VTD_PE0_P(w)                 ((unsigned)vi_vtd_bits((w), 0, 0))
-#define VI_VTD_PE0_FPD(w)               ((unsigned)vi_vtd_bits((w), 1, 1))
-#define VI_VTD_PE0_AW(w)                ((unsigned)vi_vtd_bits((w), 4, 2))
-#define VI_VTD_PE0_SLEE(w)              ((unsigned)vi_vtd_bits((w), 5, 5))
-#define VI_VTD_PE0_PGTT(w)              ((unsigned)vi_vtd_bits((w), 8, 6))
-#define VI_VTD_PE0_SLADE(w)             ((unsigned)vi_vtd_bits((w), 9, 9))
-#define VI_VTD_PE0_RSVD                 VI_VTD_MASK(11, 10)
-#define VI_VTD_PE0_SLPTPTR_MASK         VI_VTD_MASK(63, 12)
+#define VI_VTD_PE0_P(w)                 ((unsigned)vi_field((w), 0, 0))
+#define VI_VTD_PE0_FPD(w)               ((unsigned)vi_field((w), 1, 1))
+#define VI_VTD_PE0_AW(w)                ((unsigned)vi_field((w), 4, 2))
+#define VI_VTD_PE0_SLEE(w)              ((unsigned)vi_field((w), 5, 5))
+#define VI_VTD_PE0_PGTT(w)              ((unsigned)vi_field((w), 8, 6))
+#define VI_VTD_PE0_SLADE(w)             ((unsigned)vi_field((w), 9, 9))
+#define VI_VTD_PE0_RSVD                 VI_MASK(11, 10)
+#define VI_VTD_PE0_SLPTPTR_MASK         VI_MASK(63, 12)
 /* qw1 */
-#define VI_VTD_PE1_DID(w)               ((unsigned)vi_vtd_bits((w), 15, 0))
-#define VI_VTD_PE1_RSVD                 VI_VTD_MASK(22, 16)
-#define VI_VTD_PE1_PWSNP(w)             ((unsigned)vi_vtd_bits((w), 23, 23))
-#define VI_VTD_PE1_PGSNP(w)             ((unsigned)vi_vtd_bits((w), 24, 24))
-#define VI_VTD_PE1_CD(w)                ((unsigned)vi_vtd_bits((w), 25, 25))
-#define VI_VTD_PE1_EMTE(w)              ((unsigned)vi_vtd_bits((w), 26, 26))
-#define VI_VTD_PE1_EMT(w)               ((unsigned)vi_vtd_bits((w), 29, 27))
-#define VI_VTD_PE1_PWT(w)               ((unsigned)vi_vtd_bits((w), 30, 30))
-#define VI_VTD_PE1_PCD(w)               ((unsigned)vi_vtd_bits((w), 31, 31))
-#define VI_VTD_PE1_PAT(w)               ((uint32_t)vi_vtd_bits((w), 63, 32))
+#define VI_VTD_PE1_DID(w)               ((unsigned)vi_field((w), 15, 0))
+#define VI_VTD_PE1_RSVD                 VI_MASK(22, 16)
+#define VI_VTD_PE1_PWSNP(w)             ((unsigned)vi_field((w), 23, 23))
+#define VI_VTD_PE1_PGSNP(w)             ((unsigned)vi_field((w), 24, 24))
+#define VI_VTD_PE1_CD(w)                ((unsigned)vi_field((w), 25, 25))
+#define VI_VTD_PE1_EMTE(w)              ((unsigned)vi_field((w), 26, 26))
+#define VI_VTD_PE1_EMT(w)               ((unsigned)vi_field((w), 29, 27))
+#define VI_VTD_PE1_PWT(w)               ((unsigned)vi_field((w), 30, 30))
+#define VI_VTD_PE1_PCD(w)               ((unsigned)vi_field((w), 31, 31))
+#define VI_VTD_PE1_PAT(w)               ((uint32_t)vi_field((w), 63, 32))
 /* qw2 */
-#define VI_VTD_PE2_SRE(w)               ((unsigned)vi_vtd_bits((w), 0, 0))
-#define VI_VTD_PE2_ERE(w)               ((unsigned)vi_vtd_bits((w), 1, 1))
-#define VI_VTD_PE2_FLPM(w)              ((unsigned)vi_vtd_bits((w), 3, 2))
-#define VI_VTD_PE2_WPE(w)               ((unsigned)vi_vtd_bits((w), 4, 4))
-#define VI_VTD_PE2_EAFE(w)              ((unsigned)vi_vtd_bits((w), 7, 7))
+#define VI_VTD_PE2_SRE(w)               ((unsigned)vi_field((w), 0, 0))
+#define VI_VTD_PE2_ERE(w)               ((unsigned)vi_field((w), 1, 1))
+#define VI_VTD_PE2_FLPM(w)              ((unsigned)vi_field((w), 3, 2))
+#define VI_VTD_PE2_WPE(w)               ((unsigned)vi_field((w), 4, 4))
+#define VI_VTD_PE2_EAFE(w)              ((unsigned)vi_field((w), 7, 7))
 /*
  * Bits 6:5 are not checked: revision 3 of the specification defines them
  * (NXE, SMEP), later revisions no longer use them; a guest written against
  * either must not see a reserved-field fault for them, so they are ignored.
  */
-#define VI_VTD_PE2_RSVD                 VI_VTD_MASK(11, 8)
-#define VI_VTD_PE2_FSPTPTR_MASK         VI_VTD_MASK(63, 12)
+#define VI_VTD_PE2_RSVD                 VI_MASK(11, 8)
+#define VI_VTD_PE2_FSPTPTR_MASK         VI_MASK(63, 12)
 /* qw3..qw7 reserved. */
 
 /* PASID entry PGTT (PASID granular translation type). */
