@@ -5,19 +5,22 @@
 # system's sources do not list (linux-source-7.3 from trixie-backports,
 # busybox-static for arm64).  As in fetch-qemu.sh, each suite/architecture gets
 # its own sources file, lists and cache under $VIOMMU_CACHE, so the system's
-# apt configuration stays untouched.  Needs common.sh sourced first.
+# apt configuration stays untouched.  The archive is the one the system's apt
+# sources name (debian_archive_uri in common.sh), so a local mirror is used and
+# apt.conf's proxy settings apply.  Needs common.sh sourced first.
 
 # guest_apt NAME ARCH SUITE...: set GUEST_APT (apt-get command) and
 # GUEST_APT_CACHE (apt-cache command) for a private configuration called NAME
 # listing SUITE... for architecture ARCH; the index is refreshed at most once a day.
 guest_apt() {
-    local name=$1 arch=$2 dir s
+    local name=$1 arch=$2 dir s uri
     shift 2
+    uri=$(debian_archive_uri) || exit 1
     dir=$VIOMMU_CACHE/apt-$name
     mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
     : > "$dir/sources.list.new"
     for s in "$@"; do
-        echo "deb [arch=$arch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $s main" \
+        echo "deb [arch=$arch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $s main" \
             >> "$dir/sources.list.new"
     done
     local opts=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
@@ -34,7 +37,7 @@ guest_apt() {
         mv "$dir/sources.list.new" "$dir/sources.list"
         note "fetching the package index of $* ($arch)" >&2
         "${GUEST_APT[@]}" update >"$dir/update.log" 2>&1 ||
-            die "cannot read Debian's $* index for $arch (see $dir/update.log): is the Debian archive reachable?"
+            die "cannot read Debian's $* index for $arch (see $dir/update.log): is $uri reachable?"
     else
         rm -f "$dir/sources.list.new"
     fi

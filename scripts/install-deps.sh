@@ -36,18 +36,20 @@ if [ "$(id -u)" != 0 ]; then
 fi
 note "installing Debian packages: ${missing[*]}"
 
-# bookworm-backports through a sources file of our own, so the system's list stays as it is.
+# bookworm-backports through a sources file of our own, so the system's list
+# stays as it is, on the archive that list already uses (its mirror).
 if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    $SUDO tee /etc/apt/sources.list.d/qemu-viommu-backports.sources >/dev/null <<'SRC'
+    uri=$(debian_archive_uri)
+    $SUDO tee /etc/apt/sources.list.d/qemu-viommu-backports.sources >/dev/null <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $uri
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 fi
 $SUDO apt-get update -qq >/dev/null 2>&1 ||
-    die "apt-get update failed: check that the Debian archive is reachable (apt-get update shows why)"
+    die "apt-get update failed: check that the archives in the apt sources are reachable (apt-get update shows why)"
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${PKGS[@]}" >/dev/null ||
     die "apt-get install of the build packages failed: run 'apt-get install ${PKGS[*]}' to see why"
