@@ -40,7 +40,9 @@
 #include "hw/viommu/pasid-dma.h"
 #include "hw/viommu/core/cfg-cache.h"
 #include "hw/viommu/core/iotlb.h"
-#include "hw/viommu/core/pt-x86.h"
+#include "hw/viommu/core/nested.h"
+#include "hw/viommu/core/pt-vtd-ss.h"
+#include "hw/viommu/core/pt-x86-fs.h"
 #include "hw/viommu/core/vtd-cfg.h"
 #include "trace.h"
 
@@ -717,7 +719,7 @@ static bool vtd_do_translate(ViommuVtdState *s, VtdAS *vas, uint64_t addr, bool 
             break;
         }
         if (!ok) {
-            fi.reason = vi_x86_vtd_reason(&f, vtd_kind(&x));
+            fi.reason = vi_vtd_walk_fault_reason(&f, vtd_kind(&x));
             if (!x.fpd) {
                 vtd_record_fault(s, &fi);
             }

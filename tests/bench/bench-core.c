@@ -23,8 +23,7 @@
 #include "armv8-map.h"
 #include "fake-mem.h"
 #include "hw/viommu/core/iotlb.h"
-#include "hw/viommu/core/pt-armv8.h"
-#include "hw/viommu/core/pt-x86.h"
+#include "hw/viommu/core/nested.h"
 
 #define NPAGES      4096        /* distinct pages translated */
 #define HOT         256         /* pages in the hot working set */

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "hw/viommu/core/iotlb.h"
-#include "hw/viommu/core/pt-armv8.h"
+#include "hw/viommu/core/nested.h"
 
 #define FUZZ_BASE   0x10000ull
 #define PARAMS      40

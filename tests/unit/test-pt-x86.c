@@ -7,7 +7,8 @@
 #include <glib.h>
 
 #include "fake-mem.h"
-#include "hw/viommu/core/pt-x86.h"
+#include "hw/viommu/core/nested.h"
+#include "hw/viommu/core/vtd-cfg.h"
 
 #define RD      (VI_ACC_R | VI_ACC_PRIV)
 #define WR      (VI_ACC_W | VI_ACC_PRIV)
@@ -147,7 +148,7 @@ static void test_fs_large_pages(void)
     g_assert_false(vi_x86_fs_translate(&c, fake_mem_vi(fm), va1g, RD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_RESERVED);
     g_assert_cmpint(f.level, ==, 3);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_RSVD);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_RSVD);
     c.fl1gp = true;
     /* Low address bits of a large page (above the PAT bit) are reserved. */
     fake_mem_poke64(fm, leaf, 0xc0000000ull | (1ull << 20) | FS_PG | VI_X86_FS_PS);
@@ -175,12 +176,12 @@ static void test_fs_faults(void)
     /* Non-canonical input. */
     g_assert_false(vi_x86_fs_translate(&c, fake_mem_vi(fm), 0x0000800000000000ull, RD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_ADDR_SIZE);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_NON_CANONICAL);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_NON_CANONICAL);
     /* Canonical upper half is walked (and not mapped). */
     g_assert_false(vi_x86_fs_translate(&c, fake_mem_vi(fm), 0xffff800000000000ull, RD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_TRANSLATION);
     g_assert_cmpint(f.level, ==, 4);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_NOT_PRESENT);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_NOT_PRESENT);
     /* Not present at each level. */
     for (int l = 4; l >= 1; l--) {
         uint64_t pa = entry_pa(fm, root, 4, va, l, 0), e = fake_mem_peek64(fm, pa);
@@ -203,7 +204,7 @@ static void test_fs_faults(void)
     fake_mem_set_abort(fm, entry_pa(fm, root, 4, va, 2, 0), 8, true);
     g_assert_false(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, RD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_WALK_EABT);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_ACCESS);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_ACCESS);
     fake_mem_set_abort(fm, entry_pa(fm, root, 4, va, 2, 0), 8, false);
     g_assert_true(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, RD, &r, &f));
     /* A bad configuration. */
@@ -233,11 +234,11 @@ static void test_fs_permissions(void)
     c.wpe = true;
     g_assert_false(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, WR, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_PERMISSION);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_SM_WRITE);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_SM_WRITE);
     /* A user request to a supervisor page. */
     g_assert_false(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, URD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_ACCESS);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_USER);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_USER);
     /* User page, read-only: user reads pass, user writes fault on R/W. */
     fake_mem_poke64(fm, leaf, 0x9000ull | VI_X86_FS_P | VI_X86_FS_US | VI_X86_FS_D);
     g_assert_true(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, URD, &r, &f));
@@ -246,7 +247,7 @@ static void test_fs_permissions(void)
     g_assert_false(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, UWR, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_PERMISSION);
     g_assert_false(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, VI_ACC_X | VI_ACC_PRIV, &r, &f));
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_EXEC);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_EXEC);
     /* R/W = 0 in a table entry restricts everything below. */
     fake_mem_poke64(fm, leaf, 0x9000ull | FS_PG | VI_X86_FS_D);
     g_assert_true(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, UWR, &r, &f));
@@ -321,9 +322,9 @@ static void test_ss_levels(void)
         g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), 1ull << aws[i], RD, &r, &f));
         g_assert_cmpint(f.kind, ==, VI_FAULT_ADDR_SIZE);
         g_assert_cmpint(f.stage, ==, 2);
-        g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==,
+        g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==,
                         VI_VTD_FR_ADDR_BEYOND_AW);
-        g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SS_ADDR_AW);
+        g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SS_ADDR_AW);
         fake_mem_free(fm);
     }
 }
@@ -342,12 +343,12 @@ static void test_ss_perms_and_faults(void)
     g_assert_cmphex(r.perm, ==, VI_PERM_R | VI_PERM_UR | VI_PERM_X | VI_PERM_UX);
     g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), gpa, WR, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_PERMISSION);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==, VI_VTD_FR_WRITE);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SM_WRITE);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==, VI_VTD_FR_WRITE);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SM_WRITE);
     /* Write-only leaf: reads fault. */
     fake_mem_poke64(fm, leaf, 0x8000ull | VI_VTD_SS_W);
     g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), gpa, RD, &r, &f));
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==, VI_VTD_FR_READ);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==, VI_VTD_FR_READ);
     /* Permissions are the AND over the levels. */
     fake_mem_poke64(fm, leaf, 0x8000ull | SS_RWX);
     l2 = entry_pa(fm, root, 4, gpa, 2, 0);
@@ -359,7 +360,7 @@ static void test_ss_perms_and_faults(void)
     c.slee = true;
     g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), gpa, VI_ACC_X | VI_ACC_PRIV,
                                        &r, &f));
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_EXEC);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_EXEC);
     fake_mem_poke64(fm, l2, fake_mem_peek64(fm, l2) | VI_VTD_SS_X);
     g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), gpa, VI_ACC_X | VI_ACC_PRIV,
                                        &r, &f));
@@ -375,13 +376,13 @@ static void test_ss_perms_and_faults(void)
     g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), gpa, RD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_TRANSLATION);
     g_assert_cmpint(f.level, ==, 1);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SS_NOT_PRESENT);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SS_NOT_PRESENT);
     /* Reserved: address above HAW; PS at level 4. */
     fake_mem_poke64(fm, leaf, (1ull << 50) | 0x8000ull | SS_RW);
     g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), gpa, RD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_RESERVED);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==, VI_VTD_FR_SL_RSVD);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SS_RSVD);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==, VI_VTD_FR_SL_RSVD);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SS_RSVD);
     fake_mem_poke64(fm, leaf, 0x8000ull | SS_RW);
     {
         uint64_t l4 = entry_pa(fm, root, 4, gpa, 4, 0), e = fake_mem_peek64(fm, l4);
@@ -396,7 +397,7 @@ static void test_ss_perms_and_faults(void)
     fake_mem_set_abort(fm, leaf, 8, true);
     g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), gpa, RD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_WALK_EABT);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==, VI_VTD_FR_SL_ACCESS);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_LEGACY_SS), ==, VI_VTD_FR_SL_ACCESS);
     fake_mem_free(fm);
 }
 
@@ -521,7 +522,7 @@ static void test_nested_faults(void)
         g_assert_cmpint(f.kind, ==, VI_FAULT_TRANSLATION);
         g_assert_cmphex(f.ipa & ~0xfffull, ==, gpa);
         g_assert_cmphex(f.addr, ==, e.va + 0x42);
-        g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_NESTED), ==,
+        g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_NESTED), ==,
                         VI_VTD_FR_SS_NOT_PRESENT);
         fake_mem_free(e.fm);
     }
@@ -530,7 +531,7 @@ static void test_nested_faults(void)
     g_assert_false(nxlate(&e, RD, &r, &f, NULL));
     g_assert_true(f.s1ptw);
     g_assert_cmpint(f.kind, ==, VI_FAULT_PERMISSION);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_NESTED), ==,
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_NESTED), ==,
                     VI_VTD_FR_NEST_FS_WRITE);
     fake_mem_free(e.fm);
     /* FS table pointer beyond the SS AW. */
@@ -539,7 +540,7 @@ static void test_nested_faults(void)
     e.fs.haw = 52;
     g_assert_false(nxlate(&e, RD, &r, &f, NULL));
     g_assert_true(f.s1ptw);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_NESTED), ==,
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_NESTED), ==,
                     VI_VTD_FR_NEST_FS_ADDR_AW);
     fake_mem_free(e.fm);
     /* First-stage fault: reported as stage 1. */
@@ -548,7 +549,7 @@ static void test_nested_faults(void)
     g_assert_false(nxlate(&e, RD, &r, &f, NULL));
     g_assert_cmpint(f.stage, ==, 1);
     g_assert_false(f.s1ptw);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_NESTED), ==,
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_NESTED), ==,
                     VI_VTD_FR_FS_NOT_PRESENT);
     fake_mem_free(e.fm);
     /* Second stage refuses the output: stage 2, not a table fetch. */
@@ -561,7 +562,7 @@ static void test_nested_faults(void)
     g_assert_cmpint(f.stage, ==, 2);
     g_assert_false(f.s1ptw);
     g_assert_cmphex(f.ipa, ==, e.out_gpa + 0x42);
-    g_assert_cmphex(vi_x86_vtd_reason(&f, VI_VTD_XLATE_SM_NESTED), ==, VI_VTD_FR_SM_WRITE);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_NESTED), ==, VI_VTD_FR_SM_WRITE);
     fake_mem_free(e.fm);
 }
 

@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hw/viommu/core/pt-armv8.h"
+#include "hw/viommu/core/nested.h"
 #include "ref-harness.h"
 
 /* ---------------------------------------------------------------------- */

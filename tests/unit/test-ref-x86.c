@@ -19,7 +19,7 @@
  * translations (default 100000), so a long run is VI_REF_COUNT=10000000.
  *
  * Conventions the specification leaves to the implementation, taken the
- * way pt-x86.h states them: a fault raised before the first fetch
+ * way pt-x86-fs.h and pt-vtd-ss.h state them: a fault raised before the first fetch
  * (non-canonical input, input beyond the AW, table pointer beyond the HAW)
  * reports the top level; the A / EA flags of table entries are set as the
  * walk passes them, those of the leaf (and D) only once the access is
@@ -40,7 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hw/viommu/core/pt-x86.h"
+#include "hw/viommu/core/nested.h"
 #include "ref-harness.h"
 
 #define REF_SS_STRICT_RSVD 0

@@ -5,7 +5,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/viommu/core/nested.h"
-#include "hw/viommu/core/pt-armv8.h"
 
 typedef struct nested_ctx {
     const vi_stage *s2;
@@ -92,4 +91,27 @@ bool vi_armv8_nested_translate(const vi_armv8_s1 *s1, const vi_armv8_s2 *s2,
         return false;
     }
     return vi_nested_run(&w, &st, res, f, NULL);
+}
+
+static bool vtd_ss_stage(const void *ctx, const vi_mem *mem, uint64_t in,
+                         uint32_t access, vi_pt_result *res, vi_fault *f)
+{
+    return vi_vtd_ss_translate(ctx, mem, in, access, res, f);
+}
+
+bool vi_vtd_nested_translate(const vi_x86_fs_cfg *fs, const vi_vtd_ss_cfg *ss,
+                             const vi_mem *mem, uint64_t va, uint32_t access,
+                             vi_pt_result *res, vi_fault *f, unsigned *s2_fetches)
+{
+    vi_stage st = { .translate = vtd_ss_stage, .ctx = ss };
+    vi_pt_result r1;
+    vi_pt_walk w;
+
+    if (s2_fetches) {
+        *s2_fetches = 0;
+    }
+    if (!vi_x86_fs_walk_init(fs, mem, va, access, &w, &r1, f)) {
+        return false;
+    }
+    return vi_nested_run(&w, &st, res, f, s2_fetches);
 }

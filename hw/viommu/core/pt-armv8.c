@@ -228,12 +228,6 @@ static bool block_allowed(const vi_armv8_table *t, int level)
     return false;
 }
 
-static vi_pt_step fault(vi_pt_walk *w, vi_fault_kind kind)
-{
-    w->fault_kind = kind;
-    return VI_PT_STEP_FAULT;
-}
-
 /*
  * The part of decoding both stages share: invalid / table / block / page
  * classification, table descent, output address and its size check.
@@ -243,13 +237,13 @@ static vi_pt_step classify(vi_pt_walk *w, const vi_armv8_table *t, uint64_t d,
                            uint64_t *oa)
 {
     if (!(d & VI_ARMV8_DESC_VALID)) {
-        return fault(w, VI_FAULT_TRANSLATION);
+        return vi_pt_step_fault(w, VI_FAULT_TRANSLATION);
     }
     if (w->level < 3 && (d & VI_ARMV8_DESC_TABLE)) {
         uint64_t next = desc_oa(t, d, t->pgshift);
 
         if (next >> t->oas) {
-            return fault(w, VI_FAULT_ADDR_SIZE);
+            return vi_pt_step_fault(w, VI_FAULT_ADDR_SIZE);
         }
         w->table = next;
         w->level++;
@@ -258,11 +252,11 @@ static vi_pt_step classify(vi_pt_walk *w, const vi_armv8_table *t, uint64_t d,
         return VI_PT_STEP_TABLE;
     }
     if (w->level == 3 ? !(d & VI_ARMV8_DESC_TABLE) : !block_allowed(t, w->level)) {
-        return fault(w, VI_FAULT_TRANSLATION);
+        return vi_pt_step_fault(w, VI_FAULT_TRANSLATION);
     }
     *oa = desc_oa(t, d, w->shift);
     if (*oa >> t->oas) {
-        return fault(w, VI_FAULT_ADDR_SIZE);
+        return vi_pt_step_fault(w, VI_FAULT_ADDR_SIZE);
     }
     return VI_PT_STEP_LEAF;
 }
@@ -285,12 +279,12 @@ static vi_pt_step finish_leaf(vi_pt_walk *w, const vi_armv8_table *t, uint64_t d
         if (t->ha) {
             nd |= VI_ARMV8_DESC_AF;
         } else if (!t->affd) {
-            return fault(w, VI_FAULT_ACCESS);
+            return vi_pt_step_fault(w, VI_FAULT_ACCESS);
         }
     }
     if (!vi_perm_allows(perm, w->access)) {
         if (!perm_dirty || !vi_perm_allows(perm_dirty, w->access)) {
-            return fault(w, VI_FAULT_PERMISSION);
+            return vi_pt_step_fault(w, VI_FAULT_PERMISSION);
         }
         nd = (nd & ~VI_ARMV8_DESC_AP2) | dirty_update;
     }
@@ -420,17 +414,14 @@ static void walk_setup(vi_pt_walk *w, const vi_pt_fmt *fmt, const vi_armv8_table
                        const vi_mem *mem, uint64_t in, uint32_t access,
                        vi_pt_result *res)
 {
-    memset(w, 0, sizeof(*w));
-    w->fmt = fmt;
-    w->cfg = t;
-    w->mem = mem;
-    w->in = in;
-    w->access = access;
-    w->res = res;
-    w->level = t->start_level;
-    w->table = t->base;
-    w->shift = level_shift(t, t->start_level);
-    w->bits = t->start_bits;
+    vi_pt_start start = {
+        .table = t->base,
+        .level = t->start_level,
+        .shift = level_shift(t, t->start_level),
+        .bits = t->start_bits,
+    };
+
+    vi_pt_walk_setup(w, fmt, t, mem, in, access, res, start);
 }
 
 static bool walk_prepared(vi_pt_walk *w, const vi_armv8_table *t, vi_fault *f)

@@ -6,6 +6,8 @@
  */
 #include "hw/viommu/core/pt.h"
 
+#include <string.h>
+
 const char *vi_fault_kind_name(vi_fault_kind kind)
 {
     switch (kind) {
@@ -40,6 +42,23 @@ void vi_pt_set_fault(const vi_pt_walk *w, vi_fault *f, vi_fault_kind kind)
     if (f->stage == 2) {
         f->ipa = w->in;
     }
+}
+
+void vi_pt_walk_setup(vi_pt_walk *w, const vi_pt_fmt *fmt, const void *cfg,
+                      const vi_mem *mem, uint64_t in, uint32_t access,
+                      vi_pt_result *res, vi_pt_start start)
+{
+    memset(w, 0, sizeof(*w));
+    w->fmt = fmt;
+    w->cfg = cfg;
+    w->mem = mem;
+    w->in = in;
+    w->access = access;
+    w->res = res;
+    w->table = start.table;
+    w->level = start.level;
+    w->shift = start.shift;
+    w->bits = start.bits;
 }
 
 /* Is the iterator state one that indexes a table without undefined shifts? */

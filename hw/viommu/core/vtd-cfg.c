@@ -496,3 +496,83 @@ const char *vi_vtd_fault_reason_name(unsigned reason)
     default: return "unknown";
     }
 }
+
+/* ------------------------------------------------------------------------
+ * Page-walk fault reasons (VT-d spec rev 4, 7.1.3 and appendix A): what a
+ * vi_fault of the first-stage / second-stage walkers (pt-x86-fs.h,
+ * pt-vtd-ss.h, nested.h) is reported as.
+ */
+
+static unsigned walk_perm_reason(uint32_t access)
+{
+    if (access & VI_ACC_X) {
+        return VI_VTD_FR_EXEC;
+    }
+    return (access & VI_ACC_W) ? VI_VTD_FR_SM_WRITE : VI_VTD_FR_SM_READ;
+}
+
+unsigned vi_vtd_walk_fault_reason(const vi_fault *f, vi_vtd_xlate_kind k)
+{
+    if (k == VI_VTD_XLATE_LEGACY_SS) {
+        switch (f->kind) {
+        case VI_FAULT_ADDR_SIZE:
+            return VI_VTD_FR_ADDR_BEYOND_AW;
+        case VI_FAULT_RESERVED:
+            return VI_VTD_FR_SL_RSVD;
+        case VI_FAULT_WALK_EABT:
+            return VI_VTD_FR_SL_ACCESS;
+        case VI_FAULT_BAD_CONFIG:
+            return VI_VTD_FR_CTX_INVALID;
+        default:
+            /* Not present and permission faults: by the request type. */
+            return (f->access & VI_ACC_W) ? VI_VTD_FR_WRITE : VI_VTD_FR_READ;
+        }
+    }
+    if (f->kind == VI_FAULT_BAD_CONFIG) {
+        return VI_VTD_FR_SM_PE_INVALID;
+    }
+    if (f->stage == 2 && f->s1ptw) {
+        /* Nested: the second stage refused a first-stage table access. */
+        switch (f->kind) {
+        case VI_FAULT_ADDR_SIZE:
+            return VI_VTD_FR_NEST_FS_ADDR_AW;
+        case VI_FAULT_TRANSLATION:
+            return VI_VTD_FR_SS_NOT_PRESENT;
+        case VI_FAULT_RESERVED:
+            return VI_VTD_FR_SS_RSVD;
+        case VI_FAULT_WALK_EABT:
+            return VI_VTD_FR_SS_ACCESS;
+        default:
+            return (f->access & VI_ACC_W) ? VI_VTD_FR_NEST_FS_WRITE :
+                                            VI_VTD_FR_NEST_FS_READ;
+        }
+    }
+    if (f->stage == 2) {
+        switch (f->kind) {
+        case VI_FAULT_ADDR_SIZE:
+            return VI_VTD_FR_SS_ADDR_AW;
+        case VI_FAULT_TRANSLATION:
+            return VI_VTD_FR_SS_NOT_PRESENT;
+        case VI_FAULT_RESERVED:
+            return VI_VTD_FR_SS_RSVD;
+        case VI_FAULT_WALK_EABT:
+            return VI_VTD_FR_SS_ACCESS;
+        default:
+            return walk_perm_reason(f->access);
+        }
+    }
+    switch (f->kind) {
+    case VI_FAULT_ADDR_SIZE:
+        return VI_VTD_FR_FS_NON_CANONICAL;
+    case VI_FAULT_TRANSLATION:
+        return VI_VTD_FR_FS_NOT_PRESENT;
+    case VI_FAULT_RESERVED:
+        return VI_VTD_FR_FS_RSVD;
+    case VI_FAULT_WALK_EABT:
+        return VI_VTD_FR_FS_ACCESS;
+    case VI_FAULT_ACCESS:
+        return VI_VTD_FR_FS_USER;
+    default:
+        return walk_perm_reason(f->access);
+    }
+}

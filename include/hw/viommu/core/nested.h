@@ -1,6 +1,8 @@
 /*
- * qemu-viommu translation core: nested (stage 1 + stage 2) composition,
- * independent of the page-table formats of either stage.
+ * qemu-viommu translation core: nested (stage 1 + stage 2) composition.
+ * vi_nested_run() is independent of the page-table formats of either stage;
+ * the two nestings the devices use (Arm stage 1 in Arm stage 2, VT-d first
+ * stage in VT-d second stage) are thin wrappers around it, here too.
  *
  * Rules:
  *   - every stage-1 table access (an IPA) is translated by stage 2 with a
@@ -24,6 +26,9 @@
 #define VI_CORE_NESTED_H
 
 #include "hw/viommu/core/pt.h"
+#include "hw/viommu/core/pt-armv8.h"
+#include "hw/viommu/core/pt-vtd-ss.h"
+#include "hw/viommu/core/pt-x86-fs.h"
 
 /* A one-stage translation function: a stage 2 as nesting sees it. */
 typedef struct vi_stage {
@@ -39,5 +44,19 @@ typedef struct vi_stage {
  */
 bool vi_nested_run(vi_pt_walk *s1, const vi_stage *s2, vi_pt_result *res,
                    vi_fault *f, unsigned *s2_fetches);
+
+/* Arm: VMSAv8-64 stage 1 nested in stage 2 (SMMUv3 STE.Config 0b111). */
+bool vi_armv8_nested_translate(const vi_armv8_s1 *s1, const vi_armv8_s2 *s2,
+                               const vi_mem *mem, uint64_t va, uint32_t access,
+                               vi_pt_result *res, vi_fault *f);
+
+/*
+ * VT-d (PASID entry PGTT 011b): the first stage's table pointer, every
+ * first-stage table access and the first-stage output go through the second
+ * stage.  s2_fetches may be NULL.
+ */
+bool vi_vtd_nested_translate(const vi_x86_fs_cfg *fs, const vi_vtd_ss_cfg *ss,
+                             const vi_mem *mem, uint64_t va, uint32_t access,
+                             vi_pt_result *res, vi_fault *f, unsigned *s2_fetches);
 
 #endif /* VI_CORE_NESTED_H */

@@ -170,12 +170,4 @@ bool vi_armv8_s1_translate(const vi_armv8_s1 *s1, const vi_mem *mem, uint64_t va
 bool vi_armv8_s2_translate(const vi_armv8_s2 *s2, const vi_mem *mem, uint64_t ipa,
                            uint32_t access, vi_pt_result *res, vi_fault *f);
 
-/*
- * Nested: stage 1 whose every table access and whose output go through
- * stage 2 (see nested.h for the fault reporting rules).
- */
-bool vi_armv8_nested_translate(const vi_armv8_s1 *s1, const vi_armv8_s2 *s2,
-                               const vi_mem *mem, uint64_t va, uint32_t access,
-                               vi_pt_result *res, vi_fault *f);
-
 #endif /* VI_CORE_PT_ARMV8_H */

@@ -1,9 +1,12 @@
 /*
  * qemu-viommu translation core: the generic page-table walk iterator.
  *
- * One iterator (pt.c) walks every radix page-table format; a format (Arm
- * VMSAv8-64 stage 1 / stage 2 in pt-armv8.c, others later) only says how to
- * start a walk and how to decode one entry.  The iterator owns the loop, the
+ * One iterator (pt.c) walks every radix page-table format; a format only
+ * says how to start a walk (vi_pt_walk_setup() with its top table) and how
+ * to decode one entry.  The formats, one file each in the manner of Linux's
+ * generic_pt: Arm VMSAv8-64 stage 1 and stage 2 (pt-armv8.c), x86-64 first
+ * stage (pt-x86-fs.c) and VT-d second stage (pt-vtd-ss.c); nesting any
+ * stage 1 in any stage 2 is nested.c.  The iterator owns the loop, the
  * table fetches, the external-abort handling, the compare-and-swap of
  * hardware A/D updates and the bound on the number of steps.
  *
@@ -137,6 +140,22 @@ struct vi_pt_walk {
     uint32_t updates;           /* successful hardware updates */
 };
 
+/* Where a walk starts: the top table and how the input indexes it. */
+typedef struct vi_pt_start {
+    uint64_t table;
+    int level;
+    unsigned shift;             /* lowest input bit indexing the table */
+    unsigned bits;              /* number of input bits indexing it */
+} vi_pt_start;
+
+/*
+ * Set up w for a walk of fmt (the one set-up every format's walk_init uses):
+ * no fetch hook, no inherited restrictions, nothing read yet.
+ */
+void vi_pt_walk_setup(vi_pt_walk *w, const vi_pt_fmt *fmt, const void *cfg,
+                      const vi_mem *mem, uint64_t in, uint32_t access,
+                      vi_pt_result *res, vi_pt_start start);
+
 /*
  * Run a walk set up by a format's init function.  Returns true and fills
  * *w->res, or returns false and fills *f.
@@ -145,5 +164,12 @@ bool vi_pt_run(vi_pt_walk *w, vi_fault *f);
 
 /* Fill *f for a fault of w at its current level, before or during a walk. */
 void vi_pt_set_fault(const vi_pt_walk *w, vi_fault *f, vi_fault_kind kind);
+
+/* For a decode step: end the walk with a fault of the given kind. */
+static inline vi_pt_step vi_pt_step_fault(vi_pt_walk *w, vi_fault_kind kind)
+{
+    w->fault_kind = kind;
+    return VI_PT_STEP_FAULT;
+}
 
 #endif /* VI_CORE_PT_H */

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hw/viommu/core/fault.h"
 #include "hw/viommu/core/mem.h"
 #include "hw/viommu/core/vtd-defs.h"
 
@@ -183,5 +184,18 @@ int vi_vtd_cfg_lookup(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtadd
 
 /* Name of a fault reason (for traces); never NULL. */
 const char *vi_vtd_fault_reason_name(unsigned reason);
+
+/* ---- Page-walk faults. ---- */
+
+/* Which translation produced a fault, for vi_vtd_walk_fault_reason(). */
+typedef enum vi_vtd_xlate_kind {
+    VI_VTD_XLATE_LEGACY_SS,     /* legacy mode, second stage */
+    VI_VTD_XLATE_SM_FS,         /* scalable mode, first stage only */
+    VI_VTD_XLATE_SM_SS,         /* scalable mode, second stage only */
+    VI_VTD_XLATE_SM_NESTED,     /* scalable mode, nested */
+} vi_vtd_xlate_kind;
+
+/* The VT-d fault reason of a page-walk fault f of a translation of kind k. */
+unsigned vi_vtd_walk_fault_reason(const vi_fault *f, vi_vtd_xlate_kind k);
 
 #endif /* VI_CORE_VTD_CFG_H */

@@ -211,4 +211,24 @@ static inline unsigned vi_vtd_pdts_log2(unsigned pdts)
 #define VI_VTD_FR_SM_PE_ERE             0x5c    /* execute request, ERE = 0 */
 #define VI_VTD_FR_SM_PE_SRE             0x5d    /* supervisor request, SRE = 0 */
 
+/* Scalable mode: first-stage, second-stage and nested page walks. */
+#define VI_VTD_FR_FS_ACCESS             0x70    /* error fetching an FS entry */
+#define VI_VTD_FR_FS_NOT_PRESENT        0x71
+#define VI_VTD_FR_FS_RSVD               0x72
+#define VI_VTD_FR_FS_PTPTR_ACCESS       0x73    /* error fetching the FS root table */
+#define VI_VTD_FR_NEST_FS_ADDR_AW       0x74    /* nested: FS table GPA beyond SS AW */
+#define VI_VTD_FR_NEST_FSPTR_READ       0x75    /* nested: SS refuses reading the FS root */
+#define VI_VTD_FR_NEST_FS_READ          0x76    /* nested: SS refuses reading an FS entry */
+#define VI_VTD_FR_NEST_FS_WRITE         0x77    /* nested: SS refuses the FS A/D write */
+#define VI_VTD_FR_SS_ACCESS             0x78    /* error fetching an SS entry */
+#define VI_VTD_FR_SS_NOT_PRESENT        0x79
+#define VI_VTD_FR_SS_RSVD               0x7a
+#define VI_VTD_FR_FS_NON_CANONICAL      0x80
+#define VI_VTD_FR_FS_USER               0x81    /* user request, U/S = 0 */
+#define VI_VTD_FR_EXEC                  0x82
+#define VI_VTD_FR_SS_ADDR_AW            0x83    /* input beyond the SS AW */
+#define VI_VTD_FR_SS_OUT_HAW            0x84
+#define VI_VTD_FR_SM_WRITE              0x85
+#define VI_VTD_FR_SM_READ               0x86
+
 #endif /* VI_CORE_VTD_DEFS_H */
