@@ -416,3 +416,31 @@ uint64_t smmu_pt_leaf(SmmuPt *pt, uint64_t va)
 {
     return pt_walk(pt, va, false);
 }
+
+SmmuEnv *smmu_env_start(const char *smmu_props, bool st_2lvl, unsigned cmdq_log2,
+                        unsigned evtq_log2, const char *extra)
+{
+    SmmuEnv *e = g_new0(SmmuEnv, 1);
+    g_autofree char *args = g_strdup_printf("-device viommu-smmuv3%s%s "
+                                            "-device viommu-testdev,addr=04.0 %s",
+                                            smmu_props ? "," : "",
+                                            smmu_props ? smmu_props : "",
+                                            extra ? extra : "");
+
+    e->m = td_machine_start(NULL, args);
+    e->td = td_open(e->m, TD_DEVFN);
+    if (cmdq_log2) {
+        e->d = smmu_drv_init(e->m, st_2lvl, cmdq_log2, evtq_log2);
+    }
+    return e;
+}
+
+void smmu_env_stop(SmmuEnv *e)
+{
+    td_close(e->td);
+    if (e->d) {
+        smmu_drv_free(e->d);
+    }
+    td_machine_stop(e->m);
+    g_free(e);
+}

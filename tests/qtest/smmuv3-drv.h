@@ -169,6 +169,21 @@ typedef struct SmmuPt {
     unsigned ntables;
 } SmmuPt;
 
+/*
+ * A test machine: viommu-smmuv3 (with smmu_props, comma-separated), the test
+ * device at TD_DEVFN, extra on the command line, and, when cmdq_log2 is not
+ * 0, the driver initialised with those queue sizes.
+ */
+typedef struct SmmuEnv {
+    TdMachine *m;
+    SmmuDrv *d;
+    Td *td;
+} SmmuEnv;
+
+SmmuEnv *smmu_env_start(const char *smmu_props, bool st_2lvl, unsigned cmdq_log2,
+                        unsigned evtq_log2, const char *extra);
+void smmu_env_stop(SmmuEnv *e);
+
 uint32_t smmu_readl(SmmuDrv *d, uint64_t off);
 void smmu_writel(SmmuDrv *d, uint64_t off, uint32_t v);
 void smmu_writeq(SmmuDrv *d, uint64_t off, uint64_t v);

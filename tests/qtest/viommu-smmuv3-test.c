@@ -16,42 +16,22 @@
 #define SID             TD_DEVFN            /* bus 0, 04.0 */
 #define UNBACKED_PA     0x3f00000000ull     /* nothing there */
 
-typedef struct Env {
-    TdMachine *m;
-    SmmuDrv *d;
-    Td *td;
-} Env;
+typedef SmmuEnv Env;
 
 static Env *env_start_args(const char *smmu_props, bool st_2lvl, unsigned cmdq_log2,
                            unsigned evtq_log2, const char *extra)
 {
-    Env *e = g_new0(Env, 1);
-    g_autofree char *args = g_strdup_printf("-device viommu-smmuv3%s%s " TD_ARGS " %s",
-                                            smmu_props ? "," : "",
-                                            smmu_props ? smmu_props : "",
-                                            extra ? extra : "");
-
-    e->m = td_machine_start(NULL, args);
-    e->td = td_open(e->m, TD_DEVFN);
-    if (cmdq_log2) {
-        e->d = smmu_drv_init(e->m, st_2lvl, cmdq_log2, evtq_log2);
-    }
-    return e;
+    return smmu_env_start(smmu_props, st_2lvl, cmdq_log2, evtq_log2, extra);
 }
 
 static Env *env_start(const char *smmu_props, bool st_2lvl)
 {
-    return env_start_args(smmu_props, st_2lvl, 8, 6, NULL);
+    return smmu_env_start(smmu_props, st_2lvl, 8, 6, NULL);
 }
 
 static void env_stop(Env *e)
 {
-    td_close(e->td);
-    if (e->d) {
-        smmu_drv_free(e->d);
-    }
-    td_machine_stop(e->m);
-    g_free(e);
+    smmu_env_stop(e);
 }
 
 /* Expect exactly one pending event of this type; return it in ev. */
