@@ -116,12 +116,6 @@ typedef struct VtdDeferred {
     bool unmap_all;
 } VtdDeferred;
 
-/* The PASID-table entry as cached, with the PASID directory entry's FPD. */
-typedef struct VtdPeCache {
-    vi_vtd_pe pe;
-    bool pde_fpd;
-} VtdPeCache;
-
 /* ------------------------------------------------------------------------
  * Guest memory for the core: RAM only, atomic compare-and-swap for A/D.
  *
@@ -522,100 +516,42 @@ static unsigned vtd_lookup_cfg(ViommuVtdState *s, const vi_vtd_req *req, VtdXlat
                                bool *fpd)
 {
     vi_vtd_caps caps;
-    uint64_t rta = s->rtaddr_act & VI_VTD_RTADDR_ADDR_MASK;
-    uint8_t bus = req->sid >> 8, devfn = req->sid & 0xff;
-    unsigned ttm = VI_VTD_RTADDR_TTM(s->rtaddr_act);
-    vi_vtd_fault vf = { 0 };
-    vi_vtd_ctx ctx;
-    VtdPeCache pc;
-    uint32_t pasid;
-    uint64_t gen, re[2], ce[4], ctp, pe_raw[VI_VTD_PE_WORDS];
+    vi_vtd_fault vf;
+    vi_vtd_cfg cfg;
     int r;
 
     memset(x, 0, sizeof(*x));
-    *fpd = false;
     vtd_core_caps(s, &caps);
-    if (ttm != VI_VTD_TTM_LEGACY && (ttm != VI_VTD_TTM_SCALABLE || !caps.smts)) {
-        return VI_VTD_FR_SM_RTADDR_INV;
-    }
-    if (!vi_cfg_cache_lookup_dev(s->cfg, req->sid, &ctx)) {
-        gen = vi_cfg_cache_gen(s->cfg);
-        if (vi_mem_read_le64s(&vtd_mem, rta + bus * 16ull, re, 2) != VI_MEM_OK) {
-            return ttm ? VI_VTD_FR_SM_ROOT_ACCESS : VI_VTD_FR_ROOT_ACCESS;
-        }
-        if (ttm == VI_VTD_TTM_LEGACY) {
-            r = vi_vtd_root_decode(&caps, re, &ctp, &vf);
-            if (!r && vi_mem_read_le64s(&vtd_mem, ctp + devfn * 16ull, ce, 2) != VI_MEM_OK) {
-                r = VI_VTD_FR_CTX_ACCESS;
-            }
-            if (!r) {
-                r = vi_vtd_ctx_decode(&caps, ce, &ctx, &vf);
-            }
-        } else {
-            r = vi_vtd_sm_root_decode(&caps, re, devfn, &ctp, &vf);
-            if (!r && vi_mem_read_le64s(&vtd_mem, ctp + (devfn & 0x7f) * 32ull, ce, 4)
-                != VI_MEM_OK) {
-                r = VI_VTD_FR_SM_CTX_ACCESS;
-            }
-            if (!r) {
-                r = vi_vtd_sm_ctx_decode(&caps, ce, &ctx, &vf);
-            }
-        }
-        if (r) {
-            *fpd = vf.fpd;
-            return r;
-        }
-        vi_cfg_cache_insert_dev(s->cfg, req->sid,
-                                ctx.scalable ? VI_CFG_TAG_ANY : ctx.did, &ctx, gen);
-    }
-    r = vi_vtd_ctx_check_req(&caps, &ctx, req, &pasid, &vf);
+    r = vi_vtd_cfg_lookup_cached(&vtd_mem, s->cfg, &caps, s->rtaddr_act, req, &cfg, &vf);
+    *fpd = vf.fpd;
     if (r) {
-        *fpd = ctx.fpd;
         return r;
     }
-    x->fpd = ctx.fpd;
-    if (!ctx.scalable) {
-        x->did = ctx.did;
-        if (ctx.tt == VI_VTD_TT_PASS_THROUGH) {
+    x->fpd = cfg.fpd;
+    x->pasid = cfg.pasid;
+    if (!cfg.ctx.scalable) {
+        x->did = cfg.ctx.did;
+        if (cfg.ctx.tt == VI_VTD_TT_PASS_THROUGH) {
             x->mode = VTD_X_PT;
             return 0;
         }
         x->mode = VTD_X_LEGACY_SS;
-        x->ss = (vi_vtd_ss_cfg) { .ptptr = ctx.slptptr, .aw_bits = ctx.aw_bits,
+        x->ss = (vi_vtd_ss_cfg) { .ptptr = cfg.ctx.slptptr, .aw_bits = cfg.ctx.aw_bits,
                                   .haw = vtd_haw(s), .sllps = VTD_SLLPS };
         return 0;
     }
-    x->pasid = pasid;
-    if (!vi_cfg_cache_lookup_sub(s->cfg, req->sid, pasid, &pc)) {
-        gen = vi_cfg_cache_gen(s->cfg);
-        r = vi_vtd_pasid_fetch(&vtd_mem, &caps, &ctx, pasid, pe_raw, &pc.pde_fpd, &vf);
-        if (!r) {
-            r = vi_vtd_pe_decode(&caps, pe_raw, &pc.pe, &vf);
-        }
-        if (r) {
-            *fpd = vf.fpd;
-            return r;
-        }
-        vi_cfg_cache_insert_sub(s->cfg, req->sid, pasid, VI_CFG_TAG_ANY, pc.pe.did, &pc, gen);
-    }
-    x->fpd = ctx.fpd || pc.pde_fpd || pc.pe.fpd;
-    r = vi_vtd_pe_check_req(&caps, &pc.pe, req, &vf);
-    if (r) {
-        *fpd = x->fpd;
-        return r;
-    }
-    x->did = pc.pe.did;
-    if (pc.pe.pgtt == VI_VTD_PGTT_SS || pc.pe.pgtt == VI_VTD_PGTT_NESTED) {
-        x->ss = (vi_vtd_ss_cfg) { .ptptr = pc.pe.slptptr, .aw_bits = pc.pe.aw_bits,
+    x->did = cfg.pe.did;
+    if (cfg.pe.pgtt == VI_VTD_PGTT_SS || cfg.pe.pgtt == VI_VTD_PGTT_NESTED) {
+        x->ss = (vi_vtd_ss_cfg) { .ptptr = cfg.pe.slptptr, .aw_bits = cfg.pe.aw_bits,
                                   .haw = vtd_haw(s), .sllps = VTD_SLLPS,
-                                  .slee = pc.pe.slee, .slade = pc.pe.slade };
+                                  .slee = cfg.pe.slee, .slade = cfg.pe.slade };
     }
-    if (pc.pe.pgtt == VI_VTD_PGTT_FS || pc.pe.pgtt == VI_VTD_PGTT_NESTED) {
-        x->fs = (vi_x86_fs_cfg) { .ptptr = pc.pe.fsptptr, .levels = pc.pe.fs_levels,
-                                  .haw = vtd_haw(s), .fl1gp = true, .wpe = pc.pe.wpe,
-                                  .eafe = pc.pe.eafe };
+    if (cfg.pe.pgtt == VI_VTD_PGTT_FS || cfg.pe.pgtt == VI_VTD_PGTT_NESTED) {
+        x->fs = (vi_x86_fs_cfg) { .ptptr = cfg.pe.fsptptr, .levels = cfg.pe.fs_levels,
+                                  .haw = vtd_haw(s), .fl1gp = true, .wpe = cfg.pe.wpe,
+                                  .eafe = cfg.pe.eafe };
     }
-    switch (pc.pe.pgtt) {
+    switch (cfg.pe.pgtt) {
     case VI_VTD_PGTT_FS:
         x->mode = VTD_X_FS;
         break;
@@ -624,7 +560,7 @@ static unsigned vtd_lookup_cfg(ViommuVtdState *s, const vi_vtd_req *req, VtdXlat
         break;
     case VI_VTD_PGTT_NESTED:
         x->mode = VTD_X_NESTED;
-        x->fs.haw = MIN(pc.pe.aw_bits, 52);     /* FS addresses are GPAs */
+        x->fs.haw = MIN(cfg.pe.aw_bits, 52);     /* FS addresses are GPAs */
         break;
     default:
         x->mode = VTD_X_PT;
@@ -1635,8 +1571,7 @@ static void vtd_realize(DeviceState *dev, Error **errp)
 
     qemu_mutex_init(&s->lock);
     s->iotlb = vi_iotlb_new(s->iotlb_size);
-    s->cfg = vi_cfg_cache_new(s->ctx_cache_size, sizeof(vi_vtd_ctx), s->pasid_cache_size,
-                              sizeof(VtdPeCache));
+    s->cfg = vi_vtd_cfg_cache_new(s->ctx_cache_size, s->pasid_cache_size);
     if (!s->iotlb || !s->cfg) {
         error_setg(errp, "viommu-vtd: cannot allocate the caches");
         return;

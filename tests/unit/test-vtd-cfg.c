@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "fake-mem.h"
+#include "hw/viommu/core/cfg-cache.h"
 #include "hw/viommu/core/vtd-cfg.h"
 
 /* Test-side field encoder, independent of the decoder's macros. */
@@ -353,6 +354,60 @@ static void test_sm_lookup(void)
     fake_mem_set_abort(e.fm, e.rt, 4096, true);
     g_assert_cmpint(sm_lookup(&e, &c, REQ(0x508), &cfg, &f), ==, VI_VTD_FR_SM_ROOT_ACCESS);
     g_assert_cmpuint(f.addr, ==, e.rt + 16 * 5);
+    fake_mem_free(e.fm);
+}
+
+/*
+ * The device's lookup (through the context / PASID caches): hits return what
+ * was decoded until an invalidation, request checks still run on every hit.
+ */
+static void test_sm_lookup_cached(void)
+{
+    sm_env e;
+    vi_vtd_caps c = caps_all();
+    vi_cfg_cache *cache = vi_vtd_cfg_cache_new(16, 16);
+    vi_vtd_cfg cfg;
+    vi_vtd_fault f;
+    vi_vtd_req req = REQ(0x508);
+    uint64_t pe[8];
+
+    g_assert_nonnull(cache);
+    sm_setup(&e);
+    req.has_pasid = true;
+    req.pasid = TEST_PASID;
+    g_assert_cmpint(vi_vtd_cfg_lookup_cached(e.m, cache, &c, e.rtaddr, &req, &cfg, &f), ==, 0);
+    g_assert_cmpuint(cfg.pe.did, ==, 0x77);
+    /* The guest rewrites the entry (FPD, new DID) without invalidating: stale hit. */
+    pe_make(pe, VI_VTD_PGTT_SS);
+    setf(&pe[0], 1, 1, 1);
+    setf(&pe[1], 15, 0, 0x78);
+    poke_pe(&e, 5, pe);
+    g_assert_cmpint(vi_vtd_cfg_lookup_cached(e.m, cache, &c, e.rtaddr, &req, &cfg, &f), ==, 0);
+    g_assert_cmpuint(cfg.pe.did, ==, 0x77);
+    g_assert_false(cfg.fpd);
+    g_assert_cmpint(vi_vtd_cfg_lookup(e.m, &c, e.rtaddr, &req, &cfg, &f), ==, 0);
+    g_assert_cmpuint(cfg.pe.did, ==, 0x78);
+    g_assert_true(cfg.fpd);
+    /* PASID-selective PASID-cache invalidation of the old DID: the new entry. */
+    vi_cfg_cache_inv_sub_tag_ssid(cache, 0x77, TEST_PASID);
+    g_assert_cmpint(vi_vtd_cfg_lookup_cached(e.m, cache, &c, e.rtaddr, &req, &cfg, &f), ==, 0);
+    g_assert_cmpuint(cfg.pe.did, ==, 0x78);
+    g_assert_true(cfg.fpd);
+    g_assert_true(f.fpd);
+    /* A cached context entry without PASIDE still refuses PASID requests. */
+    g_assert_cmpint(vi_vtd_cfg_lookup_cached(e.m, cache, &c, e.rtaddr, &REQ(0x588), &cfg, &f),
+                    ==, 0);
+    req.sid = 0x588;
+    g_assert_cmpint(vi_vtd_cfg_lookup_cached(e.m, cache, &c, e.rtaddr, &req, &cfg, &f), ==,
+                    VI_VTD_FR_SM_CTX_PASIDE);
+    /* A context entry made not present stays cached until invalidated. */
+    fake_mem_poke64(e.fm, e.cthi + 32 * 8, 0);
+    g_assert_cmpint(vi_vtd_cfg_lookup_cached(e.m, cache, &c, e.rtaddr, &REQ(0x588), &cfg, &f),
+                    ==, 0);
+    vi_cfg_cache_inv_sid(cache, 0x588);
+    g_assert_cmpint(vi_vtd_cfg_lookup_cached(e.m, cache, &c, e.rtaddr, &REQ(0x588), &cfg, &f),
+                    ==, VI_VTD_FR_SM_CTX_NOT_PRESENT);
+    vi_cfg_cache_free(cache);
     fake_mem_free(e.fm);
 }
 
@@ -768,6 +823,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vtd-cfg/legacy/lookup", test_legacy_lookup);
     g_test_add_func("/vtd-cfg/sm/lookup", test_sm_lookup);
+    g_test_add_func("/vtd-cfg/sm/lookup-cached", test_sm_lookup_cached);
     g_test_add_func("/vtd-cfg/sm/context", test_sm_ctx);
     g_test_add_func("/vtd-cfg/sm/pasid-fetch", test_pasid_fetch);
     g_test_add_func("/vtd-cfg/sm/pasid-entry", test_pe_decode);

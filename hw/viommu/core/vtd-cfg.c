@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "hw/viommu/core/cfg-cache.h"
 #include "hw/viommu/core/vtd-cfg.h"
 
 void vi_vtd_caps_default(vi_vtd_caps *caps)
@@ -380,25 +381,21 @@ int vi_vtd_pe_check_req(const vi_vtd_caps *caps, const vi_vtd_pe *pe,
  * Whole lookup
  */
 
-int vi_vtd_cfg_lookup(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtaddr,
-                      const vi_vtd_req *req, vi_vtd_cfg *cfg, vi_vtd_fault *fault)
+/* Root and context entry of sid: the context-cache's payload. */
+static int ctx_fetch(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtaddr,
+                     uint16_t sid, vi_vtd_ctx *ctx, vi_vtd_fault *fault)
 {
-    unsigned ttm = VI_VTD_RTADDR_TTM(rtaddr);
+    bool legacy = VI_VTD_RTADDR_TTM(rtaddr) == VI_VTD_TTM_LEGACY;
     uint64_t rta = rtaddr & VI_VTD_RTADDR_ADDR_MASK;
-    uint8_t bus = req->sid >> 8, devfn = req->sid & 0xff;
-    uint64_t re[2], ce[4], pe[VI_VTD_PE_WORDS], ctp, addr;
-    bool pde_fpd;
+    uint8_t bus = sid >> 8, devfn = sid & 0xff;
+    uint64_t re[2], ce[4], ctp, addr;
     int r;
 
-    memset(cfg, 0, sizeof(*cfg));
-    if (fault) {
-        fault->fpd = false;
+    addr = rta + (uint64_t)bus * VI_VTD_ROOT_SIZE;
+    if (vi_mem_read_le64s(mem, addr, re, 2) != VI_MEM_OK) {
+        return fail(fault, legacy ? VI_VTD_FR_ROOT_ACCESS : VI_VTD_FR_SM_ROOT_ACCESS, addr);
     }
-    if (ttm == VI_VTD_TTM_LEGACY) {
-        addr = rta + (uint64_t)bus * VI_VTD_ROOT_SIZE;
-        if (vi_mem_read_le64s(mem, addr, re, 2) != VI_MEM_OK) {
-            return fail(fault, VI_VTD_FR_ROOT_ACCESS, addr);
-        }
+    if (legacy) {
         r = vi_vtd_root_decode(caps, re, &ctp, fault);
         if (r) {
             return r;
@@ -407,18 +404,7 @@ int vi_vtd_cfg_lookup(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtadd
         if (vi_mem_read_le64s(mem, addr, ce, 2) != VI_MEM_OK) {
             return fail(fault, VI_VTD_FR_CTX_ACCESS, addr);
         }
-        r = vi_vtd_ctx_decode(caps, ce, &cfg->ctx, fault);
-        if (r) {
-            return r;
-        }
-        return vi_vtd_ctx_check_req(caps, &cfg->ctx, req, &cfg->pasid, fault);
-    }
-    if (ttm != VI_VTD_TTM_SCALABLE || !caps->smts) {
-        return fail(fault, VI_VTD_FR_SM_RTADDR_INV, 0);
-    }
-    addr = rta + (uint64_t)bus * VI_VTD_ROOT_SIZE;
-    if (vi_mem_read_le64s(mem, addr, re, 2) != VI_MEM_OK) {
-        return fail(fault, VI_VTD_FR_SM_ROOT_ACCESS, addr);
+        return vi_vtd_ctx_decode(caps, ce, ctx, fault);
     }
     r = vi_vtd_sm_root_decode(caps, re, devfn, &ctp, fault);
     if (r) {
@@ -428,28 +414,87 @@ int vi_vtd_cfg_lookup(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtadd
     if (vi_mem_read_le64s(mem, addr, ce, 4) != VI_MEM_OK) {
         return fail(fault, VI_VTD_FR_SM_CTX_ACCESS, addr);
     }
-    r = vi_vtd_sm_ctx_decode(caps, ce, &cfg->ctx, fault);
-    if (r) {
-        return r;
+    return vi_vtd_sm_ctx_decode(caps, ce, ctx, fault);
+}
+
+/* The PASID-cache's payload: the PASID entry and the FPD of its directory entry. */
+typedef struct vi_vtd_pe_cached {
+    vi_vtd_pe pe;
+    bool pde_fpd;
+} vi_vtd_pe_cached;
+
+vi_cfg_cache *vi_vtd_cfg_cache_new(uint32_t ctx_entries, uint32_t pe_entries)
+{
+    return vi_cfg_cache_new(ctx_entries, sizeof(vi_vtd_ctx), pe_entries,
+                            sizeof(vi_vtd_pe_cached));
+}
+
+int vi_vtd_cfg_lookup_cached(const vi_mem *mem, vi_cfg_cache *cache,
+                             const vi_vtd_caps *caps, uint64_t rtaddr,
+                             const vi_vtd_req *req, vi_vtd_cfg *cfg,
+                             vi_vtd_fault *fault)
+{
+    unsigned ttm = VI_VTD_RTADDR_TTM(rtaddr);
+    uint64_t pe[VI_VTD_PE_WORDS], gen;
+    vi_vtd_pe_cached pc;
+    vi_vtd_fault local;
+    int r;
+
+    if (!fault) {
+        fault = &local;
     }
+    memset(cfg, 0, sizeof(*cfg));
+    memset(&pc, 0, sizeof(pc));
+    fault->fpd = false;
+    if (ttm != VI_VTD_TTM_LEGACY && (ttm != VI_VTD_TTM_SCALABLE || !caps->smts)) {
+        return fail(fault, VI_VTD_FR_SM_RTADDR_INV, 0);
+    }
+    if (!cache || !vi_cfg_cache_lookup_dev(cache, req->sid, &cfg->ctx)) {
+        gen = cache ? vi_cfg_cache_gen(cache) : 0;
+        r = ctx_fetch(mem, caps, rtaddr, req->sid, &cfg->ctx, fault);
+        if (r) {
+            return r;
+        }
+        if (cache) {
+            /* A scalable context entry has no DID: every DSI removes it. */
+            vi_cfg_cache_insert_dev(cache, req->sid,
+                                    cfg->ctx.scalable ? VI_CFG_TAG_ANY : cfg->ctx.did,
+                                    &cfg->ctx, gen);
+        }
+    }
+    cfg->fpd = fault->fpd = cfg->ctx.fpd;
     r = vi_vtd_ctx_check_req(caps, &cfg->ctx, req, &cfg->pasid, fault);
-    if (r) {
+    if (r || !cfg->ctx.scalable) {
         return r;
     }
-    r = vi_vtd_pasid_fetch(mem, caps, &cfg->ctx, cfg->pasid, pe, &pde_fpd, fault);
-    if (r) {
-        return r;
+    if (!cache || !vi_cfg_cache_lookup_sub(cache, req->sid, cfg->pasid, &pc)) {
+        gen = cache ? vi_cfg_cache_gen(cache) : 0;
+        r = vi_vtd_pasid_fetch(mem, caps, &cfg->ctx, cfg->pasid, pe, &pc.pde_fpd, fault);
+        if (!r) {
+            r = vi_vtd_pe_decode(caps, pe, &pc.pe, fault);
+        }
+        if (r) {
+            return r;
+        }
+        if (cache) {
+            vi_cfg_cache_insert_sub(cache, req->sid, cfg->pasid, VI_CFG_TAG_ANY, pc.pe.did,
+                                    &pc, gen);
+        }
     }
-    r = vi_vtd_pe_decode(caps, pe, &cfg->pe, fault);
-    if (r) {
-        return r;
-    }
+    cfg->pe = pc.pe;
+    cfg->fpd = fault->fpd = cfg->ctx.fpd || pc.pde_fpd || pc.pe.fpd;
     r = vi_vtd_pe_check_req(caps, &cfg->pe, req, fault);
     if (r) {
         return r;
     }
     cfg->has_pe = true;
     return ok(fault);
+}
+
+int vi_vtd_cfg_lookup(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtaddr,
+                      const vi_vtd_req *req, vi_vtd_cfg *cfg, vi_vtd_fault *fault)
+{
+    return vi_vtd_cfg_lookup_cached(mem, NULL, caps, rtaddr, req, cfg, fault);
 }
 
 const char *vi_vtd_fault_reason_name(unsigned reason)

@@ -172,6 +172,9 @@ typedef struct vi_vtd_cfg {
     bool has_pe;        /* scalable mode: pe is valid */
     uint32_t pasid;     /* the PASID whose entry was used */
     vi_vtd_pe pe;
+    bool fpd;           /* faults of the translation itself are not recorded
+                         * (FPD of the context, PASID directory or PASID
+                         * table entry used) */
 } vi_vtd_cfg;
 
 /*
@@ -181,6 +184,29 @@ typedef struct vi_vtd_cfg {
  */
 int vi_vtd_cfg_lookup(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtaddr,
                       const vi_vtd_req *req, vi_vtd_cfg *cfg, vi_vtd_fault *fault);
+
+/*
+ * The context-cache and PASID-cache of a remapping unit: a vi_cfg_cache whose
+ * device entries are decoded context entries (keyed by source-id, tagged by
+ * the legacy DID) and whose substream entries are decoded PASID table
+ * entries (keyed by source-id and PASID, tagged by the entry's DID).  NULL
+ * as vi_cfg_cache_new() fails.
+ */
+typedef struct vi_cfg_cache vi_cfg_cache;
+vi_cfg_cache *vi_vtd_cfg_cache_new(uint32_t ctx_entries, uint32_t pe_entries);
+
+/*
+ * vi_vtd_cfg_lookup() through cache (from vi_vtd_cfg_cache_new(), or NULL
+ * for none): what the device runs.  Hits skip the fetches and decodes of the
+ * cached entries; the request checks run on every lookup.  Misses insert
+ * what they decoded, tagged with the cache generation taken before reading
+ * guest memory (an invalidation in between drops the insert).  Same results
+ * as without a cache while the guest invalidates what it changes.
+ */
+int vi_vtd_cfg_lookup_cached(const vi_mem *mem, vi_cfg_cache *cache,
+                             const vi_vtd_caps *caps, uint64_t rtaddr,
+                             const vi_vtd_req *req, vi_vtd_cfg *cfg,
+                             vi_vtd_fault *fault);
 
 /* Name of a fault reason (for traces); never NULL. */
 const char *vi_vtd_fault_reason_name(unsigned reason);
