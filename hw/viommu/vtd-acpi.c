@@ -52,7 +52,7 @@ void viommu_vtd_acpi_build(DeviceState *iommu, GArray *table_offsets,
     build_append_int_noprefix(tables_blob, DRHD_INCLUDE_PCI_ALL, 1);
     build_append_int_noprefix(tables_blob, 0, 1);                      /* reserved */
     build_append_int_noprefix(tables_blob, 0, 2);                      /* segment */
-    build_append_int_noprefix(tables_blob, VTD_MMIO_BASE, 8);
+    build_append_int_noprefix(tables_blob, VIVTD_MMIO_BASE, 8);
     /* Device scope: the IOAPIC at ff:00.0. */
     build_append_int_noprefix(tables_blob, DMAR_SCOPE_IOAPIC, 1);
     build_append_int_noprefix(tables_blob, 8, 1);

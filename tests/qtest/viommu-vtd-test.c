@@ -87,51 +87,51 @@ static void test_caps(void)
 {
     TdMachine *m = start(NULL);
     Vtd *v = vtd_new(m, true);
-    uint64_t cap = vtd_rd64(v, VTD_CAP), ecap = vtd_rd64(v, VTD_ECAP);
+    uint64_t cap = vtd_rd64(v, VIVTD_CAP), ecap = vtd_rd64(v, VIVTD_ECAP);
 
-    g_assert_cmphex(vtd_rd32(v, VTD_VER), ==, VTD_VER_VALUE);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_VER), ==, VIVTD_VER_VALUE);
     /* The documented defaults (docs/vtd.rst), then field by field. */
     g_assert_cmphex(cap, ==, 0xc1d2078c222f0606ull);
     g_assert_cmphex(ecap, ==, 0x1e99c84f020cbull);
     g_assert_cmphex((cap >> 8) & 0x1f, ==, 0x6);            /* SAGAW 39, 48 */
     g_assert_cmpuint((cap >> 16) & 0x3f, ==, 47);           /* MGAW */
-    g_assert_cmphex((cap >> 24) & 0x3ff, ==, VTD_FRO);
-    g_assert_cmpuint((cap >> 40) & 0xff, ==, VTD_NUM_FRCD - 1);
-    g_assert_true(cap & VTD_CAP_PSI);
-    g_assert_true(cap & VTD_CAP_FL1GP);
-    g_assert_false(cap & VTD_CAP_FL5LP);
-    g_assert_cmphex((ecap >> 8) & 0x3ff, ==, VTD_IRO);
+    g_assert_cmphex((cap >> 24) & 0x3ff, ==, VIVTD_FRO);
+    g_assert_cmpuint((cap >> 40) & 0xff, ==, VIVTD_NUM_FRCD - 1);
+    g_assert_true(cap & VIVTD_CAP_PSI);
+    g_assert_true(cap & VIVTD_CAP_FL1GP);
+    g_assert_false(cap & VIVTD_CAP_FL5LP);
+    g_assert_cmphex((ecap >> 8) & 0x3ff, ==, VIVTD_IRO);
     for (uint64_t bit = 1; bit; bit <<= 1) {
-        uint64_t want = VTD_ECAP_QI | VTD_ECAP_IR | VTD_ECAP_PT | VTD_ECAP_SC |
-                        VTD_ECAP_NEST | VTD_ECAP_PASID | VTD_ECAP_SMTS | VTD_ECAP_FLTS |
-                        VTD_ECAP_SLTS | VTD_ECAP_SRS | VTD_ECAP_EAFS | VTD_ECAP_SLADS;
+        uint64_t want = VIVTD_ECAP_QI | VIVTD_ECAP_IR | VIVTD_ECAP_PT | VIVTD_ECAP_SC |
+                        VIVTD_ECAP_NEST | VIVTD_ECAP_PASID | VIVTD_ECAP_SMTS | VIVTD_ECAP_FLTS |
+                        VIVTD_ECAP_SLTS | VIVTD_ECAP_SRS | VIVTD_ECAP_EAFS | VIVTD_ECAP_SLADS;
         if (want & bit) {
             g_assert_true(ecap & bit);
         }
     }
     g_assert_cmpuint((ecap >> 35) & 0x1f, ==, 19);          /* PSS: 20-bit PASIDs */
-    g_assert_cmphex(vtd_rd32(v, VTD_GSTS), ==, 0);
-    g_assert_cmphex(vtd_rd32(v, VTD_FECTL), ==, VTD_CTL_IM);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_GSTS), ==, 0);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_FECTL), ==, VIVTD_CTL_IM);
     /* Read-only registers ignore writes. */
-    vtd_wr64(v, VTD_CAP, 0);
-    g_assert_cmphex(vtd_rd64(v, VTD_CAP), ==, cap);
+    vtd_wr64(v, VIVTD_CAP, 0);
+    g_assert_cmphex(vtd_rd64(v, VIVTD_CAP), ==, cap);
     vtd_free(v);
     td_machine_stop(m);
 
     m = start("aw-bits=57,intremap=off");
     v = vtd_new(m, true);
-    cap = vtd_rd64(v, VTD_CAP);
-    ecap = vtd_rd64(v, VTD_ECAP);
+    cap = vtd_rd64(v, VIVTD_CAP);
+    ecap = vtd_rd64(v, VIVTD_ECAP);
     g_assert_cmphex((cap >> 8) & 0x1f, ==, 0xe);
-    g_assert_true(cap & VTD_CAP_FL5LP);
-    g_assert_false(ecap & VTD_ECAP_IR);
+    g_assert_true(cap & VIVTD_CAP_FL5LP);
+    g_assert_false(ecap & VIVTD_ECAP_IR);
     vtd_free(v);
     td_machine_stop(m);
 
     m = start("scalable-mode=off");
     v = vtd_new(m, false);
-    ecap = vtd_rd64(v, VTD_ECAP);
-    g_assert_false(ecap & (VTD_ECAP_SMTS | VTD_ECAP_PASID | VTD_ECAP_NEST | VTD_ECAP_FLTS));
+    ecap = vtd_rd64(v, VIVTD_ECAP);
+    g_assert_false(ecap & (VIVTD_ECAP_SMTS | VIVTD_ECAP_PASID | VIVTD_ECAP_NEST | VIVTD_ECAP_FLTS));
     vtd_free(v);
     td_machine_stop(m);
 }
@@ -175,13 +175,13 @@ static void test_reset(void)
     g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     qtest_qmp_assert_success(m->qts, "{ 'execute': 'system_reset' }");
     qtest_qmp_eventwait(m->qts, "RESET");
-    g_assert_cmphex(vtd_rd32(v, VTD_GSTS), ==, 0);
-    g_assert_cmphex(vtd_rd64(v, VTD_RTADDR), ==, 0);
-    g_assert_cmphex(vtd_rd64(v, VTD_IQA), ==, 0);
-    g_assert_cmphex(vtd_rd64(v, VTD_IRTA), ==, 0);
-    g_assert_cmphex(vtd_rd32(v, VTD_FSTS), ==, 0);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_GSTS), ==, 0);
+    g_assert_cmphex(vtd_rd64(v, VIVTD_RTADDR), ==, 0);
+    g_assert_cmphex(vtd_rd64(v, VIVTD_IQA), ==, 0);
+    g_assert_cmphex(vtd_rd64(v, VIVTD_IRTA), ==, 0);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_FSTS), ==, 0);
     g_assert_cmphex(vtd_frcd_hi(v, 0), ==, 0);
-    g_assert_cmphex(vtd_rd32(v, VTD_FECTL), ==, VTD_CTL_IM);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_FECTL), ==, VIVTD_CTL_IM);
     td_close(td);
     td = td_open(m, TD_DEVFN);
     assert_reads(td, a, 5);                 /* untranslated again */
@@ -225,7 +225,7 @@ static void check_dmar(const char *opts, uint8_t haw, uint8_t flags)
     g_assert_cmpuint(lduw_le_p(drhd), ==, 0);        /* DRHD */
     g_assert_cmpuint(lduw_le_p(drhd + 2), ==, 24);
     g_assert_cmphex(drhd[4], ==, 1);                 /* INCLUDE_PCI_ALL */
-    g_assert_cmphex(ldq_le_p(drhd + 8), ==, VTD_MMIO_BASE);
+    g_assert_cmphex(ldq_le_p(drhd + 8), ==, VIVTD_MMIO_BASE);
     g_assert_cmphex(drhd[16], ==, 3);                /* IOAPIC scope ... */
     g_assert_cmphex(drhd[21], ==, 0xff);             /* ... at ff:00.0 */
     g_assert_cmphex(drhd[22], ==, 0);
@@ -271,12 +271,12 @@ static void test_legacy_ss(void)
     g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_C + 64, 4), ==, TD_ERR_WRITE_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, &lo), ==, 0x05);
     g_assert_cmphex(hi & 0xffff, ==, SID);
-    g_assert_false(hi & VTD_FRCD_T);
+    g_assert_false(hi & VIVTD_FRCD_T);
     g_assert_cmphex(lo, ==, IOVA_C);
     /* Unmapped read: reason 6. */
     g_assert_cmpuint(td_do(td, TD_OP_COPY, 0x3000000, IOVA_B, 4), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x06);
-    g_assert_true(hi & VTD_FRCD_T);
+    g_assert_true(hi & VIVTD_FRCD_T);
     /* Beyond the 39-bit AW: reason 4. */
     g_assert_cmpuint(td_do(td, TD_OP_COPY, 1ull << 39, IOVA_B, 4), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x04);
@@ -299,23 +299,23 @@ static void test_legacy_pt_and_cfg_faults(void)
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x01);
     /* Pass-through context entry: untranslated. */
     vtd_ctx_legacy(v, SID, 2, 0, 2, DID);
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
     assert_reads(td, a, 7);
     /* Reserved bit in the context entry: reason 0xb. */
     ce = (qtest_readq(m->qts, v->root) & ~0xfffull) + SID * 16;
     qtest_writeq(m->qts, ce, qtest_readq(m->qts, ce) | (1ull << 5));
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(SID), 0);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(SID), 0);
     vtd_qi_sync(v);
     g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x0b);
     /* FPD: the DMA is still blocked, nothing is recorded. */
     qtest_writeq(m->qts, ce + 8, 2 | (DID << 8));
     qtest_writeq(m->qts, ce, vtd_table(v) | 2 | 1);     /* FPD, empty second stage */
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(SID), 0);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(SID), 0);
     vtd_qi_sync(v);
     g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
-    g_assert_false(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -381,20 +381,20 @@ static void test_sm_second_stage_and_pt(void)
     assert_reads(td, IOVA_C, 22);
     g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_C, 4), ==, TD_ERR_WRITE_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x85);
-    g_assert_false(hi & VTD_FRCD_PP);           /* request without PASID */
+    g_assert_false(hi & VIVTD_FRCD_PP);           /* request without PASID */
     g_assert_cmpuint(dma_sum(td, 0x9000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x79);
 
     /* Pass-through PASID entry: untranslated. */
     vtd_pe_pt(pe, DID + 1);
     vtd_pasid_entry(v, dir, 0, pe);
-    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(1) | VTD_INV_DID(DID), 0);
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, ro, 22);
     /* Not present PASID entry: reason 0x59. */
     qtest_writeq(m->qts, (qtest_readq(m->qts, dir) & ~0xfffull), 0);
-    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(3), 0);
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(3), 0);
     vtd_qi_sync(v);
     g_assert_cmpuint(dma_sum(td, ro, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x59);
@@ -441,7 +441,7 @@ static void nest_setup(NestEnv *e)
 
 static void nest_flush(NestEnv *e)
 {
-    vtd_qi_add(e->v, VTD_INV_IOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(e->v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(e->v);
 }
 
@@ -493,10 +493,10 @@ static void test_sm_nested(void)
     slot = vtd_entry(e.v, e.ss, 4, NEST_OUT_GPA, 1);
     qtest_writeq(e.m->qts, slot, page(e.m, 32) | SS_RW);
     assert_reads(e.td, IOVA_A, 31);                 /* cached */
-    vtd_qi_add(e.v, VTD_INV_IOTLB | VTD_INV_G(3) | VTD_INV_DID(DID), NEST_OUT_GPA + 0x10000000);
+    vtd_qi_add(e.v, VIVTD_INV_IOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), NEST_OUT_GPA + 0x10000000);
     vtd_qi_sync(e.v);
     assert_reads(e.td, IOVA_A, 31);                 /* another GPA */
-    vtd_qi_add(e.v, VTD_INV_IOTLB | VTD_INV_G(3) | VTD_INV_DID(DID), NEST_OUT_GPA);
+    vtd_qi_add(e.v, VIVTD_INV_IOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), NEST_OUT_GPA);
     vtd_qi_sync(e.v);
     assert_reads(e.td, IOVA_A, 32);
     /* Stage-2 fault on the output: read-only output page refuses a write. */
@@ -551,18 +551,18 @@ static void test_pasid_dma(void)
     td_writel(td, TD_PASID, TD_PASID_VALID | 5);
     g_assert_cmpuint(dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x81);
-    g_assert_true(hi & VTD_FRCD_PP);
-    g_assert_cmphex((hi >> VTD_FRCD_PV_SHIFT) & 0xfffff, ==, 5);
+    g_assert_true(hi & VIVTD_FRCD_PP);
+    g_assert_cmphex((hi >> VIVTD_FRCD_PV_SHIFT) & 0xfffff, ==, 5);
     /* ... refused by SRE = 0 on PASID 9 (0x5d). */
     td_writel(td, TD_PASID, TD_PASID_VALID | TD_PASID_PRIV | 9);
     g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x5d);
-    g_assert_true(hi & VTD_FRCD_PRIV);
+    g_assert_true(hi & VIVTD_FRCD_PRIV);
     /* A PASID without an entry: 0x59, and one beyond the directory: 0x46... */
     td_writel(td, TD_PASID, TD_PASID_VALID | 7);
     g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x59);
-    g_assert_cmphex((hi >> VTD_FRCD_PV_SHIFT) & 0xfffff, ==, 7);
+    g_assert_cmphex((hi >> VIVTD_FRCD_PV_SHIFT) & 0xfffff, ==, 7);
     td_writel(td, TD_PASID, TD_PASID_VALID | 0x10000);
     g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x46);
@@ -601,17 +601,17 @@ static void test_inv_piotlb_and_pasid_cache(void)
     qtest_writeq(m->qts, lb, page(m, 63) | FS_PRW);
     assert_reads(td, IOVA_A, 60);
     /* Page-selective P_IOTLB of another PASID / DID: nothing changes. */
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(3) | VTD_INV_DID(DID) | VTD_INV_PASID(1), IOVA_A);
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(3) | VTD_INV_DID(DID + 1), IOVA_A);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID) | VIVTD_INV_PASID(1), IOVA_A);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID + 1), IOVA_A);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 60);
     /* Page-selective for page A: A is new, B still stale. */
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(3) | VTD_INV_DID(DID), IOVA_A);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), IOVA_A);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 62);
     assert_reads(td, IOVA_B, 61);
     /* All of PASID 0 (non-global): B too. */
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_B, 63);
 
@@ -619,33 +619,33 @@ static void test_inv_piotlb_and_pasid_cache(void)
     vtd_map(v, fs2, 4, IOVA_A, 1, page(m, 64), FS_PRW, FS_PRW);
     vtd_pe_fs(pe, fs2, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 62);                   /* old entry, walked again */
-    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(1) | VTD_INV_DID(DID + 1), 0);    /* other DID */
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID + 1), 0);    /* other DID */
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 62);
-    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(1) | VTD_INV_DID(DID), 0);        /* PASID-sel. */
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID), 0);        /* PASID-sel. */
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 64);
     /* Domain-selective PASID-cache and global, each with the IOTLB flush. */
     vtd_pe_fs(pe, fs, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
-    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(0) | VTD_INV_DID(DID), 0);
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(0) | VIVTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 62);
     vtd_pe_fs(pe, fs2, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
-    vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(3), 0);
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(3), 0);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 64);
     /* Device-TLB invalidations (no device-TLB here) complete in order. */
-    vtd_qi_add(v, VTD_INV_DEVTLB | VTD_INV_DID(SID) , 0);
-    vtd_qi_add(v, VTD_INV_PDEVTLB | VTD_INV_PASID(0) | ((uint64_t)SID << 16), 0);
+    vtd_qi_add(v, VIVTD_INV_DEVTLB | VIVTD_INV_DID(SID) , 0);
+    vtd_qi_add(v, VIVTD_INV_PDEVTLB | VIVTD_INV_PASID(0) | ((uint64_t)SID << 16), 0);
     vtd_qi_sync(v);
     td_close(td);
     vtd_free(v);
@@ -669,50 +669,50 @@ static void test_inv_iotlb_and_context(void)
     qtest_writeq(m->qts, la, page(m, 73) | SS_RW);
     qtest_writeq(m->qts, lb, page(m, 74) | SS_RW);
     /* PSI of another domain, then of page A (AM 0). */
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(3) | VTD_INV_DID(DID + 1), IOVA_A);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID + 1), IOVA_A);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 70);
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(3) | VTD_INV_DID(DID), IOVA_A);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), IOVA_A);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 73);
     assert_reads(td, IOVA_B, 71);
     /* DSI of another domain, then of ours. */
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(2) | VTD_INV_DID(DID + 1), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID + 1), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_B, 71);
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_B, 74);
     /* Global. */
     qtest_writeq(m->qts, lb, page(m, 75) | SS_RW);
     assert_reads(td, IOVA_B, 74);
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_B, 75);
 
     /* Context entry now points at ss2: cached until a context-cache invalidation. */
     vtd_ctx_legacy(v, SID, 0, ss2, 2, DID);
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 73);
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(SID + 1), 0);     /* another device */
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(2) | VTD_INV_DID(DID + 1), 0);    /* another domain */
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(SID + 1), 0);     /* another device */
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(2) | VIVTD_INV_DID(DID + 1), 0);    /* another domain */
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 73);
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(SID), 0);
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(SID), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 72);
     /* Domain-selective and global context-cache invalidations. */
     vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 73);
     vtd_ctx_legacy(v, SID, 0, ss2, 2, DID);
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(1), 0);
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 72);
     td_close(td);
@@ -731,26 +731,26 @@ static void test_inv_registers(void)
     la = vtd_map(v, ss, 4, IOVA_A, 1, page(m, 80), SS_RW, SS_RW);
     vtd_map(v, ss2, 4, IOVA_A, 1, page(m, 81), SS_RW, SS_RW);
     vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
-    vtd_wr64(v, VTD_RTADDR, v->root);
-    vtd_gcmd(v, VTD_GCMD_SRTP, true);
-    vtd_gcmd(v, VTD_GCMD_TE, true);
+    vtd_wr64(v, VIVTD_RTADDR, v->root);
+    vtd_gcmd(v, VIVTD_GCMD_SRTP, true);
+    vtd_gcmd(v, VIVTD_GCMD_TE, true);
     assert_reads(td, IOVA_A, 80);
     qtest_writeq(m->qts, la, page(m, 82) | SS_RW);
     assert_reads(td, IOVA_A, 80);
-    vtd_wr64(v, VTD_IVA, IOVA_A);
-    vtd_wr64(v, VTD_IOTLB, VTD_IOTLB_IVT | VTD_IOTLB_PSI | VTD_IOTLB_DID(DID));
-    r = vtd_rd64(v, VTD_IOTLB);
-    g_assert_false(r & VTD_IOTLB_IVT);
-    g_assert_cmpuint((r >> VTD_IOTLB_IAIG_SHIFT) & 3, ==, 3);
+    vtd_wr64(v, VIVTD_IVA, IOVA_A);
+    vtd_wr64(v, VIVTD_IOTLB, VIVTD_IOTLB_IVT | VIVTD_IOTLB_PSI | VIVTD_IOTLB_DID(DID));
+    r = vtd_rd64(v, VIVTD_IOTLB);
+    g_assert_false(r & VIVTD_IOTLB_IVT);
+    g_assert_cmpuint((r >> VIVTD_IOTLB_IAIG_SHIFT) & 3, ==, 3);
     assert_reads(td, IOVA_A, 82);
     vtd_ctx_legacy(v, SID, 0, ss2, 2, DID);
-    vtd_wr64(v, VTD_IOTLB, VTD_IOTLB_IVT | VTD_IOTLB_GLOBAL);
+    vtd_wr64(v, VIVTD_IOTLB, VIVTD_IOTLB_IVT | VIVTD_IOTLB_GLOBAL);
     assert_reads(td, IOVA_A, 82);
-    vtd_wr64(v, VTD_CCMD, VTD_CCMD_ICC | VTD_CCMD_DEVICE | ((uint64_t)SID << 16));
-    r = vtd_rd64(v, VTD_CCMD);
-    g_assert_false(r & VTD_CCMD_ICC);
-    g_assert_cmpuint((r >> VTD_CCMD_CAIG_SHIFT) & 3, ==, 3);
-    vtd_wr64(v, VTD_IOTLB, VTD_IOTLB_IVT | VTD_IOTLB_DSI | VTD_IOTLB_DID(DID));
+    vtd_wr64(v, VIVTD_CCMD, VIVTD_CCMD_ICC | VIVTD_CCMD_DEVICE | ((uint64_t)SID << 16));
+    r = vtd_rd64(v, VIVTD_CCMD);
+    g_assert_false(r & VIVTD_CCMD_ICC);
+    g_assert_cmpuint((r >> VIVTD_CCMD_CAIG_SHIFT) & 3, ==, 3);
+    vtd_wr64(v, VIVTD_IOTLB, VIVTD_IOTLB_IVT | VIVTD_IOTLB_DSI | VIVTD_IOTLB_DID(DID));
     assert_reads(td, IOVA_A, 81);
     td_close(td);
     vtd_free(v);
@@ -767,26 +767,26 @@ static void test_qi_errors(void)
     vtd_enable(v);
     vtd_qi_add(v, 0xf, 0);                          /* unknown type */
     vtd_qi_kick(v);
-    g_assert_true(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_IQE);
-    g_assert_cmpuint(vtd_rd64(v, VTD_IQERCD) & 0xf, ==, VTD_IQEI_TYPE);
-    h = vtd_rd64(v, VTD_IQH);
+    g_assert_true(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_IQE);
+    g_assert_cmpuint(vtd_rd64(v, VIVTD_IQERCD) & 0xf, ==, VIVTD_IQEI_TYPE);
+    h = vtd_rd64(v, VIVTD_IQH);
     g_assert_cmphex(h, ==, ((v->iq_tail + 127) % 128) * 32ull);   /* wide: 128 slots */
     /* Fix the descriptor, clear IQE: the queue resumes from IQH. */
-    qtest_writeq(m->qts, v->iq + h, VTD_INV_IEC);
-    vtd_wr32(v, VTD_FSTS, VTD_FSTS_IQE);
-    g_assert_cmphex(vtd_rd64(v, VTD_IQH), ==, vtd_rd64(v, VTD_IQT));
+    qtest_writeq(m->qts, v->iq + h, VIVTD_INV_IEC);
+    vtd_wr32(v, VIVTD_FSTS, VIVTD_FSTS_IQE);
+    g_assert_cmphex(vtd_rd64(v, VIVTD_IQH), ==, vtd_rd64(v, VIVTD_IQT));
     vtd_qi_sync(v);
     /* Reserved bits and a misaligned tail. */
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(1), 1);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(1), 1);
     vtd_qi_kick(v);
-    g_assert_cmpuint(vtd_rd64(v, VTD_IQERCD) & 0xf, ==, VTD_IQEI_RSVD);
-    h = vtd_rd64(v, VTD_IQH);
+    g_assert_cmpuint(vtd_rd64(v, VIVTD_IQERCD) & 0xf, ==, VIVTD_IQEI_RSVD);
+    h = vtd_rd64(v, VIVTD_IQH);
     qtest_writeq(m->qts, v->iq + h + 8, 0);
     vtd_frcd_clear_all(v);
-    g_assert_cmphex(vtd_rd64(v, VTD_IQH), ==, vtd_rd64(v, VTD_IQT));
-    g_assert_cmpuint(vtd_rd64(v, VTD_IQERCD) & 0xf, ==, 0);
-    vtd_wr64(v, VTD_IQT, 16);
-    g_assert_cmpuint(vtd_rd64(v, VTD_IQERCD) & 0xf, ==, VTD_IQEI_TAIL);
+    g_assert_cmphex(vtd_rd64(v, VIVTD_IQH), ==, vtd_rd64(v, VIVTD_IQT));
+    g_assert_cmpuint(vtd_rd64(v, VIVTD_IQERCD) & 0xf, ==, 0);
+    vtd_wr64(v, VIVTD_IQT, 16);
+    g_assert_cmpuint(vtd_rd64(v, VIVTD_IQERCD) & 0xf, ==, VIVTD_IQEI_TAIL);
     vtd_free(v);
     td_machine_stop(m);
 }
@@ -805,41 +805,41 @@ static void test_fault_records(void)
     vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
     vtd_enable(v);
     /* Fault event: vector 0x61 to APIC 0, masked at first. */
-    vtd_wr32(v, VTD_FEDATA, 0x61);
-    vtd_wr32(v, VTD_FEADDR, 0xfee00000);
+    vtd_wr32(v, VIVTD_FEDATA, 0x61);
+    vtd_wr32(v, VIVTD_FEADDR, 0xfee00000);
     g_assert_cmpuint(dma_sum(td, 0x10000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
-    g_assert_true(vtd_rd32(v, VTD_FECTL) & VTD_CTL_IP);
+    g_assert_true(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
     g_assert_false(vtd_lapic_irr(m->qts, 0x61));
-    vtd_wr32(v, VTD_FECTL, 0);                      /* unmask: the pending event goes */
-    g_assert_false(vtd_rd32(v, VTD_FECTL) & VTD_CTL_IP);
+    vtd_wr32(v, VIVTD_FECTL, 0);                      /* unmask: the pending event goes */
+    g_assert_false(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
     g_assert_true(vtd_lapic_irr(m->qts, 0x61));
-    g_assert_cmpuint((vtd_rd32(v, VTD_FSTS) >> VTD_FSTS_FRI_SHIFT) & 0xff, ==, 0);
+    g_assert_cmpuint((vtd_rd32(v, VIVTD_FSTS) >> VIVTD_FSTS_FRI_SHIFT) & 0xff, ==, 0);
 
     /* Fill all records, then overflow. */
-    for (int i = 1; i < VTD_NUM_FRCD + 3; i++) {
+    for (int i = 1; i < VIVTD_NUM_FRCD + 3; i++) {
         g_assert_cmpuint(dma_sum(td, 0x10000 + i * 0x1000ull, &(uint64_t){0}), ==,
                          TD_ERR_READ_FAULT);
     }
-    for (int i = 0; i < VTD_NUM_FRCD; i++) {
-        g_assert_true(vtd_frcd_hi(v, i) & VTD_FRCD_F);
-        g_assert_cmphex(VTD_FRCD_FR(vtd_frcd_hi(v, i)), ==, 0x06);
+    for (int i = 0; i < VIVTD_NUM_FRCD; i++) {
+        g_assert_true(vtd_frcd_hi(v, i) & VIVTD_FRCD_F);
+        g_assert_cmphex(VIVTD_FRCD_FR(vtd_frcd_hi(v, i)), ==, 0x06);
         g_assert_cmphex(vtd_frcd_lo(v, i), ==, 0x10000 + i * 0x1000ull);
     }
-    g_assert_true(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PFO);
-    g_assert_true(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
+    g_assert_true(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PFO);
+    g_assert_true(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
     /* Software frees one record; PFO still set: nothing more is logged. */
-    vtd_wr32(v, VTD_FRCD(0) + 12, 1u << 31);
+    vtd_wr32(v, VIVTD_FRCD(0) + 12, 1u << 31);
     g_assert_cmpuint(dma_sum(td, 0x90000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
-    g_assert_false(vtd_frcd_hi(v, 0) & VTD_FRCD_F);
+    g_assert_false(vtd_frcd_hi(v, 0) & VIVTD_FRCD_F);
     /* PFO cleared: the next fault lands in the next record of the ring. */
-    vtd_wr32(v, VTD_FSTS, VTD_FSTS_PFO);
+    vtd_wr32(v, VIVTD_FSTS, VIVTD_FSTS_PFO);
     g_assert_cmpuint(dma_sum(td, 0x91000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
-    g_assert_true(vtd_frcd_hi(v, 0) & VTD_FRCD_F);
+    g_assert_true(vtd_frcd_hi(v, 0) & VIVTD_FRCD_F);
     g_assert_cmphex(vtd_frcd_lo(v, 0), ==, 0x91000);
     vtd_frcd_clear_all(v);
-    g_assert_cmphex(vtd_rd32(v, VTD_FSTS) & (VTD_FSTS_PPF | VTD_FSTS_PFO), ==, 0);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_FSTS) & (VIVTD_FSTS_PPF | VIVTD_FSTS_PFO), ==, 0);
     /* After service, the next fault raises a new event. */
-    vtd_wr32(v, VTD_FEDATA, 0x62);
+    vtd_wr32(v, VIVTD_FEDATA, 0x62);
     g_assert_cmpuint(dma_sum(td, 0x92000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_true(vtd_lapic_irr(m->qts, 0x62));
     td_close(td);
@@ -876,45 +876,45 @@ static void test_interrupt_remapping(void)
     vtd_irte(v, 4, 0x57, 0, SID, 1, false);         /* not present */
     vtd_irte(v, 5, 0x5a, 0, 0x0030, 1, true);       /* someone else's */
     vtd_irte(v, 6, 0x5b, 0, 0x0028, 2, true);       /* SVT 2: bus 0..0x28 */
-    vtd_qi_add(v, VTD_INV_IEC, 0);
+    vtd_qi_add(v, VIVTD_INV_IEC, 0);
     vtd_qi_sync(v);
 
-    msi_fire(td, VTD_MSI_REMAP_ADDR(3, 0), 0);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(3, 0), 0);
     g_assert_true(vtd_lapic_irr(m->qts, 0x55));
-    msi_fire(td, VTD_MSI_REMAP_ADDR(8, 1), 2);      /* handle 8 + subhandle 2 */
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(8, 1), 2);      /* handle 8 + subhandle 2 */
     g_assert_true(vtd_lapic_irr(m->qts, 0x56));
-    msi_fire(td, VTD_MSI_REMAP_ADDR(6, 0), 0);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(6, 0), 0);
     g_assert_true(vtd_lapic_irr(m->qts, 0x5b));
-    g_assert_false(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
 
     /* Bad requests: each blocked with its fault, nothing delivered. */
-    msi_fire(td, VTD_MSI_REMAP_ADDR(4, 0), 0);
-    g_assert_cmphex(vtd_take_fault(v, &hi, &lo), ==, VTD_FR_IR_NOT_PRESENT);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(4, 0), 0);
+    g_assert_cmphex(vtd_take_fault(v, &hi, &lo), ==, VIVTD_FR_IR_NOT_PRESENT);
     g_assert_cmphex(lo >> 48, ==, 4);
     g_assert_cmphex(hi & 0xffff, ==, SID);
     g_assert_false(vtd_lapic_irr(m->qts, 0x57));
-    msi_fire(td, VTD_MSI_REMAP_ADDR(5, 0), 0);
-    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VTD_FR_IR_SID);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(5, 0), 0);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VIVTD_FR_IR_SID);
     g_assert_false(vtd_lapic_irr(m->qts, 0x5a));
-    msi_fire(td, VTD_MSI_REMAP_ADDR(300, 0), 0);
-    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VTD_FR_IR_INDEX);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(300, 0), 0);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VIVTD_FR_IR_INDEX);
     /* Compatibility format: blocked, then allowed with CFI. */
     msi_fire(td, 0xfee00000, 0x58);
-    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VTD_FR_IR_COMPAT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VIVTD_FR_IR_COMPAT);
     g_assert_false(vtd_lapic_irr(m->qts, 0x58));
-    vtd_gcmd(v, VTD_GCMD_CFI, true);
+    vtd_gcmd(v, VIVTD_GCMD_CFI, true);
     msi_fire(td, 0xfee00000, 0x58);
     g_assert_true(vtd_lapic_irr(m->qts, 0x58));
     /* An IRTE changed with an IEC invalidation. */
     vtd_irte(v, 3, 0x59, 0, SID, 1, true);
-    vtd_qi_add(v, VTD_INV_IEC | (1ull << 4) | VTD_IEC_IDX(3), 0);
+    vtd_qi_add(v, VIVTD_INV_IEC | VIVTD_IEC_G_INDEX | VIVTD_IEC_IDX(3), 0);
     vtd_qi_sync(v);
-    msi_fire(td, VTD_MSI_REMAP_ADDR(3, 0), 0);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(3, 0), 0);
     g_assert_true(vtd_lapic_irr(m->qts, 0x59));
     /* A reserved bit in the IRTE. */
     qtest_writeq(m->qts, v->irt + 3 * 16, qtest_readq(m->qts, v->irt + 3 * 16) | (1ull << 13));
-    msi_fire(td, VTD_MSI_REMAP_ADDR(3, 0), 0);
-    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VTD_FR_IR_IRTE_RSVD);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(3, 0), 0);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VIVTD_FR_IR_IRTE_RSVD);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -943,10 +943,10 @@ static void test_ir_ioapic(void)
     qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 1);
     qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 0);
     g_assert_true(vtd_lapic_irr(m->qts, 0x6a));
-    g_assert_false(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
     /* An IRTE that names another source: blocked, source-id ff00 recorded. */
     vtd_irte(v, 12, 0x6b, 0, 0x0020, 1, true);
-    vtd_qi_add(v, VTD_INV_IEC | (1ull << 4) | VTD_IEC_IDX(12), 0);
+    vtd_qi_add(v, VIVTD_INV_IEC | VIVTD_IEC_G_INDEX | VIVTD_IEC_IDX(12), 0);
     vtd_qi_sync(v);
     qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 1);
     qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 0);
@@ -954,7 +954,7 @@ static void test_ir_ioapic(void)
     {
         uint64_t hi;
 
-        g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, VTD_FR_IR_SID);
+        g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, VIVTD_FR_IR_SID);
         g_assert_cmphex(hi & 0xffff, ==, 0xff00);
     }
     vtd_free(v);
@@ -968,20 +968,20 @@ static void test_inv_wait_interrupt(void)
     Vtd *v = vtd_new(m, true);
 
     vtd_enable(v);
-    vtd_wr32(v, VTD_IEDATA, 0x6c);
-    vtd_wr32(v, VTD_IEADDR, 0xfee00000);
-    vtd_qi_add(v, VTD_INV_WAIT | VTD_WAIT_IF, 0);
+    vtd_wr32(v, VIVTD_IEDATA, 0x6c);
+    vtd_wr32(v, VIVTD_IEADDR, 0xfee00000);
+    vtd_qi_add(v, VIVTD_INV_WAIT | VIVTD_WAIT_IF, 0);
     vtd_qi_sync(v);
-    g_assert_true(vtd_rd32(v, VTD_ICS) & VTD_ICS_IWC);
-    g_assert_true(vtd_rd32(v, VTD_IECTL) & VTD_CTL_IP);     /* masked at reset */
+    g_assert_true(vtd_rd32(v, VIVTD_ICS) & VIVTD_ICS_IWC);
+    g_assert_true(vtd_rd32(v, VIVTD_IECTL) & VIVTD_CTL_IP);     /* masked at reset */
     g_assert_false(vtd_lapic_irr(m->qts, 0x6c));
-    vtd_wr32(v, VTD_IECTL, 0);
+    vtd_wr32(v, VIVTD_IECTL, 0);
     g_assert_true(vtd_lapic_irr(m->qts, 0x6c));
-    g_assert_false(vtd_rd32(v, VTD_IECTL) & VTD_CTL_IP);
-    vtd_wr32(v, VTD_ICS, VTD_ICS_IWC);
-    g_assert_false(vtd_rd32(v, VTD_ICS) & VTD_ICS_IWC);
-    vtd_wr32(v, VTD_IEDATA, 0x6d);
-    vtd_qi_add(v, VTD_INV_WAIT | VTD_WAIT_IF, 0);
+    g_assert_false(vtd_rd32(v, VIVTD_IECTL) & VIVTD_CTL_IP);
+    vtd_wr32(v, VIVTD_ICS, VIVTD_ICS_IWC);
+    g_assert_false(vtd_rd32(v, VIVTD_ICS) & VIVTD_ICS_IWC);
+    vtd_wr32(v, VIVTD_IEDATA, 0x6d);
+    vtd_qi_add(v, VIVTD_INV_WAIT | VIVTD_WAIT_IF, 0);
     vtd_qi_sync(v);
     g_assert_true(vtd_lapic_irr(m->qts, 0x6d));
     vtd_free(v);
@@ -1002,8 +1002,8 @@ static void test_migration(void)
     Td *td = td_open(m, TD_DEVFN);
     Vtd *v = vtd_new(m, true);
     uint64_t fs = vtd_table(v), dir, pe[8], regs[6];
-    static const uint32_t offs[6] = { VTD_RTADDR, VTD_IQA, VTD_IQH, VTD_IRTA, VTD_FRCD(0) + 8,
-                                      VTD_FRCD(0) };
+    static const uint32_t offs[6] = { VIVTD_RTADDR, VIVTD_IQA, VIVTD_IQH, VIVTD_IRTA, VIVTD_FRCD(0) + 8,
+                                      VIVTD_FRCD(0) };
 
     vtd_map(v, fs, 4, IOVA_A, 1, page(m, 90), FS_PRW, FS_PRW);
     dir = vtd_ctx_sm(v, SID, 0, 0, 0);
@@ -1016,7 +1016,7 @@ static void test_migration(void)
     for (int i = 0; i < 6; i++) {
         regs[i] = vtd_rd64(v, offs[i]);
     }
-    g_assert_true(regs[4] & VTD_FRCD_F);
+    g_assert_true(regs[4] & VIVTD_FRCD_F);
     qtest_qmp_assert_success(m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
                              uri);
     td_wait_migration(m->qts);
@@ -1031,12 +1031,12 @@ static void test_migration(void)
     for (int i = 0; i < 6; i++) {
         g_assert_cmphex(vtd_rd64(v, offs[i]), ==, regs[i]);
     }
-    g_assert_cmphex(vtd_rd32(v, VTD_GSTS) & (VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE), ==,
-                    VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_GSTS) & (VIVTD_GCMD_TE | VIVTD_GCMD_QIE | VIVTD_GCMD_IRE), ==,
+                    VIVTD_GCMD_TE | VIVTD_GCMD_QIE | VIVTD_GCMD_IRE);
     /* Translation works from the (empty) caches; the queue goes on. */
     assert_reads(td, IOVA_A, 90);
     vtd_frcd_clear_all(v);
-    vtd_qi_add(v, VTD_INV_PIOTLB | VTD_INV_G(2) | VTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 90);
     td_close(td);
@@ -1123,10 +1123,10 @@ static void test_concurrent_iothread(void)
         for (int spin = 0; spin < 20000 && !done; spin++) {
             if (spin & 1) {
                 vtd_ctx_legacy(v, BLK_DEVFN, 0, ss[g_rand_int_range(r, 0, 2)], 1, DID);
-                vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(3) | VTD_CC_SID(BLK_DEVFN), 0);
+                vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(BLK_DEVFN), 0);
             }
-            vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(g_rand_int_range(r, 1, 4)) |
-                       VTD_INV_DID(DID), req + 4096);
+            vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(g_rand_int_range(r, 1, 4)) |
+                       VIVTD_INV_DID(DID), req + 4096);
             vtd_qi_sync(v);
             invalidations++;
             done = qvirtqueue_get_buf(m->qts, vq, &idx, NULL);
@@ -1139,7 +1139,7 @@ static void test_concurrent_iothread(void)
     }
     g_assert_cmpuint(invalidations, >=, 64);
     /* No fault was ever recorded: no stale or torn translation was seen. */
-    g_assert_false(vtd_rd32(v, VTD_FSTS) & (VTD_FSTS_PPF | VTD_FSTS_IQE));
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & (VIVTD_FSTS_PPF | VIVTD_FSTS_IQE));
     qvirtqueue_cleanup(vp->vdev.bus, vq, &m->alloc);
     qvirtio_pci_device_disable(vp);
     g_free(vp);
@@ -1185,11 +1185,11 @@ static void test_hostile(gconstpointer data)
     /* IOVA_B: the device can write the remapping unit's own registers. */
     if (legacy) {
         vtd_map(v, fs, 3, IOVA_A, 1, page(m, 99), SS_RW, SS_RW);
-        vtd_map(v, fs, 3, IOVA_B, 1, VTD_MMIO_BASE, SS_RW, SS_RW);
+        vtd_map(v, fs, 3, IOVA_B, 1, VIVTD_MMIO_BASE, SS_RW, SS_RW);
         vtd_ctx_legacy(v, SID, 0, fs, 1, DID);
     } else {
         vtd_map(v, fs, 4, IOVA_A, 1, page(m, 99), FS_PRW, FS_PRW);
-        vtd_map(v, fs, 4, IOVA_B, 1, VTD_MMIO_BASE, FS_PRW, FS_PRW);
+        vtd_map(v, fs, 4, IOVA_B, 1, VIVTD_MMIO_BASE, FS_PRW, FS_PRW);
         dir = vtd_ctx_sm(v, SID, 0, 0, 0);
         vtd_pe_fs(pe, fs, false, DID, false);
         vtd_pasid_entry(v, dir, 0, pe);
@@ -1197,7 +1197,7 @@ static void test_hostile(gconstpointer data)
     vtd_enable(v);
     vtd_enable_ir(v, 3, false);
     td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
-    td_msix_setup(td, 0, VTD_MSI_REMAP_ADDR(1, 0), 0);
+    td_msix_setup(td, 0, VIVTD_MSI_REMAP_ADDR(1, 0), 0);
     td_writel(td, TD_IRQ, TD_IRQ_ENABLE);
 
     g_test_message("hostile seed 0x%x count %u props %s", seed, count,
@@ -1227,16 +1227,16 @@ static void test_hostile(gconstpointer data)
         case 4:     /* descriptors, then a tail write */
             vtd_qi_add(v, val, ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r));
             if (g_rand_boolean(r)) {
-                vtd_wr32(v, VTD_FSTS, VTD_FSTS_IQE);
+                vtd_wr32(v, VIVTD_FSTS, VIVTD_FSTS_IQE);
             }
             vtd_qi_kick(v);
             break;
         case 5: {   /* registers, any offset */
-            uint32_t off = g_rand_int_range(r, 0, VTD_MMIO_SIZE / 4) * 4;
+            uint32_t off = g_rand_int_range(r, 0, VIVTD_MMIO_SIZE / 4) * 4;
 
             /* Mostly keep the event messages sane; now and then anything. */
-            if ((off == VTD_FEADDR || off == VTD_IEADDR || off == VTD_FEUADDR ||
-                 off == VTD_IEUADDR || off == VTD_FEDATA || off == VTD_IEDATA) &&
+            if ((off == VIVTD_FEADDR || off == VIVTD_IEADDR || off == VIVTD_FEUADDR ||
+                 off == VIVTD_IEUADDR || off == VIVTD_FEDATA || off == VIVTD_IEDATA) &&
                 g_rand_int_range(r, 0, 4)) {
                 break;
             }
@@ -1279,7 +1279,7 @@ static void test_hostile(gconstpointer data)
         }
     }
     /* Still alive and still a VT-d. */
-    g_assert_cmphex(vtd_rd32(v, VTD_VER), ==, VTD_VER_VALUE);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_VER), ==, VIVTD_VER_VALUE);
     g_rand_free(r);
     td_close(td);
     vtd_free(v);

@@ -8,22 +8,22 @@
 
 uint32_t vtd_rd32(Vtd *v, uint32_t reg)
 {
-    return qtest_readl(v->qts, VTD_MMIO_BASE + reg);
+    return qtest_readl(v->qts, VIVTD_MMIO_BASE + reg);
 }
 
 uint64_t vtd_rd64(Vtd *v, uint32_t reg)
 {
-    return qtest_readq(v->qts, VTD_MMIO_BASE + reg);
+    return qtest_readq(v->qts, VIVTD_MMIO_BASE + reg);
 }
 
 void vtd_wr32(Vtd *v, uint32_t reg, uint32_t val)
 {
-    qtest_writel(v->qts, VTD_MMIO_BASE + reg, val);
+    qtest_writel(v->qts, VIVTD_MMIO_BASE + reg, val);
 }
 
 void vtd_wr64(Vtd *v, uint32_t reg, uint64_t val)
 {
-    qtest_writeq(v->qts, VTD_MMIO_BASE + reg, val);
+    qtest_writeq(v->qts, VIVTD_MMIO_BASE + reg, val);
 }
 
 /* Zeroed guest RAM for a table of size bytes: whole 4 KiB pages, at least one. */
@@ -52,51 +52,51 @@ void vtd_free(Vtd *v)
 
 void vtd_gcmd(Vtd *v, uint32_t bit, bool on)
 {
-    const uint32_t persist = VTD_GCMD_TE | VTD_GCMD_QIE | VTD_GCMD_IRE | VTD_GCMD_CFI;
-    uint32_t cmd = vtd_rd32(v, VTD_GSTS) & persist;
+    const uint32_t persist = VIVTD_GCMD_TE | VIVTD_GCMD_QIE | VIVTD_GCMD_IRE | VIVTD_GCMD_CFI;
+    uint32_t cmd = vtd_rd32(v, VIVTD_GSTS) & persist;
 
     cmd = on ? cmd | bit : cmd & ~bit;
-    vtd_wr32(v, VTD_GCMD, cmd);
+    vtd_wr32(v, VIVTD_GCMD, cmd);
     if (on) {
-        g_assert_true(vtd_rd32(v, VTD_GSTS) & bit);
+        g_assert_true(vtd_rd32(v, VIVTD_GSTS) & bit);
     } else {
-        g_assert_false(vtd_rd32(v, VTD_GSTS) & bit);
+        g_assert_false(vtd_rd32(v, VIVTD_GSTS) & bit);
     }
 }
 
 void vtd_enable_qi(Vtd *v)
 {
-    vtd_wr64(v, VTD_IQT, 0);
+    vtd_wr64(v, VIVTD_IQT, 0);
     /* As Linux: 256-bit descriptors when scalable mode is supported. */
-    v->wide = vtd_rd64(v, VTD_ECAP) & VTD_ECAP_SMTS;
-    vtd_wr64(v, VTD_IQA, v->iq | (v->wide ? VTD_IQA_DW : 0));  /* one 4 KiB page */
+    v->wide = vtd_rd64(v, VIVTD_ECAP) & VIVTD_ECAP_SMTS;
+    vtd_wr64(v, VIVTD_IQA, v->iq | (v->wide ? VIVTD_IQA_DW : 0));  /* one 4 KiB page */
     v->iq_tail = 0;
-    vtd_gcmd(v, VTD_GCMD_QIE, true);
+    vtd_gcmd(v, VIVTD_GCMD_QIE, true);
 }
 
 void vtd_enable(Vtd *v)
 {
-    vtd_wr64(v, VTD_RTADDR, v->root | (v->scalable ? VTD_RTADDR_SMT : 0));
-    vtd_gcmd(v, VTD_GCMD_SRTP, true);
+    vtd_wr64(v, VIVTD_RTADDR, v->root | (v->scalable ? VIVTD_RTADDR_SMT : 0));
+    vtd_gcmd(v, VIVTD_GCMD_SRTP, true);
     vtd_enable_qi(v);
     /* What Linux does without ESRTPS, harmless with it. */
-    vtd_qi_add(v, VTD_INV_CC | VTD_INV_G(1), 0);
-    vtd_qi_add(v, VTD_INV_IOTLB | VTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     if (v->scalable) {
-        vtd_qi_add(v, VTD_INV_PC | VTD_INV_G(3), 0);
+        vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(3), 0);
     }
     vtd_qi_sync(v);
-    vtd_gcmd(v, VTD_GCMD_TE, true);
+    vtd_gcmd(v, VIVTD_GCMD_TE, true);
 }
 
 void vtd_enable_ir(Vtd *v, unsigned s, bool eim)
 {
     v->irt = vtd_alloc(v, 16u << (s + 1));
-    vtd_wr64(v, VTD_IRTA, v->irt | (eim ? VTD_IRTA_EIME : 0) | s);
-    vtd_gcmd(v, VTD_GCMD_SIRTP, true);
-    vtd_qi_add(v, VTD_INV_IEC, 0);
+    vtd_wr64(v, VIVTD_IRTA, v->irt | (eim ? VIVTD_IRTA_EIME : 0) | s);
+    vtd_gcmd(v, VIVTD_GCMD_SIRTP, true);
+    vtd_qi_add(v, VIVTD_INV_IEC, 0);
     vtd_qi_sync(v);
-    vtd_gcmd(v, VTD_GCMD_IRE, true);
+    vtd_gcmd(v, VIVTD_GCMD_IRE, true);
 }
 
 static uint64_t ctx_table(Vtd *v, uint16_t sid)
@@ -233,36 +233,36 @@ void vtd_qi_add(Vtd *v, uint64_t qw0, uint64_t qw1)
 
 void vtd_qi_kick(Vtd *v)
 {
-    vtd_wr64(v, VTD_IQT, v->iq_tail * (v->wide ? 32ull : 16ull));
+    vtd_wr64(v, VIVTD_IQT, v->iq_tail * (v->wide ? 32ull : 16ull));
 }
 
 void vtd_qi_sync(Vtd *v)
 {
     uint32_t seq = ++v->wait_seq;
 
-    vtd_qi_add(v, VTD_INV_WAIT | VTD_WAIT_SW | VTD_WAIT_FN | VTD_WAIT_SDATA(seq), v->status);
+    vtd_qi_add(v, VIVTD_INV_WAIT | VIVTD_WAIT_SW | VIVTD_WAIT_FN | VIVTD_WAIT_SDATA(seq), v->status);
     vtd_qi_kick(v);
-    g_assert_cmphex(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_IQE, ==, 0);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_IQE, ==, 0);
     g_assert_cmphex(qtest_readl(v->qts, v->status), ==, seq);
-    g_assert_cmphex(vtd_rd64(v, VTD_IQH), ==, vtd_rd64(v, VTD_IQT));
+    g_assert_cmphex(vtd_rd64(v, VIVTD_IQH), ==, vtd_rd64(v, VIVTD_IQT));
 }
 
 uint64_t vtd_frcd_hi(Vtd *v, int i)
 {
-    return vtd_rd64(v, VTD_FRCD(i) + 8);
+    return vtd_rd64(v, VIVTD_FRCD(i) + 8);
 }
 
 uint64_t vtd_frcd_lo(Vtd *v, int i)
 {
-    return vtd_rd64(v, VTD_FRCD(i));
+    return vtd_rd64(v, VIVTD_FRCD(i));
 }
 
 void vtd_frcd_clear_all(Vtd *v)
 {
-    for (int i = 0; i < VTD_NUM_FRCD; i++) {
-        vtd_wr32(v, VTD_FRCD(i) + 12, 1u << 31);
+    for (int i = 0; i < VIVTD_NUM_FRCD; i++) {
+        vtd_wr32(v, VIVTD_FRCD(i) + 12, 1u << 31);
     }
-    vtd_wr32(v, VTD_FSTS, VTD_FSTS_PFO | VTD_FSTS_IQE | VTD_FSTS_ICE | VTD_FSTS_ITE);
+    vtd_wr32(v, VIVTD_FSTS, VIVTD_FSTS_PFO | VIVTD_FSTS_IQE | VIVTD_FSTS_ICE | VIVTD_FSTS_ITE);
 }
 
 unsigned vtd_take_fault(Vtd *v, uint64_t *hi_out, uint64_t *lo_out)
@@ -270,9 +270,9 @@ unsigned vtd_take_fault(Vtd *v, uint64_t *hi_out, uint64_t *lo_out)
     int found = -1;
     uint64_t hi = 0;
 
-    g_assert_true(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
-    for (int i = 0; i < VTD_NUM_FRCD; i++) {
-        if (vtd_frcd_hi(v, i) & VTD_FRCD_F) {
+    g_assert_true(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
+    for (int i = 0; i < VIVTD_NUM_FRCD; i++) {
+        if (vtd_frcd_hi(v, i) & VIVTD_FRCD_F) {
             g_assert_cmpint(found, ==, -1);
             found = i;
             hi = vtd_frcd_hi(v, i);
@@ -286,15 +286,15 @@ unsigned vtd_take_fault(Vtd *v, uint64_t *hi_out, uint64_t *lo_out)
         *lo_out = vtd_frcd_lo(v, found);
     }
     vtd_frcd_clear_all(v);
-    g_assert_false(vtd_rd32(v, VTD_FSTS) & VTD_FSTS_PPF);
-    return VTD_FRCD_FR(hi);
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
+    return VIVTD_FRCD_FR(hi);
 }
 
 void vtd_irte(Vtd *v, unsigned i, uint8_t vector, uint32_t dest, uint16_t sid,
               unsigned svt, bool present)
 {
-    uint64_t lo = (present ? VTD_IRTE_P : 0) | VTD_IRTE_V(vector) | VTD_IRTE_DST(dest << 8);
-    uint64_t hi = VTD_IRTE_SID(sid) | VTD_IRTE_SVT(svt);
+    uint64_t lo = (present ? VIVTD_IRTE_P : 0) | VIVTD_IRTE_V(vector) | VIVTD_IRTE_DST(dest << 8);
+    uint64_t hi = VIVTD_IRTE_SID(sid) | VIVTD_IRTE_SVT(svt);
 
     qtest_writeq(v->qts, v->irt + i * 16ull + 8, hi);
     qtest_writeq(v->qts, v->irt + i * 16ull, lo);

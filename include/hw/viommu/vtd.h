@@ -12,29 +12,29 @@
 #include "hw/pci/pci.h"
 #include "exec/memory.h"
 #include "hw/viommu/vtd-regs.h"
+#include "hw/viommu/core/vtd-cfg.h"
 
 #define TYPE_VIOMMU_VTD "viommu-vtd"
 #define TYPE_VIOMMU_VTD_MR "viommu-vtd-iommu-memory-region"
 OBJECT_DECLARE_SIMPLE_TYPE(ViommuVtdState, VIOMMU_VTD)
 
-#define VTD_NO_PASID        UINT32_MAX
+#define VIVTD_NO_PASID        UINT32_MAX
 
 typedef struct vi_iotlb vi_iotlb;
-typedef struct vi_cfg_cache vi_cfg_cache;
 
 /* One address space: requests from (bus, devfn), untagged or with a PASID. */
-typedef struct VtdAS {
+typedef struct VivtdAS {
     ViommuVtdState *s;
     PCIBus *bus;
     uint8_t devfn;
     bool ioapic;                /* the IOAPIC's pseudo device (source-id 0xff00) */
-    uint32_t pasid;             /* VTD_NO_PASID: requests without PASID */
+    uint32_t pasid;             /* VIVTD_NO_PASID: requests without PASID */
     unsigned pattrs;            /* VIOMMU_PASID_PRIV / _EXEC */
     MemoryRegion root;
     IOMMUMemoryRegion iommu;
     MemoryRegion ir;            /* interrupt window (requests without PASID) */
     AddressSpace as;
-} VtdAS;
+} VivtdAS;
 
 struct ViommuVtdState {
     X86IOMMUState parent_obj;
@@ -49,19 +49,16 @@ struct ViommuVtdState {
 
     /* Derived at realize. */
     uint64_t cap, ecap;
+    vi_vtd_caps core_caps;      /* cap / ecap as the core's lookup takes them */
     bool eim_on, ir_on;
     MemoryRegion mmio;
     PCIBus *pci_bus;
-    GHashTable *spaces;         /* VtdKey -> VtdAS */
+    GHashTable *spaces;         /* VivtdKey -> VivtdAS */
     unsigned pasid_spaces;      /* how many of them are PASID-tagged */
-    VtdAS *ioapic_as;
+    VivtdAS *ioapic_as;
     QEMUBH *irq_bh;
 
-    /*
-     * Everything below is protected by lock: translations run on vCPU and
-     * I/O threads without the BQL; MMIO handlers and queue processing hold
-     * the BQL and then take lock (never the other order).
-     */
+    /* Everything below is protected by lock (rules: vtd-internal.h). */
     QemuMutex lock;
     vi_iotlb *iotlb;
     vi_cfg_cache *cfg;
@@ -73,7 +70,7 @@ struct ViommuVtdState {
     uint64_t rtaddr_act;        /* latched by SRTP */
     uint64_t ccmd, iotlb_reg, iva;
     uint32_t fsts, fectl, fedata, feaddr, feuaddr;
-    uint64_t frcd_lo[VTD_NUM_FRCD], frcd_hi[VTD_NUM_FRCD];
+    uint64_t frcd_lo[VIVTD_NUM_FRCD], frcd_hi[VIVTD_NUM_FRCD];
     uint32_t pmen;
     uint64_t iqh, iqt, iqa, iqercd;
     uint32_t ics, iectl, iedata, ieaddr, ieuaddr;

@@ -1,0 +1,193 @@
+/*
+ * viommu-vtd interrupt remapping (VT-d spec rev 4, chapter 5): remappable and
+ * compatibility-format interrupt requests, IRTE checks (9.10) and their fault
+ * reasons (7.1.3), the interrupt window of each device's address space, and
+ * the interrupt entry cache invalidation (6.5.2.7).  Lock rules:
+ * vtd-internal.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "hw/registerfields.h"
+#include "hw/i386/apic_internal.h"
+#include "hw/viommu/vtd-internal.h"
+#include "trace.h"
+
+/* ------------------------------------------------------------------------
+ * Interrupt remapping
+ */
+
+/*
+ * Remap an interrupt request from sid.  Returns
+ * true with *out; false when it is blocked (after recording the fault).
+ */
+static bool vivtd_irq_remap_locked(ViommuVtdState *s, uint16_t sid, const MSIMessage *in,
+                                   MSIMessage *out)
+{
+    uint64_t addr = in->address, irte[2] = { 0 }, irta = s->irta_act & ~0xfffull;
+    uint32_t data = in->data, index, size;
+    VivtdFaultInfo fi = { .sid = sid, .is_write = true };
+    X86IOMMUIrq irq = { 0 };
+    unsigned reason = 0;
+    bool eime = s->irta_act & VIVTD_IRTA_EIME;
+
+    if (!(s->gsts & VIVTD_GCMD_IRE)) {
+        *out = *in;
+        return true;
+    }
+    if (!FIELD_EX64(addr, VIVTD_MSIA, IF)) {
+        /* Compatibility format: passes only with CFI set (and no x2APIC mode). */
+        if ((s->gsts & VIVTD_GCMD_CFI) && !eime) {
+            *out = *in;
+            return true;
+        }
+        fi.reason = VIVTD_FR_IR_COMPAT;
+        vivtd_record_fault_locked(s, &fi);
+        return false;
+    }
+    index = FIELD_EX64(addr, VIVTD_MSIA, HANDLE_LO) |
+            (FIELD_EX64(addr, VIVTD_MSIA, HANDLE_HI) << 15);
+    if (FIELD_EX64(addr, VIVTD_MSIA, SHV)) {
+        if (data >> 16) {
+            reason = VIVTD_FR_IR_REQ_RSVD;
+        }
+        index += data & 0xffff;
+    }
+    fi.addr = (uint64_t)index << 48;    /* FI[63:48] holds the interrupt index */
+    size = 2u << (s->irta_act & VIVTD_IRTA_S_MASK);
+    if (!reason && index >= size) {
+        reason = VIVTD_FR_IR_INDEX;
+    }
+    if (!reason && vi_mem_read_le64s(&vivtd_mem, irta + index * 16ull, irte, 2) != VI_MEM_OK) {
+        reason = VIVTD_FR_IR_ACCESS;
+    }
+    if (!reason && !FIELD_EX64(irte[0], VIVTD_IRTE0, P)) {
+        if (FIELD_EX64(irte[0], VIVTD_IRTE0, FPD)) {
+            return false;
+        }
+        reason = VIVTD_FR_IR_NOT_PRESENT;
+    }
+    if (!reason && ((irte[0] & VIVTD_IRTE0_RSVD) || (irte[1] & VIVTD_IRTE1_RSVD) ||
+                    FIELD_EX64(irte[0], VIVTD_IRTE0, IM) ||
+                    FIELD_EX64(irte[1], VIVTD_IRTE1, SVT) == 3 ||
+                    (!eime && (FIELD_EX64(irte[0], VIVTD_IRTE0, DST) & 0xffff00ffu)))) {
+        reason = VIVTD_FR_IR_IRTE_RSVD;
+    }
+    if (!reason) {
+        uint16_t isid = FIELD_EX64(irte[1], VIVTD_IRTE1, SID);
+        static const uint16_t sq_mask[4] = { 0xffff, 0xfffb, 0xfff9, 0xfff8 };
+
+        switch (FIELD_EX64(irte[1], VIVTD_IRTE1, SVT)) {
+        case 1:
+            if ((sid & sq_mask[FIELD_EX64(irte[1], VIVTD_IRTE1, SQ)]) !=
+                (isid & sq_mask[FIELD_EX64(irte[1], VIVTD_IRTE1, SQ)])) {
+                reason = VIVTD_FR_IR_SID;
+            }
+            break;
+        case 2:
+            if ((sid >> 8) < (isid >> 8) || (sid >> 8) > (isid & 0xff)) {
+                reason = VIVTD_FR_IR_SID;
+            }
+            break;
+        }
+    }
+    if (reason) {
+        fi.reason = reason;
+        if (!(reason != VIVTD_FR_IR_INDEX && reason != VIVTD_FR_IR_ACCESS &&
+              FIELD_EX64(irte[0], VIVTD_IRTE0, FPD))) {
+            vivtd_record_fault_locked(s, &fi);
+        }
+        trace_viommu_vtd_irq_fault(sid, index, reason);
+        return false;
+    }
+    irq.trigger_mode = FIELD_EX64(irte[0], VIVTD_IRTE0, TM);
+    irq.vector = FIELD_EX64(irte[0], VIVTD_IRTE0, V);
+    irq.delivery_mode = FIELD_EX64(irte[0], VIVTD_IRTE0, DLM);
+    irq.dest_mode = FIELD_EX64(irte[0], VIVTD_IRTE0, DM);
+    irq.redir_hint = FIELD_EX64(irte[0], VIVTD_IRTE0, RH);
+    irq.dest = FIELD_EX64(irte[0], VIVTD_IRTE0, DST);
+    if (!eime) {
+        irq.dest = (irq.dest >> 8) & 0xff;
+    }
+    x86_iommu_irq_to_msi_message(&irq, out);
+    trace_viommu_vtd_irq_remap(sid, index, irq.vector, irq.dest, irq.delivery_mode);
+    return true;
+}
+
+static MemTxResult vivtd_ir_read(void *opaque, hwaddr addr, uint64_t *data, unsigned size,
+                                 MemTxAttrs attrs)
+{
+    *data = 0;
+    return MEMTX_ERROR;     /* reads of the interrupt window are not requests */
+}
+
+static MemTxResult vivtd_ir_write(void *opaque, hwaddr addr, uint64_t value, unsigned size,
+                                  MemTxAttrs attrs)
+{
+    VivtdAS *vas = opaque;
+    ViommuVtdState *s = vas->s;
+    MSIMessage in = { .address = VIVTD_IR_BASE + addr, .data = value }, out;
+    bool ok;
+
+    vivtd_lock(s);
+    ok = vivtd_irq_remap_locked(s, vivtd_as_sid(vas), &in, &out);
+    vivtd_unlock(s, NULL);
+    if (ok) {
+        apic_get_class(NULL)->send_msi(&out);
+    }
+    return MEMTX_OK;
+}
+
+static const MemoryRegionOps vivtd_ir_ops = {
+    .read_with_attrs = vivtd_ir_read,
+    .write_with_attrs = vivtd_ir_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 4, .max_access_size = 4 },
+};
+
+int vivtd_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
+                    uint16_t sid)
+{
+    ViommuVtdState *s = VIOMMU_VTD(iommu);
+    bool ok;
+
+    vivtd_lock(s);
+    ok = vivtd_irq_remap_locked(s, sid, src, dst);
+    vivtd_unlock(s, NULL);
+    return ok ? 0 : -EINVAL;
+}
+
+
+/* The interrupt window of a device's address space (requests without PASID). */
+void vivtd_ir_window_init(VivtdAS *vas)
+{
+    /* Untagged writes to 0xfeex_xxxx are interrupt requests (5.1). */
+    memory_region_init_io(&vas->ir, OBJECT(vas->s), &vivtd_ir_ops, vas, "viommu-vtd-ir",
+                          VIVTD_IR_SIZE);
+    memory_region_add_subregion_overlap(&vas->root, VIVTD_IR_BASE, &vas->ir, 1);
+}
+
+/*
+ * Interrupt entry cache invalidation descriptor: IRTEs are not cached, so
+ * only the interrupt controllers' caches (KVM routes) are told, after the
+ * lock is dropped.  Returns 0 or the IQEI of the error.
+ */
+unsigned vivtd_inv_iec_locked(ViommuVtdState *s, const uint64_t *d, VivtdDeferred *dd)
+{
+    if (FIELD_EX64(d[0], VIVTD_IEC0, G)) {
+        if (!dd->iec_global) {
+            if (dd->iec) {
+                dd->iec_global = true;
+            } else {
+                dd->iec = true;
+                dd->iec_index = FIELD_EX64(d[0], VIVTD_IEC0, IIDX);
+                dd->iec_mask = FIELD_EX64(d[0], VIVTD_IEC0, IM);
+            }
+        }
+    } else {
+        dd->iec_global = true;
+    }
+    return 0;
+}

@@ -1,0 +1,488 @@
+/*
+ * viommu-vtd DMA remapping: guest memory as the core reads it, the
+ * configuration lookup (the core's vi_vtd_cfg_lookup_cached() through the
+ * context / PASID caches), translation through the IOTLB and the core's
+ * walkers, and the per-(device, PASID) address spaces with their IOMMU
+ * memory regions.  Lock rules: vtd-internal.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "exec/address-spaces.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/pci-host/q35.h"
+#include "hw/viommu/vtd-internal.h"
+#include "hw/viommu/pasid-dma.h"
+#include "hw/viommu/core/iotlb.h"
+#include "hw/viommu/core/nested.h"
+#include "hw/viommu/core/pt-vtd-ss.h"
+#include "hw/viommu/core/pt-x86-fs.h"
+#include "hw/viommu/core/vtd-cfg.h"
+#include "trace.h"
+
+/* The IOAPIC's requests: source-id ff:00.0 on q35 (its pseudo bus and devfn). */
+#define VIVTD_IOAPIC_SID    ((Q35_PSEUDO_BUS_PLATFORM << 8) | Q35_PSEUDO_DEVFN_IOAPIC)
+
+/* Key of s->spaces. */
+typedef struct VivtdKey {
+    PCIBus *bus;
+    uint8_t devfn;
+    uint32_t pasid;
+    unsigned pattrs;
+} VivtdKey;
+
+/* ------------------------------------------------------------------------
+ * Guest memory for the core: RAM only, atomic compare-and-swap for A/D.
+ *
+ * Table, descriptor and IRTE accesses resolve the guest physical address to
+ * its RAM block and copy directly; anything else (MMIO, unassigned, a range
+ * crossing the end of a block) is an external abort.  That keeps the walks
+ * lock-free with respect to the BQL (no device callback can run), and makes
+ * the A/D update a genuine 64-bit atomic compare-and-swap on guest RAM,
+ * concurrent with vCPUs updating the same entries.  Writes mark the page
+ * dirty for migration.
+ */
+static void *vivtd_ram_ptr(uint64_t pa, size_t len, bool write, MemoryRegion **pmr,
+                           hwaddr *pxlat)
+{
+    hwaddr xlat, l = len;
+    MemoryRegion *mr = address_space_translate(&address_space_memory, pa, &xlat, &l,
+                                               write, MEMTXATTRS_UNSPECIFIED);
+
+    if (l < len || !memory_region_is_ram(mr) || (write && mr->readonly) ||
+        memory_region_is_ram_device(mr)) {
+        return NULL;
+    }
+    *pmr = mr;
+    *pxlat = xlat;
+    return (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+}
+
+static vi_mem_result vivtd_mem_read(void *opaque, uint64_t pa, void *buf, size_t len)
+{
+    MemoryRegion *mr;
+    hwaddr xlat;
+    void *p;
+
+    RCU_READ_LOCK_GUARD();
+    p = vivtd_ram_ptr(pa, len, false, &mr, &xlat);
+    if (!p) {
+        return VI_MEM_ABORT;
+    }
+    memcpy(buf, p, len);
+    return VI_MEM_OK;
+}
+
+static vi_mem_result vivtd_mem_write(void *opaque, uint64_t pa, const void *buf, size_t len)
+{
+    MemoryRegion *mr;
+    hwaddr xlat;
+    void *p;
+
+    RCU_READ_LOCK_GUARD();
+    p = vivtd_ram_ptr(pa, len, true, &mr, &xlat);
+    if (!p) {
+        return VI_MEM_ABORT;
+    }
+    memcpy(p, buf, len);
+    memory_region_set_dirty(mr, xlat, len);
+    return VI_MEM_OK;
+}
+
+static vi_mem_result vivtd_mem_cmpxchg64(void *opaque, uint64_t pa, uint64_t *expected,
+                                         uint64_t desired, bool *swapped)
+{
+    MemoryRegion *mr;
+    hwaddr xlat;
+    uint64_t *p, old, exp = cpu_to_le64(*expected);
+
+    if (pa & 7) {
+        return VI_MEM_ABORT;
+    }
+    RCU_READ_LOCK_GUARD();
+    p = vivtd_ram_ptr(pa, 8, true, &mr, &xlat);
+    if (!p) {
+        return VI_MEM_ABORT;
+    }
+    old = qatomic_cmpxchg__nocheck(p, exp, cpu_to_le64(desired));
+    *swapped = old == exp;
+    *expected = le64_to_cpu(old);
+    if (*swapped) {
+        memory_region_set_dirty(mr, xlat, 8);
+    }
+    return VI_MEM_OK;
+}
+
+static const vi_mem_ops vivtd_mem_ops = {
+    .read = vivtd_mem_read,
+    .write = vivtd_mem_write,
+    .cmpxchg64 = vivtd_mem_cmpxchg64,
+};
+
+const vi_mem vivtd_mem = { .ops = &vivtd_mem_ops, .opaque = NULL };
+
+/* ------------------------------------------------------------------------
+ * Translation
+ */
+
+uint16_t vivtd_as_sid(const VivtdAS *vas)
+{
+    if (vas->ioapic) {
+        return VIVTD_IOAPIC_SID;
+    }
+    return PCI_BUILD_BDF(pci_bus_num(vas->bus), vas->devfn);
+}
+
+typedef struct VivtdXlateCfg {
+    enum { VIVTD_X_PT, VIVTD_X_LEGACY_SS, VIVTD_X_FS, VIVTD_X_SS, VIVTD_X_NESTED } mode;
+    vi_x86_fs_cfg fs;
+    vi_vtd_ss_cfg ss;
+    uint16_t did;
+    uint32_t pasid;     /* the PASID whose entry is used (0 in legacy mode) */
+    bool fpd;
+} VivtdXlateCfg;
+
+/*
+ * Configuration of a request, from the caches or the guest tables.  On an
+ * error returns the fault reason with *fpd saying whether to record it.
+ */
+static unsigned vivtd_lookup_cfg_locked(ViommuVtdState *s, const vi_vtd_req *req,
+                                        VivtdXlateCfg *x, bool *fpd)
+{
+    vi_vtd_fault vf;
+    vi_vtd_cfg cfg;
+    int r;
+
+    memset(x, 0, sizeof(*x));
+    r = vi_vtd_cfg_lookup_cached(&vivtd_mem, s->cfg, &s->core_caps, s->rtaddr_act, req,
+                                 &cfg, &vf);
+    *fpd = vf.fpd;
+    if (r) {
+        return r;
+    }
+    x->fpd = cfg.fpd;
+    x->pasid = cfg.pasid;
+    if (!cfg.ctx.scalable) {
+        x->did = cfg.ctx.did;
+        if (cfg.ctx.tt == VI_VTD_TT_PASS_THROUGH) {
+            x->mode = VIVTD_X_PT;
+            return 0;
+        }
+        x->mode = VIVTD_X_LEGACY_SS;
+        x->ss = (vi_vtd_ss_cfg) { .ptptr = cfg.ctx.slptptr, .aw_bits = cfg.ctx.aw_bits,
+                                  .haw = vivtd_haw(s), .sllps = VIVTD_SLLPS };
+        return 0;
+    }
+    x->did = cfg.pe.did;
+    if (cfg.pe.pgtt == VI_VTD_PGTT_SS || cfg.pe.pgtt == VI_VTD_PGTT_NESTED) {
+        x->ss = (vi_vtd_ss_cfg) { .ptptr = cfg.pe.slptptr, .aw_bits = cfg.pe.aw_bits,
+                                  .haw = vivtd_haw(s), .sllps = VIVTD_SLLPS,
+                                  .slee = cfg.pe.slee, .slade = cfg.pe.slade };
+    }
+    if (cfg.pe.pgtt == VI_VTD_PGTT_FS || cfg.pe.pgtt == VI_VTD_PGTT_NESTED) {
+        x->fs = (vi_x86_fs_cfg) { .ptptr = cfg.pe.fsptptr, .levels = cfg.pe.fs_levels,
+                                  .haw = vivtd_haw(s), .fl1gp = true, .wpe = cfg.pe.wpe,
+                                  .eafe = cfg.pe.eafe };
+    }
+    switch (cfg.pe.pgtt) {
+    case VI_VTD_PGTT_FS:
+        x->mode = VIVTD_X_FS;
+        break;
+    case VI_VTD_PGTT_SS:
+        x->mode = VIVTD_X_SS;
+        break;
+    case VI_VTD_PGTT_NESTED:
+        x->mode = VIVTD_X_NESTED;
+        x->fs.haw = MIN(cfg.pe.aw_bits, 52);     /* FS addresses are GPAs */
+        break;
+    default:
+        x->mode = VIVTD_X_PT;
+        break;
+    }
+    return 0;
+}
+
+static vi_vtd_xlate_kind vivtd_kind(const VivtdXlateCfg *x)
+{
+    switch (x->mode) {
+    case VIVTD_X_FS:
+        return VI_VTD_XLATE_SM_FS;
+    case VIVTD_X_SS:
+        return VI_VTD_XLATE_SM_SS;
+    case VIVTD_X_NESTED:
+        return VI_VTD_XLATE_SM_NESTED;
+    default:
+        return VI_VTD_XLATE_LEGACY_SS;
+    }
+}
+
+/*
+ * Translate addr for a request of vas; called with s->lock held.  Returns
+ * true with *out filled, or false after recording the fault (unless FPD).
+ */
+static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t addr,
+                                   bool is_write, IOMMUTLBEntry *out)
+{
+    uint16_t sid = vivtd_as_sid(vas);
+    bool has_pasid = vas->pasid != VIVTD_NO_PASID;
+    vi_vtd_req req = {
+        .sid = sid, .has_pasid = has_pasid, .pasid = has_pasid ? vas->pasid : 0,
+        .priv = vas->pattrs & VIOMMU_PASID_PRIV, .exec = vas->pattrs & VIOMMU_PASID_EXEC,
+    };
+    uint32_t access = (is_write ? VI_ACC_W : VI_ACC_R) |
+                      (req.priv ? VI_ACC_PRIV : 0) | (req.exec && !is_write ? VI_ACC_X : 0);
+    VivtdFaultInfo fi = {
+        .sid = sid, .addr = addr, .is_write = is_write, .has_pasid = has_pasid,
+        .pasid = req.pasid, .exec = req.exec, .priv = req.priv,
+    };
+    VivtdXlateCfg x;
+    vi_iotlb_tag tag;
+    vi_iotlb_entry e;
+    vi_pt_result res;
+    vi_fault f;
+    unsigned reason;
+    bool fpd, ok;
+
+    out->iova = addr & ~0xfffull;
+    out->addr_mask = 0xfff;
+    out->perm = IOMMU_NONE;
+    if (!(s->gsts & VIVTD_GCMD_TE)) {
+        /* Translation disabled: requests pass untranslated. */
+        out->translated_addr = addr & ~0xfffull;
+        out->perm = IOMMU_RW;
+        return true;
+    }
+    reason = vivtd_lookup_cfg_locked(s, &req, &x, &fpd);
+    if (reason) {
+        fi.reason = reason;
+        if (!fpd) {
+            vivtd_record_fault_locked(s, &fi);
+        }
+        return false;
+    }
+    if (x.mode == VIVTD_X_PT) {
+        out->translated_addr = addr & ~0xfffull;
+        out->perm = IOMMU_RW;
+        return true;
+    }
+    tag = (vi_iotlb_tag) {
+        .sid = sid, .ssid = x.pasid, .asid = x.did,
+        .stage = x.mode == VIVTD_X_FS ? VI_IOTLB_STAGE1 :
+                 x.mode == VIVTD_X_NESTED ? VI_IOTLB_NESTED : VI_IOTLB_STAGE2,
+    };
+    if (vi_iotlb_lookup(s->iotlb, &tag, addr, &e) && vi_perm_allows(e.perm, access)) {
+        res.out = vi_iotlb_entry_out(&e, addr);
+        res.size = 1ull << e.size_shift;
+        res.perm = e.perm;
+    } else {
+        switch (x.mode) {
+        case VIVTD_X_FS:
+            ok = vi_x86_fs_translate(&x.fs, &vivtd_mem, addr, access, &res, &f);
+            break;
+        case VIVTD_X_NESTED:
+            ok = vi_vtd_nested_translate(&x.fs, &x.ss, &vivtd_mem, addr, access, &res, &f,
+                                         NULL);
+            break;
+        default:
+            ok = vi_vtd_ss_translate(&x.ss, &vivtd_mem, addr, access, &res, &f);
+            break;
+        }
+        if (!ok) {
+            fi.reason = vi_vtd_walk_fault_reason(&f, vivtd_kind(&x));
+            if (!x.fpd) {
+                vivtd_record_fault_locked(s, &fi);
+            }
+            return false;
+        }
+        vi_iotlb_insert(s->iotlb, &tag, addr, &res, -1);
+    }
+    {
+        unsigned shift = MIN(ctz64(res.size), 30);
+        uint32_t pr = req.priv ? VI_PERM_R : VI_PERM_UR;
+        uint32_t pw = req.priv ? VI_PERM_W : VI_PERM_UW;
+
+        /* Report at most 1 GiB; QEMU clamps the access to the mask anyway. */
+        out->addr_mask = (1ull << shift) - 1;
+        out->iova = addr & ~out->addr_mask;
+        out->translated_addr = res.out & ~out->addr_mask;
+        out->perm = ((res.perm & pr) ? IOMMU_RO : 0) | ((res.perm & pw) ? IOMMU_WO : 0);
+    }
+    return true;
+}
+
+static IOMMUTLBEntry vivtd_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
+                                     IOMMUAccessFlags flag, int iommu_idx)
+{
+    VivtdAS *vas = container_of(iommu, VivtdAS, iommu);
+    ViommuVtdState *s = vas->s;
+    IOMMUTLBEntry e = { .target_as = &address_space_memory };
+    bool ok;
+
+    vivtd_lock(s);
+    ok = vivtd_translate_locked(s, vas, addr, flag == IOMMU_WO || flag == IOMMU_RW, &e);
+    if (ok && flag == IOMMU_RW && !(e.perm & IOMMU_RO)) {
+        ok = false;
+    }
+    vivtd_unlock(s, NULL);
+    trace_viommu_vtd_translate(vivtd_as_sid(vas), vas->pasid, addr, e.translated_addr,
+                               e.perm, ok);
+    return e;
+}
+
+static int vivtd_notify_flag_changed(IOMMUMemoryRegion *iommu, IOMMUNotifierFlag old,
+                                     IOMMUNotifierFlag new, Error **errp)
+{
+    if (new & IOMMU_NOTIFIER_MAP) {
+        error_setg(errp, "viommu-vtd does not support MAP notifiers (no shadowing "
+                   "for device assignment)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static void vivtd_replay(IOMMUMemoryRegion *iommu, IOMMUNotifier *n)
+{
+    /* Only UNMAP notifiers exist (MAP is refused): nothing to replay. */
+}
+
+/* ------------------------------------------------------------------------
+ * Address spaces
+ */
+
+static guint vivtd_key_hash(gconstpointer k)
+{
+    const VivtdKey *key = k;
+
+    return g_direct_hash(key->bus) ^ (key->devfn * 0x9e3779b1u) ^ (key->pasid * 31u) ^
+           key->pattrs;
+}
+
+static gboolean vivtd_key_equal(gconstpointer a, gconstpointer b)
+{
+    const VivtdKey *x = a, *y = b;
+
+    return x->bus == y->bus && x->devfn == y->devfn && x->pasid == y->pasid &&
+           x->pattrs == y->pattrs;
+}
+
+VivtdAS *vivtd_find_as(ViommuVtdState *s, PCIBus *bus, int devfn, uint32_t pasid,
+                       unsigned pattrs, bool ioapic)
+{
+    VivtdKey key = { .bus = bus, .devfn = devfn, .pasid = pasid, .pattrs = pattrs };
+    VivtdAS *vas = g_hash_table_lookup(s->spaces, &key);
+    g_autofree char *name = NULL;
+
+    if (vas) {
+        return vas;
+    }
+    vas = g_new0(VivtdAS, 1);
+    vas->s = s;
+    vas->bus = bus;
+    vas->devfn = devfn;
+    vas->pasid = pasid;
+    vas->pattrs = pattrs;
+    vas->ioapic = ioapic;
+    if (pasid == VIVTD_NO_PASID) {
+        name = g_strdup_printf("viommu-vtd-%02x.%x", PCI_SLOT(devfn), PCI_FUNC(devfn));
+    } else {
+        name = g_strdup_printf("viommu-vtd-%02x.%x-pasid-%x-%x", PCI_SLOT(devfn),
+                               PCI_FUNC(devfn), pasid, pattrs);
+    }
+    memory_region_init(&vas->root, OBJECT(s), name, UINT64_MAX);
+    memory_region_init_iommu(&vas->iommu, sizeof(vas->iommu), TYPE_VIOMMU_VTD_MR,
+                             OBJECT(s), name, UINT64_MAX);
+    memory_region_add_subregion_overlap(&vas->root, 0, MEMORY_REGION(&vas->iommu), 0);
+    if (pasid == VIVTD_NO_PASID) {
+        vivtd_ir_window_init(vas);
+    }
+    address_space_init(&vas->as, &vas->root, name);
+    g_hash_table_insert(s->spaces, g_memdup2(&key, sizeof(key)), vas);
+    return vas;
+}
+
+GHashTable *vivtd_spaces_new(void)
+{
+    return g_hash_table_new_full(vivtd_key_hash, vivtd_key_equal, g_free, g_free);
+}
+
+/* Tell every unmap notifier that everything is gone (after any invalidation). */
+void vivtd_unmap_all(ViommuVtdState *s)
+{
+    GHashTableIter it;
+    gpointer key, value;
+
+    g_hash_table_iter_init(&it, s->spaces);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        VivtdAS *vas = value;
+        IOMMUNotifier *n;
+
+        IOMMU_NOTIFIER_FOREACH(n, &vas->iommu) {
+            memory_region_unmap_iommu_notifier_range(n);
+        }
+    }
+}
+
+static AddressSpace *vivtd_get_as(PCIBus *bus, void *opaque, int devfn)
+{
+    return &vivtd_find_as(opaque, bus, devfn, VIVTD_NO_PASID, 0, false)->as;
+}
+
+static AddressSpace *vivtd_get_pasid_as(PCIBus *bus, void *opaque, int devfn,
+                                        uint32_t pasid, unsigned attrs)
+{
+    ViommuVtdState *s = opaque;
+
+    VivtdKey key = { .bus = bus, .devfn = devfn, .pasid = pasid,
+                   .pattrs = attrs & (VIOMMU_PASID_PRIV | VIOMMU_PASID_EXEC) };
+
+    if (!s->scalable || !s->pasid_bits || pasid >> s->pasid_bits) {
+        return NULL;
+    }
+    /*
+     * Address spaces live as long as the IOMMU (devices keep the pointer),
+     * so a guest cycling through PASIDs must not create them without bound.
+     */
+    if (!g_hash_table_lookup(s->spaces, &key)) {
+        if (s->pasid_spaces >= VIVTD_MAX_PASID_SPACES) {
+            qemu_log_mask(LOG_GUEST_ERROR, "viommu-vtd: more than %u PASID address "
+                          "spaces, PASID 0x%x refused\n", VIVTD_MAX_PASID_SPACES, pasid);
+            return NULL;
+        }
+        s->pasid_spaces++;
+    }
+    return &vivtd_find_as(s, bus, devfn, pasid, attrs & (VIOMMU_PASID_PRIV | VIOMMU_PASID_EXEC),
+                          false)->as;
+}
+
+const PCIIOMMUOps vivtd_pci_ops = {
+    .get_address_space = vivtd_get_as,
+};
+
+const ViommuPasidOps vivtd_pasid_ops = {
+    .get_address_space = vivtd_get_pasid_as,
+};
+
+
+static void vivtd_mr_class_init(ObjectClass *klass, void *data)
+{
+    IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
+
+    imrc->translate = vivtd_translate;
+    imrc->notify_flag_changed = vivtd_notify_flag_changed;
+    imrc->replay = vivtd_replay;
+}
+
+static const TypeInfo vivtd_mr_type = {
+    .name = TYPE_VIOMMU_VTD_MR,
+    .parent = TYPE_IOMMU_MEMORY_REGION,
+    .class_init = vivtd_mr_class_init,
+};
+
+static void vivtd_mr_register_types(void)
+{
+    type_register_static(&vivtd_mr_type);
+}
+
+type_init(vivtd_mr_register_types)

@@ -1,0 +1,89 @@
+/*
+ * viommu-vtd internals, shared by the device's files only.
+ *
+ *   vtd.c        QOM device: properties, capabilities, realize, reset, migration
+ *   vtd-mmio.c   registers, fault recording, fault / completion events, the
+ *                invalidation queue and register-based invalidation
+ *   vtd-xlate.c  guest memory (RAM only), configuration lookup (the core's
+ *                vi_vtd_cfg_lookup_cached()), DMA translation, address spaces
+ *   vtd-ir.c     interrupt remapping, the interrupt entry cache
+ *   vtd-acpi.c   the DMAR table
+ *
+ * Lock rules (the only statement of them):
+ *   - s->lock protects every cache (IOTLB, context / PASID caches), every architected register and the pending-interrupt
+ *     flags.  Functions whose name ends in _locked are called with it held.
+ *   - Order: the BQL (MMIO handlers, queue processing) before s->lock; the
+ *     translation and interrupt paths may run without the BQL (vCPU and I/O
+ *     threads) and never take it.
+ *   - Under s->lock nothing may call out of the device: guest memory is read
+ *     only as RAM (vivtd_mem), never as MMIO; interrupts (fault events, wait
+ *     completion, remapped MSIs), IEC notifiers and IOMMU unmap notifiers are
+ *     recorded in a VivtdDeferred and run by vivtd_unlock() after it drops
+ *     the lock: directly when the BQL is held, interrupts else from a bottom
+ *     half.
+ *
+ * Errors: functions return false / a fault reason / an IQEI value; guest
+ * errors are recorded architecturally (fault record, IQE) and logged with
+ * LOG_GUEST_ERROR, never asserted.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_VIOMMU_VTD_INTERNAL_H
+#define HW_VIOMMU_VTD_INTERNAL_H
+
+#include "hw/viommu/vtd.h"
+#include "hw/viommu/pasid-dma.h"
+#include "hw/viommu/core/mem.h"
+
+#define VIVTD_MAMV            18      /* CAP.MAMV: largest IOTLB_REG address mask */
+#define VIVTD_SLLPS           3       /* 2 MiB and 1 GiB second-stage pages */
+#define VIVTD_MAX_PASID_SPACES 4096   /* (device, PASID, attributes) address spaces */
+
+/* What vivtd_unlock() must do once s->lock is dropped. */
+typedef struct VivtdDeferred {
+    bool iec_global;
+    bool iec;
+    uint32_t iec_index, iec_mask;
+    bool unmap_all;
+} VivtdDeferred;
+
+/* A fault to record (a fault recording register's contents). */
+typedef struct VivtdFaultInfo {
+    uint16_t sid;
+    uint64_t addr;
+    uint8_t reason;
+    bool is_write;
+    bool has_pasid;
+    uint32_t pasid;
+    bool exec, priv;
+} VivtdFaultInfo;
+
+static inline unsigned vivtd_haw(const ViommuVtdState *s)
+{
+    return MIN(s->aw_bits, 52);
+}
+
+/* vtd-mmio.c */
+extern const MemoryRegionOps vivtd_mmio_ops;
+void vivtd_lock(ViommuVtdState *s);
+void vivtd_unlock(ViommuVtdState *s, const VivtdDeferred *d);
+void vivtd_irq_bh(void *opaque);
+void vivtd_record_fault_locked(ViommuVtdState *s, const VivtdFaultInfo *fi);
+void vivtd_flush_all_locked(ViommuVtdState *s);
+
+/* vtd-xlate.c */
+extern const vi_mem vivtd_mem;
+extern const PCIIOMMUOps vivtd_pci_ops;
+extern const ViommuPasidOps vivtd_pasid_ops;
+GHashTable *vivtd_spaces_new(void);
+VivtdAS *vivtd_find_as(ViommuVtdState *s, PCIBus *bus, int devfn, uint32_t pasid,
+                       unsigned pattrs, bool ioapic);
+uint16_t vivtd_as_sid(const VivtdAS *vas);
+void vivtd_unmap_all(ViommuVtdState *s);
+
+/* vtd-ir.c */
+void vivtd_ir_window_init(VivtdAS *vas);
+int vivtd_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst, uint16_t sid);
+unsigned vivtd_inv_iec_locked(ViommuVtdState *s, const uint64_t *d, VivtdDeferred *dd);
+
+#endif
