@@ -335,9 +335,10 @@ static const vi_mem phys_mem = { .ops = &phys_mem_ops, .opaque = NULL };
  * (CLASS = CD) instead of F_CD_FETCH.
  */
 typedef struct S2Mem {
-    const vi_armv8_s2 *s2;
+    const vi_armv8_s2 *s2;      /* the lookup's stage-2 walker */
     bool faulted;
     vi_fault fault;
+    vi_mem mem;
 } S2Mem;
 
 static vi_mem_result s2mem_read(void *opaque, uint64_t ipa, void *buf, size_t len)
@@ -556,17 +557,6 @@ static void smmu_event(ViommuSmmuv3State *s, unsigned type, uint32_t sid, bool s
  * Translation
  */
 
-/* Cached decoded configuration. */
-typedef struct SteEntry {
-    vi_smmu_ste ste;
-    vi_armv8_s2 s2;
-} SteEntry;
-
-typedef struct CdEntry {
-    vi_smmu_cd cd;
-    vi_armv8_s1 s1;
-} CdEntry;
-
 /* One transaction as the SMMU sees it. */
 typedef struct Txn {
     uint32_t sid;
@@ -668,93 +658,10 @@ static void smmu_cfg_event(ViommuSmmuv3State *s, const Txn *t, const vi_smmu_cfg
                cf->event == VI_SMMU_EVT_F_CD_FETCH ? t->addr : 0, d3);
 }
 
-/* Look up (or fetch, decode and cache) the STE of sid.  s->mutex held. */
-static int smmu_get_ste(ViommuSmmuv3State *s, uint32_t sid, SteEntry *se,
-                        vi_smmu_cfg_fault *cf)
+/* CD fetches of a stream with stage 2 go through its stage-2 walker. */
+static const vi_mem *smmu_cd_mem(void *opaque, const vi_smmu_ste *ste)
 {
-    uint64_t raw[VI_SMMU_STE_WORDS];
-    uint64_t gen;
-    int r;
-
-    if (vi_cfg_cache_lookup_dev(s->cfg, sid, se)) {
-        return 0;
-    }
-    gen = vi_cfg_cache_gen(s->cfg);
-    r = vi_smmu_ste_fetch(&phys_mem, &s->caps, s->strtab_base, s->strtab_base_cfg, sid,
-                          raw, cf);
-    if (r) {
-        return r;
-    }
-    memset(se, 0, sizeof(*se));
-    r = vi_smmu_ste_decode(&s->caps, raw, &se->ste, cf);
-    if (r) {
-        qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: bad STE for StreamID 0x%x "
-                      "(%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64 ")\n",
-                      sid, raw[0], raw[1], raw[2], raw[3]);
-        return r;
-    }
-    if (se->ste.s2_enabled) {
-        vi_armv8_s2_cfg c;
-        vi_armv8_cfg_err e;
-
-        vi_smmu_ste_to_armv8_s2(&s->caps, &se->ste, &c);
-        e = vi_armv8_s2_prepare(&c, &se->s2);
-        if (e != VI_ARMV8_CFG_OK) {
-            qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: StreamID 0x%x stage 2: %s\n",
-                          sid, vi_armv8_cfg_err_name(e));
-            cf->event = VI_SMMU_EVT_C_BAD_STE;
-            return cf->event;
-        }
-    }
-    trace_viommu_smmuv3_ste(sid, se->ste.config, se->ste.s1_cdmax, se->ste.s2.vmid,
-                            se->ste.s2.fwb);
-    vi_cfg_cache_insert_dev(s->cfg, sid, VI_CFG_TAG_ANY, se, gen);
-    return 0;
-}
-
-/* Look up (or fetch, decode and cache) CD cd_index of a stream. */
-static int smmu_get_cd(ViommuSmmuv3State *s, const Txn *t, const SteEntry *se,
-                       uint32_t cd_index, CdEntry *ce, vi_smmu_cfg_fault *cf,
-                       S2Mem *s2m)
-{
-    uint64_t raw[VI_SMMU_CD_WORDS];
-    vi_mem s2mem = { .ops = &s2mem_ops, .opaque = s2m };
-    const vi_mem *mem = se->ste.s2_enabled ? &s2mem : &phys_mem;
-    vi_armv8_s1_cfg c;
-    vi_armv8_cfg_err e;
-    uint64_t gen;
-    int r;
-
-    if (vi_cfg_cache_lookup_sub(s->cfg, t->sid, cd_index, ce)) {
-        return 0;
-    }
-    gen = vi_cfg_cache_gen(s->cfg);
-    s2m->s2 = &se->s2;
-    s2m->faulted = false;
-    r = vi_smmu_cd_fetch(mem, &se->ste, cd_index, raw, cf);
-    if (r) {
-        return r;
-    }
-    memset(ce, 0, sizeof(*ce));
-    r = vi_smmu_cd_decode(&s->caps, &se->ste, raw, &ce->cd, cf);
-    if (r) {
-        qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: bad CD %u for StreamID 0x%x\n",
-                      cd_index, t->sid);
-        return r;
-    }
-    vi_smmu_cd_to_armv8(&s->caps, &ce->cd, &c);
-    e = vi_armv8_s1_prepare(&c, &ce->s1);
-    if (e != VI_ARMV8_CFG_OK) {
-        qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: CD %u of StreamID 0x%x: %s\n",
-                      cd_index, t->sid, vi_armv8_cfg_err_name(e));
-        cf->event = VI_SMMU_EVT_C_BAD_CD;
-        return cf->event;
-    }
-    trace_viommu_smmuv3_cd(t->sid, cd_index, ce->cd.asid, ce->cd.tt[0].granule_shift,
-                           ce->cd.tt[0].tsz);
-    vi_cfg_cache_insert_sub(s->cfg, t->sid, cd_index, VI_CFG_TAG_ANY, VI_CFG_TAG_ANY, ce,
-                            gen);
-    return 0;
+    return &((S2Mem *)opaque)->mem;
 }
 
 static bool stage2_translate(const void *ctx, const vi_mem *mem, uint64_t in,
@@ -799,9 +706,8 @@ static void smmu_xlate(ViommuSmmuv3State *s, Txn *t, unsigned pasid_attrs,
                        IOMMUAccessFlags flag, IOMMUTLBEntry *e)
 {
     vi_smmu_cfg_fault cf = { 0 };
-    SteEntry se;
-    CdEntry ce;
-    S2Mem s2m = { 0 };
+    vi_smmu_cfg cfg;
+    S2Mem s2m = { .s2 = &cfg.s2w, .mem = { .ops = &s2mem_ops, .opaque = &s2m } };
     vi_iotlb_tag tag = { .sid = t->sid };
     vi_iotlb_entry te;
     vi_pt_result res;
@@ -817,57 +723,50 @@ static void smmu_xlate(ViommuSmmuv3State *s, Txn *t, unsigned pasid_attrs,
         e->perm = abort ? IOMMU_NONE : IOMMU_RW;
         return;
     }
-    if (smmu_get_ste(s, t->sid, &se, &cf)) {
-        smmu_cfg_event(s, t, &cf);
+    if (vi_smmu_cfg_lookup_cached(&phys_mem, smmu_cd_mem, &s2m, s->cfg, &s->caps,
+                                  s->strtab_base, s->strtab_base_cfg, t->sid, t->ssv,
+                                  t->ssid, &cfg, &cf)) {
+        if (s2m.faulted) {
+            /* A stage-2 fault of the CD fetch is reported as such (CLASS = CD). */
+            f = s2m.fault;
+            f.stage = 2;
+            f.cls = VI_FAULT_CLASS_CD;
+            f.ipa = cf.addr;
+            f.addr = t->addr;
+            f.access = VI_ACC_R | VI_ACC_PRIV;
+            smmu_fault(s, t, &f, true, cfg.ste.s2.record);
+        } else {
+            smmu_cfg_event(s, t, &cf);
+        }
         return;
     }
-    if (se.ste.config == VI_SMMU_STE_CFG_ABORT) {
+    if (cfg.ste_fetched) {
+        trace_viommu_smmuv3_ste(t->sid, cfg.ste.config, cfg.ste.s1_cdmax, cfg.ste.s2.vmid,
+                                cfg.ste.s2.fwb);
+    }
+    if (cfg.cd_fetched) {
+        trace_viommu_smmuv3_cd(t->sid, cfg.cd_index, cfg.cd.asid,
+                               cfg.cd.tt[0].granule_shift, cfg.cd.tt[0].tsz);
+    }
+    if (cfg.ste.config == VI_SMMU_STE_CFG_ABORT) {
         return;             /* terminated, no event */
     }
     /* Attribute overrides. */
-    if (se.ste.privcfg == 2) {
+    if (cfg.ste.privcfg == 2) {
         t->priv = false;
-    } else if (se.ste.privcfg == 3) {
+    } else if (cfg.ste.privcfg == 3) {
         t->priv = true;
     }
-    if (se.ste.instcfg == 2) {
+    if (cfg.ste.instcfg == 2) {
         t->instr = false;
-    } else if (se.ste.instcfg == 3) {
+    } else if (cfg.ste.instcfg == 3) {
         t->instr = true;
     }
-    if (t->ssv && !se.ste.s1_enabled) {
-        cf.event = VI_SMMU_EVT_C_BAD_SUBSTREAMID;
-        smmu_cfg_event(s, t, &cf);
-        return;
-    }
-    s2 = se.ste.s2_enabled;
-    if (se.ste.s1_enabled) {
-        vi_smmu_s1_sel sel;
-        uint32_t cd_index;
-
-        if (vi_smmu_ste_select_cd(&se.ste, t->ssv, t->ssid, &sel, &cd_index, &cf)) {
-            smmu_cfg_event(s, t, &cf);
-            return;
-        }
-        if (sel == VI_SMMU_S1_SEL_CD) {
-            if (smmu_get_cd(s, t, &se, cd_index, &ce, &cf, &s2m)) {
-                if (s2m.faulted) {
-                    f = s2m.fault;
-                    f.stage = 2;
-                    f.cls = VI_FAULT_CLASS_CD;
-                    f.ipa = cf.addr;
-                    f.addr = t->addr;
-                    f.access = VI_ACC_R | VI_ACC_PRIV;
-                    smmu_fault(s, t, &f, true, se.ste.s2.record);
-                } else {
-                    smmu_cfg_event(s, t, &cf);
-                }
-                return;
-            }
-            s1 = true;
-            tag.ssid = cd_index;
-            tag.asid = ce.cd.asid;
-        }
+    s2 = cfg.ste.s2_enabled;
+    if (cfg.s1_translate) {
+        s1 = true;
+        tag.ssid = cfg.cd_index;
+        tag.asid = cfg.cd.asid;
     }
     acc_r = txn_access(t, false);
     acc_w = txn_access(t, true);
@@ -890,7 +789,7 @@ static void smmu_xlate(ViommuSmmuv3State *s, Txn *t, unsigned pasid_attrs,
         e->perm = IOMMU_RW;
         return;
     }
-    tag.vmid = se.ste.s2.vmid;
+    tag.vmid = cfg.ste.s2.vmid;
     tag.stage = s1 && s2 ? VI_IOTLB_NESTED : s1 ? VI_IOTLB_STAGE1 : VI_IOTLB_STAGE2;
 
     ok = vi_iotlb_lookup(s->iotlb, &tag, t->addr, &te) && vi_perm_allows(te.perm, need);
@@ -901,16 +800,16 @@ static void smmu_xlate(ViommuSmmuv3State *s, Txn *t, unsigned pasid_attrs,
     } else {
         vi_fault_clear(&f);
         if (s1 && s2) {
-            vi_stage st = { .translate = stage2_translate, .ctx = &se.s2 };
+            vi_stage st = { .translate = stage2_translate, .ctx = &cfg.s2w };
             vi_pt_walk w;
             vi_pt_result r1;
 
-            ok = vi_armv8_s1_walk_init(&ce.s1, &phys_mem, t->addr, need, &w, &r1, &f) &&
+            ok = vi_armv8_s1_walk_init(&cfg.s1w, &phys_mem, t->addr, need, &w, &r1, &f) &&
                  vi_nested_run(&w, &st, &res, &f, NULL);
         } else if (s1) {
-            ok = vi_armv8_s1_translate(&ce.s1, &phys_mem, t->addr, need, &res, &f);
+            ok = vi_armv8_s1_translate(&cfg.s1w, &phys_mem, t->addr, need, &res, &f);
         } else {
-            ok = vi_armv8_s2_translate(&se.s2, &phys_mem, t->addr, need, &res, &f);
+            ok = vi_armv8_s2_translate(&cfg.s2w, &phys_mem, t->addr, need, &res, &f);
             if (!ok) {
                 f.stage = 2;
                 f.ipa = t->addr;
@@ -925,13 +824,13 @@ static void smmu_xlate(ViommuSmmuv3State *s, Txn *t, unsigned pasid_attrs,
         }
         if (!ok) {
             f.addr = t->addr;
-            smmu_fault(s, t, &f, s1 ? ce.cd.record : true, se.ste.s2.record);
+            smmu_fault(s, t, &f, s1 ? cfg.cd.record : true, cfg.ste.s2.record);
             return;
         }
         vi_iotlb_insert(s->iotlb, &tag, t->addr, &res, -1);
         if (!s1) {
             trace_viommu_smmuv3_memtype(t->sid, t->addr, s2_memtype(res.attrs,
-                                                                    se.ste.s2.fwb));
+                                                                    cfg.ste.s2.fwb));
         }
     }
     size = res.size >= 4096 ? res.size : 4096;
@@ -2303,8 +2202,7 @@ static void smmu_realize(DeviceState *dev, Error **errp)
     }
     qemu_mutex_init(&s->mutex);
     s->iotlb = vi_iotlb_new(s->iotlb_entries);
-    s->cfg = vi_cfg_cache_new(s->cfg_entries, sizeof(SteEntry), s->cfg_entries * 4,
-                              sizeof(CdEntry));
+    s->cfg = vi_smmu_cfg_cache_new(s->cfg_entries, s->cfg_entries * 4);
     /* The fast path covers about as many pages as the IOTLB, within bounds. */
     {
         uint32_t n = pow2ceil(MAX(MIN(s->iotlb_entries, VIOMMU_SMMUV3_FAST_MAX),

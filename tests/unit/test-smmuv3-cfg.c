@@ -10,6 +10,7 @@
 
 #include "fake-mem.h"
 #include "hw/viommu/core/smmuv3-cfg.h"
+#include "hw/viommu/core/cfg-cache.h"
 
 /* Put value v in bits [hi:lo] of *w (test-side encoder, independent of the
  * decoder's macros so a wrong macro shows up). */
@@ -995,6 +996,75 @@ static void test_cfg_lookup(void)
     fake_mem_free(fm);
 }
 
+/*
+ * The device's path: the same lookup through a configuration cache.  Hits
+ * return what was decoded (walkers included) until CFGI-style invalidation;
+ * a SubstreamID to a stream without stage 1 is refused either way.
+ */
+static void test_cfg_lookup_cached(void)
+{
+    fake_mem *fm = fake_mem_new();
+    const vi_mem *m = fake_mem_vi(fm);
+    vi_smmu_caps c = caps_all();
+    vi_cfg_cache *cache = vi_smmu_cfg_cache_new(8, 32);
+    uint64_t st = fake_mem_alloc(fm, 64 * 4, 4096);
+    uint64_t cdt = fake_mem_alloc(fm, 64 * 4, 4096);
+    uint64_t ste[8], cd[8];
+    vi_smmu_cfg cfg, ref;
+    vi_smmu_cfg_fault f;
+
+    g_assert_nonnull(cache);
+    ste_make(ste, VI_SMMU_STE_CFG_S1);
+    ste[0] |= cdt;
+    poke_words(fm, st + 64 * 1, ste, 8);
+    ste_make(ste, VI_SMMU_STE_CFG_S2);
+    ste_set_s2(ste, 0x1000);
+    poke_words(fm, st + 64 * 2, ste, 8);
+    cd_make(cd, 0x100000);
+    poke_words(fm, cdt, cd, 8);
+
+    g_assert_cmpint(vi_smmu_cfg_lookup(m, NULL, NULL, &c, st, 2, 1, false, 0, &ref, &f), ==, 0);
+    g_assert_cmpint(vi_smmu_cfg_lookup_cached(m, NULL, NULL, cache, &c, st, 2, 1, false, 0,
+                                              &cfg, &f), ==, 0);
+    g_assert_true(cfg.ste_fetched && cfg.cd_fetched);
+    g_assert_true(cfg.s1_translate);
+    g_assert_cmpmem(&cfg.cd, sizeof(cfg.cd), &ref.cd, sizeof(ref.cd));
+    g_assert_cmpmem(&cfg.s1w, sizeof(cfg.s1w), &ref.s1w, sizeof(ref.s1w));
+    /* A hit: the CD changed in memory without CFGI is not seen. */
+    cd_make(cd, 0x200000);
+    poke_words(fm, cdt, cd, 8);
+    g_assert_cmpint(vi_smmu_cfg_lookup_cached(m, NULL, NULL, cache, &c, st, 2, 1, false, 0,
+                                              &cfg, &f), ==, 0);
+    g_assert_false(cfg.ste_fetched || cfg.cd_fetched);
+    g_assert_cmpuint(cfg.cd.tt[0].ttb, ==, 0x100000);
+    g_assert_cmpmem(&cfg.s1w, sizeof(cfg.s1w), &ref.s1w, sizeof(ref.s1w));
+    /* CFGI_CD: the CD is fetched again, the STE still hits. */
+    vi_cfg_cache_inv_ssid(cache, 1, 0);
+    g_assert_cmpint(vi_smmu_cfg_lookup_cached(m, NULL, NULL, cache, &c, st, 2, 1, false, 0,
+                                              &cfg, &f), ==, 0);
+    g_assert_true(!cfg.ste_fetched && cfg.cd_fetched);
+    g_assert_cmpuint(cfg.cd.tt[0].ttb, ==, 0x200000);
+    /* Stage 2 only: the walker comes from the cache too; no SSID allowed. */
+    g_assert_cmpint(vi_smmu_cfg_lookup(m, NULL, NULL, &c, st, 2, 2, false, 0, &ref, &f), ==, 0);
+    for (int i = 0; i < 2; i++) {
+        g_assert_cmpint(vi_smmu_cfg_lookup_cached(m, NULL, NULL, cache, &c, st, 2, 2, false, 0,
+                                                  &cfg, &f), ==, 0);
+        g_assert_cmpint(cfg.ste_fetched, ==, i == 0);
+        g_assert_cmpmem(&cfg.s2w, sizeof(cfg.s2w), &ref.s2w, sizeof(ref.s2w));
+        g_assert_cmpint(vi_smmu_cfg_lookup_cached(m, NULL, NULL, cache, &c, st, 2, 2, true, 1,
+                                                  &cfg, &f), ==, VI_SMMU_EVT_C_BAD_SUBSTREAMID);
+    }
+    /* CFGI_STE drops the STE and its CDs. */
+    ste_make(ste, VI_SMMU_STE_CFG_ABORT);
+    poke_words(fm, st + 64 * 1, ste, 8);
+    vi_cfg_cache_inv_sid(cache, 1);
+    g_assert_cmpint(vi_smmu_cfg_lookup_cached(m, NULL, NULL, cache, &c, st, 2, 1, false, 0,
+                                              &cfg, &f), ==, 0);
+    g_assert_cmpuint(cfg.ste.config, ==, VI_SMMU_STE_CFG_ABORT);
+    vi_cfg_cache_free(cache);
+    fake_mem_free(fm);
+}
+
 static void test_event_names(void)
 {
     g_assert_cmpstr(vi_smmu_event_name(VI_SMMU_EVT_C_BAD_STE), ==, "C_BAD_STE");
@@ -1017,6 +1087,7 @@ int main(int argc, char **argv)
     g_test_add_func("/smmuv3-cfg/cd/table", test_cd_table);
     g_test_add_func("/smmuv3-cfg/cd/decode", test_cd_decode);
     g_test_add_func("/smmuv3-cfg/lookup", test_cfg_lookup);
+    g_test_add_func("/smmuv3-cfg/lookup-cached", test_cfg_lookup_cached);
     g_test_add_func("/smmuv3-cfg/event-names", test_event_names);
     return g_test_run();
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hw/viommu/core/smmuv3-cfg.h"
+#include "hw/viommu/core/cfg-cache.h"
 
 void vi_smmu_caps_default(vi_smmu_caps *caps)
 {
@@ -596,47 +597,143 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
  * Whole lookup
  */
 
+/* What the configuration cache keeps: decoded entries with their walkers. */
+typedef struct ste_entry {
+    vi_smmu_ste ste;
+    vi_armv8_s2 s2w;
+} ste_entry;
+
+typedef struct cd_entry {
+    vi_smmu_cd cd;
+    vi_armv8_s1 s1w;
+} cd_entry;
+
+vi_cfg_cache *vi_smmu_cfg_cache_new(uint32_t ste_entries, uint32_t cd_entries)
+{
+    return vi_cfg_cache_new(ste_entries, sizeof(ste_entry), cd_entries, sizeof(cd_entry));
+}
+
+/* Fetch, decode and prepare the STE of sid (cache miss). */
+static int ste_load(const vi_mem *mem, const vi_smmu_caps *caps, uint64_t strtab_base,
+                    uint32_t strtab_cfg, uint32_t sid, ste_entry *se,
+                    vi_smmu_cfg_fault *fault)
+{
+    uint64_t raw[VI_SMMU_STE_WORDS];
+    int r;
+
+    memset(se, 0, sizeof(*se));
+    r = vi_smmu_ste_fetch(mem, caps, strtab_base, strtab_cfg, sid, raw, fault);
+    if (!r) {
+        r = vi_smmu_ste_decode(caps, raw, &se->ste, fault);
+    }
+    if (!r && se->ste.s2_enabled) {
+        vi_armv8_s2_cfg c;
+
+        vi_smmu_ste_to_armv8_s2(caps, &se->ste, &c);
+        if (vi_armv8_s2_prepare(&c, &se->s2w) != VI_ARMV8_CFG_OK) {
+            r = bad_ste(fault);
+        }
+    }
+    return r;
+}
+
+/* Fetch, decode and prepare CD cd_index of the stream decoded as ste (miss). */
+static int cd_load(const vi_mem *mem, const vi_smmu_caps *caps, const vi_smmu_ste *ste,
+                   uint32_t cd_index, cd_entry *ce, vi_smmu_cfg_fault *fault)
+{
+    uint64_t raw[VI_SMMU_CD_WORDS];
+    vi_armv8_s1_cfg c;
+    int r;
+
+    memset(ce, 0, sizeof(*ce));
+    r = vi_smmu_cd_fetch(mem, ste, cd_index, raw, fault);
+    if (!r) {
+        r = vi_smmu_cd_decode(caps, ste, raw, &ce->cd, fault);
+    }
+    if (r) {
+        return r;
+    }
+    vi_smmu_cd_to_armv8(caps, &ce->cd, &c);
+    if (vi_armv8_s1_prepare(&c, &ce->s1w) != VI_ARMV8_CFG_OK) {
+        return fail(fault, VI_SMMU_EVT_C_BAD_CD, 0);
+    }
+    return ok(fault);
+}
+
+int vi_smmu_cfg_lookup_cached(const vi_mem *mem, vi_smmu_cd_mem_fn cd_mem_fn, void *opaque,
+                              vi_cfg_cache *cache, const vi_smmu_caps *caps,
+                              uint64_t strtab_base, uint32_t strtab_cfg,
+                              uint32_t sid, bool ssv, uint32_t ssid,
+                              vi_smmu_cfg *cfg, vi_smmu_cfg_fault *fault)
+{
+    const vi_mem *cd_mem = mem;
+    vi_smmu_s1_sel sel;
+    ste_entry se;
+    cd_entry ce;
+    uint64_t gen;
+    int r;
+
+    memset(cfg, 0, sizeof(*cfg));
+    if (!cache || !vi_cfg_cache_lookup_dev(cache, sid, &se)) {
+        gen = cache ? vi_cfg_cache_gen(cache) : 0;
+        r = ste_load(mem, caps, strtab_base, strtab_cfg, sid, &se, fault);
+        if (r) {
+            return r;
+        }
+        cfg->ste_fetched = true;
+        if (cache) {
+            vi_cfg_cache_insert_dev(cache, sid, VI_CFG_TAG_ANY, &se, gen);
+        }
+    }
+    cfg->ste = se.ste;
+    cfg->s2w = se.s2w;
+    if (cfg->ste.config == VI_SMMU_STE_CFG_ABORT) {
+        return ok(fault);
+    }
+    /* A SubstreamID needs stage 1 (IHI 0070 3.9): bypass and S2 refuse it. */
+    if (ssv && !cfg->ste.s1_enabled) {
+        return fail(fault, VI_SMMU_EVT_C_BAD_SUBSTREAMID, 0);
+    }
+    if (!cfg->ste.s1_enabled) {
+        return ok(fault);
+    }
+    r = vi_smmu_ste_select_cd(&cfg->ste, ssv, ssid, &sel, &cfg->cd_index, fault);
+    if (r || sel == VI_SMMU_S1_SEL_BYPASS) {
+        return r;
+    }
+    if (!cache || !vi_cfg_cache_lookup_sub(cache, sid, cfg->cd_index, &ce)) {
+        gen = cache ? vi_cfg_cache_gen(cache) : 0;
+        if (cfg->ste.s2_enabled && cd_mem_fn) {
+            const vi_mem *m = cd_mem_fn(opaque, &cfg->ste);
+
+            if (m) {
+                cd_mem = m;
+            }
+        }
+        r = cd_load(cd_mem, caps, &cfg->ste, cfg->cd_index, &ce, fault);
+        if (r) {
+            return r;
+        }
+        cfg->cd_fetched = true;
+        if (cache) {
+            vi_cfg_cache_insert_sub(cache, sid, cfg->cd_index, VI_CFG_TAG_ANY,
+                                    VI_CFG_TAG_ANY, &ce, gen);
+        }
+    }
+    cfg->cd = ce.cd;
+    cfg->s1w = ce.s1w;
+    cfg->s1_translate = true;
+    return ok(fault);
+}
+
 int vi_smmu_cfg_lookup(const vi_mem *mem, vi_smmu_cd_mem_fn cd_mem_fn, void *opaque,
                        const vi_smmu_caps *caps,
                        uint64_t strtab_base, uint32_t strtab_cfg,
                        uint32_t sid, bool ssv, uint32_t ssid,
                        vi_smmu_cfg *cfg, vi_smmu_cfg_fault *fault)
 {
-    uint64_t raw[VI_SMMU_STE_WORDS];
-    const vi_mem *cd_mem = mem;
-    vi_smmu_s1_sel sel;
-    int r;
-
-    memset(cfg, 0, sizeof(*cfg));
-    r = vi_smmu_ste_fetch(mem, caps, strtab_base, strtab_cfg, sid, raw, fault);
-    if (r) {
-        return r;
-    }
-    r = vi_smmu_ste_decode(caps, raw, &cfg->ste, fault);
-    if (r || !cfg->ste.s1_enabled) {
-        return r;
-    }
-    r = vi_smmu_ste_select_cd(&cfg->ste, ssv, ssid, &sel, &cfg->cd_index, fault);
-    if (r || sel == VI_SMMU_S1_SEL_BYPASS) {
-        return r;
-    }
-    if (cfg->ste.s2_enabled && cd_mem_fn) {
-        const vi_mem *m = cd_mem_fn(opaque, &cfg->ste);
-
-        if (m) {
-            cd_mem = m;
-        }
-    }
-    r = vi_smmu_cd_fetch(cd_mem, &cfg->ste, cfg->cd_index, raw, fault);
-    if (r) {
-        return r;
-    }
-    r = vi_smmu_cd_decode(caps, &cfg->ste, raw, &cfg->cd, fault);
-    if (r) {
-        return r;
-    }
-    cfg->s1_translate = true;
-    return ok(fault);
+    return vi_smmu_cfg_lookup_cached(mem, cd_mem_fn, opaque, NULL, caps, strtab_base,
+                                     strtab_cfg, sid, ssv, ssid, cfg, fault);
 }
 
 /* ------------------------------------------------------------------------

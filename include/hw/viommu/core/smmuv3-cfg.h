@@ -8,7 +8,9 @@
  *   vi_smmu_ste_select_cd() which CD a transaction uses (S1CDMax, S1DSS, SSID)
  *   vi_smmu_cd_fetch()      CD table (linear / 2-level with L1CD) -> raw CD
  *   vi_smmu_cd_decode()     raw CD -> vi_smmu_cd, with every validity check
- *   vi_smmu_cfg_lookup()    all of the above in one call
+ *   vi_smmu_cfg_lookup()    all of the above in one call, and the walkers
+ *   vi_smmu_cfg_lookup_cached()  the same through a configuration cache: what
+ *                           the device runs
  *
  * Every function either succeeds (returns VI_SMMU_EVT_NONE, i.e. 0) or
  * returns the SMMUv3 event type that the architecture requires (C_BAD_STE,
@@ -197,31 +199,66 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
                       const uint64_t cd[VI_SMMU_CD_WORDS],
                       vi_smmu_cd *out, vi_smmu_cfg_fault *fault);
 
-/* The full configuration of one transaction. */
+/*
+ * The full configuration of one transaction, with the walkers prepared from
+ * it (vi_armv8_s1_prepare() / vi_armv8_s2_prepare() of the conversions
+ * below): what the device translates with.
+ */
 typedef struct vi_smmu_cfg {
     vi_smmu_ste ste;
     bool s1_translate;      /* a CD was used (cd is valid) */
     uint32_t cd_index;      /* which one */
     vi_smmu_cd cd;
+    vi_armv8_s2 s2w;        /* ste.s2_enabled: the stage-2 walker */
+    vi_armv8_s1 s1w;        /* s1_translate: the stage-1 walker */
+    bool ste_fetched;       /* this lookup read (and decoded) the STE ... */
+    bool cd_fetched;        /* ... the CD: they were not cached (for traces) */
 } vi_smmu_cfg;
 
 /*
  * Which vi_mem fetches the CD table of a stream that has stage 2 enabled
  * (then S1ContextPtr and L1CD.L2Ptr are IPAs): the glue returns a vi_mem that
- * translates with ste->s2 before reading.  NULL: fetch physically.
+ * translates with ste->s2 before reading (the lookup's cfg->s2w is prepared
+ * when this is called).  NULL: fetch physically.
  */
 typedef const vi_mem *(*vi_smmu_cd_mem_fn)(void *opaque, const vi_smmu_ste *ste);
 
 /*
- * Whole lookup: STE fetch + decode, CD selection, CD fetch + decode.
+ * The configuration cache of an SMMU: a vi_cfg_cache whose device entries
+ * are decoded STEs with their stage-2 walker (keyed by StreamID) and whose
+ * substream entries are decoded CDs with their stage-1 walker (keyed by
+ * StreamID and CD index); entries are untagged (VI_CFG_TAG_ANY): CFGI_*
+ * invalidate by StreamID / SubstreamID.  NULL as vi_cfg_cache_new() fails.
+ */
+typedef struct vi_cfg_cache vi_cfg_cache;
+vi_cfg_cache *vi_smmu_cfg_cache_new(uint32_t ste_entries, uint32_t cd_entries);
+
+/*
+ * Whole lookup: STE fetch + decode, CD selection, CD fetch + decode, and the
+ * walkers, through cache (from vi_smmu_cfg_cache_new(), or NULL for none).
  * mem fetches the stream table and, when stage 2 is bypassed, the CD table;
- * with stage 2 enabled the CD table is fetched through cd_mem_fn(opaque, ste)
- * when cd_mem_fn is not NULL.
+ * with stage 2 enabled the CD table is fetched through cd_mem_fn(opaque,
+ * ste) when cd_mem_fn is not NULL.  Hits skip the fetches and decodes of the
+ * cached entries; misses insert what they decoded, tagged with the cache
+ * generation taken before reading guest memory (an invalidation in between
+ * drops the insert).  Same results as without a cache while the guest
+ * invalidates what it changes.
+ *
  * With STE.Config = abort the call succeeds with cfg->ste.config ==
  * VI_SMMU_STE_CFG_ABORT: the glue terminates the transaction without
- * recording an event, as the architecture says.  Bypass and stage-2-only
- * streams succeed with cfg->s1_translate == false.
+ * recording an event, as the architecture says.  A transaction with a
+ * SubstreamID to a stream without stage 1 is C_BAD_SUBSTREAMID.  Bypass and
+ * stage-2-only streams succeed with cfg->s1_translate == false.  A
+ * configuration the walkers refuse (never one the decoders accept: tested)
+ * is C_BAD_STE / C_BAD_CD.
  */
+int vi_smmu_cfg_lookup_cached(const vi_mem *mem, vi_smmu_cd_mem_fn cd_mem_fn, void *opaque,
+                              vi_cfg_cache *cache, const vi_smmu_caps *caps,
+                              uint64_t strtab_base, uint32_t strtab_cfg,
+                              uint32_t sid, bool ssv, uint32_t ssid,
+                              vi_smmu_cfg *cfg, vi_smmu_cfg_fault *fault);
+
+/* vi_smmu_cfg_lookup_cached() without a cache. */
 int vi_smmu_cfg_lookup(const vi_mem *mem, vi_smmu_cd_mem_fn cd_mem_fn, void *opaque,
                        const vi_smmu_caps *caps,
                        uint64_t strtab_base, uint32_t strtab_cfg,
