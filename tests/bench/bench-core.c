@@ -20,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "armv8-map.h"
 #include "fake-mem.h"
 #include "hw/viommu/core/iotlb.h"
 #include "hw/viommu/core/nested.h"
@@ -44,57 +43,6 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
-}
-
-/*
- * A minimal x86 (VT-d first- or second-stage) table builder: tables are
- * allocated in the fake memory, entries written with the given bits; table
- * addresses written into entries (and the root) are PA + addr_off.
- */
-typedef struct x86_map {
-    fake_mem *fm;
-    int levels;
-    uint64_t root;              /* PA */
-    uint64_t addr_off;
-    uint64_t tbl_bits;          /* bits of a table entry (never 0) */
-} x86_map;
-
-static void x86_map_init(x86_map *m, fake_mem *fm, int levels, uint64_t tbl_bits,
-                         uint64_t addr_off)
-{
-    m->fm = fm;
-    m->levels = levels;
-    m->root = fake_mem_alloc_page(fm, 4096);
-    m->addr_off = addr_off;
-    m->tbl_bits = tbl_bits;
-}
-
-static unsigned x86_idx(uint64_t va, int level)
-{
-    return (unsigned)(va >> (12 + 9 * (level - 1))) & 511;
-}
-
-/* PA of the entry for va at level, creating the tables above it. */
-static uint64_t x86_map_entry_pa(x86_map *m, uint64_t va, int level)
-{
-    uint64_t table = m->root;
-
-    for (int l = m->levels; l > level; l--) {
-        uint64_t ea = table + 8 * x86_idx(va, l);
-        uint64_t e = fake_mem_peek64(m->fm, ea);
-
-        if (!e) {
-            e = (fake_mem_alloc_page(m->fm, 4096) + m->addr_off) | m->tbl_bits;
-            fake_mem_poke64(m->fm, ea, e);
-        }
-        table = (e & VI_X86_ADDR_MASK) - m->addr_off;
-    }
-    return table + 8 * x86_idx(va, level);
-}
-
-static void x86_map_leaf(x86_map *m, uint64_t va, uint64_t pa, uint64_t bits)
-{
-    fake_mem_poke64(m->fm, x86_map_entry_pa(m, va, 1), pa | bits);
 }
 
 #define FS_TBL  (VI_X86_FS_P | VI_X86_FS_RW | VI_X86_FS_US | VI_X86_FS_A)
@@ -126,16 +74,16 @@ static void setup_armv8(bench_env *e)
 {
     vi_armv8_s1_cfg c1;
     vi_armv8_s2_cfg c2;
-    armv8_map m1, m2, mn;
+    ptb m1, m2, mn;
 
     /* Stage 1 (plain): 4K, 48-bit, 4 levels, page mappings. */
-    armv8_map_init(&m1, e->fm, VI_ARMV8_4K, 0, 9);
+    ptb_init_armv8(&m1, fake_mem_builder_ops(e->fm), VI_ARMV8_4K, 0, 9, 0);
     for (unsigned i = 0; i < NPAGES; i++) {
-        armv8_map_leaf(&m1, e->va[i], OUT_BASE + ((uint64_t)i << 12), 3,
-                       ARMV8_MAP_AF | VI_ARMV8_DESC_AP1);
+        ptb_map(&m1, e->va[i], OUT_BASE + ((uint64_t)i << 12), 3,
+                       PTB_ARMV8_AF | VI_ARMV8_DESC_AP1);
     }
     memset(&c1, 0, sizeof(c1));
-    c1.tt[0].ttb = armv8_map_root(&m1);
+    c1.tt[0].ttb = ptb_root(&m1);
     c1.tt[0].tsz = 16;
     c1.tt[0].granule = VI_ARMV8_4K;
     c1.tt[1].epd = true;
@@ -151,26 +99,26 @@ static void setup_armv8(bench_env *e)
     c2.tsz = 16;
     c2.sl0 = 2;
     c2.oas = 48;
-    armv8_map_init(&m2, e->fm, VI_ARMV8_4K, 0, 9);
-    c2.ttb = armv8_map_root(&m2);
+    ptb_init_armv8(&m2, fake_mem_builder_ops(e->fm), VI_ARMV8_4K, 0, 9, 0);
+    c2.ttb = ptb_root(&m2);
     if (vi_armv8_s2_prepare(&c2, &e->s2)) {
         abort();
     }
-    armv8_map_init(&mn, e->fm, VI_ARMV8_4K, 0, 9);
+    ptb_init_armv8(&mn, fake_mem_builder_ops(e->fm), VI_ARMV8_4K, 0, 9, 0);
     mn.addr_offset = IPA_OFF;
     for (unsigned i = 0; i < NPAGES; i++) {
-        armv8_map_leaf(&mn, e->va[i], OUT_BASE + ((uint64_t)i << 12), 3,
-                       ARMV8_MAP_AF | VI_ARMV8_DESC_AP1);
-        armv8_map_leaf(&m2, OUT_BASE + ((uint64_t)i << 12),
+        ptb_map(&mn, e->va[i], OUT_BASE + ((uint64_t)i << 12), 3,
+                       PTB_ARMV8_AF | VI_ARMV8_DESC_AP1);
+        ptb_map(&m2, OUT_BASE + ((uint64_t)i << 12),
                        OUT2_BASE + ((uint64_t)i << 12), 3,
-                       ARMV8_MAP_AF | VI_ARMV8_DESC_AP1 | VI_ARMV8_DESC_AP2);
+                       PTB_ARMV8_AF | VI_ARMV8_DESC_AP1 | VI_ARMV8_DESC_AP2);
         for (int l = 0; l <= 3; l++) {
-            uint64_t t = armv8_map_entry_pa(&mn, e->va[i], l) & ~0xfffull;
-            armv8_map_leaf(&m2, t + IPA_OFF, t, 3,
-                           ARMV8_MAP_AF | VI_ARMV8_DESC_AP1 | VI_ARMV8_DESC_AP2);
+            uint64_t t = ptb_entry(&mn, e->va[i], l) & ~0xfffull;
+            ptb_map(&m2, t + IPA_OFF, t, 3,
+                           PTB_ARMV8_AF | VI_ARMV8_DESC_AP1 | VI_ARMV8_DESC_AP2);
         }
     }
-    c1.tt[0].ttb = armv8_map_root(&mn);
+    c1.tt[0].ttb = ptb_root(&mn);
     if (vi_armv8_s1_prepare(&c1, &e->s1n)) {
         abort();
     }
@@ -178,35 +126,37 @@ static void setup_armv8(bench_env *e)
 
 static void setup_x86(bench_env *e)
 {
-    x86_map fs, ss, fsn, ssn;
+    ptb_ops ops = fake_mem_builder_ops(e->fm);
+    ptb fs, ss, fsn, ssn;
 
     /* First stage alone: 4 levels, 4K pages, A/D already set (no updates). */
-    x86_map_init(&fs, e->fm, 4, FS_TBL, 0);
+    ptb_init_x86(&fs, ops, PTB_X86_FS, 4, FS_TBL, 0);
     /* Second stage alone: 4 levels (AW 48), 4K pages. */
-    x86_map_init(&ss, e->fm, 4, SS_RW, 0);
+    ptb_init_x86(&ss, ops, PTB_VTD_SS, 4, SS_RW, 0);
     /* Nested: first-stage tables at GPA = PA + IPA_OFF, a second stage
      * mapping them and the first-stage outputs with 4K pages. */
-    x86_map_init(&fsn, e->fm, 4, FS_TBL, IPA_OFF);
-    x86_map_init(&ssn, e->fm, 4, SS_RW, 0);
+    ptb_init_x86(&fsn, ops, PTB_X86_FS, 4, FS_TBL, 0);
+    fsn.addr_offset = IPA_OFF;
+    ptb_init_x86(&ssn, ops, PTB_VTD_SS, 4, SS_RW, 0);
     for (unsigned i = 0; i < NPAGES; i++) {
         uint64_t out = OUT_BASE + ((uint64_t)i << 12);
 
-        x86_map_leaf(&fs, e->va[i], out, FS_LEAF);
-        x86_map_leaf(&ss, e->va[i], out, SS_RW);
-        x86_map_leaf(&fsn, e->va[i], out, FS_LEAF);
-        x86_map_leaf(&ssn, out, OUT2_BASE + ((uint64_t)i << 12), SS_RW);
+        ptb_map(&fs, e->va[i], out, 1, FS_LEAF);
+        ptb_map(&ss, e->va[i], out, 1, SS_RW);
+        ptb_map(&fsn, e->va[i], out, 1, FS_LEAF);
+        ptb_map(&ssn, out, OUT2_BASE + ((uint64_t)i << 12), 1, SS_RW);
     }
     /* Every first-stage table page of the nested tables, at its GPA. */
     for (unsigned i = 0; i < NPAGES; i++) {
         for (int l = 1; l <= 4; l++) {
-            uint64_t t = x86_map_entry_pa(&fsn, e->va[i], l) & ~0xfffull;
+            uint64_t t = ptb_entry(&fsn, e->va[i], l) & ~0xfffull;
 
-            x86_map_leaf(&ssn, t + IPA_OFF, t, SS_RW);
+            ptb_map(&ssn, t + IPA_OFF, t, 1, SS_RW);
         }
     }
-    e->fs = (vi_x86_fs_cfg) { .ptptr = fs.root, .levels = 4, .haw = 48 };
+    e->fs = (vi_x86_fs_cfg) { .ptptr = ptb_root(&fs), .levels = 4, .haw = 48 };
     e->ss = (vi_vtd_ss_cfg) { .ptptr = ss.root, .aw_bits = 48, .haw = 48, .sllps = 3 };
-    e->fsn = (vi_x86_fs_cfg) { .ptptr = fsn.root + IPA_OFF, .levels = 4, .haw = 48 };
+    e->fsn = (vi_x86_fs_cfg) { .ptptr = ptb_root(&fsn), .levels = 4, .haw = 48 };
     e->ssn = (vi_vtd_ss_cfg) { .ptptr = ssn.root, .aw_bits = 48, .haw = 48, .sllps = 3 };
 }
 

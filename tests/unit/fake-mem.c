@@ -348,3 +348,30 @@ uint64_t fake_mem_reads(fake_mem *fm)
 {
     return fm->stats.reads;
 }
+
+static uint64_t builder_read64(void *opaque, uint64_t addr)
+{
+    return fake_mem_peek64(opaque, addr);
+}
+
+static void builder_write64(void *opaque, uint64_t addr, uint64_t val)
+{
+    fake_mem_poke64(opaque, addr, val);
+}
+
+static uint64_t builder_alloc_table(void *opaque, uint64_t size)
+{
+    return fake_mem_alloc_page(opaque, size);
+}
+
+ptb_ops fake_mem_builder_ops(fake_mem *fm)
+{
+    ptb_ops ops = {
+        .read64 = builder_read64,
+        .write64 = builder_write64,
+        .alloc_table = builder_alloc_table,
+        .opaque = fm,
+    };
+
+    return ops;
+}

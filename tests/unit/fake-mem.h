@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "hw/viommu/core/mem.h"
+#include "pt-builder.h"
 
 #define FAKE_MEM_FRAME_SHIFT 12
 #define FAKE_MEM_FRAME_SIZE  (1ull << FAKE_MEM_FRAME_SHIFT)
@@ -70,5 +71,11 @@ const fake_mem_stats *fake_mem_get_stats(fake_mem *fm);
 void fake_mem_reset_stats(fake_mem *fm);
 /* Shorthand for fake_mem_get_stats(fm)->reads. */
 uint64_t fake_mem_reads(fake_mem *fm);
+
+/*
+ * The page-table builder's callbacks (tests/common/pt-builder.h) on fm:
+ * backdoor reads and writes, tables from fake_mem_alloc_page().
+ */
+ptb_ops fake_mem_builder_ops(fake_mem *fm);
 
 #endif /* VI_TESTS_FAKE_MEM_H */

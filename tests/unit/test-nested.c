@@ -6,7 +6,6 @@
  */
 #include <glib.h>
 
-#include "armv8-map.h"
 #include "fake-mem.h"
 #include "hw/viommu/core/nested.h"
 #include "hw/viommu/core/pt-armv8.h"
@@ -16,12 +15,12 @@
 #define OUT_PA      0x300000000ull      /* ... mapped by S2 to here */
 #define VA          0x0000123456789000ull
 #define RD          (VI_ACC_R | VI_ACC_PRIV)
-#define S2_RW       (VI_ARMV8_DESC_AP1 | VI_ARMV8_DESC_AP2 | ARMV8_MAP_AF)
-#define S2_RO       (VI_ARMV8_DESC_AP1 | ARMV8_MAP_AF)
+#define S2_RW       (VI_ARMV8_DESC_AP1 | VI_ARMV8_DESC_AP2 | PTB_ARMV8_AF)
+#define S2_RO       (VI_ARMV8_DESC_AP1 | PTB_ARMV8_AF)
 
 typedef struct env {
     fake_mem *fm;
-    armv8_map m1, m2;
+    ptb m1, m2;
     vi_armv8_s1_cfg c1;
     vi_armv8_s2_cfg c2;
     vi_armv8_s1 s1;
@@ -44,27 +43,27 @@ static void env_init(env *e, uint64_t s1_leaf_attrs, uint64_t s2_table_attrs)
     uint64_t tables[4];
 
     e->fm = fake_mem_new();
-    armv8_map_init(&e->m1, e->fm, VI_ARMV8_4K, 0, 9);
+    ptb_init_armv8(&e->m1, fake_mem_builder_ops(e->fm), VI_ARMV8_4K, 0, 9, 0);
     e->m1.addr_offset = IPA_OFF;
-    armv8_map_leaf(&e->m1, VA, OUT_IPA, 3, s1_leaf_attrs);
+    ptb_map(&e->m1, VA, OUT_IPA, 3, s1_leaf_attrs);
     for (int l = 0; l <= 3; l++) {
-        tables[l] = armv8_map_entry_pa(&e->m1, VA, l) & ~0xfffull;
+        tables[l] = ptb_entry(&e->m1, VA, l) & ~0xfffull;
     }
     memset(&e->c2, 0, sizeof(e->c2));
     e->c2.granule = VI_ARMV8_4K;
     e->c2.tsz = 24;
     e->c2.sl0 = 1;
     e->c2.oas = 48;
-    armv8_map_init(&e->m2, e->fm, VI_ARMV8_4K, 1, 10);
-    e->c2.ttb = armv8_map_root(&e->m2);
+    ptb_init_armv8(&e->m2, fake_mem_builder_ops(e->fm), VI_ARMV8_4K, 1, 10, 0);
+    e->c2.ttb = ptb_root(&e->m2);
     g_assert_cmpint(vi_armv8_s2_prepare(&e->c2, &e->s2), ==, VI_ARMV8_CFG_OK);
     for (int l = 0; l <= 3; l++) {
-        armv8_map_leaf(&e->m2, ipa_of(tables[l]), tables[l], 3, s2_table_attrs);
+        ptb_map(&e->m2, ipa_of(tables[l]), tables[l], 3, s2_table_attrs);
     }
-    armv8_map_leaf(&e->m2, OUT_IPA, OUT_PA, 3, S2_RW);
+    ptb_map(&e->m2, OUT_IPA, OUT_PA, 3, S2_RW);
 
     memset(&e->c1, 0, sizeof(e->c1));
-    e->c1.tt[0].ttb = armv8_map_root(&e->m1);
+    e->c1.tt[0].ttb = ptb_root(&e->m1);
     e->c1.tt[0].tsz = 16;
     e->c1.tt[0].granule = VI_ARMV8_4K;
     e->c1.tt[1].epd = true;
@@ -79,7 +78,7 @@ static bool xlate(env *e, uint64_t va, uint32_t acc, vi_pt_result *r, vi_fault *
 
 static uint64_t s1_entry_ipa(env *e, int level)
 {
-    return ipa_of(armv8_map_entry_pa(&e->m1, VA, level));
+    return ipa_of(ptb_entry(&e->m1, VA, level));
 }
 
 static void test_success(void)
@@ -88,7 +87,7 @@ static void test_success(void)
     vi_pt_result r;
     vi_fault f;
 
-    env_init(&e, ARMV8_MAP_AF | VI_ARMV8_DESC_AP1, S2_RO);
+    env_init(&e, PTB_ARMV8_AF | VI_ARMV8_DESC_AP1, S2_RO);
     fake_mem_reset_stats(e.fm);
     g_assert_true(xlate(&e, VA + 0x7b8, VI_ACC_R, &r, &f));
     g_assert_cmphex(r.out, ==, OUT_PA + 0x7b8);
@@ -109,19 +108,19 @@ static void test_sizes(void)
     vi_fault f;
     uint64_t va = 0x40000000ull;
 
-    env_init(&e, ARMV8_MAP_AF, S2_RO);
+    env_init(&e, PTB_ARMV8_AF, S2_RO);
     /* S1 2M block -> OUT_IPA, S2 4K page: 4K. */
-    armv8_map_leaf(&e.m1, va, OUT_IPA, 2, ARMV8_MAP_AF);
+    ptb_map(&e.m1, va, OUT_IPA, 2, PTB_ARMV8_AF);
     for (int l = 0; l <= 2; l++) {
-        uint64_t t = armv8_map_entry_pa(&e.m1, va, l) & ~0xfffull;
-        armv8_map_leaf(&e.m2, ipa_of(t), t, 3, S2_RO);
+        uint64_t t = ptb_entry(&e.m1, va, l) & ~0xfffull;
+        ptb_map(&e.m2, ipa_of(t), t, 3, S2_RO);
     }
     g_assert_true(xlate(&e, va + 0x123, RD, &r, &f));
     g_assert_cmpuint(r.size, ==, 0x1000);
     g_assert_cmphex(r.out, ==, OUT_PA + 0x123);
     /* S2 1G block over the output: S1 2M wins. */
-    armv8_map_leaf(&e.m2, 0x240000000ull, 0x340000000ull, 1, S2_RW);
-    armv8_map_leaf(&e.m1, va + 0x200000, 0x240000000ull + 0x600000, 2, ARMV8_MAP_AF);
+    ptb_map(&e.m2, 0x240000000ull, 0x340000000ull, 1, S2_RW);
+    ptb_map(&e.m1, va + 0x200000, 0x240000000ull + 0x600000, 2, PTB_ARMV8_AF);
     g_assert_true(xlate(&e, va + 0x200000 + 0x5432, RD, &r, &f));
     g_assert_cmpuint(r.size, ==, 0x200000);
     g_assert_cmphex(r.out, ==, 0x340000000ull + 0x605432);
@@ -137,8 +136,8 @@ static void test_s1_faults(void)
         vi_fault f;
         uint64_t epa;
 
-        env_init(&e, ARMV8_MAP_AF, S2_RO);
-        epa = armv8_map_entry_pa(&e.m1, VA, level);
+        env_init(&e, PTB_ARMV8_AF, S2_RO);
+        epa = ptb_entry(&e.m1, VA, level);
         fake_mem_poke64(e.fm, epa, 0);
         g_assert_false(xlate(&e, VA, RD, &r, &f));
         g_assert_cmpint(f.kind, ==, VI_FAULT_TRANSLATION);
@@ -154,7 +153,7 @@ static void test_s1_faults(void)
         vi_pt_result r;
         vi_fault f;
 
-        env_init(&e, ARMV8_MAP_AF | VI_ARMV8_DESC_AP2, S2_RO);
+        env_init(&e, PTB_ARMV8_AF | VI_ARMV8_DESC_AP2, S2_RO);
         g_assert_false(xlate(&e, VA, VI_ACC_W | VI_ACC_PRIV, &r, &f));
         g_assert_cmpint(f.kind, ==, VI_FAULT_PERMISSION);
         g_assert_cmpuint(f.stage, ==, 1);
@@ -176,7 +175,7 @@ static void test_s2_faults_on_s1ptw(void)
             vi_fault f;
             uint64_t ipa, s2e;
 
-            env_init(&e, ARMV8_MAP_AF, S2_RO);
+            env_init(&e, PTB_ARMV8_AF, S2_RO);
             ipa = s1_entry_ipa(&e, s1l);
             /*
              * Stage-2 tables are shared by the S1 tables' IPAs, so a fault
@@ -187,14 +186,14 @@ static void test_s2_faults_on_s1ptw(void)
             if (s1l > 0) {
                 uint64_t tpa = ipa - IPA_OFF;
                 uint64_t new_ipa_base = 0x8000000000ull + (uint64_t)s1l * 0x40000000ull;
-                uint64_t parent = armv8_map_entry_pa(&e.m1, VA, s1l - 1);
+                uint64_t parent = ptb_entry(&e.m1, VA, s1l - 1);
                 uint64_t d = fake_mem_peek64(e.fm, parent);
                 fake_mem_poke64(e.fm, parent, (d & 0xfff) | new_ipa_base);
-                armv8_map_leaf(&e.m2, new_ipa_base, tpa & ~0xfffull, 3, S2_RO);
+                ptb_map(&e.m2, new_ipa_base, tpa & ~0xfffull, 3, S2_RO);
                 ipa = new_ipa_base | (tpa & 0xfff);
                 g_assert_true(xlate(&e, VA, RD, &r, &f));
             }
-            s2e = armv8_map_entry_pa(&e.m2, ipa, s2l);
+            s2e = ptb_entry(&e.m2, ipa, s2l);
             g_assert_cmpuint(s2e, !=, 0);
             fake_mem_poke64(e.fm, s2e, fake_mem_peek64(e.fm, s2e) & ~1ull);
             g_assert_false(xlate(&e, VA, RD, &r, &f));
@@ -249,9 +248,9 @@ static void test_s2_faults_on_output(void)
         vi_fault f;
         uint64_t s2e;
 
-        env_init(&e, ARMV8_MAP_AF, S2_RO);
+        env_init(&e, PTB_ARMV8_AF, S2_RO);
         /* The output IPA region has S2 tables of its own below level 1. */
-        s2e = armv8_map_entry_pa(&e.m2, OUT_IPA, s2l);
+        s2e = ptb_entry(&e.m2, OUT_IPA, s2l);
         fake_mem_poke64(e.fm, s2e, 0);
         g_assert_false(xlate(&e, VA + 0x10, RD, &r, &f));
         g_assert_cmpint(f.kind, ==, VI_FAULT_TRANSLATION);
@@ -268,8 +267,8 @@ static void test_s2_faults_on_output(void)
         vi_pt_result r;
         vi_fault f;
 
-        env_init(&e, ARMV8_MAP_AF, S2_RO);
-        armv8_map_leaf(&e.m2, OUT_IPA, OUT_PA, 3, S2_RO);
+        env_init(&e, PTB_ARMV8_AF, S2_RO);
+        ptb_map(&e.m2, OUT_IPA, OUT_PA, 3, S2_RO);
         g_assert_false(xlate(&e, VA, VI_ACC_W | VI_ACC_PRIV, &r, &f));
         g_assert_cmpint(f.kind, ==, VI_FAULT_PERMISSION);
         g_assert_cmpuint(f.stage, ==, 2);
@@ -292,18 +291,18 @@ static void test_s1_update_needs_s2_write(void)
     env_init(&e, 0, S2_RO);
     e.c1.ha = true;
     g_assert_cmpint(vi_armv8_s1_prepare(&e.c1, &e.s1), ==, VI_ARMV8_CFG_OK);
-    leaf = armv8_map_entry_pa(&e.m1, VA, 3);
+    leaf = ptb_entry(&e.m1, VA, 3);
     g_assert_false(xlate(&e, VA, RD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_PERMISSION);
     g_assert_cmpuint(f.stage, ==, 2);
     g_assert_true(f.s1ptw);
     g_assert_cmphex(f.access, ==, VI_ACC_W | VI_ACC_PRIV);
     g_assert_cmpint(f.s1_level, ==, 3);
-    g_assert_cmphex(fake_mem_peek64(e.fm, leaf) & ARMV8_MAP_AF, ==, 0);
+    g_assert_cmphex(fake_mem_peek64(e.fm, leaf) & PTB_ARMV8_AF, ==, 0);
     /* Writable S2 mapping of the leaf table: AF set in memory at the PA. */
-    armv8_map_leaf(&e.m2, ipa_of(leaf & ~0xfffull), leaf & ~0xfffull, 3, S2_RW);
+    ptb_map(&e.m2, ipa_of(leaf & ~0xfffull), leaf & ~0xfffull, 3, S2_RW);
     g_assert_true(xlate(&e, VA, RD, &r, &f));
-    g_assert_cmphex(fake_mem_peek64(e.fm, leaf) & ARMV8_MAP_AF, ==, ARMV8_MAP_AF);
+    g_assert_cmphex(fake_mem_peek64(e.fm, leaf) & PTB_ARMV8_AF, ==, PTB_ARMV8_AF);
     fake_mem_free(e.fm);
 }
 
@@ -329,7 +328,7 @@ static void test_generic_stage(void)
     vi_stage st = { failing_s2, NULL };
     unsigned fetches = 99;
 
-    env_init(&e, ARMV8_MAP_AF, S2_RO);
+    env_init(&e, PTB_ARMV8_AF, S2_RO);
     g_assert_true(vi_armv8_s1_walk_init(&e.s1, fake_mem_vi(e.fm), VA, RD, &w, &r1, &f));
     g_assert_false(vi_nested_run(&w, &st, &r, &f, &fetches));
     g_assert_cmpuint(fetches, ==, 1);

@@ -6,7 +6,6 @@
  */
 #include <glib.h>
 
-#include "armv8-map.h"
 #include "fake-mem.h"
 #include "hw/viommu/core/pt-armv8.h"
 
@@ -45,7 +44,7 @@ static void prepare_s1(const vi_armv8_s1_cfg *c, vi_armv8_s1 *s1)
 
 typedef struct s1_env {
     fake_mem *fm;
-    armv8_map m;
+    ptb m;
     vi_armv8_s1_cfg cfg;
     vi_armv8_s1 s1;
 } s1_env;
@@ -57,8 +56,8 @@ static void s1_env_init(s1_env *e, vi_armv8_granule g, unsigned tsz)
 
     e->fm = fake_mem_new();
     s1_geometry(g, 64 - tsz, &start, &bits);
-    armv8_map_init(&e->m, e->fm, g, start, bits);
-    e->cfg = s1_cfg(g, tsz, armv8_map_root(&e->m));
+    ptb_init_armv8(&e->m, fake_mem_builder_ops(e->fm), g, start, bits, 0);
+    e->cfg = s1_cfg(g, tsz, ptb_root(&e->m));
     prepare_s1(&e->cfg, &e->s1);
 }
 
@@ -101,8 +100,8 @@ static void test_s1_levels(void)
                 s1_env_free(&e);
                 continue;
             }
-            shift = armv8_map_shift(&e.m, level);
-            armv8_map_leaf(&e.m, va, out, level, ARMV8_MAP_AF);
+            shift = ptb_shift(&e.m, level);
+            ptb_map(&e.m, va, out, level, PTB_ARMV8_AF);
             fake_mem_reset_stats(e.fm);
             ok = s1_xlate(&e, va, RD_PRIV, &r, &f);
             if (!block_ok) {
@@ -141,7 +140,7 @@ static void test_s1_tsz_start_levels(void)
             s1_env_init(&e, granules[gi], tsz);
             g_assert_cmpint(e.s1.tt[0].start_level, ==, e.m.start_level);
             g_assert_cmpuint(e.s1.tt[0].start_bits, ==, e.m.start_bits);
-            armv8_map_leaf(&e.m, va, 0x40000000, 3, ARMV8_MAP_AF);
+            ptb_map(&e.m, va, 0x40000000, 3, PTB_ARMV8_AF);
             g_assert_true(s1_xlate(&e, va, RD_PRIV, &r, &f));
             g_assert_cmphex(r.out, ==, 0x40000000 | (va & ((1ull << granules[gi]) - 1)));
             /* The first address above the range faults without a fetch. */
@@ -160,7 +159,7 @@ static void test_s1_tsz_start_levels(void)
 static void test_s1_ttbr_split(void)
 {
     fake_mem *fm = fake_mem_new();
-    armv8_map m0, m1;
+    ptb m0, m1;
     vi_armv8_s1_cfg c;
     vi_armv8_s1 s1;
     vi_pt_result r;
@@ -168,19 +167,19 @@ static void test_s1_ttbr_split(void)
     const vi_mem *mem = fake_mem_vi(fm);
     uint64_t lo = 0x0000000012345000ull, hi = 0xffffff8012345000ull;
 
-    armv8_map_init(&m0, fm, VI_ARMV8_4K, 1, 9);        /* 39-bit, 4K */
-    armv8_map_init(&m1, fm, VI_ARMV8_64K, 2, 10);      /* 39-bit... 64K: 3 levels? */
+    ptb_init_armv8(&m0, fake_mem_builder_ops(fm), VI_ARMV8_4K, 1, 9, 0);        /* 39-bit, 4K */
+    ptb_init_armv8(&m1, fake_mem_builder_ops(fm), VI_ARMV8_64K, 2, 10, 0);      /* 39-bit... 64K: 3 levels? */
     /* 64K with 39-bit: (39 - 16) / 13 -> 2 levels, start level 2 with 10 bits. */
-    c = s1_cfg(VI_ARMV8_4K, 25, armv8_map_root(&m0));
+    c = s1_cfg(VI_ARMV8_4K, 25, ptb_root(&m0));
     c.tt[1].epd = false;
-    c.tt[1].ttb = armv8_map_root(&m1);
+    c.tt[1].ttb = ptb_root(&m1);
     c.tt[1].tsz = 25;
     c.tt[1].granule = VI_ARMV8_64K;
     prepare_s1(&c, &s1);
     g_assert_cmpint(s1.tt[1].start_level, ==, 2);
     g_assert_cmpuint(s1.tt[1].start_bits, ==, 10);
-    armv8_map_leaf(&m0, lo, 0x1000000, 3, ARMV8_MAP_AF);
-    armv8_map_leaf(&m1, hi, 0x2000000, 3, ARMV8_MAP_AF);
+    ptb_map(&m0, lo, 0x1000000, 3, PTB_ARMV8_AF);
+    ptb_map(&m1, hi, 0x2000000, 3, PTB_ARMV8_AF);
 
     g_assert_true(vi_armv8_s1_translate(&s1, mem, lo + 0x123, RD_PRIV, &r, &f));
     g_assert_cmphex(r.out, ==, 0x1000123);
@@ -275,8 +274,8 @@ static void test_s1_permissions(void)
         e.cfg.tt[0].hpd = pc->hpd;
         e.cfg.wxn = pc->wxn;
         prepare_s1(&e.cfg, &e.s1);
-        armv8_map_leaf(&e.m, va, 0x80000000, 3, ARMV8_MAP_AF | pc->leaf);
-        armv8_map_table_bits(&e.m, va, 2, pc->table);
+        ptb_map(&e.m, va, 0x80000000, 3, PTB_ARMV8_AF | pc->leaf);
+        ptb_table_bits(&e.m, va, 2, pc->table);
         for (unsigned a = 0; a < G_N_ELEMENTS(accs); a++) {
             vi_pt_result r;
             vi_fault f;
@@ -303,14 +302,14 @@ static void test_s1_access_flag(void)
     uint64_t va = 0x40201000, pte;
 
     s1_env_init(&e, VI_ARMV8_16K, 20);
-    pte = armv8_map_leaf(&e.m, va, 0x90000000, 2, 0);
+    pte = ptb_map(&e.m, va, 0x90000000, 2, 0);
     expect_fault(s1_xlate(&e, va, RD_PRIV, &r, &f), &f, VI_FAULT_ACCESS, 2);
-    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & ARMV8_MAP_AF, ==, 0);
+    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & PTB_ARMV8_AF, ==, 0);
 
     e.cfg.affd = true;
     prepare_s1(&e.cfg, &e.s1);
     g_assert_true(s1_xlate(&e, va, RD_PRIV, &r, &f));
-    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & ARMV8_MAP_AF, ==, 0);
+    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & PTB_ARMV8_AF, ==, 0);
 
     e.cfg.affd = false;
     e.cfg.ha = true;
@@ -318,10 +317,10 @@ static void test_s1_access_flag(void)
     /* A permission fault does not set AF. */
     fake_mem_poke64(e.fm, pte, fake_mem_peek64(e.fm, pte) | AP2);
     expect_fault(s1_xlate(&e, va, RW_PRIV, &r, &f), &f, VI_FAULT_PERMISSION, 2);
-    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & ARMV8_MAP_AF, ==, 0);
+    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & PTB_ARMV8_AF, ==, 0);
     fake_mem_reset_stats(e.fm);
     g_assert_true(s1_xlate(&e, va, RD_PRIV, &r, &f));
-    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & ARMV8_MAP_AF, ==, ARMV8_MAP_AF);
+    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & PTB_ARMV8_AF, ==, PTB_ARMV8_AF);
     g_assert_cmpuint(fake_mem_get_stats(e.fm)->cmpxchgs, ==, 1);
     /* Already set: no further update. */
     g_assert_true(s1_xlate(&e, va, RD_PRIV, &r, &f));
@@ -338,7 +337,7 @@ static void test_s1_dirty(void)
     uint64_t va = 0x1000, pte;
 
     s1_env_init(&e, VI_ARMV8_4K, 25);
-    pte = armv8_map_leaf(&e.m, va, 0x5000, 3, AP2 | VI_ARMV8_DESC_DBM);
+    pte = ptb_map(&e.m, va, 0x5000, 3, AP2 | VI_ARMV8_DESC_DBM);
     e.cfg.ha = true;
     prepare_s1(&e.cfg, &e.s1);
     /* HD off: write is a permission fault. */
@@ -348,7 +347,7 @@ static void test_s1_dirty(void)
     /* A read sets AF only and is cached without write permission. */
     g_assert_true(s1_xlate(&e, va, RD_PRIV, &r, &f));
     g_assert_cmphex(r.perm & P_W, ==, 0);
-    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & (AP2 | ARMV8_MAP_AF), ==, AP2 | ARMV8_MAP_AF);
+    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & (AP2 | PTB_ARMV8_AF), ==, AP2 | PTB_ARMV8_AF);
     /* A user write is still not allowed (AP[1] = 0): no update. */
     expect_fault(s1_xlate(&e, va, VI_ACC_W, &r, &f), &f, VI_FAULT_PERMISSION, 3);
     g_assert_cmphex(fake_mem_peek64(e.fm, pte) & AP2, ==, AP2);
@@ -416,7 +415,7 @@ static void test_s1_update_races(void)
     s1_env_init(&e, VI_ARMV8_4K, 25);
     e.cfg.ha = true;
     prepare_s1(&e.cfg, &e.s1);
-    pte = armv8_map_leaf(&e.m, va, 0x7000, 3, 0);
+    pte = ptb_map(&e.m, va, 0x7000, 3, 0);
     rm.vi.ops = &racy_ops;
     rm.vi.opaque = &rm;
     rm.inner = fake_mem_vi(e.fm);
@@ -426,9 +425,9 @@ static void test_s1_update_races(void)
     rm.abort_cas = false;
     g_assert_true(vi_armv8_s1_translate(&e.s1, &rm.vi, va, RD_PRIV, &r, &f));
     g_assert_cmpuint(rm.calls, ==, 3);
-    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & ARMV8_MAP_AF, ==, ARMV8_MAP_AF);
+    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & PTB_ARMV8_AF, ==, PTB_ARMV8_AF);
     /* Always losing: the walk still ends, with a fault. */
-    fake_mem_poke64(e.fm, pte, fake_mem_peek64(e.fm, pte) & ~ARMV8_MAP_AF);
+    fake_mem_poke64(e.fm, pte, fake_mem_peek64(e.fm, pte) & ~PTB_ARMV8_AF);
     rm.losses = -1;
     rm.calls = 0;
     g_assert_false(vi_armv8_s1_translate(&e.s1, &rm.vi, va, RD_PRIV, &r, &f));
@@ -455,13 +454,13 @@ static void test_s1_addr_size(void)
     s1_env_init(&e, VI_ARMV8_4K, 16);
     e.cfg.oas = 40;
     prepare_s1(&e.cfg, &e.s1);
-    armv8_map_leaf(&e.m, va, 1ull << 40, 2, ARMV8_MAP_AF);
+    ptb_map(&e.m, va, 1ull << 40, 2, PTB_ARMV8_AF);
     expect_fault(s1_xlate(&e, va, RD_PRIV, &r, &f), &f, VI_FAULT_ADDR_SIZE, 2);
-    armv8_map_leaf(&e.m, va, (1ull << 40) - (1ull << 21), 2, ARMV8_MAP_AF);
+    ptb_map(&e.m, va, (1ull << 40) - (1ull << 21), 2, PTB_ARMV8_AF);
     g_assert_true(s1_xlate(&e, va, RD_PRIV, &r, &f));
     g_assert_cmphex(r.out, ==, (1ull << 40) - (1ull << 21));
     /* A table descriptor pointing beyond 40 bits. */
-    tpa = armv8_map_entry_pa(&e.m, va, 1);
+    tpa = ptb_entry(&e.m, va, 1);
     fake_mem_poke64(e.fm, tpa, fake_mem_peek64(e.fm, tpa) | (1ull << 42));
     expect_fault(s1_xlate(&e, va, RD_PRIV, &r, &f), &f, VI_FAULT_ADDR_SIZE, 1);
     /* The TTB itself. */
@@ -471,7 +470,7 @@ static void test_s1_addr_size(void)
     expect_fault(s1_xlate(&e, va, RD_PRIV, &r, &f), &f, VI_FAULT_ADDR_SIZE, 0);
     g_assert_cmpuint(fake_mem_reads(e.fm), ==, 0);
     /* 52-bit IPS with a 4K granule is 48 bits effective. */
-    e.cfg = s1_cfg(VI_ARMV8_4K, 16, armv8_map_root(&e.m));
+    e.cfg = s1_cfg(VI_ARMV8_4K, 16, ptb_root(&e.m));
     e.cfg.oas = 52;
     prepare_s1(&e.cfg, &e.s1);
     g_assert_cmpuint(e.s1.tt[0].oas, ==, 48);
@@ -488,8 +487,8 @@ static void test_s1_walk_eabt(void)
         uint64_t va = 0x123456789000ull, epa;
 
         s1_env_init(&e, VI_ARMV8_4K, 16);
-        armv8_map_leaf(&e.m, va, 0x1000, 3, ARMV8_MAP_AF);
-        epa = armv8_map_entry_pa(&e.m, va, level);
+        ptb_map(&e.m, va, 0x1000, 3, PTB_ARMV8_AF);
+        epa = ptb_entry(&e.m, va, level);
         fake_mem_set_abort(e.fm, epa, 8, true);
         expect_fault(s1_xlate(&e, va, RD_PRIV, &r, &f), &f, VI_FAULT_WALK_EABT, level);
         g_assert_cmphex(f.fetch_pa, ==, epa);
@@ -511,11 +510,11 @@ static void test_s1_invalid_entries(void)
         uint64_t va = 0x0000a5a5a5a5a000ull, epa;
 
         s1_env_init(&e, granules[gi], 16);
-        armv8_map_leaf(&e.m, va, 0x1000000, 3, ARMV8_MAP_AF);
+        ptb_map(&e.m, va, 0x1000000, 3, PTB_ARMV8_AF);
         for (int level = e.m.start_level; level <= 3; level++) {
             uint64_t old;
 
-            epa = armv8_map_entry_pa(&e.m, va, level);
+            epa = ptb_entry(&e.m, va, level);
             old = fake_mem_peek64(e.fm, epa);
             fake_mem_poke64(e.fm, epa, old & ~1ull);            /* invalid */
             expect_fault(s1_xlate(&e, va, RD_PRIV, &r, &f), &f, VI_FAULT_TRANSLATION, level);
@@ -543,8 +542,8 @@ static void test_s1_contiguous(void)
 
     s1_env_init(&e, VI_ARMV8_64K, 22);
     for (unsigned i = 0; i < 32; i++) {
-        armv8_map_leaf(&e.m, 0x20000000ull + i * 0x10000, 0x60000000ull + i * 0x10000, 3,
-                       ARMV8_MAP_AF | VI_ARMV8_DESC_CONT);
+        ptb_map(&e.m, 0x20000000ull + i * 0x10000, 0x60000000ull + i * 0x10000, 3,
+                       PTB_ARMV8_AF | VI_ARMV8_DESC_CONT);
     }
     g_assert_true(s1_xlate(&e, 0x20000000ull + 5 * 0x10000 + 4, RD_PRIV, &r, &f));
     g_assert_cmphex(r.out, ==, 0x60000000ull + 5 * 0x10000 + 4);
@@ -561,19 +560,19 @@ static void test_s1_52bit(void)
     uint64_t va = 0x000f123456789abcull, out = 0x000a876543210000ull;
 
     e.fm = fake_mem_new();
-    armv8_map_init(&e.m, e.fm, VI_ARMV8_64K, 1, 10);
+    ptb_init_armv8(&e.m, fake_mem_builder_ops(e.fm), VI_ARMV8_64K, 1, 10, 0);
     e.m.lpa = true;
-    e.cfg = s1_cfg(VI_ARMV8_64K, 12, armv8_map_root(&e.m));
+    e.cfg = s1_cfg(VI_ARMV8_64K, 12, ptb_root(&e.m));
     e.cfg.oas = 52;
     g_assert_cmpint(vi_armv8_s1_prepare(&e.cfg, &e.s1), ==, VI_ARMV8_CFG_BAD_TSZ);
     e.cfg.lva = true;
     prepare_s1(&e.cfg, &e.s1);
     g_assert_cmpint(e.s1.tt[0].start_level, ==, 1);
     g_assert_cmpuint(e.s1.tt[0].start_bits, ==, 10);
-    armv8_map_leaf(&e.m, va, out, 3, ARMV8_MAP_AF);
+    ptb_map(&e.m, va, out, 3, PTB_ARMV8_AF);
     g_assert_true(s1_xlate(&e, va, RD_PRIV, &r, &f));
     g_assert_cmphex(r.out, ==, out | (va & 0xffff));
-    armv8_map_leaf(&e.m, 0x0008000000000000ull, out, 1, ARMV8_MAP_AF);
+    ptb_map(&e.m, 0x0008000000000000ull, out, 1, PTB_ARMV8_AF);
     g_assert_true(s1_xlate(&e, 0x0008000000001234ull, RD_PRIV, &r, &f));
     g_assert_cmpuint(r.size, ==, 1ull << 42);
     g_assert_cmphex(r.out, ==, (out & ~((1ull << 42) - 1)) | 0x1234);
@@ -708,7 +707,7 @@ static void test_s2_sl0_tsz(void)
 
 typedef struct s2_env {
     fake_mem *fm;
-    armv8_map m;
+    ptb m;
     vi_armv8_s2_cfg cfg;
     vi_armv8_s2 s2;
 } s2_env;
@@ -722,8 +721,8 @@ static void s2_env_init(s2_env *e, vi_armv8_granule g, unsigned tsz, unsigned sl
     e->cfg.sl0 = (uint8_t)sl0;
     e->cfg.oas = 48;
     g_assert_cmpint(vi_armv8_s2_prepare(&e->cfg, &e->s2), ==, VI_ARMV8_CFG_OK);
-    armv8_map_init(&e->m, e->fm, g, e->s2.tt.start_level, e->s2.tt.start_bits);
-    e->cfg.ttb = armv8_map_root(&e->m);
+    ptb_init_armv8(&e->m, fake_mem_builder_ops(e->fm), g, e->s2.tt.start_level, e->s2.tt.start_bits, 0);
+    e->cfg.ttb = ptb_root(&e->m);
     g_assert_cmpint(vi_armv8_s2_prepare(&e->cfg, &e->s2), ==, VI_ARMV8_CFG_OK);
 }
 
@@ -732,7 +731,7 @@ static bool s2_xlate(s2_env *e, uint64_t ipa, uint32_t acc, vi_pt_result *r, vi_
     return vi_armv8_s2_translate(&e->s2, fake_mem_vi(e->fm), ipa, acc, r, f);
 }
 
-#define S2_RW (AP1 | AP2 | ARMV8_MAP_AF)
+#define S2_RW (AP1 | AP2 | PTB_ARMV8_AF)
 
 /* Concatenated start tables: every one of them is used. */
 static void test_s2_concatenated(void)
@@ -755,7 +754,7 @@ static void test_s2_concatenated(void)
             vi_pt_result r;
             vi_fault f;
 
-            armv8_map_leaf(&e.m, ipa, 0x100000000ull + (uint64_t)t * 0x1000000, 3, S2_RW);
+            ptb_map(&e.m, ipa, 0x100000000ull + (uint64_t)t * 0x1000000, 3, S2_RW);
             if (!s2_xlate(&e, ipa, RD_PRIV, &r, &f)) {
                 g_test_message("case %u table %u ipa %" G_GINT64_MODIFIER "x: %s level %d",
                                i, t, ipa, vi_fault_kind_name(f.kind), f.level);
@@ -763,7 +762,7 @@ static void test_s2_concatenated(void)
             g_assert_true(s2_xlate(&e, ipa, RD_PRIV, &r, &f));
             g_assert_cmphex(r.out, ==, 0x100000000ull + (uint64_t)t * 0x1000000 + 0x18);
             /* Every concatenated table is a distinct page of the start table. */
-            g_assert_cmphex(armv8_map_entry_pa(&e.m, ipa, e.m.start_level) - e.m.root_pa, >=,
+            g_assert_cmphex(ptb_entry(&e.m, ipa, e.m.start_level) - e.m.root, >=,
                             (uint64_t)t << e.cfg.granule);
         }
         /* Beyond the IPA size: translation fault, no fetch. */
@@ -792,13 +791,13 @@ static void test_s2_levels(void)
         s2_env_init(&e, g, g == VI_ARMV8_16K ? 17 : 16, sl0);
         for (int level = e.m.start_level; level <= 3; level++) {
             uint64_t ipa = 0x0000123456789000ull + ((uint64_t)level << 40);
-            unsigned shift = armv8_map_shift(&e.m, level);
+            unsigned shift = ptb_shift(&e.m, level);
             bool block_ok = level == 3 || level == 2 || (g == VI_ARMV8_4K && level == 1);
             vi_pt_result r;
             vi_fault f;
             bool ok;
 
-            if (!armv8_map_leaf(&e.m, ipa, 0x0000400000000000ull, level, S2_RW)) {
+            if (!ptb_map(&e.m, ipa, 0x0000400000000000ull, level, S2_RW)) {
                 continue;
             }
             ok = s2_xlate(&e, ipa, RW_PRIV, &r, &f);
@@ -836,7 +835,7 @@ static void test_s2_permissions(void)
         s2_env_init(&e, VI_ARMV8_4K, 24, 1);
         e.cfg.xnx = cases[i].xnx;
         g_assert_cmpint(vi_armv8_s2_prepare(&e.cfg, &e.s2), ==, VI_ARMV8_CFG_OK);
-        armv8_map_leaf(&e.m, 0x5000, 0x9000, 3, ARMV8_MAP_AF | cases[i].bits);
+        ptb_map(&e.m, 0x5000, 0x9000, 3, PTB_ARMV8_AF | cases[i].bits);
         for (unsigned a = 0; a < G_N_ELEMENTS(accs); a++) {
             bool ok = s2_xlate(&e, 0x5000, accs[a], &r, &f);
             if (vi_perm_allows(cases[i].perm, accs[a])) {
@@ -860,20 +859,20 @@ static void test_s2_af_dirty_addr_size(void)
     uint64_t pte;
 
     s2_env_init(&e, VI_ARMV8_64K, 24, 1);
-    pte = armv8_map_leaf(&e.m, 0x30000, 0x50000, 3, AP1 | VI_ARMV8_DESC_DBM);
+    pte = ptb_map(&e.m, 0x30000, 0x50000, 3, AP1 | VI_ARMV8_DESC_DBM);
     expect_fault(s2_xlate(&e, 0x30000, RD_PRIV, &r, &f), &f, VI_FAULT_ACCESS, 3);
     e.cfg.ha = true;
     e.cfg.hd = true;
     g_assert_cmpint(vi_armv8_s2_prepare(&e.cfg, &e.s2), ==, VI_ARMV8_CFG_OK);
     g_assert_true(s2_xlate(&e, 0x30000, RD_PRIV, &r, &f));
     g_assert_cmphex(r.perm & P_W, ==, 0);
-    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & (AP2 | ARMV8_MAP_AF), ==, ARMV8_MAP_AF);
+    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & (AP2 | PTB_ARMV8_AF), ==, PTB_ARMV8_AF);
     g_assert_true(s2_xlate(&e, 0x30000, RW_PRIV, &r, &f));
     g_assert_cmphex(fake_mem_peek64(e.fm, pte) & AP2, ==, AP2);
     /* Output beyond PS. */
     e.cfg.oas = 36;
     g_assert_cmpint(vi_armv8_s2_prepare(&e.cfg, &e.s2), ==, VI_ARMV8_CFG_OK);
-    armv8_map_leaf(&e.m, 0x30000, 1ull << 36, 3, S2_RW);
+    ptb_map(&e.m, 0x30000, 1ull << 36, 3, S2_RW);
     expect_fault(s2_xlate(&e, 0x30000, RD_PRIV, &r, &f), &f, VI_FAULT_ADDR_SIZE, 3);
     g_assert_cmpuint(f.stage, ==, 2);
     fake_mem_free(e.fm);

@@ -21,54 +21,46 @@
 
 #define GPA_OFF 0x100000000ull      /* nested: FS tables at GPA = PA + GPA_OFF */
 
-static unsigned shift_of(int level)
+/* The shared builder over the tables at root (top level top). */
+static ptb builder(fake_mem *fm, uint64_t root, int top, ptb_format fmt, uint64_t tbl_bits,
+                   uint64_t off)
 {
-    return 12u + 9u * (unsigned)(level - 1);
+    ptb b;
+
+    ptb_init_x86(&b, fake_mem_builder_ops(fm), fmt, top, tbl_bits, root);
+    b.addr_offset = off;
+    return b;
 }
 
 /*
- * Build the path to va from the table at root (top level top) down to a
- * leaf at leaf_level holding leaf; missing tables are allocated with
- * table entries tbl_bits.  Table entries hold PA + off.  tables[l] receives
- * the PA of the level-l table.  Returns the PA of the leaf entry.
+ * Build the path to va from the table at root (top level top) of format fmt
+ * down to a leaf at leaf_level holding the raw entry leaf; missing tables
+ * are allocated with table entries tbl_bits.  Table entries hold PA + off.
+ * tables[l] receives the PA of the level-l table.  Returns the PA of the
+ * leaf entry.
  */
 static uint64_t map(fake_mem *fm, uint64_t root, int top, uint64_t va, int leaf_level,
-                    uint64_t leaf, uint64_t tbl_bits, uint64_t off, uint64_t *tables)
+                    uint64_t leaf, ptb_format fmt, uint64_t tbl_bits, uint64_t off,
+                    uint64_t *tables)
 {
-    uint64_t table = root;
+    ptb b = builder(fm, root, top, fmt, tbl_bits, off);
+    uint64_t pa = ptb_entry(&b, va, leaf_level);
 
-    for (int l = top; l > leaf_level; l--) {
-        uint64_t slot = table + ((va >> shift_of(l)) & 511) * 8;
-        uint64_t e = fake_mem_peek64(fm, slot);
-
-        if (tables) {
-            tables[l] = table;
-        }
-        if (!e) {
-            e = (fake_mem_alloc_page(fm, 4096) + off) | tbl_bits;
-            fake_mem_poke64(fm, slot, e);
-        }
-        table = (e & VI_X86_ADDR_MASK) - off;
+    g_assert_cmphex(pa, !=, 0);
+    for (int l = top; tables && l >= leaf_level; l--) {
+        tables[l] = ptb_lookup(&b, va, l) & ~0xfffull;
     }
-    if (tables) {
-        tables[leaf_level] = table;
-    }
-    table += ((va >> shift_of(leaf_level)) & 511) * 8;
-    fake_mem_poke64(fm, table, leaf);
-    return table;
+    fake_mem_poke64(fm, pa, leaf);
+    return pa;
 }
 
 /* PA of the level-l entry on va's path (after map()). */
 static uint64_t entry_pa(fake_mem *fm, uint64_t root, int top, uint64_t va, int l,
                          uint64_t off)
 {
-    uint64_t table = root;
+    ptb b = builder(fm, root, top, PTB_X86_FS, 0, off);
 
-    for (int i = top; i > l; i--) {
-        uint64_t e = fake_mem_peek64(fm, table + ((va >> shift_of(i)) & 511) * 8);
-        table = (e & VI_X86_ADDR_MASK) - off;
-    }
-    return table + ((va >> shift_of(l)) & 511) * 8;
+    return ptb_lookup(&b, va, l);
 }
 
 static vi_x86_fs_cfg fs_cfg(uint64_t root, int levels)
@@ -100,7 +92,7 @@ static void test_fs_levels(void)
         vi_fault f;
         vi_pt_walk w;
 
-        leaf = map(fm, root, levels, va, 1, 0x3456000ull | FS_PG, FS_TBL, 0, NULL);
+        leaf = map(fm, root, levels, va, 1, 0x3456000ull | FS_PG, PTB_X86_FS, FS_TBL, 0, NULL);
         g_assert_true(vi_x86_fs_walk_init(&c, fake_mem_vi(fm), va + 0x123, RD, &w, &r, &f));
         g_assert_true(vi_pt_run(&w, &f));
         g_assert_cmphex(r.out, ==, 0x3456123ull);
@@ -133,13 +125,13 @@ static void test_fs_large_pages(void)
     vi_pt_result r;
     vi_fault f;
 
-    map(fm, root, 4, va2m, 2, 0x7e00000ull | FS_PG | VI_X86_FS_PS, FS_TBL, 0, NULL);
+    map(fm, root, 4, va2m, 2, 0x7e00000ull | FS_PG | VI_X86_FS_PS, PTB_X86_FS, FS_TBL, 0, NULL);
     g_assert_true(vi_x86_fs_translate(&c, fake_mem_vi(fm), va2m + 0x12345, RD, &r, &f));
     g_assert_cmphex(r.out, ==, 0x7e12345ull);
     g_assert_cmphex(r.size, ==, 2ull << 20);
     g_assert_cmpint(r.level, ==, 2);
 
-    leaf = map(fm, root, 4, va1g, 3, 0xc0000000ull | FS_PG | VI_X86_FS_PS, FS_TBL, 0, NULL);
+    leaf = map(fm, root, 4, va1g, 3, 0xc0000000ull | FS_PG | VI_X86_FS_PS, PTB_X86_FS, FS_TBL, 0, NULL);
     g_assert_true(vi_x86_fs_translate(&c, fake_mem_vi(fm), va1g + 0x1234567, RD, &r, &f));
     g_assert_cmphex(r.out, ==, 0xc1234567ull);
     g_assert_cmphex(r.size, ==, 1ull << 30);
@@ -172,7 +164,7 @@ static void test_fs_faults(void)
     vi_pt_result r;
     vi_fault f;
 
-    leaf = map(fm, root, 4, va, 1, 0x5000ull | FS_PG, FS_TBL, 0, NULL);
+    leaf = map(fm, root, 4, va, 1, 0x5000ull | FS_PG, PTB_X86_FS, FS_TBL, 0, NULL);
     /* Non-canonical input. */
     g_assert_false(vi_x86_fs_translate(&c, fake_mem_vi(fm), 0x0000800000000000ull, RD, &r, &f));
     g_assert_cmpint(f.kind, ==, VI_FAULT_ADDR_SIZE);
@@ -223,7 +215,7 @@ static void test_fs_permissions(void)
     vi_pt_result r;
     vi_fault f;
 
-    leaf = map(fm, root, 4, va, 1, 0x9000ull | VI_X86_FS_P | VI_X86_FS_D, FS_TBL, 0, NULL);
+    leaf = map(fm, root, 4, va, 1, 0x9000ull | VI_X86_FS_P | VI_X86_FS_D, PTB_X86_FS, FS_TBL, 0, NULL);
     /* Supervisor page, read-only. */
     g_assert_true(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, RD, &r, &f));
     g_assert_cmphex(r.perm & (VI_PERM_UR | VI_PERM_UW | VI_PERM_UX), ==, 0);
@@ -277,7 +269,7 @@ static void test_fs_eafe(void)
     vi_pt_result r;
     vi_fault f;
 
-    leaf = map(fm, root, 4, va, 1, 0x9000ull | FS_PG, FS_TBL, 0, NULL);
+    leaf = map(fm, root, 4, va, 1, 0x9000ull | FS_PG, PTB_X86_FS, FS_TBL, 0, NULL);
     g_assert_true(vi_x86_fs_translate(&c, fake_mem_vi(fm), va, RD, &r, &f));
     g_assert_false(fake_mem_peek64(fm, leaf) & VI_X86_FS_EA);
     fake_mem_poke64(fm, leaf, 0x9000ull | FS_PG);
@@ -310,7 +302,7 @@ static void test_ss_levels(void)
         vi_pt_walk w;
 
         g_assert_cmpint(top, ==, 3 + (int)i);
-        leaf = map(fm, root, top, gpa, 1, 0x77000ull | SS_RW, SS_RW, 0, NULL);
+        leaf = map(fm, root, top, gpa, 1, 0x77000ull | SS_RW, PTB_VTD_SS, SS_RW, 0, NULL);
         g_assert_true(vi_vtd_ss_walk_init(&c, fake_mem_vi(fm), gpa + 5, WR, &w, &r, &f));
         g_assert_true(vi_pt_run(&w, &f));
         g_assert_cmpuint(w.reads, ==, (unsigned)top);
@@ -338,7 +330,7 @@ static void test_ss_perms_and_faults(void)
     vi_pt_result r;
     vi_fault f;
 
-    leaf = map(fm, root, 4, gpa, 1, 0x8000ull | VI_VTD_SS_R, SS_RW, 0, NULL);
+    leaf = map(fm, root, 4, gpa, 1, 0x8000ull | VI_VTD_SS_R, PTB_VTD_SS, SS_RW, 0, NULL);
     g_assert_true(vi_vtd_ss_translate(&c, fake_mem_vi(fm), gpa, RD, &r, &f));
     g_assert_cmphex(r.perm, ==, VI_PERM_R | VI_PERM_UR | VI_PERM_X | VI_PERM_UX);
     g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), gpa, WR, &r, &f));
@@ -410,8 +402,8 @@ static void test_ss_large_and_ad(void)
     vi_pt_result r;
     vi_fault f;
 
-    map(fm, root, 4, g2m, 2, 0x600000ull | SS_RW | VI_VTD_SS_PS, SS_RW, 0, NULL);
-    leaf = map(fm, root, 4, g1g, 3, 0x80000000ull | SS_RW | VI_VTD_SS_PS, SS_RW, 0, NULL);
+    map(fm, root, 4, g2m, 2, 0x600000ull | SS_RW | VI_VTD_SS_PS, PTB_VTD_SS, SS_RW, 0, NULL);
+    leaf = map(fm, root, 4, g1g, 3, 0x80000000ull | SS_RW | VI_VTD_SS_PS, PTB_VTD_SS, SS_RW, 0, NULL);
     g_assert_true(vi_vtd_ss_translate(&c, fake_mem_vi(fm), g2m + 0x1234, RD, &r, &f));
     g_assert_cmphex(r.out, ==, 0x601234ull);
     g_assert_cmphex(r.size, ==, 2ull << 20);
@@ -462,13 +454,13 @@ static void nenv_init(nenv *e, int levels, uint64_t ss_table_perm)
     e->out_pa = 0x5000000ull;
     e->fs_root = fake_mem_alloc_page(e->fm, 4096);
     e->ss_root = fake_mem_alloc_page(e->fm, 4096);
-    map(e->fm, e->fs_root, levels, e->va, 1, e->out_gpa | FS_PG, FS_TBL, GPA_OFF,
+    map(e->fm, e->fs_root, levels, e->va, 1, e->out_gpa | FS_PG, PTB_X86_FS, FS_TBL, GPA_OFF,
         e->fs_tables);
     for (int l = levels; l >= 1; l--) {
         map(e->fm, e->ss_root, 4, e->fs_tables[l] + GPA_OFF, 1,
-            e->fs_tables[l] | ss_table_perm, SS_RW, 0, NULL);
+            e->fs_tables[l] | ss_table_perm, PTB_VTD_SS, SS_RW, 0, NULL);
     }
-    map(e->fm, e->ss_root, 4, e->out_gpa, 1, e->out_pa | SS_RW, SS_RW, 0, NULL);
+    map(e->fm, e->ss_root, 4, e->out_gpa, 1, e->out_pa | SS_RW, PTB_VTD_SS, SS_RW, 0, NULL);
     e->fs = fs_cfg(e->fs_root + GPA_OFF, levels);
     e->fs.haw = 48;
     e->ss = ss_cfg(e->ss_root, 48);
