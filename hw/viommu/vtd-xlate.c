@@ -12,7 +12,6 @@
 #include "qemu/main-loop.h"
 #include "exec/address-spaces.h"
 #include "hw/pci/pci_bus.h"
-#include "hw/pci-host/q35.h"
 #include "hw/viommu/vtd-internal.h"
 #include "hw/viommu/pasid-dma.h"
 #include "hw/viommu/core/iotlb.h"
@@ -21,9 +20,6 @@
 #include "hw/viommu/core/pt-x86-fs.h"
 #include "hw/viommu/core/vtd-cfg.h"
 #include "trace.h"
-
-/* The IOAPIC's requests: source-id ff:00.0 on q35 (its pseudo bus and devfn). */
-#define VIVTD_IOAPIC_SID    ((Q35_PSEUDO_BUS_PLATFORM << 8) | Q35_PSEUDO_DEVFN_IOAPIC)
 
 /* Key of s->spaces. */
 typedef struct VivtdKey {
@@ -130,7 +126,7 @@ const vi_mem vivtd_mem = { .ops = &vivtd_mem_ops, .opaque = NULL };
 uint16_t vivtd_as_sid(const VivtdAS *vas)
 {
     if (vas->ioapic) {
-        return VIVTD_IOAPIC_SID;
+        return vas->s->placement.ioapic_sid;
     }
     return PCI_BUILD_BDF(pci_bus_num(vas->bus), vas->devfn);
 }

@@ -11,13 +11,10 @@
 #include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
-#include "hw/i386/pc.h"
-#include "hw/i386/x86.h"
+#include "hw/sysbus.h"
 #include "hw/pci/pci_bus.h"
-#include "hw/pci-host/q35.h"
 #include "migration/vmstate.h"
 #include "system/kvm.h"
-#include "exec/address-spaces.h"
 #include "hw/viommu/vtd-internal.h"
 #include "hw/viommu/pasid-dma.h"
 #include "hw/viommu/core/cfg-cache.h"
@@ -114,74 +111,101 @@ static void vivtd_reset_hold(Object *obj, ResetType type)
     vivtd_reset_state(VIOMMU_VTD(obj));
 }
 
-static void vivtd_realize(DeviceState *dev, Error **errp)
+void viommu_vtd_set_placement(ViommuVtdState *s, const ViommuVtdPlacement *p)
 {
-    ViommuVtdState *s = VIOMMU_VTD(dev);
-    X86IOMMUState *x = X86_IOMMU_DEVICE(dev);
-    MachineState *ms = MACHINE(qdev_get_machine());
-    PCMachineState *pcms = PC_MACHINE(object_dynamic_cast(OBJECT(ms), TYPE_PC_MACHINE));
-    X86MachineState *x86ms = X86_MACHINE(ms);
+    s->placement = *p;
+    s->placed = true;
+}
 
-    if (!pcms || !pcms->pcibus) {
-        error_setg(errp, "viommu-vtd needs a PC machine with a PCI bus (q35)");
-        return;
+AddressSpace *viommu_vtd_ioapic_as(ViommuVtdState *s)
+{
+    return &s->ioapic_as->as;
+}
+
+/* Property checks; nothing is allocated before they pass. */
+static bool vivtd_check_props(ViommuVtdState *s, Error **errp)
+{
+    if (!s->placed) {
+        error_setg(errp, "viommu-vtd needs the q35 machine (nothing placed it)");
+        return false;
     }
     if (s->aw_bits != 39 && s->aw_bits != 48 && s->aw_bits != 57) {
         error_setg(errp, "aw-bits must be 39, 48 or 57, not %u", s->aw_bits);
-        return;
+        return false;
     }
     if (s->pasid_bits > 20) {
         error_setg(errp, "pasid-bits must be 0 (no PASID) to 20, not %u", s->pasid_bits);
-        return;
+        return false;
     }
     if (s->scalable && !s->fs && !s->ss) {
         error_setg(errp, "scalable mode needs first-stage (fs=on) or second-stage "
                    "(ss=on) translation");
-        return;
+        return false;
     }
     if (s->scalable && s->nesting && !(s->fs && s->ss)) {
         error_setg(errp, "nesting=on needs fs=on and ss=on");
-        return;
+        return false;
     }
     if (!s->scalable && s->pasid_bits && s->pasid_bits != 20) {
         error_setg(errp, "pasid-bits needs scalable-mode=on");
-        return;
+        return false;
     }
     if (!s->iotlb_size || s->iotlb_size > 65536 || !s->ctx_cache_size ||
         s->ctx_cache_size > 65536 || !s->pasid_cache_size || s->pasid_cache_size > 65536) {
         error_setg(errp, "iotlb-size, context-cache-size and pasid-cache-size must be "
                    "1 to 65536");
-        return;
+        return false;
     }
-    s->ir_on = x86_iommu_ir_supported(x);
     if (s->eim == ON_OFF_AUTO_ON && !s->ir_on) {
         error_setg(errp, "eim=on needs intremap=on");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Checks and the caches (the only allocations that can fail) come first and
+ * undo what they did; from the mutex on nothing fails.
+ */
+static void vivtd_realize(DeviceState *dev, Error **errp)
+{
+    ViommuVtdState *s = VIOMMU_VTD(dev);
+    X86IOMMUState *x = X86_IOMMU_DEVICE(dev);
+    uint16_t isid;
+
+    s->ir_on = x86_iommu_ir_supported(x);
+    if (!vivtd_check_props(s, errp)) {
         return;
     }
     s->eim_on = s->eim == ON_OFF_AUTO_ON ||
                 (s->eim == ON_OFF_AUTO_AUTO && s->ir_on && kvm_irqchip_is_split());
     vivtd_compute_caps(s);
 
-    qemu_mutex_init(&s->lock);
     s->iotlb = vi_iotlb_new(s->iotlb_size);
     s->cfg = vi_vtd_cfg_cache_new(s->ctx_cache_size, s->pasid_cache_size);
     if (!s->iotlb || !s->cfg) {
         error_setg(errp, "viommu-vtd: cannot allocate the caches");
+        g_clear_pointer(&s->iotlb, vi_iotlb_free);
+        g_clear_pointer(&s->cfg, vi_cfg_cache_free);
         return;
     }
+
+    qemu_mutex_init(&s->lock);
     s->irq_bh = qemu_bh_new(vivtd_irq_bh, s);
     s->spaces = vivtd_spaces_new();
-    s->pci_bus = pcms->pcibus;
-
     memory_region_init_io(&s->mmio, OBJECT(s), &vivtd_mmio_ops, s, "viommu-vtd",
                           VIVTD_MMIO_SIZE);
-    memory_region_add_subregion(get_system_memory(), VIVTD_MMIO_BASE, &s->mmio);
-    pci_setup_iommu(s->pci_bus, &vivtd_pci_ops, s);
+    sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
+    pci_setup_iommu(s->placement.bus, &vivtd_pci_ops, s);
     viommu_pasid_register(&vivtd_pci_ops, &vivtd_pasid_ops);
-    /* The IOAPIC's interrupts go through remapping as source-id ff:00.0. */
-    s->ioapic_as = vivtd_find_as(s, s->pci_bus, Q35_PSEUDO_DEVFN_IOAPIC, VIVTD_NO_PASID,
+    /*
+     * The IOAPIC's interrupt requests, as source-id placement.ioapic_sid; its
+     * key is apart from every real device's (pattrs 0x100 is no PASID
+     * attribute).
+     */
+    isid = s->placement.ioapic_sid;
+    s->ioapic_as = vivtd_find_as(s, s->placement.bus, PCI_BDF_TO_DEVFN(isid), VIVTD_NO_PASID,
                                  0x100, true);
-    x86ms->ioapic_as = &s->ioapic_as->as;
     vivtd_reset_state(s);
 }
 

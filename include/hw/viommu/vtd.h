@@ -22,12 +22,25 @@ OBJECT_DECLARE_SIMPLE_TYPE(ViommuVtdState, VIOMMU_VTD)
 
 typedef struct vi_iotlb vi_iotlb;
 
+/*
+ * Where the machine puts the unit (the machine glue, vtd-q35.c, fills it in
+ * before realize; realize fails without it): the PCI bus whose requests it
+ * remaps and the source-id of the IOAPIC's interrupt requests.  After
+ * realize the machine maps the registers (sysbus MMIO region 0, at the
+ * address its DMAR table gives) and sends IOAPIC interrupts through
+ * viommu_vtd_ioapic_as().
+ */
+typedef struct ViommuVtdPlacement {
+    PCIBus *bus;
+    uint16_t ioapic_sid;
+} ViommuVtdPlacement;
+
 /* One address space: requests from (bus, devfn), untagged or with a PASID. */
 typedef struct VivtdAS {
     ViommuVtdState *s;
     PCIBus *bus;
     uint8_t devfn;
-    bool ioapic;                /* the IOAPIC's pseudo device (source-id 0xff00) */
+    bool ioapic;                /* the IOAPIC's pseudo device (placement.ioapic_sid) */
     uint32_t pasid;             /* VIVTD_NO_PASID: requests without PASID */
     unsigned pattrs;            /* VIOMMU_PASID_PRIV / _EXEC */
     MemoryRegion root;
@@ -47,12 +60,14 @@ struct ViommuVtdState {
     OnOffAuto eim;
     uint32_t iotlb_size, ctx_cache_size, pasid_cache_size;
 
+    bool placed;
+    ViommuVtdPlacement placement;
+
     /* Derived at realize. */
     uint64_t cap, ecap;
     vi_vtd_caps core_caps;      /* cap / ecap as the core's lookup takes them */
     bool eim_on, ir_on;
     MemoryRegion mmio;
-    PCIBus *pci_bus;
     GHashTable *spaces;         /* VivtdKey -> VivtdAS */
     unsigned pasid_spaces;      /* how many of them are PASID-tagged */
     VivtdAS *ioapic_as;
@@ -77,6 +92,9 @@ struct ViommuVtdState {
     uint64_t irta, irta_act;
     uint32_t next_frcd;         /* next fault recording register to fill */
 };
+
+void viommu_vtd_set_placement(ViommuVtdState *s, const ViommuVtdPlacement *p);
+AddressSpace *viommu_vtd_ioapic_as(ViommuVtdState *s);
 
 /* The DMAR table, from hw/i386/acpi-build.c's acpi_build() (hook line). */
 #include "hw/viommu/vtd-acpi.h"
