@@ -53,6 +53,47 @@
 #define VI_SMMU_EVT_CLASS_IN            2   /* the input address itself */
 
 /* ---------------------------------------------------------------------
+ * Event record (IHI 0070 7.3): 32 bytes, words 0..3.  The fault events put
+ * InputAddr in word 2; word 3 holds the IPA (stage-2 faults, bits 55:12) or
+ * the fetch address (F_WALK_EABT, F_STE_FETCH, F_CD_FETCH, bits 55:3).
+ */
+#define VI_SMMU_EVT_SIZE                32
+#define VI_SMMU_EVT0_TYPE(w)            ((unsigned)vi_field((w), 7, 0))
+#define VI_SMMU_EVT0_SSV                (1ull << 11)
+#define VI_SMMU_EVT0_SSID(w)            ((uint32_t)vi_field((w), 31, 12))
+#define VI_SMMU_EVT0_SSID_SHIFT         12
+#define VI_SMMU_EVT0_SSID_MASK          VI_MASK(31, 12)
+#define VI_SMMU_EVT0_SID(w)             ((uint32_t)vi_field((w), 63, 32))
+#define VI_SMMU_EVT0_SID_SHIFT          32
+#define VI_SMMU_EVT1_PNU                (1ull << 33)    /* privileged */
+#define VI_SMMU_EVT1_IND                (1ull << 34)    /* instruction */
+#define VI_SMMU_EVT1_RNW                (1ull << 35)    /* read */
+#define VI_SMMU_EVT1_S2                 (1ull << 39)    /* stage-2 fault */
+#define VI_SMMU_EVT1_CLASS(w)           ((unsigned)vi_field((w), 41, 40))
+#define VI_SMMU_EVT1_CLASS_SHIFT        40
+#define VI_SMMU_EVT1_TTRNW              (1ull << 44)    /* the walk's access was a read */
+#define VI_SMMU_EVT3_IPA_MASK           VI_MASK(55, 12)
+#define VI_SMMU_EVT3_FETCH_MASK         VI_MASK(55, 3)
+
+/* ---------------------------------------------------------------------
+ * PRI queue record (IHI 0070 8.1): 16 bytes, words 0..1.
+ */
+#define VI_SMMU_PRIQ_SIZE               16
+#define VI_SMMU_PRIQ0_SID(w)            ((uint32_t)vi_field((w), 31, 0))
+#define VI_SMMU_PRIQ0_SSID(w)           ((uint32_t)vi_field((w), 51, 32))
+#define VI_SMMU_PRIQ0_SSID_SHIFT        32
+#define VI_SMMU_PRIQ0_SSID_MASK         VI_MASK(51, 32)
+#define VI_SMMU_PRIQ0_PRIV              (1ull << 58)
+#define VI_SMMU_PRIQ0_EXEC              (1ull << 59)
+#define VI_SMMU_PRIQ0_READ              (1ull << 60)
+#define VI_SMMU_PRIQ0_WRITE             (1ull << 61)
+#define VI_SMMU_PRIQ0_LAST              (1ull << 62)
+#define VI_SMMU_PRIQ0_SSV               (1ull << 63)
+#define VI_SMMU_PRIQ1_PRGI(w)           ((unsigned)vi_field((w), 8, 0))
+#define VI_SMMU_PRIQ1_PRGI_MASK         VI_MASK(8, 0)
+#define VI_SMMU_PRIQ1_ADDR_MASK         VI_MASK(63, 12)
+
+/* ---------------------------------------------------------------------
  * SMMU_STRTAB_BASE and SMMU_STRTAB_BASE_CFG (register fields the stream
  * table lookup consumes).
  */

@@ -1,0 +1,373 @@
+/*
+ * viommu-smmuv3: the command queue (IHI 0070 chapter 4), processed under the
+ * BQL when CMDQ_PROD is written, a bounded number of commands per kick (a
+ * bottom half continues); invalidations; and the event queue (7.2): records
+ * queued by translations under s->mutex, written and signalled under the BQL.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "exec/address-spaces.h"
+#include "hw/viommu/smmuv3-internal.h"
+#include "trace.h"
+
+/* Commands executed per CMDQ_PROD write before a bottom half takes over. */
+#define CMDQ_BATCH          1024
+
+/* ------------------------------------------------------------------------
+ * Event queue
+ */
+/* Write the pending events to the event queue and signal them (BQL held). */
+void vismmu_flush_events(ViommuSmmuv3State *s)
+{
+    uint64_t ev[VIOMMU_SMMUV3_PENDING_EVENTS][4];
+    unsigned n, log2 = s->evtq_log2;
+    bool lost, written = false;
+
+    qemu_mutex_lock(&s->mutex);
+    n = s->npending;
+    memcpy(ev, s->pending, n * sizeof(ev[0]));
+    lost = s->pending_lost;
+    s->npending = 0;
+    s->pending_lost = false;
+    qemu_mutex_unlock(&s->mutex);
+
+    if (!(s->cr0 & R_VISMMU_CR0_SMMUEN_MASK) || !(s->cr0 & R_VISMMU_CR0_EVENTQEN_MASK)) {
+        return;             /* events are discarded while the queue is off */
+    }
+    log2 = vismmu_q_log2(&s->evtq, s->evtq_log2);
+    for (unsigned i = 0; i < n + lost; i++) {
+        uint32_t prod = s->evtq.prod & VISMMU_Q_PTR_MASK, cons = s->evtq.cons & VISMMU_Q_PTR_MASK;
+        uint8_t rec[32];
+        hwaddr a;
+
+        if (i == n || vismmu_q_full(prod, cons, log2)) {
+            /* Overflow: the record is lost, PROD.OVFLG flags it. */
+            if ((s->evtq.prod & VISMMU_Q_OVF) == (s->evtq.cons & VISMMU_Q_OVF)) {
+                s->evtq.prod ^= VISMMU_Q_OVF;
+            }
+            trace_viommu_smmuv3_evtq_write(s->evtq.prod, true);
+            written = true;
+            continue;
+        }
+        for (int w = 0; w < 4; w++) {
+            vi_cpu_to_le64(rec + 8 * w, ev[i][w]);
+        }
+        a = VISMMU_Q_BASE_ADDR(s->evtq.base) + (hwaddr)vismmu_q_idx(prod, log2) * 32;
+        if (address_space_write(&address_space_memory, a, MEMTXATTRS_UNSPECIFIED,
+                                rec, sizeof(rec)) != MEMTX_OK) {
+            qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: event queue write to 0x%"
+                          HWADDR_PRIx " aborted\n", a);
+            vismmu_gerror_raise(s, R_VISMMU_GERROR_EVENTQ_ABT_ERR_MASK);
+            return;
+        }
+        s->evtq.prod = (s->evtq.prod & VISMMU_Q_OVF) | vismmu_q_inc(prod, log2);
+        s->stats_events++;
+        trace_viommu_smmuv3_evtq_write(s->evtq.prod, false);
+        written = true;
+    }
+    if (written && (s->irq_ctrl & R_VISMMU_IRQ_CTRL_EVENTQ_IRQEN_MASK)) {
+        vismmu_msi_write(s, VIOMMU_SMMUV3_IRQ_EVTQ, s->evtq_irq_cfg0, s->evtq_irq_cfg1,
+                       R_VISMMU_GERROR_MSI_EVENTQ_ABT_ERR_MASK);
+    }
+}
+
+void vismmu_evt_bh(void *opaque)
+{
+    vismmu_flush_events(opaque);
+}
+
+/* Queue one event record (s->mutex held). */
+void vismmu_event_locked(ViommuSmmuv3State *s, unsigned type, uint32_t sid, bool ssv,
+                       uint32_t ssid, uint64_t d1, uint64_t addr, uint64_t d3)
+{
+    uint64_t *ev;
+
+    trace_viommu_smmuv3_event(vi_smmu_event_name(type), sid, ssv, ssid, addr, d1, d3);
+    if (s->npending == VIOMMU_SMMUV3_PENDING_EVENTS) {
+        s->pending_lost = true;
+        return;
+    }
+    ev = s->pending[s->npending++];
+    ev[0] = type | (ssv ? VI_SMMU_EVT0_SSV : 0) |
+            (((uint64_t)ssid << VI_SMMU_EVT0_SSID_SHIFT) & VI_SMMU_EVT0_SSID_MASK) |
+            ((uint64_t)sid << VI_SMMU_EVT0_SID_SHIFT);
+    ev[1] = d1;
+    ev[2] = addr;
+    ev[3] = d3;
+}
+
+static const char *vismmu_cmd_name(unsigned op)
+{
+    switch (op) {
+    case VISMMU_CMD_PREFETCH_CONFIG: return "PREFETCH_CONFIG";
+    case VISMMU_CMD_PREFETCH_ADDR: return "PREFETCH_ADDR";
+    case VISMMU_CMD_CFGI_STE: return "CFGI_STE";
+    case VISMMU_CMD_CFGI_STE_RANGE: return "CFGI_STE_RANGE";
+    case VISMMU_CMD_CFGI_CD: return "CFGI_CD";
+    case VISMMU_CMD_CFGI_CD_ALL: return "CFGI_CD_ALL";
+    case VISMMU_CMD_TLBI_NH_ALL: return "TLBI_NH_ALL";
+    case VISMMU_CMD_TLBI_NH_ASID: return "TLBI_NH_ASID";
+    case VISMMU_CMD_TLBI_NH_VA: return "TLBI_NH_VA";
+    case VISMMU_CMD_TLBI_NH_VAA: return "TLBI_NH_VAA";
+    case VISMMU_CMD_TLBI_EL3_ALL: return "TLBI_EL3_ALL";
+    case VISMMU_CMD_TLBI_EL3_VA: return "TLBI_EL3_VA";
+    case VISMMU_CMD_TLBI_EL2_ALL: return "TLBI_EL2_ALL";
+    case VISMMU_CMD_TLBI_EL2_ASID: return "TLBI_EL2_ASID";
+    case VISMMU_CMD_TLBI_EL2_VA: return "TLBI_EL2_VA";
+    case VISMMU_CMD_TLBI_EL2_VAA: return "TLBI_EL2_VAA";
+    case VISMMU_CMD_TLBI_S12_VMALL: return "TLBI_S12_VMALL";
+    case VISMMU_CMD_TLBI_S2_IPA: return "TLBI_S2_IPA";
+    case VISMMU_CMD_TLBI_NSNH_ALL: return "TLBI_NSNH_ALL";
+    case VISMMU_CMD_ATC_INV: return "ATC_INV";
+    case VISMMU_CMD_PRI_RESP: return "PRI_RESP";
+    case VISMMU_CMD_RESUME: return "RESUME";
+    case VISMMU_CMD_STALL_TERM: return "STALL_TERM";
+    case VISMMU_CMD_SYNC: return "CMD_SYNC";
+    default: return "unknown";
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Commands (BQL held)
+ */
+void vismmu_inval_all(ViommuSmmuv3State *s)
+{
+    qemu_mutex_lock(&s->mutex);
+    vi_iotlb_inval_all(s->iotlb);
+    vi_cfg_cache_inv_all(s->cfg);
+    vismmu_gen_bump_locked(s);
+    qemu_mutex_unlock(&s->mutex);
+    vismmu_notify_unmap_all(s);
+}
+
+static void vismmu_inval_tlb(ViommuSmmuv3State *s, const char *what, const vi_iotlb_scope *sc)
+{
+    uint32_t n;
+
+    qemu_mutex_lock(&s->mutex);
+    n = vi_iotlb_invalidate(s->iotlb, sc);
+    vismmu_gen_bump_locked(s);
+    qemu_mutex_unlock(&s->mutex);
+    trace_viommu_smmuv3_inval(what, n);
+    vismmu_notify_unmap_all(s);
+}
+
+#define STAGE_BIT(x)    (1u << (x))
+#define STAGES_NH       (STAGE_BIT(VI_IOTLB_STAGE1) | STAGE_BIT(VI_IOTLB_NESTED))
+#define STAGES_S2       (STAGE_BIT(VI_IOTLB_STAGE2) | STAGE_BIT(VI_IOTLB_NESTED))
+
+static int vismmu_cmd_tlbi_range(ViommuSmmuv3State *s, const uint64_t *cmd, bool ipa,
+                               uint32_t match, uint8_t stages, const char *what)
+{
+    vi_iotlb_scope sc = { 0 };
+    uint64_t addr = ipa ? (cmd[1] & VI_MASK(51, 12)) : (cmd[1] & VI_MASK(63, 12));
+    unsigned num = vi_field(cmd[0], 16, 12), scale = vi_field(cmd[0], 24, 20);
+    unsigned ttl = vi_field(cmd[1], 9, 8), tg = vi_field(cmd[1], 11, 10);
+
+    if (!s->ril) {
+        tg = 0;
+    }
+    if (!vi_iotlb_smmu_range(&sc, ipa, addr, tg, scale, num, tg ? ttl : 0)) {
+        return VISMMU_CERROR_ILL;
+    }
+    sc.match |= match;
+    sc.tag.vmid = vi_field(cmd[0], 47, 32);
+    sc.tag.asid = vi_field(cmd[0], 63, 48);
+    sc.stages = stages;
+    sc.leaf_only = cmd[1] & 1;
+    vismmu_inval_tlb(s, what, &sc);
+    return VISMMU_CERROR_NONE;
+}
+
+static int vismmu_cmd_sync(ViommuSmmuv3State *s, const uint64_t *cmd)
+{
+    unsigned cs = vi_field(cmd[0], 13, 12);
+    uint64_t msi_addr = cmd[1] & VI_MASK(51, 2);
+    uint32_t msi_data = cmd[0] >> 32;
+
+    trace_viommu_smmuv3_cmd_sync(cs, msi_addr, msi_data);
+    if (cs == 3) {
+        return VISMMU_CERROR_ILL;
+    }
+    /* Translations run under s->mutex: taking it waits for those in flight. */
+    qemu_mutex_lock(&s->mutex);
+    qemu_mutex_unlock(&s->mutex);
+    if (cs == 1) {
+        if (s->msi && msi_addr) {
+            MemTxAttrs attrs = { .requester_id = s->msi_devid };
+            MemTxResult r;
+
+            address_space_stl_le(&address_space_memory, msi_addr, msi_data, attrs, &r);
+            if (r != MEMTX_OK) {
+                vismmu_gerror_raise(s, R_VISMMU_GERROR_MSI_CMDQ_ABT_ERR_MASK);
+            }
+        } else {
+            vismmu_wire(s, VIOMMU_SMMUV3_IRQ_CMD_SYNC);
+        }
+    }
+    return VISMMU_CERROR_NONE;
+}
+
+static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
+{
+    unsigned op = cmd[0] & 0xff;
+    uint32_t sid = cmd[0] >> 32;
+    vi_iotlb_scope sc = { 0 };
+
+    /* SSec: no Secure state is implemented, Secure commands are illegal. */
+    if (op != VISMMU_CMD_SYNC && op < VISMMU_CMD_ATC_INV && (cmd[0] & (1u << 10))) {
+        return VISMMU_CERROR_ILL;
+    }
+    switch (op) {
+    case VISMMU_CMD_PREFETCH_CONFIG:
+    case VISMMU_CMD_PREFETCH_ADDR:
+    case VISMMU_CMD_ATC_INV:           /* no ATC state is modelled */
+        return VISMMU_CERROR_NONE;
+    case VISMMU_CMD_CFGI_STE:
+        qemu_mutex_lock(&s->mutex);
+        vi_cfg_cache_inv_sid(s->cfg, sid);
+        vismmu_gen_bump_locked(s);
+        qemu_mutex_unlock(&s->mutex);
+        vismmu_notify_unmap_all(s);
+        return VISMMU_CERROR_NONE;
+    case VISMMU_CMD_CFGI_STE_RANGE: {
+        unsigned range = vi_field(cmd[1], 4, 0);
+        uint64_t span = 2ull << range;
+        uint64_t first = sid & ~(span - 1);
+        uint64_t last = MIN(first + span - 1, UINT32_MAX);
+
+        qemu_mutex_lock(&s->mutex);
+        if (range == 31) {
+            vi_cfg_cache_inv_all(s->cfg);
+        } else {
+            vi_cfg_cache_inv_sid_range(s->cfg, first, last);
+        }
+        vismmu_gen_bump_locked(s);
+        qemu_mutex_unlock(&s->mutex);
+        vismmu_notify_unmap_all(s);
+        return VISMMU_CERROR_NONE;
+    }
+    case VISMMU_CMD_CFGI_CD:
+        qemu_mutex_lock(&s->mutex);
+        vi_cfg_cache_inv_ssid(s->cfg, sid, vi_field(cmd[0], 31, 12));
+        vismmu_gen_bump_locked(s);
+        qemu_mutex_unlock(&s->mutex);
+        vismmu_notify_unmap_all(s);
+        return VISMMU_CERROR_NONE;
+    case VISMMU_CMD_CFGI_CD_ALL:
+        qemu_mutex_lock(&s->mutex);
+        vi_cfg_cache_inv_ssid_all(s->cfg, sid);
+        vismmu_gen_bump_locked(s);
+        qemu_mutex_unlock(&s->mutex);
+        vismmu_notify_unmap_all(s);
+        return VISMMU_CERROR_NONE;
+    case VISMMU_CMD_TLBI_NH_ALL:
+        sc.match = VI_IOTLB_M_VMID;
+        sc.tag.vmid = vi_field(cmd[0], 47, 32);
+        sc.stages = STAGES_NH;
+        vismmu_inval_tlb(s, "nh_all", &sc);
+        return VISMMU_CERROR_NONE;
+    case VISMMU_CMD_TLBI_NH_ASID:
+        sc.match = VI_IOTLB_M_VMID | VI_IOTLB_M_ASID;
+        sc.tag.vmid = vi_field(cmd[0], 47, 32);
+        sc.tag.asid = vi_field(cmd[0], 63, 48);
+        sc.stages = STAGES_NH;
+        vismmu_inval_tlb(s, "nh_asid", &sc);
+        return VISMMU_CERROR_NONE;
+    case VISMMU_CMD_TLBI_NH_VA:
+        return vismmu_cmd_tlbi_range(s, cmd, false, VI_IOTLB_M_VMID | VI_IOTLB_M_ASID,
+                                   STAGES_NH, "nh_va");
+    case VISMMU_CMD_TLBI_NH_VAA:
+        return vismmu_cmd_tlbi_range(s, cmd, false, VI_IOTLB_M_VMID, STAGES_NH, "nh_vaa");
+    case VISMMU_CMD_TLBI_S12_VMALL:
+        sc.match = VI_IOTLB_M_VMID;
+        sc.tag.vmid = vi_field(cmd[0], 47, 32);
+        vismmu_inval_tlb(s, "s12_vmall", &sc);
+        return VISMMU_CERROR_NONE;
+    case VISMMU_CMD_TLBI_S2_IPA:
+        if (!s->caps.s2) {
+            return VISMMU_CERROR_ILL;
+        }
+        return vismmu_cmd_tlbi_range(s, cmd, true, VI_IOTLB_M_VMID, STAGES_S2, "s2_ipa");
+    case VISMMU_CMD_TLBI_NSNH_ALL:
+        vismmu_inval_tlb(s, "nsnh_all", &sc);
+        return VISMMU_CERROR_NONE;
+    case VISMMU_CMD_SYNC:
+        return vismmu_cmd_sync(s, cmd);
+    case VISMMU_CMD_PRI_RESP:              /* ILLEGAL unless IDR0.PRI */
+        return s->pri ? vismmu_cmd_pri_resp(s, cmd) : VISMMU_CERROR_ILL;
+    case VISMMU_CMD_TLBI_EL2_ALL:          /* IDR0.HYP == 0 */
+    case VISMMU_CMD_TLBI_EL2_ASID:
+    case VISMMU_CMD_TLBI_EL2_VA:
+    case VISMMU_CMD_TLBI_EL2_VAA:
+    case VISMMU_CMD_TLBI_EL3_ALL:          /* no EL3 / Secure */
+    case VISMMU_CMD_TLBI_EL3_VA:
+    case VISMMU_CMD_RESUME:                /* IDR0.STALL_MODEL == terminate only */
+    case VISMMU_CMD_STALL_TERM:
+    default:
+        return VISMMU_CERROR_ILL;
+    }
+}
+
+bool vismmu_cmdq_error_active(ViommuSmmuv3State *s)
+{
+    return (s->gerror ^ s->gerrorn) & R_VISMMU_GERROR_CMDQ_ERR_MASK;
+}
+
+void vismmu_process_cmdq(ViommuSmmuv3State *s)
+{
+    unsigned log2 = vismmu_q_log2(&s->cmdq, s->cmdq_log2);
+
+    qemu_mutex_lock(&s->mutex);
+    qatomic_set(&s->last_fault_as, NULL);  /* a new guest action: no more merging */
+    qemu_mutex_unlock(&s->mutex);
+
+    for (unsigned n = 0; ; n++) {
+        uint32_t prod = s->cmdq.prod & VISMMU_Q_PTR_MASK;
+        uint32_t cons = s->cmdq.cons & VISMMU_Q_PTR_MASK;
+        uint8_t raw[16];
+        uint64_t cmd[2];
+        hwaddr a;
+        int err;
+
+        if (!(s->cr0 & R_VISMMU_CR0_CMDQEN_MASK) || vismmu_cmdq_error_active(s) ||
+            vismmu_q_empty(prod, cons, log2)) {
+            return;
+        }
+        if (n == CMDQ_BATCH) {
+            qemu_bh_schedule(s->cmdq_bh);
+            return;
+        }
+        a = VISMMU_Q_BASE_ADDR(s->cmdq.base) + (hwaddr)vismmu_q_idx(cons, log2) * 16;
+        if (address_space_read(&address_space_memory, a, MEMTXATTRS_UNSPECIFIED, raw,
+                               sizeof(raw)) != MEMTX_OK) {
+            err = VISMMU_CERROR_ABT;
+            cmd[0] = cmd[1] = 0;
+        } else {
+            cmd[0] = vi_le64_to_cpu(raw);
+            cmd[1] = vi_le64_to_cpu(raw + 8);
+            trace_viommu_smmuv3_cmd(cons, vismmu_cmd_name(cmd[0] & 0xff), cmd[0], cmd[1]);
+            err = vismmu_cmd_exec(s, cmd);
+        }
+        if (err != VISMMU_CERROR_NONE) {
+            qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: command 0x%02x (%s) at CONS "
+                          "0x%x: %s\n", (unsigned)(cmd[0] & 0xff),
+                          vismmu_cmd_name(cmd[0] & 0xff), cons,
+                          err == VISMMU_CERROR_ABT ? "VISMMU_CERROR_ABT" : "VISMMU_CERROR_ILL");
+            trace_viommu_smmuv3_cmd_error(cons, cmd[0] & 0xff, err);
+            s->cmdq.cons = FIELD_DP32(s->cmdq.cons, VISMMU_CMDQ_CONS, ERR, err);
+            vismmu_gerror_raise(s, R_VISMMU_GERROR_CMDQ_ERR_MASK);
+            return;
+        }
+        s->stats_cmds++;
+        s->cmdq.cons = (s->cmdq.cons & ~VISMMU_Q_PTR_MASK) | vismmu_q_inc(cons, log2);
+    }
+}
+
+void vismmu_cmdq_bh(void *opaque)
+{
+    vismmu_process_cmdq(opaque);
+}

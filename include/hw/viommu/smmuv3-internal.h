@@ -1,0 +1,160 @@
+/*
+ * viommu-smmuv3 internals, shared by the device's files only.
+ *
+ *   smmuv3.c        QOM device: properties, capabilities (SMMU_IDR*),
+ *                   realize, reset, migration
+ *   smmuv3-mmio.c   registers (page 0 / page 1), GBPA, the SMMU's interrupts
+ *                   and global errors
+ *   smmuv3-cmdq.c   command queue, invalidations, event queue
+ *   smmuv3-xlate.c  guest memory for the core (RAM only), configuration
+ *                   lookup (the core's vi_smmu_cfg_lookup_cached()), DMA
+ *                   translation and its lock-free fast path, address spaces,
+ *                   IOMMU notifiers
+ *   smmuv3-pri.c    PRI queue and PRG Responses
+ *   smmuv3-virt.c   placement on the virt machine (MMIO, IRQs, PCIe bus, DT)
+ * Registers and commands: include/hw/viommu/smmuv3-regs.h (shared with the
+ * qtests); STE / CD / event / PRI record layouts: the core's smmuv3-defs.h.
+ *
+ * Lock rules (the only statement of them):
+ *   - The BQL protects the architected registers, the queues' state, the
+ *     address-space table and the PRI routing: MMIO handlers, command
+ *     processing and the bottom halves run with it.
+ *   - s->mutex protects the translation state: the configuration cache, the
+ *     IOTLB, s->gen, the fast-path chunks, the pending event records and the
+ *     fault-merging state.  Registers translate() reads (CR0, GBPA,
+ *     STRTAB_BASE*) are written with both held.  Functions whose name ends in
+ *     _locked are called with s->mutex held.
+ *   - Order: the BQL before s->mutex.  translate() runs in vCPU and I/O
+ *     threads without the BQL and never takes it: under s->mutex guest memory
+ *     is read as RAM only (never MMIO), and events recorded there are written
+ *     to the event queue and signalled under the BQL afterwards (at once when
+ *     the caller holds it, else from a bottom half).
+ *   - The fast path takes no lock: it reads chunks under their seqlock and
+ *     uses a result only while its generation equals s->gen (smmuv3-xlate.c).
+ *
+ * Errors: guest errors end in their architected outcome (an event record,
+ * CERROR in CMDQ_CONS, a GERROR bit, an aborted transaction), are logged with
+ * LOG_GUEST_ERROR and traced, never asserted; command handlers return a
+ * VISMMU_CERROR_* value, configuration lookups a VI_SMMU_EVT_* type.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_VIOMMU_SMMUV3_INTERNAL_H
+#define HW_VIOMMU_SMMUV3_INTERNAL_H
+
+#include "qemu/atomic.h"
+#include "exec/memory.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/pci/pci_device.h"
+#include "hw/viommu/smmuv3.h"
+#include "hw/viommu/smmuv3-regs.h"
+#include "hw/viommu/pasid-dma.h"
+
+/* Writable bits and reset values of the registers as modelled. */
+#define VISMMU_CR0_MASK        (R_VISMMU_CR0_SMMUEN_MASK | R_VISMMU_CR0_EVENTQEN_MASK | \
+                                R_VISMMU_CR0_CMDQEN_MASK)
+#define VISMMU_CR1_MASK        0xfffu
+#define VISMMU_CR2_MASK        (R_VISMMU_CR2_RECINVSID_MASK | R_VISMMU_CR2_PTM_MASK)
+/* GBPA fields: ABORT, INSTCFG, PRIVCFG, SHCFG, ALLOCCFG, MTCFG, MEMATTR. */
+#define VISMMU_GBPA_FIELDS     0x001f3f1fu
+#define VISMMU_GBPA_RESET      0x00001000u     /* SHCFG = use incoming */
+#define VISMMU_IRQ_CTRL_MASK   (R_VISMMU_IRQ_CTRL_GERROR_IRQEN_MASK | \
+                                R_VISMMU_IRQ_CTRL_EVENTQ_IRQEN_MASK)
+#define VISMMU_GERROR_MASK     0x3fdu
+#define VISMMU_IRQ_ADDR_MASK   0x000ffffffffffffcull
+#define VISMMU_IRQ_CFG2_MASK   0x3fu
+#define VISMMU_PRIQ_CFG2_MASK  (VISMMU_IRQ_CFG2_MASK | R_VISMMU_PRIQ_IRQ_CFG2_LO_MASK)
+#define VISMMU_STRTAB_BASE_MASK (VI_SMMU_STRTAB_BASE_RA | VI_SMMU_STRTAB_BASE_ADDR_MASK)
+#define VISMMU_STRTAB_CFG_MASK 0x307ffu
+
+/* Queue pointers: index and wrap bit of a queue of 2^log2 entries. */
+static inline unsigned vismmu_q_log2(const ViommuSmmuv3Queue *q, unsigned max)
+{
+    return MIN(VISMMU_Q_LOG2(q->base), max);
+}
+
+static inline uint32_t vismmu_q_idx(uint32_t p, unsigned log2)
+{
+    return p & ((1u << log2) - 1);
+}
+
+static inline uint32_t vismmu_q_wrap(uint32_t p, unsigned log2)
+{
+    return (p >> log2) & 1;
+}
+
+static inline bool vismmu_q_empty(uint32_t prod, uint32_t cons, unsigned log2)
+{
+    return vismmu_q_idx(prod, log2) == vismmu_q_idx(cons, log2) &&
+           vismmu_q_wrap(prod, log2) == vismmu_q_wrap(cons, log2);
+}
+
+static inline bool vismmu_q_full(uint32_t prod, uint32_t cons, unsigned log2)
+{
+    return vismmu_q_idx(prod, log2) == vismmu_q_idx(cons, log2) &&
+           vismmu_q_wrap(prod, log2) != vismmu_q_wrap(cons, log2);
+}
+
+static inline uint32_t vismmu_q_inc(uint32_t p, unsigned log2)
+{
+    uint32_t mask = (2u << log2) - 1;   /* index + wrap bit */
+
+    return (p & ~mask) | ((p + 1) & mask);
+}
+
+
+/*
+ * The StreamID of an address space: its requester ID, without the cost of
+ * pci_bus_num() (two QOM class checks) on every translation.  What that
+ * returns is, for a root bus, a number fixed by the machine and, for any
+ * other bus, the Secondary Bus Number of the bridge above it (a config
+ * register the guest may rewrite at any time: read it each time).
+ */
+static inline uint32_t vismmu_as_sid(const ViommuSmmuv3AS *sas)
+{
+    uint8_t bus;
+
+    if (unlikely(sas->bus_num_other)) {
+        bus = pci_bus_num(sas->bus);
+    } else if (sas->bridge) {
+        bus = qatomic_read(&sas->bridge->config[PCI_SECONDARY_BUS]);
+    } else {
+        bus = sas->root_bus;
+    }
+    return PCI_BUILD_BDF(bus, sas->devfn);
+}
+
+/* smmuv3-mmio.c */
+extern const MemoryRegionOps vismmu_mmio_ops;
+void vismmu_wire(ViommuSmmuv3State *s, int line);
+void vismmu_msi_write(ViommuSmmuv3State *s, int line, uint64_t cfg0, uint32_t cfg1,
+                      uint32_t abt_err);
+void vismmu_gerror_raise(ViommuSmmuv3State *s, uint32_t bits);
+
+/* smmuv3-cmdq.c */
+void vismmu_event_locked(ViommuSmmuv3State *s, unsigned type, uint32_t sid, bool ssv,
+                         uint32_t ssid, uint64_t d1, uint64_t addr, uint64_t d3);
+void vismmu_flush_events(ViommuSmmuv3State *s);
+void vismmu_evt_bh(void *opaque);
+bool vismmu_cmdq_error_active(ViommuSmmuv3State *s);
+void vismmu_process_cmdq(ViommuSmmuv3State *s);
+void vismmu_cmdq_bh(void *opaque);
+void vismmu_inval_all(ViommuSmmuv3State *s);
+
+/* smmuv3-xlate.c */
+void vismmu_gen_bump_locked(ViommuSmmuv3State *s);
+void vismmu_notify_unmap_all(ViommuSmmuv3State *s);
+GHashTable *vismmu_as_table_new(void);
+ViommuSmmuv3AS *vismmu_find_add_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn,
+                                   bool ssv, uint32_t ssid, unsigned attrs);
+ViommuSmmuv3AS *vismmu_find_rid_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn);
+void vismmu_iommu_mr_class_init(ObjectClass *klass, void *data);
+
+/* smmuv3-pri.c */
+bool vismmu_pri_attach(PCIBus *bus, void *opaque, int devfn,
+                       ViommuPrgResponseFn *respond, void *respond_opaque);
+void vismmu_pri_detach(PCIBus *bus, void *opaque, int devfn);
+int vismmu_page_request(PCIBus *bus, void *opaque, int devfn, const ViommuPageRequest *req);
+int vismmu_cmd_pri_resp(ViommuSmmuv3State *s, const uint64_t *cmd);
+
+#endif /* HW_VIOMMU_SMMUV3_INTERNAL_H */
