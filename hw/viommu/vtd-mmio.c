@@ -232,11 +232,35 @@ static void vivtd_inv_context_locked(ViommuVtdState *s, unsigned g, uint16_t did
     }
 }
 
-/* IOTLB (second-stage, nested and pass-through mappings of a domain). */
+/*
+ * The range of a page-selective invalidation (6.5.2.3, 6.5.2.4): 2^am pages
+ * at addr aligned to their size.  Any am the field holds is defined; from 52
+ * on the range is the whole input space.
+ */
+static void vivtd_inv_range(vi_iotlb_scope *sc, uint64_t addr, unsigned am)
+{
+    uint64_t len;
+
+    if (am >= 64 - 12) {
+        sc->addr = 0;
+        sc->len = UINT64_MAX;
+        return;
+    }
+    len = 4096ull << am;
+    sc->addr = addr & ~(len - 1);
+    sc->len = len;
+}
+
+/*
+ * IOTLB (second-stage, nested and pass-through mappings of a domain).  The
+ * G bit of first-stage entries does not exempt them from anything here: a
+ * domain-selective or page-selective invalidation names every mapping of the
+ * DID (6.5.2.3), hence tagged_global.
+ */
 static void vivtd_inv_iotlb_locked(ViommuVtdState *s, unsigned g, uint16_t did, uint64_t addr,
                                    unsigned am)
 {
-    vi_iotlb_scope sc = { 0 };
+    vi_iotlb_scope sc = { .tagged_global = true };
 
     switch (g) {
     case 1:
@@ -247,8 +271,7 @@ static void vivtd_inv_iotlb_locked(ViommuVtdState *s, unsigned g, uint16_t did, 
         break;
     default:
         sc.match = VI_IOTLB_M_ASID | VI_IOTLB_M_ADDR;
-        sc.addr = addr & ~((4096ull << am) - 1);
-        sc.len = 4096ull << am;
+        vivtd_inv_range(&sc, addr, am);
         break;
     }
     sc.tag.asid = did;
@@ -263,11 +286,15 @@ static void vivtd_inv_iotlb_locked(ViommuVtdState *s, unsigned g, uint16_t did, 
     }
 }
 
-/* PASID-based IOTLB (first-stage and nested mappings of a PASID). */
+/*
+ * PASID-based IOTLB (first-stage and nested mappings of a PASID, 6.5.2.4).
+ * Global (G) first-stage entries only survive the non-global
+ * PASID-selective granularity.
+ */
 static void vivtd_inv_piotlb_locked(ViommuVtdState *s, unsigned g, uint16_t did, uint32_t pasid,
                                     uint64_t addr, unsigned am)
 {
-    vi_iotlb_scope sc = { .tag = { .asid = did, .ssid = pasid } };
+    vi_iotlb_scope sc = { .tag = { .asid = did, .ssid = pasid }, .tagged_global = g != 2 };
 
     switch (g) {
     case 0:
@@ -279,8 +306,7 @@ static void vivtd_inv_piotlb_locked(ViommuVtdState *s, unsigned g, uint16_t did,
         break;
     default:    /* pages of the PASID, global ones included */
         sc.match = VI_IOTLB_M_ASID | VI_IOTLB_M_SSID | VI_IOTLB_M_ADDR;
-        sc.addr = addr & ~((4096ull << am) - 1);
-        sc.len = 4096ull << am;
+        vivtd_inv_range(&sc, addr, am);
         break;
     }
     vi_iotlb_invalidate(s->iotlb, &sc);
@@ -357,9 +383,7 @@ static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool
         dd->unmap_all = true;
         break;
     case VIVTD_INV_PIOTLB:
-        if (g == 3 && FIELD_EX64(d[1], VIVTD_INV1, AM) > VIVTD_MAMV) {
-            return VIVTD_IQEI_RSVD;
-        }
+        /* Every AM is defined here (CAP.MAMV bounds only IOTLB_REG / IOTLB). */
         vivtd_inv_piotlb_locked(s, g, did, pasid, d[1] & ~0xfffull,
                                 FIELD_EX64(d[1], VIVTD_INV1, AM));
         dd->unmap_all = true;

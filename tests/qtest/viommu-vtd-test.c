@@ -652,6 +652,51 @@ static void test_inv_piotlb_and_pasid_cache(void)
     td_machine_stop(m);
 }
 
+/*
+ * A global (G) first-stage page goes with a domain-selective IOTLB
+ * invalidation (6.5.2.3: G only matters to non-global PASID-selective
+ * invalidation); a PASID-based page-selective invalidation accepts every
+ * address mask, 19 (Linux's for ranges across 1 GiB) and 63 (everything)
+ * included.
+ */
+static void test_inv_global_and_large_am(void)
+{
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t fs = vtd_table(v), dir, pe[8], la;
+
+    la = vtd_map(v, fs, 4, IOVA_A, 1, page(m, 70), FS_PRW | FS_G, FS_PRW);
+    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+    vtd_pe_fs(pe, fs, false, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_enable(v);
+    assert_reads(td, IOVA_A, 70);
+
+    qtest_writeq(m->qts, la, page(m, 71) | FS_PRW | FS_G);
+    assert_reads(td, IOVA_A, 70);                   /* cached */
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 71);
+
+    /* AM 19: 2 GiB from 0, IOVA_A inside. */
+    qtest_writeq(m->qts, la, page(m, 72) | FS_PRW | FS_G);
+    assert_reads(td, IOVA_A, 71);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), VIVTD_INV_AM(19));
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 72);
+    /* AM 63: the whole input space (the size does not fit 64 bits). */
+    qtest_writeq(m->qts, la, page(m, 73) | FS_PRW);
+    assert_reads(td, IOVA_A, 72);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID),
+               0x7f0000000000ull | VIVTD_INV_AM(63));
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 73);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
 static void test_inv_iotlb_and_context(void)
 {
     TdMachine *m = start("scalable-mode=off");
@@ -1311,6 +1356,8 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-vtd/invalidation/piotlb-pasid-cache-devtlb",
                    test_inv_piotlb_and_pasid_cache);
     qtest_add_func("/viommu-vtd/invalidation/iotlb-context-cache", test_inv_iotlb_and_context);
+    qtest_add_func("/viommu-vtd/invalidation/global-and-large-mask",
+                   test_inv_global_and_large_am);
     qtest_add_func("/viommu-vtd/invalidation/registers", test_inv_registers);
     qtest_add_func("/viommu-vtd/invalidation/queue-errors", test_qi_errors);
     qtest_add_func("/viommu-vtd/faults/records-overflow-event", test_fault_records);

@@ -24,6 +24,7 @@
 #define FS_A        (1ull << 5)
 #define FS_D        (1ull << 6)
 #define FS_PS       (1ull << 7)
+#define FS_G        (1ull << 8)
 #define FS_PRW      (FS_P | FS_RW | FS_US)
 
 /* PASID entry PGTT values. */

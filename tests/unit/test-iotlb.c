@@ -281,8 +281,14 @@ static bool expect_removed(const inval_case *c, const pop_entry *e)
         return e->tag.asid == 2 && (e->tag.ssid == 1 || e->global) &&
                ovl(e->iova, e->shift, s->addr, 1);
     }
-    if (!strcmp(n, "did")) {            /* domain-selective: everything of DID 1 */
+    if (!strcmp(n, "did")) {            /* ASID without address: globals kept */
         return e->tag.asid == 1 && !e->global;
+    }
+    if (!strcmp(n, "vtd-did")) {        /* VT-d domain-selective: all of DID 1 */
+        return e->tag.asid == 1;
+    }
+    if (!strcmp(n, "vtd-pasid-addr")) { /* VT-d page-selective in PASID: global or not */
+        return e->tag.asid == 2 && e->tag.ssid == 1 && ovl(e->iova, e->shift, s->addr, 1);
     }
     if (!strcmp(n, "sid")) {
         return e->tag.sid == 2;
@@ -325,6 +331,10 @@ static void test_inval_scopes(void)
         { "pasid-addr", { .match = VI_IOTLB_M_ASID | VI_IOTLB_M_SSID | VI_IOTLB_M_ADDR,
                           .tag.asid = 2, .tag.ssid = 1, .addr = 0x40030000 } },
         { "did", { .match = VI_IOTLB_M_ASID, .tag.asid = 1 } },
+        { "vtd-did", { .match = VI_IOTLB_M_ASID, .tag.asid = 1, .tagged_global = true } },
+        { "vtd-pasid-addr", { .match = VI_IOTLB_M_ASID | VI_IOTLB_M_SSID | VI_IOTLB_M_ADDR,
+                              .tag.asid = 2, .tag.ssid = 1, .addr = 0x40030000,
+                              .tagged_global = true } },
         { "sid", { .match = VI_IOTLB_M_SID, .tag.sid = 2 } },
         { "stage2", { .match = 0, .stages = 1 << VI_IOTLB_STAGE2 } },
     };

@@ -630,7 +630,7 @@ static bool scope_matches(const vi_iotlb_scope *sc, const vi_iotlb_entry *e)
         return false;
     }
     if (m & (VI_IOTLB_M_ASID | VI_IOTLB_M_SSID)) {
-        if (e->global) {
+        if (e->global && !sc->tagged_global) {
             if (!by_addr) {
                 return false;
             }

@@ -46,7 +46,11 @@
  *   - global entries (vi_pt_result.global, Arm nG == 0) ignore the ASID and
  *     SSID fields of a scope that has an address (ADDR); a scope with ASID or
  *     SSID but no address does not remove global entries (Arm TLBI by ASID
- *     and VT-d PASID-selective invalidation keep them);
+ *     and VT-d PASID-selective invalidation keep them); unless the scope sets
+ *     tagged_global, which compares their ASID and SSID like any entry's
+ *     (VT-d: G only exempts first-stage entries from non-global
+ *     PASID-selective invalidation, 6.5.2.4; every DID-selective scope
+ *     removes them, 6.5.2.3);
  *   - ADDR matches entries whose input block overlaps [addr, addr + len);
  *   - IPA matches stage-2 entries whose input block overlaps the range and
  *     nested entries whose IPA block (ipa, size) overlaps it (nested entries
@@ -125,6 +129,8 @@ typedef struct vi_iotlb_scope {
     int8_t level;               /* LEVEL: the TTL level */
     uint8_t stages;             /* 0: any; else bit (1 << stage) per stage */
     bool leaf_only;             /* see above */
+    bool tagged_global;         /* global entries match ASID / SSID like the
+                                 * others (see the rules above) */
 } vi_iotlb_scope;
 
 typedef struct vi_iotlb_stats {
