@@ -94,6 +94,7 @@ ref_gen *ref_gen_new(void)
 
     gn->a = fake_mem_new();
     gn->b = fake_mem_new();
+    gn->s2_leaves = g_array_new(false, false, sizeof(ref_s2_leaf));
     return gn;
 }
 
@@ -101,6 +102,7 @@ void ref_gen_free(ref_gen *gn)
 {
     fake_mem_free(gn->a);
     fake_mem_free(gn->b);
+    g_array_free(gn->s2_leaves, true);
     g_free(gn);
 }
 
@@ -129,6 +131,60 @@ void add_in(ref_gen *gn, uint64_t in)
     } else {
         gn->ins[rnd_below(G_N_ELEMENTS(gn->ins))] = in;
     }
+}
+
+void ref_s2_add_leaf(ref_gen *gn, uint64_t ipa, uint64_t size, uint64_t pa, bool usable)
+{
+    ref_s2_leaf l = { ipa, size, pa, usable };
+
+    g_array_append_val(gn->s2_leaves, l);
+}
+
+uint64_t ref_s2_rand_out(uint64_t size, unsigned bits)
+{
+    uint64_t lo = 1ull << 32, span = (1ull << bits) - lo;
+
+    return (lo + rnd() % span) & ~(size - 1);
+}
+
+uint64_t ref_s2_alloc(ref_gen *gn, uint64_t size, uint64_t *pa)
+{
+    unsigned n = gn->s2_leaves->len;
+
+    if (n && !gn->next_ipa) {
+        /* Start somewhere random so tables are not always at low IPAs. */
+        gn->next_ipa = g_array_index(gn->s2_leaves, ref_s2_leaf, rnd_below(n)).ipa;
+    }
+    for (unsigned tries = 0; tries < 2 * n; tries++) {
+        unsigned i = 0;
+        ref_s2_leaf *l;
+        uint64_t ipa;
+
+        while (i < n && g_array_index(gn->s2_leaves, ref_s2_leaf, i).ipa +
+                        g_array_index(gn->s2_leaves, ref_s2_leaf, i).size <= gn->next_ipa) {
+            i++;
+        }
+        if (i == n) {
+            gn->next_ipa = g_array_index(gn->s2_leaves, ref_s2_leaf, 0).ipa;   /* wrap */
+            continue;
+        }
+        l = &g_array_index(gn->s2_leaves, ref_s2_leaf, i);
+        ipa = gn->next_ipa > l->ipa ? gn->next_ipa : l->ipa;
+        ipa = (ipa + size - 1) & ~(size - 1);
+        if ((l->usable || chance(10)) && ipa + size <= l->ipa + l->size) {
+            *pa = l->pa + (ipa - l->ipa);
+            gn->next_ipa = ipa + size;
+            fake_mem_map(gn->a, *pa, size);
+            fake_mem_map(gn->b, *pa, size);
+            if (gn->ntables < G_N_ELEMENTS(gn->tables)) {
+                gn->tables[gn->ntables++] = ipa;
+            }
+            return ipa;
+        }
+        gn->next_ipa = l->ipa + l->size;
+    }
+    *pa = alloc2(gn, size);
+    return *pa;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "fake-mem.h"
 #include "hw/viommu/core/pt.h"
 
@@ -50,6 +52,12 @@ typedef struct ref_mem {
 bool model_read(ref_mem *m, uint64_t pa, uint64_t *v);
 bool model_write(ref_mem *m, uint64_t pa, uint64_t v);
 
+/* A leaf of a random (non-identity) second stage, as generated. */
+typedef struct ref_s2_leaf {
+    uint64_t ipa, size, pa;
+    bool usable;            /* full permissions, accessed: fit for tables */
+} ref_s2_leaf;
+
 /* Random tables, written identically into two memories. */
 typedef struct ref_gen {
     fake_mem *a, *b;        /* core memory, model memory */
@@ -57,6 +65,8 @@ typedef struct ref_gen {
     unsigned ntables;
     uint64_t ins[2048];     /* inputs that reach the tables */
     unsigned nins;
+    GArray *s2_leaves;      /* ref_s2_leaf, in IPA order */
+    uint64_t next_ipa;      /* ref_s2_alloc()'s cursor */
 } ref_gen;
 
 ref_gen *ref_gen_new(void);
@@ -65,6 +75,20 @@ void poke2(ref_gen *gn, uint64_t pa, uint64_t v);
 /* size bytes aligned to size (at least 4 KiB), recorded as a table. */
 uint64_t alloc2(ref_gen *gn, uint64_t size);
 void add_in(ref_gen *gn, uint64_t in);
+
+/*
+ * Nesting over a random stage 2: the generator of the second stage records
+ * each leaf it writes (in IPA order), and first-stage tables are then placed
+ * at IPAs that the second stage maps: ref_s2_alloc() returns the IPA of
+ * size zeroed bytes aligned to size (mapped in both memories at *pa), inside
+ * a usable leaf (now and then any mapped leaf, so table fetches also meet
+ * stage-2 permission and access-flag faults).  Falls back to IPA = PA from
+ * alloc2() when the stage 2 has no room.
+ */
+void ref_s2_add_leaf(ref_gen *gn, uint64_t ipa, uint64_t size, uint64_t pa, bool usable);
+uint64_t ref_s2_alloc(ref_gen *gn, uint64_t size, uint64_t *pa);
+/* A random leaf output: size-aligned in [4G, 2^bits) (bits > 32), off the tables. */
+uint64_t ref_s2_rand_out(uint64_t size, unsigned bits);
 
 /* A random access: VI_ACC_* bits with at least one of R, W and X. */
 uint32_t ref_rand_access(void);

@@ -8,6 +8,12 @@
  * stage 1, stage 2 and nested.  Outcome, fault kind / stage / level / s1ptw,
  * output address, mapping size, permissions and every hardware update
  * written to memory must agree.
+ * Stage 2 is never the identity: its leaves map IPAs to random output
+ * addresses, with holes and random permissions, and nested stage-1 tables
+ * sit at IPAs it maps, so a walker that confuses an IPA with a PA, or a
+ * nesting that returns the wrong stage's output, disagrees with the model
+ * (mutations tried: table fetch at the IPA, nested output = stage-1 output,
+ * nested size = stage-1 size; each gives thousands of mismatches).
  * The harness around the model (random numbers, random tables, the
  * comparison) is ref-harness.c, shared with test-ref-x86.c.
  *
@@ -469,8 +475,23 @@ static uint64_t rand_leaf_attrs(void)
     return d;
 }
 
+/*
+ * A new stage-1 table of size bytes: its address as stage 1 sees it (an IPA
+ * that the random stage 2 maps when nested) and, in *pa, where it is.
+ */
+static uint64_t s1_table_alloc(ref_gen *gn, uint64_t size, bool nested, uint64_t *pa)
+{
+    if (nested) {
+        return ref_s2_alloc(gn, size, pa);
+    }
+    *pa = alloc2(gn, size);
+    return *pa;
+}
+
+/* Random entries in the stage-1 table at pa (nested: through stage 2). */
 static void gen_table(ref_gen *gn, uint64_t table, int level, int start, unsigned width,
-                      unsigned pgshift, unsigned oas, uint64_t va_prefix, unsigned depth)
+                      unsigned pgshift, unsigned oas, uint64_t va_prefix, unsigned depth,
+                      bool nested)
 {
     unsigned n = 1 + rnd_below(level == start ? 6 : 4);
     unsigned lsb = model_lsb(pgshift, level);
@@ -489,8 +510,11 @@ static void gen_table(ref_gen *gn, uint64_t table, int level, int start, unsigne
             } else if (chance(3)) {
                 next = rand_addr(oas) & ~((1ull << pgshift) - 1);   /* anywhere */
             } else {
-                next = alloc2(gn, 1ull << pgshift);
-                gen_table(gn, next, level + 1, start, pgshift - 3, pgshift, oas, va, depth + 1);
+                uint64_t next_pa;
+
+                next = s1_table_alloc(gn, 1ull << pgshift, nested, &next_pa);
+                gen_table(gn, next_pa, level + 1, start, pgshift - 3, pgshift, oas, va,
+                          depth + 1, nested);
             }
             d = enc_oa(next, pgshift, lpa) | 3;
             if (chance(30)) {
@@ -514,7 +538,12 @@ static void gen_table(ref_gen *gn, uint64_t table, int level, int start, unsigne
 static const unsigned oas_list[] = { 32, 36, 40, 42, 44, 48, 52 };
 static const unsigned gran_list[] = { 12, 14, 16 };
 
-/* Stage 2: identity over [0, 4G) with random leaf sizes, then noise. */
+/*
+ * Stage 2 over IPAs [0, 4G): leaves of random sizes at random output
+ * addresses (so every output-address and nesting bug shows), some holes,
+ * some leaves with random permissions / AF / DBM / XN.  Each leaf is
+ * recorded so nested stage-1 tables can be placed at IPAs it maps.
+ */
 static void gen_s2(ref_gen *gn, ref_cfg *c)
 {
     unsigned g, ia;
@@ -536,7 +565,7 @@ static void gen_s2(ref_gen *gn, ref_cfg *c)
     {
         unsigned width = ia - model_lsb(g, start);
         uint64_t root = alloc2(gn, 8ull << width);
-        /* Identity leaves, each at a random level (>= the start, block-legal). */
+        /* Leaves, each at a random level (>= the start, block-legal). */
         for (uint64_t a = 0; a < (1ull << 32) && a < (1ull << ia);) {
             int level;
             uint64_t size, table = root, d;
@@ -545,6 +574,9 @@ static void gen_s2(ref_gen *gn, ref_cfg *c)
                 level = start + (int)rnd_below((unsigned)(4 - start));
             } while (!model_block_ok(g, level, 48) ||
                      (level == 3 && !chance(g == 16 ? 2 : 10)));
+            while (a & ((1ull << model_lsb(g, level)) - 1)) {
+                level++;                /* after smaller leaves: stay aligned */
+            }
             size = 1ull << model_lsb(g, level);
             /* walk / create tables down to level */
             for (int l = start; l < level; l++) {
@@ -563,10 +595,22 @@ static void gen_s2(ref_gen *gn, ref_cfg *c)
                 unsigned lsb = model_lsb(g, level), w = level == start ? width : g - 3;
                 uint64_t epa = table + 8 * field(a, lsb + w - 1, lsb);
                 uint64_t attrs = (1ull << 10) | (3ull << 6);
-                if (chance(3)) {
-                    attrs = rand_leaf_attrs();      /* noise: perms, AF, DBM, XN */
+                uint64_t out = ref_s2_rand_out(size, 40);
+                unsigned what = rnd_below(100);
+
+                if (what < 6) {
+                    poke2(gn, epa, rnd() & ~1ull);  /* hole: invalid, junk */
+                } else {
+                    bool usable = what >= 15;
+
+                    if (!usable) {
+                        attrs = rand_leaf_attrs();  /* perms, AF, DBM, XN */
+                    }
+                    poke2(gn, epa, enc_oa(out, g, c->s2_oas == 52) | attrs |
+                                   (level == 3 ? 3 : 1));
+                    ref_s2_add_leaf(gn, a, size, out, usable);
+                    add_in(gn, a | (rnd() & (size - 1)));
                 }
-                poke2(gn, epa, a | attrs | (level == 3 ? 3 : 1));
             }
             a += size;
         }
@@ -597,9 +641,13 @@ static void gen_s1(ref_gen *gn, ref_cfg *c, bool nested)
         ia = 64 - r->tsz;
         start = model_start_level_s1(ia, r->pgshift);
         width = ia - model_lsb(r->pgshift, start);
-        r->ttb = alloc2(gn, 8ull << width);
-        gen_table(gn, r->ttb, start, start, width, r->pgshift,
-                  model_oas(c->s1_oas, r->pgshift), 0, 0);
+        {
+            uint64_t root_pa;
+
+            r->ttb = s1_table_alloc(gn, 8ull << width, nested, &root_pa);
+            gen_table(gn, root_pa, start, start, width, r->pgshift,
+                      model_oas(c->s1_oas, r->pgshift), 0, 0, nested);
+        }
         if (chance(3)) {
             r->ttb |= 1ull << (40 + rnd_below(12));         /* maybe beyond oas */
         }
@@ -668,6 +716,7 @@ static uint64_t rand_input(ref_gen *gn, const ref_cfg *c, int mode)
 static void test_reference(void)
 {
     unsigned long count = ref_start(0x5eed0f7e57ull), done = 0;
+    unsigned long moved = 0, nested_ok = 0;
     ref_stats st = { 0 };
 
     while (done < count) {
@@ -686,13 +735,10 @@ static void test_reference(void)
             g_assert_cmpint(vi_armv8_s2_prepare(&v2, &s2), ==, VI_ARMV8_CFG_OK);
         }
         if (mode != 1) {
+            gn->nins = 0;                       /* inputs: stage-1 VAs */
             gen_s1(gn, &c, mode == 2);
             to_core_s1(&c, &v1);
             g_assert_cmpint(vi_armv8_s1_prepare(&v1, &s1), ==, VI_ARMV8_CFG_OK);
-        }
-        if (mode == 1) {
-            /* Stage-2 only: add some random S2 structure for variety. */
-            gn->nins = 0;
         }
         for (unsigned i = 0; i < 500 && done < count; i++, done++) {
             uint32_t acc = ref_rand_access();
@@ -721,6 +767,11 @@ static void test_reference(void)
             ref_compare(mode == 0 ? "s1" : mode == 1 ? "s2" : "nested", in, acc, ok, &r, &f,
                         &o, gn->a, &x.m, cas0);
             ref_tally(&st, mode, ok, &r, &f, &x.m);
+            if (ok && mode >= 1) {
+                /* The second stage really moves addresses. */
+                moved += r.out != (mode == 1 ? in : r.ipa);
+                nested_ok += mode == 2;
+            }
         }
         ref_gen_free(gn);
     }
@@ -731,7 +782,11 @@ static void test_reference(void)
            st.per_kind[VI_FAULT_PERMISSION], st.per_kind[VI_FAULT_WALK_EABT], ref_mismatches);
     printf("# s1 %lu, s2 %lu, nested %lu; %lu s2 faults on s1 table walks; %lu hardware "
            "updates\n", st.per_mode[0], st.per_mode[1], st.per_mode[2], st.s1ptw, st.updates);
+    printf("# %lu nested translations succeeded; %lu second-stage outputs differ from "
+           "their input\n", nested_ok, moved);
     g_assert_cmpuint(ref_mismatches, ==, 0);
+    g_assert_cmpuint(nested_ok, >, count / 100);
+    g_assert_cmpuint(moved, >, count / 20);
     /* The random tables must exercise both outcomes substantially. */
     g_assert_cmpuint(st.okays, >, count / 20);
     g_assert_cmpuint(st.faults, >, count / 20);

@@ -12,6 +12,10 @@
  * the core on random page tables and random configurations.  Outcome, fault
  * kind / stage / level / s1ptw, output address, mapping size, permissions
  * and every A/D update written to memory must agree.
+ * The second stage under nesting is never the identity: its leaves map GPAs
+ * to random host addresses, with holes and random permissions, and the
+ * first-stage tables sit at GPAs it maps (ref_s2_alloc()), so output-address
+ * and nesting bugs disagree with the model.
  * The harness around the model (random numbers, random tables, the
  * comparison) is ref-harness.c, shared with test-ref-armv8.c.
  *
@@ -388,8 +392,13 @@ static ref_out model_fs(ref_ctx *x, uint64_t va, uint32_t acc)
 /* ---------------------------------------------------------------------- */
 /* Random tables (ref-harness.h writes them into both memories). */
 
-/* Where a new table entry points: a new table, a shared one, or anywhere. */
-static uint64_t rand_next_table(ref_gen *gn, unsigned haw, bool *fresh)
+/*
+ * Where a new table entry points: a new table, a shared one, or anywhere.
+ * A new table is placed at a GPA the random second stage maps when nested
+ * (ref_s2_alloc()); *pa is where it is in memory.
+ */
+static uint64_t rand_next_table(ref_gen *gn, unsigned haw, bool nested, bool *fresh,
+                                uint64_t *pa)
 {
     *fresh = false;
     if (chance(8) && gn->ntables) {
@@ -399,11 +408,15 @@ static uint64_t rand_next_table(ref_gen *gn, unsigned haw, bool *fresh)
         return rand_addr(haw) & ~0xfffull;              /* anywhere */
     }
     *fresh = true;
-    return alloc2(gn, 4096);
+    if (nested) {
+        return ref_s2_alloc(gn, 4096, pa);
+    }
+    *pa = alloc2(gn, 4096);
+    return *pa;
 }
 
 static void gen_fs_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int level,
-                         uint64_t prefix, unsigned depth)
+                         uint64_t prefix, unsigned depth, bool nested)
 {
     unsigned n = 1 + rnd_below(level == (int)c->fs_levels ? 6 : 4);
     unsigned shift = level_shift(level);
@@ -417,7 +430,8 @@ static void gen_fs_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int leve
         }
         if (level > 1 && what < 45 && depth < 5) {
             bool fresh;
-            uint64_t next = rand_next_table(gn, c->fs_haw, &fresh);
+            uint64_t next_pa = 0;
+            uint64_t next = rand_next_table(gn, c->fs_haw, nested, &fresh, &next_pa);
 
             e = next | FS_P;
             e |= chance(92) ? FS_RW : 0;
@@ -437,7 +451,7 @@ static void gen_fs_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int leve
             }
             poke2(gn, table + 8 * idx, e);
             if (fresh) {
-                gen_fs_table(gn, c, next, level - 1, in, depth + 1);
+                gen_fs_table(gn, c, next_pa, level - 1, in, depth + 1, nested);
             }
             if (!fresh || chance(15)) {
                 add_in(gn, in | (rnd() & ((1ull << shift) - 1)));
@@ -499,7 +513,8 @@ static void gen_ss_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int leve
         }
         if (level > 1 && what < 45 && depth < 5) {
             bool fresh;
-            uint64_t next = rand_next_table(gn, c->ss_haw, &fresh);
+            uint64_t next_pa = 0;
+            uint64_t next = rand_next_table(gn, c->ss_haw, false, &fresh, &next_pa);
 
             e = next | rand_ss_perm();
             if (chance(95)) {
@@ -521,7 +536,7 @@ static void gen_ss_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int leve
             }
             poke2(gn, table + 8 * idx, e);
             if (fresh) {
-                gen_ss_table(gn, c, next, level - 1, in, depth + 1);
+                gen_ss_table(gn, c, next_pa, level - 1, in, depth + 1);
             }
             if (!fresh || chance(15)) {
                 add_in(gn, in | (rnd() & ((1ull << shift) - 1)));
@@ -557,18 +572,23 @@ static void gen_ss_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int leve
 }
 
 /*
- * Second stage for nesting: identity over [0, 4G) with 2M / 1G leaves (4K
- * now and then), full permissions but for some noise.
+ * Second stage for nesting: GPAs [0, 4G) in 2M / 1G leaves (4K now and
+ * then) at random output addresses below the HAW, so every output-address
+ * and nesting bug shows; some holes and some leaves with random
+ * permissions.  Each leaf is recorded so the first-stage tables can be
+ * placed at GPAs it maps (ref_s2_alloc()).
  */
-static void gen_ss_identity(ref_gen *gn, ref_cfg *c)
+static void gen_ss_nested(ref_gen *gn, ref_cfg *c)
 {
     int levels = model_ss_levels(c->ss_aw);
     uint64_t root = alloc2(gn, 4096);
+    unsigned out_bits = c->ss_haw < 40 ? c->ss_haw : 40;
 
     c->ss_ptptr = root;
     for (uint64_t a = 0; a < (1ull << 32);) {
         int level;
-        uint64_t table = root, e;
+        uint64_t table = root, e, size, out;
+        unsigned what = rnd_below(100);
 
         do {
             level = 1 + (int)rnd_below(3);
@@ -577,6 +597,7 @@ static void gen_ss_identity(ref_gen *gn, ref_cfg *c)
         while (a & ((1ull << level_shift(level)) - 1)) {
             level--;                    /* after smaller pages: stay aligned */
         }
+        size = 1ull << level_shift(level);
         for (int l = levels; l > level; l--) {
             uint64_t epa = table + 8 * ((a >> level_shift(l)) & 511);
 
@@ -588,14 +609,20 @@ static void gen_ss_identity(ref_gen *gn, ref_cfg *c)
             }
             table = entry_addr(e);
         }
-        e = a | SS_R | SS_W | SS_X | (level > 1 ? SS_PS : 0) | (chance(50) ? SS_A : 0) |
+        out = ref_s2_rand_out(size, out_bits);
+        e = out | SS_R | SS_W | SS_X | (level > 1 ? SS_PS : 0) | (chance(50) ? SS_A : 0) |
             (chance(30) ? SS_D : 0);
-        if (chance(3)) {
+        if (what < 6) {
+            e = rnd() & ~(SS_R | SS_W);                 /* hole: not present, junk */
+        } else if (what < 15) {
             e = (e & ~(SS_R | SS_W | SS_X | SS_A | SS_D)) | rand_ss_perm() |
-                (rnd() & (SS_A | SS_D | SS_SNP));       /* noise */
+                (rnd() & (SS_A | SS_D | SS_SNP));       /* random permissions */
         }
         poke2(gn, table + 8 * ((a >> level_shift(level)) & 511), e);
-        a += 1ull << level_shift(level);
+        if (what >= 6) {
+            ref_s2_add_leaf(gn, a, size, out, what >= 15);
+        }
+        a += size;
     }
 }
 
@@ -619,8 +646,12 @@ static void gen_fs(ref_gen *gn, ref_cfg *c, bool nested)
     c->fl1gp = chance(50);
     c->wpe = chance(50);
     c->eafe = chance(30);
-    root = alloc2(gn, 4096);
-    gen_fs_table(gn, c, root, (int)c->fs_levels, 0, 0);
+    {
+        uint64_t root_pa;
+
+        root = nested ? ref_s2_alloc(gn, 4096, &root_pa) : (root_pa = alloc2(gn, 4096));
+        gen_fs_table(gn, c, root_pa, (int)c->fs_levels, 0, 0, nested);
+    }
     c->fs_ptptr = root;
     if (chance(3)) {
         c->fs_ptptr |= 1ull << (40 + rnd_below(12));        /* maybe beyond the HAW */
@@ -688,6 +719,7 @@ static uint64_t rand_input(ref_gen *gn, const ref_cfg *c, int mode)
 static void test_reference(void)
 {
     unsigned long count = ref_start(0x78367e57ull), done = 0;
+    unsigned long moved = 0, nested_ok = 0;
     ref_stats st = { 0 };
 
     while (done < count) {
@@ -701,8 +733,8 @@ static void test_reference(void)
         if (mode >= 1) {
             gen_ss_cfg(&c);
             if (mode == 2) {
-                c.sllps |= 1;                   /* keep the identity map small */
-                gen_ss_identity(gn, &c);
+                c.sllps |= 1;                   /* keep the map small */
+                gen_ss_nested(gn, &c);
             } else {
                 gen_ss(gn, &c);
             }
@@ -737,6 +769,11 @@ static void test_reference(void)
             ref_compare(mode == 0 ? "fs" : mode == 1 ? "ss" : "nested", in, acc, ok, &r, &f,
                         &o, gn->a, &x.m, cas0);
             ref_tally(&st, mode, ok, &r, &f, &x.m);
+            if (ok && mode >= 1) {
+                /* The second stage really moves addresses. */
+                moved += r.out != (mode == 1 ? in : r.ipa);
+                nested_ok += mode == 2;
+            }
         }
         ref_gen_free(gn);
     }
@@ -750,7 +787,11 @@ static void test_reference(void)
     printf("# fs %lu, ss %lu, nested %lu; %lu second-stage faults on first-stage table "
            "fetches; %lu A/D updates\n", st.per_mode[0], st.per_mode[1], st.per_mode[2],
            st.s1ptw, st.updates);
+    printf("# %lu nested translations succeeded; %lu second-stage outputs differ from "
+           "their input\n", nested_ok, moved);
     g_assert_cmpuint(ref_mismatches, ==, 0);
+    g_assert_cmpuint(nested_ok, >, count / 50);
+    g_assert_cmpuint(moved, >, count / 20);
     /* The random tables must exercise every outcome substantially. */
     g_assert_cmpuint(st.okays, >, count / 20);
     g_assert_cmpuint(st.faults, >, count / 20);
