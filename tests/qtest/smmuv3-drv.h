@@ -11,127 +11,133 @@
 #define VIOMMU_SMMUV3_DRV_H
 
 #include "testdev-drv.h"
+#include "hw/viommu/smmuv3-regs.h"
 
-#define SMMU_BASE               0x09050000ull
-#define SMMU_PAGE1              0x10000ull
+/*
+ * The registers, commands and record layouts are the device's own
+ * definitions (hw/viommu/smmuv3-regs.h, the core's smmuv3-defs.h); below are
+ * the short names the tests use for them.
+ */
+#define SMMU_BASE               VISMMU_MMIO_BASE_VIRT
+#define SMMU_PAGE1              VISMMU_PAGE1
 
-/* Registers. */
-#define SMMU_IDR0               0x00
-#define SMMU_IDR1               0x04
-#define SMMU_IDR3               0x0c
-#define SMMU_IDR5               0x14
-#define SMMU_AIDR               0x1c
-#define SMMU_CR0                0x20
-#define SMMU_CR0ACK             0x24
-#define SMMU_CR1                0x28
-#define SMMU_CR2                0x2c
-#define SMMU_GBPA               0x44
-#define SMMU_IRQ_CTRL           0x50
-#define SMMU_IRQ_CTRLACK        0x54
-#define SMMU_GERROR             0x60
-#define SMMU_GERRORN            0x64
-#define SMMU_GERROR_IRQ_CFG0    0x68
-#define SMMU_GERROR_IRQ_CFG1    0x70
-#define SMMU_STRTAB_BASE        0x80
-#define SMMU_STRTAB_BASE_CFG    0x88
-#define SMMU_CMDQ_BASE          0x90
-#define SMMU_CMDQ_PROD          0x98
-#define SMMU_CMDQ_CONS          0x9c
-#define SMMU_EVENTQ_BASE        0xa0
-#define SMMU_EVENTQ_PROD        0x100a8
-#define SMMU_EVENTQ_CONS        0x100ac
-#define SMMU_EVENTQ_IRQ_CFG0    0xb0
-#define SMMU_EVENTQ_IRQ_CFG1    0xb8
-#define SMMU_PRIQ_BASE          0xc0
-#define SMMU_PRIQ_PROD          0x100c8
-#define SMMU_PRIQ_CONS          0x100cc
-#define SMMU_PRIQ_IRQ_CFG0      0xd0
-#define SMMU_PRIQ_IRQ_CFG1      0xd8
-#define SMMU_PRIQ_IRQ_CFG2      0xdc
+/* Registers (the queue pointers the driver uses are page 1's). */
+#define SMMU_IDR0               A_VISMMU_IDR0
+#define SMMU_IDR1               A_VISMMU_IDR1
+#define SMMU_IDR3               A_VISMMU_IDR3
+#define SMMU_IDR5               A_VISMMU_IDR5
+#define SMMU_AIDR               A_VISMMU_AIDR
+#define SMMU_CR0                A_VISMMU_CR0
+#define SMMU_CR0ACK             A_VISMMU_CR0ACK
+#define SMMU_CR1                A_VISMMU_CR1
+#define SMMU_CR2                A_VISMMU_CR2
+#define SMMU_GBPA               A_VISMMU_GBPA
+#define SMMU_IRQ_CTRL           A_VISMMU_IRQ_CTRL
+#define SMMU_IRQ_CTRLACK        A_VISMMU_IRQ_CTRLACK
+#define SMMU_GERROR             A_VISMMU_GERROR
+#define SMMU_GERRORN            A_VISMMU_GERRORN
+#define SMMU_GERROR_IRQ_CFG0    A_VISMMU_GERROR_IRQ_CFG0
+#define SMMU_GERROR_IRQ_CFG1    A_VISMMU_GERROR_IRQ_CFG1
+#define SMMU_STRTAB_BASE        A_VISMMU_STRTAB_BASE
+#define SMMU_STRTAB_BASE_CFG    A_VISMMU_STRTAB_BASE_CFG
+#define SMMU_CMDQ_BASE          A_VISMMU_CMDQ_BASE
+#define SMMU_CMDQ_PROD          A_VISMMU_CMDQ_PROD
+#define SMMU_CMDQ_CONS          A_VISMMU_CMDQ_CONS
+#define SMMU_EVENTQ_BASE        A_VISMMU_EVENTQ_BASE
+#define SMMU_EVENTQ_PROD        (VISMMU_PAGE1 + A_VISMMU_EVENTQ_PROD)
+#define SMMU_EVENTQ_CONS        (VISMMU_PAGE1 + A_VISMMU_EVENTQ_CONS)
+#define SMMU_EVENTQ_IRQ_CFG0    A_VISMMU_EVENTQ_IRQ_CFG0
+#define SMMU_EVENTQ_IRQ_CFG1    A_VISMMU_EVENTQ_IRQ_CFG1
+#define SMMU_PRIQ_BASE          A_VISMMU_PRIQ_BASE
+#define SMMU_PRIQ_PROD          (VISMMU_PAGE1 + A_VISMMU_PRIQ_PROD)
+#define SMMU_PRIQ_CONS          (VISMMU_PAGE1 + A_VISMMU_PRIQ_CONS)
+#define SMMU_PRIQ_IRQ_CFG0      A_VISMMU_PRIQ_IRQ_CFG0
+#define SMMU_PRIQ_IRQ_CFG1      A_VISMMU_PRIQ_IRQ_CFG1
+#define SMMU_PRIQ_IRQ_CFG2      A_VISMMU_PRIQ_IRQ_CFG2
 
-#define CR0_SMMUEN              (1u << 0)
-#define CR0_PRIQEN              (1u << 1)
-#define CR0_EVENTQEN            (1u << 2)
-#define CR0_CMDQEN              (1u << 3)
-#define CR2_RECINVSID           (1u << 1)
-#define GBPA_UPDATE             (1u << 31)
-#define GBPA_ABORT              (1u << 20)
-#define IRQ_CTRL_GERROR         (1u << 0)
-#define IRQ_CTRL_PRIQ           (1u << 1)
-#define IRQ_CTRL_EVENTQ         (1u << 2)
-#define GERROR_CMDQ_ERR         (1u << 0)
-#define GERROR_PRIQ_ABT_ERR     (1u << 3)
-#define Q_OVFLG                 (1u << 31)
-#define CMDQ_CONS_ERR(c)        (((c) >> 24) & 0x7f)
-#define CERROR_ILL              1
-#define CERROR_ABT              2
+#define CR0_SMMUEN              R_VISMMU_CR0_SMMUEN_MASK
+#define CR0_PRIQEN              R_VISMMU_CR0_PRIQEN_MASK
+#define CR0_EVENTQEN            R_VISMMU_CR0_EVENTQEN_MASK
+#define CR0_CMDQEN              R_VISMMU_CR0_CMDQEN_MASK
+#define CR2_RECINVSID           R_VISMMU_CR2_RECINVSID_MASK
+#define GBPA_UPDATE             R_VISMMU_GBPA_UPDATE_MASK
+#define GBPA_ABORT              R_VISMMU_GBPA_ABORT_MASK
+#define IRQ_CTRL_GERROR         R_VISMMU_IRQ_CTRL_GERROR_IRQEN_MASK
+#define IRQ_CTRL_PRIQ           R_VISMMU_IRQ_CTRL_PRI_IRQEN_MASK
+#define IRQ_CTRL_EVENTQ         R_VISMMU_IRQ_CTRL_EVENTQ_IRQEN_MASK
+#define GERROR_CMDQ_ERR         R_VISMMU_GERROR_CMDQ_ERR_MASK
+#define GERROR_PRIQ_ABT_ERR     R_VISMMU_GERROR_PRIQ_ABT_ERR_MASK
+#define Q_OVFLG                 VISMMU_Q_OVF
+#define CMDQ_CONS_ERR(c)        FIELD_EX32((c), VISMMU_CMDQ_CONS, ERR)
+#define CERROR_ILL              VISMMU_CERROR_ILL
+#define CERROR_ABT              VISMMU_CERROR_ABT
 
 /* Commands. */
-#define CMD_PREFETCH_CONFIG     0x01
-#define CMD_CFGI_STE            0x03
-#define CMD_CFGI_STE_RANGE      0x04
-#define CMD_CFGI_CD             0x05
-#define CMD_CFGI_CD_ALL         0x06
-#define CMD_TLBI_NH_ALL         0x10
-#define CMD_TLBI_NH_ASID        0x11
-#define CMD_TLBI_NH_VA          0x12
-#define CMD_TLBI_NH_VAA         0x13
-#define CMD_TLBI_EL2_ALL        0x20
-#define CMD_TLBI_S12_VMALL      0x28
-#define CMD_TLBI_S2_IPA         0x2a
-#define CMD_TLBI_NSNH_ALL       0x30
-#define CMD_ATC_INV             0x40
-#define CMD_PRI_RESP            0x41
-#define CMD_RESUME              0x44
-#define CMD_SYNC                0x46
+#define CMD_PREFETCH_CONFIG     VISMMU_CMD_PREFETCH_CONFIG
+#define CMD_CFGI_STE            VISMMU_CMD_CFGI_STE
+#define CMD_CFGI_STE_RANGE      VISMMU_CMD_CFGI_STE_RANGE
+#define CMD_CFGI_CD             VISMMU_CMD_CFGI_CD
+#define CMD_CFGI_CD_ALL         VISMMU_CMD_CFGI_CD_ALL
+#define CMD_TLBI_NH_ALL         VISMMU_CMD_TLBI_NH_ALL
+#define CMD_TLBI_NH_ASID        VISMMU_CMD_TLBI_NH_ASID
+#define CMD_TLBI_NH_VA          VISMMU_CMD_TLBI_NH_VA
+#define CMD_TLBI_NH_VAA         VISMMU_CMD_TLBI_NH_VAA
+#define CMD_TLBI_EL2_ALL        VISMMU_CMD_TLBI_EL2_ALL
+#define CMD_TLBI_S12_VMALL      VISMMU_CMD_TLBI_S12_VMALL
+#define CMD_TLBI_S2_IPA         VISMMU_CMD_TLBI_S2_IPA
+#define CMD_TLBI_NSNH_ALL       VISMMU_CMD_TLBI_NSNH_ALL
+#define CMD_ATC_INV             VISMMU_CMD_ATC_INV
+#define CMD_PRI_RESP            VISMMU_CMD_PRI_RESP
+#define CMD_RESUME              VISMMU_CMD_RESUME
+#define CMD_SYNC                VISMMU_CMD_SYNC
 
 /* Events. */
-#define EVT_C_BAD_STREAMID      0x02
-#define EVT_F_STE_FETCH         0x03
-#define EVT_C_BAD_STE           0x04
-#define EVT_F_STREAM_DISABLED   0x06
-#define EVT_C_BAD_SUBSTREAMID   0x08
-#define EVT_F_CD_FETCH          0x09
-#define EVT_C_BAD_CD            0x0a
-#define EVT_F_WALK_EABT         0x0b
-#define EVT_F_TRANSLATION       0x10
-#define EVT_F_ADDR_SIZE         0x11
-#define EVT_F_ACCESS            0x12
-#define EVT_F_PERMISSION        0x13
-#define EVT_TYPE(e)             ((unsigned)((e)[0] & 0xff))
-#define EVT_SSV(e)              (((e)[0] >> 11) & 1)
-#define EVT_SSID(e)             ((uint32_t)(((e)[0] >> 12) & 0xfffff))
-#define EVT_SID(e)              ((uint32_t)((e)[0] >> 32))
-#define EVT_RNW(e)              (((e)[1] >> 35) & 1)
-#define EVT_S2(e)               (((e)[1] >> 39) & 1)
-#define EVT_CLASS(e)            (((e)[1] >> 40) & 3)
+#define EVT_C_BAD_STREAMID      VI_SMMU_EVT_C_BAD_STREAMID
+#define EVT_F_STE_FETCH         VI_SMMU_EVT_F_STE_FETCH
+#define EVT_C_BAD_STE           VI_SMMU_EVT_C_BAD_STE
+#define EVT_F_STREAM_DISABLED   VI_SMMU_EVT_F_STREAM_DISABLED
+#define EVT_C_BAD_SUBSTREAMID   VI_SMMU_EVT_C_BAD_SUBSTREAMID
+#define EVT_F_CD_FETCH          VI_SMMU_EVT_F_CD_FETCH
+#define EVT_C_BAD_CD            VI_SMMU_EVT_C_BAD_CD
+#define EVT_F_WALK_EABT         VI_SMMU_EVT_F_WALK_EABT
+#define EVT_F_TRANSLATION       VI_SMMU_EVT_F_TRANSLATION
+#define EVT_F_ADDR_SIZE         VI_SMMU_EVT_F_ADDR_SIZE
+#define EVT_F_ACCESS            VI_SMMU_EVT_F_ACCESS
+#define EVT_F_PERMISSION        VI_SMMU_EVT_F_PERMISSION
+#define EVT_TYPE(e)             VI_SMMU_EVT0_TYPE((e)[0])
+#define EVT_SSV(e)              (((e)[0] & VI_SMMU_EVT0_SSV) != 0)
+#define EVT_SSID(e)             VI_SMMU_EVT0_SSID((e)[0])
+#define EVT_SID(e)              VI_SMMU_EVT0_SID((e)[0])
+#define EVT_RNW(e)              (((e)[1] & VI_SMMU_EVT1_RNW) != 0)
+#define EVT_S2(e)               (((e)[1] & VI_SMMU_EVT1_S2) != 0)
+#define EVT_CLASS(e)            VI_SMMU_EVT1_CLASS((e)[1])
 #define EVT_ADDR(e)             ((e)[2])
-#define EVT_IPA(e)              ((e)[3] & 0x00fffffffffff000ull)
+#define EVT_IPA(e)              ((e)[3] & VI_SMMU_EVT3_IPA_MASK)
 
-/* PRI queue records (IHI 0070 chapter 8) and CMD_PRI_RESP.Resp (4.5.2). */
-#define PRIQ_SID(r)             ((uint32_t)(r)[0])
-#define PRIQ_SSID(r)            ((uint32_t)(((r)[0] >> 32) & 0xfffff))
-#define PRIQ_PRIV(r)            (((r)[0] >> 58) & 1)
-#define PRIQ_EXEC(r)            (((r)[0] >> 59) & 1)
-#define PRIQ_READ(r)            (((r)[0] >> 60) & 1)
-#define PRIQ_WRITE(r)           (((r)[0] >> 61) & 1)
-#define PRIQ_LAST(r)            (((r)[0] >> 62) & 1)
-#define PRIQ_SSV(r)             (((r)[0] >> 63) & 1)
-#define PRIQ_PRGI(r)            ((unsigned)((r)[1] & 0x1ff))
-#define PRIQ_ADDR(r)            ((r)[1] & ~0xfffull)
+/* PRI queue records and CMD_PRI_RESP.Resp (IHI 0070 4.5.2). */
+#define PRIQ_SID(r)             VI_SMMU_PRIQ0_SID((r)[0])
+#define PRIQ_SSID(r)            VI_SMMU_PRIQ0_SSID((r)[0])
+#define PRIQ_PRIV(r)            (((r)[0] & VI_SMMU_PRIQ0_PRIV) != 0)
+#define PRIQ_EXEC(r)            (((r)[0] & VI_SMMU_PRIQ0_EXEC) != 0)
+#define PRIQ_READ(r)            (((r)[0] & VI_SMMU_PRIQ0_READ) != 0)
+#define PRIQ_WRITE(r)           (((r)[0] & VI_SMMU_PRIQ0_WRITE) != 0)
+#define PRIQ_LAST(r)            (((r)[0] & VI_SMMU_PRIQ0_LAST) != 0)
+#define PRIQ_SSV(r)             (((r)[0] & VI_SMMU_PRIQ0_SSV) != 0)
+#define PRIQ_PRGI(r)            VI_SMMU_PRIQ1_PRGI((r)[1])
+#define PRIQ_ADDR(r)            ((r)[1] & VI_SMMU_PRIQ1_ADDR_MASK)
 #define PRI_RESP_FAILURE        0   /* Linux calls it DENY */
 #define PRI_RESP_INVALID        1
 #define PRI_RESP_SUCCESS        2
 
 /* STE / CD encodings. */
-#define STE_CFG_ABORT           0
-#define STE_CFG_BYPASS          4
-#define STE_CFG_S1              5
-#define STE_CFG_S2              6
-#define STE_CFG_NESTED          7
-#define S1DSS_TERMINATE         0
-#define S1DSS_BYPASS            1
-#define S1DSS_SSID0             2
+#define STE_CFG_ABORT           VI_SMMU_STE_CFG_ABORT
+#define STE_CFG_BYPASS          VI_SMMU_STE_CFG_BYPASS
+#define STE_CFG_S1              VI_SMMU_STE_CFG_S1
+#define STE_CFG_S2              VI_SMMU_STE_CFG_S2
+#define STE_CFG_NESTED          VI_SMMU_STE_CFG_NESTED
+#define S1DSS_TERMINATE         VI_SMMU_S1DSS_TERMINATE
+#define S1DSS_BYPASS            VI_SMMU_S1DSS_BYPASS
+#define S1DSS_SSID0             VI_SMMU_S1DSS_SUBSTREAM0
 
 /* Page-table entry permissions for the builder. */
 #define PT_R                    1u
