@@ -1,16 +1,17 @@
 /*
  * viommu-smmuv3 on the aarch64 "virt" machine, without upstream hooks: the
- * device maps itself where virt would put its own SMMU (free when
- * iommu=smmuv3 is not given), wires its interrupts to the same GIC SPIs,
- * attaches to the PCIe root bus and, from a machine-init-done notifier (which
- * runs before virt_machine_done() loads the DTB), adds its device-tree node
- * and the iommu-map of the PCIe host bridge.
+ * placement function the device asks at realize (see ViommuSmmuv3Placement):
+ * the registers where virt would put its own SMMU (free when iommu=smmuv3 is
+ * not given), the same GIC SPIs, the PCIe root bus; and, from a
+ * machine-init-done notifier (which runs before virt_machine_done() loads
+ * the DTB), the SMMU's device-tree node and the iommu-map of the PCIe host
+ * bridge.  The dependency runs one way: this file uses the device's public
+ * header, the device knows nothing of virt.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "exec/address-spaces.h"
 #include "hw/arm/virt.h"
 #include "hw/arm/fdt.h"
 #include "hw/boards.h"
@@ -19,9 +20,14 @@
 #include "system/system.h"
 #include "hw/viommu/smmuv3.h"
 
-static void smmu_virt_fdt(Notifier *n, void *data)
+static struct {
+    Notifier done;
+    const ViommuSmmuv3State *smmu;
+} vismmu_virt;
+
+static void vismmu_virt_fdt(Notifier *n, void *data)
 {
-    ViommuSmmuv3State *s = container_of(n, ViommuSmmuv3State, machine_done);
+    const ViommuSmmuv3State *s = vismmu_virt.smmu;
     VirtMachineState *vms = VIRT_MACHINE(qdev_get_machine());
     MachineState *ms = MACHINE(vms);
     void *fdt = ms->fdt;
@@ -59,7 +65,8 @@ static void smmu_virt_fdt(Notifier *n, void *data)
     }
 }
 
-bool viommu_smmuv3_machine_attach(ViommuSmmuv3State *s, Error **errp)
+static bool vismmu_virt_place(const ViommuSmmuv3State *s, ViommuSmmuv3Placement *p,
+                              Error **errp)
 {
     Object *m = qdev_get_machine();
     VirtMachineState *vms = (VirtMachineState *)object_dynamic_cast(m, TYPE_VIRT_MACHINE);
@@ -81,17 +88,25 @@ bool viommu_smmuv3_machine_attach(ViommuSmmuv3State *s, Error **errp)
         error_setg(errp, "viommu-smmuv3: the virt machine has no PCIe root bus");
         return false;
     }
-    if (vms->bus->iommu_ops) {
+    if (vms->bus->iommu_ops || vismmu_virt.smmu) {
         error_setg(errp, "viommu-smmuv3: the PCIe root bus already has an IOMMU "
                    "(only one viommu-smmuv3 or virtio-iommu can be used)");
         return false;
     }
-    memory_region_add_subregion(get_system_memory(), vms->memmap[VIRT_SMMU].base, &s->mmio);
+    p->base = vms->memmap[VIRT_SMMU].base;
     for (int i = 0; i < VIOMMU_SMMUV3_NUM_IRQS; i++) {
-        s->irq[i] = qdev_get_gpio_in(vms->gic, vms->irqmap[VIRT_SMMU] + i);
+        p->irq[i] = qdev_get_gpio_in(vms->gic, vms->irqmap[VIRT_SMMU] + i);
     }
-    viommu_smmuv3_attach_bus(s, vms->bus);
-    s->machine_done.notify = smmu_virt_fdt;
-    qemu_add_machine_init_done_notifier(&s->machine_done);
+    p->bus = vms->bus;
+    vismmu_virt.smmu = s;
+    vismmu_virt.done.notify = vismmu_virt_fdt;
+    qemu_add_machine_init_done_notifier(&vismmu_virt.done);
     return true;
 }
+
+static void vismmu_virt_register(void)
+{
+    viommu_smmuv3_set_placement_fn(vismmu_virt_place);
+}
+
+type_init(vismmu_virt_register)

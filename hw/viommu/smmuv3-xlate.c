@@ -840,7 +840,7 @@ static const ViommuPasidOps vismmu_pasid_ops = {
     .page_request = vismmu_page_request,
 };
 
-void viommu_smmuv3_attach_bus(ViommuSmmuv3State *s, PCIBus *bus)
+void vismmu_attach_bus(ViommuSmmuv3State *s, PCIBus *bus)
 {
     s->bus = bus;
     pci_setup_iommu(bus, &vismmu_iommu_ops, s);

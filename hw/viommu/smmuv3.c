@@ -15,6 +15,7 @@
 #include "hw/resettable.h"
 #include "migration/vmstate.h"
 #include "system/reset.h"
+#include "exec/address-spaces.h"
 #include "hw/viommu/smmuv3-internal.h"
 #include "trace.h"
 
@@ -177,38 +178,64 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
     return true;
 }
 
+static ViommuSmmuv3PlaceFn *vismmu_place;
+
+void viommu_smmuv3_set_placement_fn(ViommuSmmuv3PlaceFn *fn)
+{
+    vismmu_place = fn;
+}
+
+/* What realize allocated, freed on its failure paths (NULL members skipped). */
+static void vismmu_free(ViommuSmmuv3State *s)
+{
+    g_clear_pointer(&s->cmdq_bh, qemu_bh_delete);
+    g_clear_pointer(&s->evt_bh, qemu_bh_delete);
+    g_clear_pointer(&s->as_table, g_hash_table_destroy);
+    g_clear_pointer(&s->fast, qemu_vfree);
+    g_clear_pointer(&s->cfg, vi_cfg_cache_free);
+    g_clear_pointer(&s->iotlb, vi_iotlb_free);
+    qemu_mutex_destroy(&s->mutex);
+}
+
 static void vismmu_realize(DeviceState *dev, Error **errp)
 {
     ViommuSmmuv3State *s = VIOMMU_SMMUV3(dev);
+    ViommuSmmuv3Placement p = { 0 };
+    /* The fast path covers about as many pages as the IOTLB, within bounds. */
+    uint32_t nfast = pow2ceil(MAX(MIN(s->iotlb_entries, VIOMMU_SMMUV3_FAST_MAX),
+                                  VIOMMU_SMMUV3_FAST_MIN)) / VIOMMU_SMMUV3_FAST_PAGES;
 
     if (!vismmu_validate(s, errp)) {
+        return;
+    }
+    if (!vismmu_place) {
+        error_setg(errp, "viommu-smmuv3 needs the 'virt' machine (-M virt,gic-version=3)");
         return;
     }
     qemu_mutex_init(&s->mutex);
     s->iotlb = vi_iotlb_new(s->iotlb_entries);
     s->cfg = vi_smmu_cfg_cache_new(s->cfg_entries, s->cfg_entries * 4);
-    /* The fast path covers about as many pages as the IOTLB, within bounds. */
-    {
-        uint32_t n = pow2ceil(MAX(MIN(s->iotlb_entries, VIOMMU_SMMUV3_FAST_MAX),
-                                  VIOMMU_SMMUV3_FAST_MIN)) / VIOMMU_SMMUV3_FAST_PAGES;
-        size_t bytes = n * sizeof(ViommuSmmuv3Fast);
-
-        s->fast_bits = ctz32(n / VIOMMU_SMMUV3_FAST_WAYS);
-        s->fast = qemu_memalign(64, bytes);
-        memset(s->fast, 0, bytes);
-    }
+    s->fast_bits = ctz32(nfast / VIOMMU_SMMUV3_FAST_WAYS);
+    s->fast = qemu_memalign(64, nfast * sizeof(ViommuSmmuv3Fast));
+    memset(s->fast, 0, nfast * sizeof(ViommuSmmuv3Fast));
     if (!s->iotlb || !s->cfg) {
         error_setg(errp, "viommu-smmuv3: cannot allocate the translation caches");
+        vismmu_free(s);
         return;
     }
     s->as_table = vismmu_as_table_new();
     s->evt_bh = qemu_bh_new_guarded(vismmu_evt_bh, s, &dev->mem_reentrancy_guard);
     s->cmdq_bh = qemu_bh_new_guarded(vismmu_cmdq_bh, s, &dev->mem_reentrancy_guard);
-    memory_region_init_io(&s->mmio, OBJECT(s), &vismmu_mmio_ops, s, "viommu-smmuv3",
-                          VIOMMU_SMMUV3_MMIO_SIZE);
-    if (!viommu_smmuv3_machine_attach(s, errp)) {
+    /* Last: the machine side commits to the device (its DT node) on success. */
+    if (!vismmu_place(s, &p, errp)) {
+        vismmu_free(s);
         return;
     }
+    memory_region_init_io(&s->mmio, OBJECT(s), &vismmu_mmio_ops, s, "viommu-smmuv3",
+                          VIOMMU_SMMUV3_MMIO_SIZE);
+    memory_region_add_subregion(get_system_memory(), p.base, &s->mmio);
+    memcpy(s->irq, p.irq, sizeof(s->irq));
+    vismmu_attach_bus(s, p.bus);
     qemu_register_resettable(OBJECT(s));
     vismmu_reset_hold(OBJECT(s), RESET_TYPE_COLD);
 }

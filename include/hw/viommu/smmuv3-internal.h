@@ -148,6 +148,7 @@ GHashTable *vismmu_as_table_new(void);
 ViommuSmmuv3AS *vismmu_find_add_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn,
                                    bool ssv, uint32_t ssid, unsigned attrs);
 ViommuSmmuv3AS *vismmu_find_rid_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn);
+void vismmu_attach_bus(ViommuSmmuv3State *s, PCIBus *bus);
 void vismmu_iommu_mr_class_init(ObjectClass *klass, void *data);
 
 /* smmuv3-pri.c */

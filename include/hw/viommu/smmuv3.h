@@ -109,7 +109,6 @@ struct ViommuSmmuv3State {
     MemoryRegion mmio;
     qemu_irq irq[VIOMMU_SMMUV3_NUM_IRQS];
     PCIBus *bus;
-    Notifier machine_done;
     QEMUBH *evt_bh;         /* flushes pending events outside the BQL */
     QEMUBH *cmdq_bh;        /* continues a long command queue */
 
@@ -184,12 +183,22 @@ struct ViommuSmmuv3State {
 };
 
 /*
- * Machine glue (smmuv3-virt.c, built for targets with the virt machine):
- * map the registers, wire the interrupts, attach to the PCIe root bus and
- * register the device-tree fix-up.  False with errp set if the machine cannot
+ * Where a machine puts the SMMU: its register frame in system memory, its
+ * interrupt lines (VIOMMU_SMMUV3_IRQ_* order) and the PCIe bus it translates
+ * for.  The machine's glue (smmuv3-virt.c for virt) registers the one
+ * function that decides it, and owns whatever else the machine needs (the
+ * device-tree node); realize asks it and applies the answer, so the device
+ * never looks at the machine.  False with errp set if the machine cannot
  * take the device.
  */
-bool viommu_smmuv3_machine_attach(ViommuSmmuv3State *s, Error **errp);
-void viommu_smmuv3_attach_bus(ViommuSmmuv3State *s, PCIBus *bus);
+typedef struct ViommuSmmuv3Placement {
+    hwaddr base;
+    qemu_irq irq[VIOMMU_SMMUV3_NUM_IRQS];
+    PCIBus *bus;
+} ViommuSmmuv3Placement;
+
+typedef bool ViommuSmmuv3PlaceFn(const ViommuSmmuv3State *s, ViommuSmmuv3Placement *p,
+                                 Error **errp);
+void viommu_smmuv3_set_placement_fn(ViommuSmmuv3PlaceFn *fn);
 
 #endif /* HW_VIOMMU_SMMUV3_H */
