@@ -215,6 +215,26 @@ static vi_vtd_xlate_kind vivtd_kind(const VivtdXlateCfg *x)
 }
 
 /*
+ * Translated addresses in the interrupt range are blocked (3.14): DMA must
+ * not reach the local APICs around interrupt remapping and its source-id
+ * checks, whatever the page tables or pass-through say.  Returns false for
+ * an output page inside the range; a block only overlapping it is narrowed
+ * to the accessed 4 KiB page so that no access runs into the range.
+ */
+static bool vivtd_check_intr_range(vi_pt_result *res)
+{
+    uint64_t base = res->out & ~(res->size - 1), page = res->out & ~0xfffull;
+
+    if (page >= VIVTD_IR_BASE && page < VIVTD_IR_BASE + VIVTD_IR_SIZE) {
+        return false;
+    }
+    if (base < VIVTD_IR_BASE + VIVTD_IR_SIZE && VIVTD_IR_BASE < base + res->size) {
+        res->size = 4096;
+    }
+    return true;
+}
+
+/*
  * Translate addr for a request of vas; called with s->lock held.  Returns
  * true with *out filled, or false after recording the fault (unless FPD).
  */
@@ -259,6 +279,10 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
         return false;
     }
     if (x.mode == VIVTD_X_PT) {
+        res = (vi_pt_result) { .out = addr, .size = 4096 };
+        if (!vivtd_check_intr_range(&res)) {
+            goto intr_range;
+        }
         out->translated_addr = addr & ~0xfffull;
         out->perm = IOMMU_RW;
         return true;
@@ -294,6 +318,9 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
         }
         vi_iotlb_insert(s->iotlb, &tag, addr, &res, -1);
     }
+    if (!vivtd_check_intr_range(&res)) {
+        goto intr_range;
+    }
     {
         unsigned shift = MIN(ctz64(res.size), 30);
         uint32_t pr = req.priv ? VI_PERM_R : VI_PERM_UR;
@@ -306,6 +333,13 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
         out->perm = ((res.perm & pr) ? IOMMU_RO : 0) | ((res.perm & pw) ? IOMMU_WO : 0);
     }
     return true;
+
+intr_range:
+    fi.reason = VI_VTD_FR_INTR_ADDR;
+    if (!x.fpd) {
+        vivtd_record_fault_locked(s, &fi);
+    }
+    return false;
 }
 
 static IOMMUTLBEntry vivtd_translate(IOMMUMemoryRegion *iommu, hwaddr addr,

@@ -576,6 +576,60 @@ static void test_pasid_dma(void)
     td_machine_stop(m);
 }
 
+/*
+ * Translated addresses in the interrupt range 0xFEEx_xxxx are blocked with
+ * reason 0x87 (3.14): through a first-stage page (walked, then from the
+ * IOTLB), a second-stage 1 GiB page holding the range, and PASID
+ * pass-through; the DMA never reaches the local APIC.
+ */
+static void test_intr_range_blocked(void)
+{
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t fs = vtd_table(v), ss = vtd_table(v), dir, pe[8], hi, lo;
+
+    vtd_map(v, fs, 4, IOVA_A, 1, VIVTD_IR_BASE, FS_PRW, FS_PRW);
+    vtd_map(v, fs, 4, IOVA_B, 1, page(m, 80), FS_PRW, FS_PRW);
+    vtd_map(v, ss, 4, 0x40000000ull, 3, 0xc0000000ull, SS_RW | SS_PS, SS_RW);
+    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+    vtd_pe_fs(pe, fs, false, DID, false);
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_pe_ss(pe, ss, 2, DID + 1);
+    vtd_pasid_entry(v, dir, 2, pe);
+    vtd_pe_pt(pe, DID + 2);
+    vtd_pasid_entry(v, dir, 3, pe);
+    vtd_enable(v);
+    td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+
+    assert_reads(td, IOVA_B, 80);
+    for (int i = 0; i < 2; i++) {
+        g_assert_cmpuint(dma_sum(td, IOVA_A + 0x10, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+        g_assert_cmphex(vtd_take_fault(v, NULL, &lo), ==, 0x87);
+        g_assert_cmphex(lo, ==, IOVA_A);
+    }
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_B, IOVA_A, 4), ==, TD_ERR_WRITE_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x87);
+    /* Second stage: the 1 GiB page at 3 GiB holds the range. */
+    td_writel(td, TD_PASID, TD_PASID_VALID | 2);
+    g_assert_cmpuint(dma_sum(td, 0x40000000ull + 0x3ee00000ull, &(uint64_t){0}), ==,
+                     TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x87);
+    /* Pass-through: the input address is the output. */
+    td_writel(td, TD_PASID, TD_PASID_VALID | 3);
+    g_assert_cmpuint(dma_sum(td, VIVTD_IR_BASE, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x87);
+    g_assert_true(hi & VIVTD_FRCD_PP);
+    /* ... and a write there (an MSI around remapping) is refused too. */
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, page(m, 81), VIVTD_IR_BASE, 4), ==,
+                     TD_ERR_WRITE_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x87);
+    td_writel(td, TD_PASID, 0);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
 /* ------------------------------------------------------------------------
  * Invalidations: each one removes exactly its scope.
  */
@@ -1353,6 +1407,7 @@ int main(int argc, char **argv)
                    test_sm_second_stage_and_pt);
     qtest_add_func("/viommu-vtd/scalable/nested", test_sm_nested);
     qtest_add_func("/viommu-vtd/scalable/pasid-dma", test_pasid_dma);
+    qtest_add_func("/viommu-vtd/scalable/interrupt-range-blocked", test_intr_range_blocked);
     qtest_add_func("/viommu-vtd/invalidation/piotlb-pasid-cache-devtlb",
                    test_inv_piotlb_and_pasid_cache);
     qtest_add_func("/viommu-vtd/invalidation/iotlb-context-cache", test_inv_iotlb_and_context);

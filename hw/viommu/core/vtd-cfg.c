@@ -538,6 +538,7 @@ const char *vi_vtd_fault_reason_name(unsigned reason)
     case VI_VTD_FR_SM_PE_INVALID: return "SM: PASID entry invalid";
     case VI_VTD_FR_SM_PE_ERE: return "SM: execute request, ERE clear";
     case VI_VTD_FR_SM_PE_SRE: return "SM: supervisor request, SRE clear";
+    case VI_VTD_FR_INTR_ADDR: return "translated address in the interrupt range";
     default: return "unknown";
     }
 }

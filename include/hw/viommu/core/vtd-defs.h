@@ -230,5 +230,6 @@ static inline unsigned vi_vtd_pdts_log2(unsigned pdts)
 #define VI_VTD_FR_SS_OUT_HAW            0x84
 #define VI_VTD_FR_SM_WRITE              0x85
 #define VI_VTD_FR_SM_READ               0x86
+#define VI_VTD_FR_INTR_ADDR             0x87    /* translated address in 0xFEEx_xxxx (3.14) */
 
 #endif /* VI_CORE_VTD_DEFS_H */
