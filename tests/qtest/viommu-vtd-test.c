@@ -630,6 +630,52 @@ static void test_intr_range_blocked(void)
     td_machine_stop(m);
 }
 
+/*
+ * FPD of an entry that is not present (Linux tears a PASID entry down to
+ * FPD alone) suppresses the record; a PASID table fetch error (0x58) is
+ * recorded even with the context entry's FPD set.
+ */
+static void test_fpd_teardown(void)
+{
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t fs = vtd_table(v), dir, pe[8], pea, hi;
+
+    vtd_map(v, fs, 4, IOVA_A, 1, page(m, 90), FS_PRW, FS_PRW);
+    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+    vtd_pe_fs(pe, fs, false, DID, false);
+    pea = vtd_pasid_entry(v, dir, 0, pe);
+    vtd_enable(v);
+    assert_reads(td, IOVA_A, 90);
+
+    qtest_writeq(m->qts, pea, 2);                   /* FPD, P = 0 */
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID) | VIVTD_INV_PASID(0), 0);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
+    qtest_writeq(m->qts, pea, 0);                   /* without FPD: recorded */
+    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x59);
+
+    /* Context FPD, the PASID table of PASID 64 in MMIO (the unit's registers). */
+    dir = vtd_ctx_sm(v, SID, 0, 0, 2);
+    qtest_writeq(m->qts, dir + 8, VIVTD_MMIO_BASE | 1);
+    vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(1), 0);
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(3), 0);
+    vtd_qi_sync(v);
+    td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+    td_writel(td, TD_PASID, TD_PASID_VALID | 64);
+    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x58);
+    g_assert_cmphex((hi >> VIVTD_FRCD_PV_SHIFT) & 0xfffff, ==, 64);
+    td_writel(td, TD_PASID, 0);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
 /* ------------------------------------------------------------------------
  * Invalidations: each one removes exactly its scope.
  */
@@ -1408,6 +1454,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-vtd/scalable/nested", test_sm_nested);
     qtest_add_func("/viommu-vtd/scalable/pasid-dma", test_pasid_dma);
     qtest_add_func("/viommu-vtd/scalable/interrupt-range-blocked", test_intr_range_blocked);
+    qtest_add_func("/viommu-vtd/faults/fpd-teardown", test_fpd_teardown);
     qtest_add_func("/viommu-vtd/invalidation/piotlb-pasid-cache-devtlb",
                    test_inv_piotlb_and_pasid_cache);
     qtest_add_func("/viommu-vtd/invalidation/iotlb-context-cache", test_inv_iotlb_and_context);

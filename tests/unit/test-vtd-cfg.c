@@ -411,6 +411,67 @@ static void test_sm_lookup_cached(void)
     fake_mem_free(e.fm);
 }
 
+/*
+ * FPD is read in entries that are not present (Linux tears entries down to
+ * FPD alone), and the PASID directory / table access errors are recorded
+ * whatever the context entry's FPD says.
+ */
+static void test_fpd_not_present(void)
+{
+    vi_vtd_caps c = caps_all();
+    legacy_env l;
+    sm_env e;
+    vi_vtd_cfg cfg;
+    vi_vtd_fault f;
+    uint64_t pe[8], cpa, sce;
+
+    legacy_setup(&l);
+    cpa = l.ct + 16 * 0x10;
+    fake_mem_poke64(l.fm, cpa, 2);                              /* FPD, P = 0 */
+    g_assert_cmpint(legacy_lookup(&l, &c, REQ(0x310), &cfg, &f), ==,
+                    VI_VTD_FR_CTX_NOT_PRESENT);
+    g_assert_true(f.fpd);
+    fake_mem_poke64(l.fm, cpa, 0);
+    g_assert_cmpint(legacy_lookup(&l, &c, REQ(0x310), &cfg, &f), ==,
+                    VI_VTD_FR_CTX_NOT_PRESENT);
+    g_assert_false(f.fpd);
+    fake_mem_free(l.fm);
+
+    sm_setup(&e);
+    sce = fake_mem_peek64(e.fm, e.ctlo + 32 * 8);
+    /* Scalable context entry, FPD only. */
+    fake_mem_poke64(e.fm, e.ctlo + 32 * 8, 2);
+    g_assert_cmpint(sm_lookup(&e, &c, REQ(0x508), &cfg, &f), ==,
+                    VI_VTD_FR_SM_CTX_NOT_PRESENT);
+    g_assert_true(f.fpd);
+    fake_mem_poke64(e.fm, e.ctlo + 32 * 8, sce);
+    /* PASID table entry, FPD only. */
+    memset(pe, 0, sizeof(pe));
+    pe[0] = 2;
+    poke_pe(&e, 5, pe);
+    g_assert_cmpint(sm_lookup(&e, &c, REQ(0x508), &cfg, &f), ==, VI_VTD_FR_SM_PE_NOT_PRESENT);
+    g_assert_true(f.fpd);
+    pe[0] = 0;
+    poke_pe(&e, 5, pe);
+    g_assert_cmpint(sm_lookup(&e, &c, REQ(0x508), &cfg, &f), ==, VI_VTD_FR_SM_PE_NOT_PRESENT);
+    g_assert_false(f.fpd);
+    /* PASID directory entry, FPD only. */
+    fake_mem_poke64(e.fm, e.dir + 8 * 0x48d, 2);
+    g_assert_cmpint(sm_lookup(&e, &c, REQ(0x508), &cfg, &f), ==,
+                    VI_VTD_FR_SM_PDE_NOT_PRESENT);
+    g_assert_true(f.fpd);
+    fake_mem_poke64(e.fm, e.dir + 8 * 0x48d, e.pt | 1);
+    /* Access errors with the context entry's FPD set: still recorded. */
+    fake_mem_poke64(e.fm, e.ctlo + 32 * 8, sce | 2);
+    fake_mem_set_abort(e.fm, e.pt, 4096, true);
+    g_assert_cmpint(sm_lookup(&e, &c, REQ(0x508), &cfg, &f), ==, VI_VTD_FR_SM_PE_ACCESS);
+    g_assert_false(f.fpd);
+    fake_mem_set_abort(e.fm, e.dir, 8 << 11, true);
+    g_assert_cmpint(sm_lookup(&e, &c, REQ(0x508), &cfg, &f), ==, VI_VTD_FR_SM_PDE_ACCESS);
+    g_assert_false(f.fpd);
+    fake_mem_free(e.fm);
+}
+
 static void test_sm_ctx(void)
 {
     vi_vtd_caps c = caps_all();
@@ -824,6 +885,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vtd-cfg/legacy/lookup", test_legacy_lookup);
     g_test_add_func("/vtd-cfg/sm/lookup", test_sm_lookup);
     g_test_add_func("/vtd-cfg/sm/lookup-cached", test_sm_lookup_cached);
+    g_test_add_func("/vtd-cfg/fpd-not-present", test_fpd_not_present);
     g_test_add_func("/vtd-cfg/sm/context", test_sm_ctx);
     g_test_add_func("/vtd-cfg/sm/pasid-fetch", test_pasid_fetch);
     g_test_add_func("/vtd-cfg/sm/pasid-entry", test_pe_decode);

@@ -40,6 +40,18 @@ static int fail(vi_vtd_fault *fault, uint8_t reason, uint64_t addr)
     return reason;
 }
 
+/*
+ * A fault that no FPD suppresses: the PASID directory / table fetch errors
+ * are not qualified faults (7.1.3), whatever FPD the context entry has.
+ */
+static int unqualified(vi_vtd_fault *fault, uint8_t reason, uint64_t addr)
+{
+    if (fault) {
+        fault->fpd = false;
+    }
+    return fail(fault, reason, addr);
+}
+
 static int ok(vi_vtd_fault *fault)
 {
     return fail(fault, VI_VTD_FR_NONE, 0);
@@ -109,6 +121,9 @@ int vi_vtd_ctx_decode(const vi_vtd_caps *caps, const uint64_t ce[2],
         fault->fpd = false;
     }
     if (!VI_VTD_CE0_P(lo)) {
+        if (fault) {
+            fault->fpd = VI_VTD_CE0_FPD(lo);    /* FPD is read whatever P says */
+        }
         return fail(fault, VI_VTD_FR_CTX_NOT_PRESENT, 0);
     }
     out->tt = VI_VTD_CE0_TT(lo);
@@ -163,6 +178,9 @@ int vi_vtd_sm_ctx_decode(const vi_vtd_caps *caps, const uint64_t ce[4],
         fault->fpd = false;
     }
     if (!VI_VTD_SCE0_P(w0)) {
+        if (fault) {
+            fault->fpd = VI_VTD_SCE0_FPD(w0);
+        }
         return fail(fault, VI_VTD_FR_SM_CTX_NOT_PRESENT, 0);
     }
     out->dte = VI_VTD_SCE0_DTE(w0);
@@ -249,9 +267,12 @@ int vi_vtd_pasid_fetch(const vi_mem *mem, const vi_vtd_caps *caps,
     }
     addr = ctx->pasid_dir + dir_idx * VI_VTD_PDE_SIZE;
     if (vi_mem_read_le64(mem, addr, &pde) != VI_MEM_OK) {
-        return fail(fault, VI_VTD_FR_SM_PDE_ACCESS, addr);
+        return unqualified(fault, VI_VTD_FR_SM_PDE_ACCESS, addr);
     }
     if (!VI_VTD_PDE_P(pde)) {
+        if (fault) {
+            fault->fpd = fpd || VI_VTD_PDE_FPD(pde);
+        }
         return fail(fault, VI_VTD_FR_SM_PDE_NOT_PRESENT, 0);
     }
     if (pde & (VI_VTD_PDE_RSVD | above_haw(caps))) {
@@ -263,7 +284,7 @@ int vi_vtd_pasid_fetch(const vi_mem *mem, const vi_vtd_caps *caps,
     }
     addr = (pde & VI_VTD_PDE_PTPTR_MASK) + (uint64_t)(pasid & 0x3f) * VI_VTD_PE_SIZE;
     if (vi_mem_read_le64s(mem, addr, pe, VI_VTD_PE_WORDS) != VI_MEM_OK) {
-        return fail(fault, VI_VTD_FR_SM_PE_ACCESS, addr);
+        return unqualified(fault, VI_VTD_FR_SM_PE_ACCESS, addr);
     }
     return ok(fault);
 }
@@ -276,6 +297,9 @@ int vi_vtd_pe_decode(const vi_vtd_caps *caps, const uint64_t pe[VI_VTD_PE_WORDS]
 
     memset(out, 0, sizeof(*out));
     if (!VI_VTD_PE0_P(w0)) {
+        if (fault && VI_VTD_PE0_FPD(w0)) {
+            fault->fpd = true;
+        }
         return fail(fault, VI_VTD_FR_SM_PE_NOT_PRESENT, 0);
     }
     out->did = VI_VTD_PE1_DID(w1);

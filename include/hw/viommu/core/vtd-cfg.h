@@ -17,9 +17,12 @@
  *
  * Fault processing disable: fault->fpd is set when a present, well-formed
  * entry already used for this request (context entry, PASID directory entry
- * or PASID table entry) had FPD = 1; the glue then does not record the fault
- * (the request is still blocked).  An entry's own FPD is not trusted for
- * faults in that very entry (reserved bits, invalid programming).
+ * or PASID table entry) had FPD = 1, or when the entry that is not present
+ * has FPD = 1 (FPD is read whatever P says: Linux tears entries down to
+ * FPD-only); the glue then does not record the fault (the request is still
+ * blocked).  An entry's own FPD is not trusted for faults in that very entry
+ * (reserved bits, invalid programming), and no FPD suppresses the PASID
+ * directory / table entry access errors (not qualified faults).
  *
  * All table addresses are host physical (VT-d has no stage-2-translated
  * configuration fetches); mem reads them.
