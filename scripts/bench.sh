@@ -11,7 +11,7 @@ for b in "$CORE_BUILD"/tests/bench/bench-*; do
 done
 note "DMA bandwidth through viommu-smmuv3 (qtest, 1 MiB copies)"
 cd "$QEMU_BUILD"
-QTEST_QEMU_BINARY=./qemu-system-aarch64 tests/qtest/viommu/viommu-smmuv3-test -m perf \
+QTEST_QEMU_BINARY=./qemu-system-aarch64 tests/qtest/viommu/viommu-smmuv3-perf-test \
     -p /aarch64/viommu-smmuv3/perf/dma-1m 2>&1 | sed -n 's/^# \(.*MiB\/s.*\|ours.*\)$/\1/p'
 note "guest: virtio-blk O_DIRECT reads through the vIOMMUs (DMA API)"
 "$VIOMMU_TOP/scripts/guest-bench.sh"

@@ -6,7 +6,10 @@ set -euo pipefail
 QEMU_TARGETS=(qemu-system-aarch64 qemu-system-x86_64
               tests/qtest/viommu/viommu-testdev-test
               tests/qtest/viommu/viommu-vtd-test
-              tests/qtest/viommu/viommu-smmuv3-test)
+              tests/qtest/viommu/viommu-smmuv3-test
+              tests/qtest/viommu/viommu-smmuv3-replace-test
+              tests/qtest/viommu/viommu-smmuv3-hostile-test
+              tests/qtest/viommu/viommu-smmuv3-perf-test)
 start=$(date +%s)
 need_space "$VIOMMU_CACHE" 1000
 # One build at a time per cache: concurrent ninja runs in one tree corrupt its logs.

@@ -444,3 +444,24 @@ void smmu_env_stop(SmmuEnv *e)
     td_machine_stop(e->m);
     g_free(e);
 }
+
+void smmu_s1_setup(SmmuEnv *e, SmmuS1 *s, unsigned gshift, uint16_t asid)
+{
+    uint64_t ste[8];
+
+    smmu_pt_init(&s->pt, e->m, false, gshift, 48, -1);
+    s->cdtab = smmu_alloc(e->m, 64, 64);
+    smmu_cd(s->cd, &s->pt, asid);
+    smmu_write_cd(e->d, s->cdtab, s->cd);
+    smmu_ste_s1(ste, s->cdtab, 0, 0, 0);
+    smmu_write_ste(e->d, SMMU_TD_SID, ste);
+}
+
+void smmu_check_copy(SmmuEnv *e, uint64_t src, uint64_t src_pa, uint64_t dst, uint64_t dst_pa,
+                     uint64_t val)
+{
+    qtest_writeq(e->m->qts, src_pa, val);
+    qtest_writeq(e->m->qts, dst_pa, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, src, dst, 8), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readq(e->m->qts, dst_pa), ==, val);
+}

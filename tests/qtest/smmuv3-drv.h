@@ -190,6 +190,21 @@ SmmuEnv *smmu_env_start(const char *smmu_props, bool st_2lvl, unsigned cmdq_log2
                         unsigned evtq_log2, const char *extra);
 void smmu_env_stop(SmmuEnv *e);
 
+/* The StreamID of the test device: bus 0, TD_DEVFN. */
+#define SMMU_TD_SID             TD_DEVFN
+
+/* Stage 1 for the test device: a linear CD table with one CD, tables in pt. */
+typedef struct SmmuS1 {
+    SmmuPt pt;
+    uint64_t cdtab;
+    uint64_t cd[8];
+} SmmuS1;
+
+void smmu_s1_setup(SmmuEnv *e, SmmuS1 *s, unsigned gshift, uint16_t asid);
+/* A copy of 8 known bytes from iova src to iova dst must land at pa dst_pa. */
+void smmu_check_copy(SmmuEnv *e, uint64_t src, uint64_t src_pa, uint64_t dst, uint64_t dst_pa,
+                     uint64_t val);
+
 uint32_t smmu_readl(SmmuDrv *d, uint64_t off);
 void smmu_writel(SmmuDrv *d, uint64_t off, uint32_t v);
 void smmu_writeq(SmmuDrv *d, uint64_t off, uint64_t v);

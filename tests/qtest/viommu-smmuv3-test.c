@@ -56,16 +56,6 @@ static void expect_no_event(Env *e)
     g_assert_false(smmu_next_event(e->d, ev));
 }
 
-/* A copy of 8 known bytes from iova src to iova dst must land at pa dst_pa. */
-static void check_copy(Env *e, uint64_t src, uint64_t src_pa, uint64_t dst, uint64_t dst_pa,
-                       uint64_t val)
-{
-    qtest_writeq(e->m->qts, src_pa, val);
-    qtest_writeq(e->m->qts, dst_pa, 0);
-    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, src, dst, 8), ==, TD_ERR_NONE);
-    g_assert_cmphex(qtest_readq(e->m->qts, dst_pa), ==, val);
-}
-
 /* What the device reads at iova (8 bytes through a checksum-free copy to a PA). */
 static uint64_t dma_read(Env *e, uint64_t iova, uint64_t scratch_iova, uint64_t scratch_pa)
 {
@@ -186,50 +176,31 @@ static void test_properties(void)
 /* ------------------------------------------------------------------------
  * Stage 1
  */
-typedef struct S1Setup {
-    SmmuPt pt;
-    uint64_t cdtab;
-    uint64_t cd[8];
-} S1Setup;
-
-/* Linear CD table with one CD (no substreams) for the test device. */
-static void s1_setup(Env *e, S1Setup *s, unsigned gshift, uint16_t asid)
-{
-    uint64_t ste[8];
-
-    smmu_pt_init(&s->pt, e->m, false, gshift, 48, -1);
-    s->cdtab = smmu_alloc(e->m, 64, 64);
-    smmu_cd(s->cd, &s->pt, asid);
-    smmu_write_cd(e->d, s->cdtab, s->cd);
-    smmu_ste_s1(ste, s->cdtab, 0, 0, 0);
-    smmu_write_ste(e->d, SID, ste);
-}
-
 static void test_s1(gconstpointer data)
 {
     unsigned gshift = GPOINTER_TO_UINT(data);
     uint64_t page = 1ull << gshift;
     Env *e = env_start(NULL, false);
-    S1Setup s;
+    SmmuS1 s;
     uint64_t a = smmu_alloc(e->m, page, page), b = smmu_alloc(e->m, page, page);
     uint64_t ro = smmu_alloc(e->m, page, page), msi = smmu_alloc(e->m, page, page);
     const uint64_t iova_a = 0x0000123400000000ull, iova_b = 0x7f0000000000ull;
     const uint64_t iova_ro = 0x40000000ull, iova_msi = 0x8000000ull;
     uint64_t ev[4];
 
-    s1_setup(e, &s, gshift, 7);
+    smmu_s1_setup(e, &s, gshift, 7);
     smmu_pt_map(&s.pt, iova_a, a, page, PT_R | PT_W);
     smmu_pt_map(&s.pt, iova_b, b, page, PT_R | PT_W);
     smmu_pt_map(&s.pt, iova_ro, ro, page, PT_R);
     smmu_pt_map(&s.pt, iova_msi, msi, page, PT_R | PT_W);
 
-    check_copy(e, iova_a + 8, a + 8, iova_b + page - 8, b + page - 8, 0x0123456789abcdefull);
+    smmu_check_copy(e, iova_a + 8, a + 8, iova_b + page - 8, b + page - 8, 0x0123456789abcdefull);
     expect_no_event(e);
 
     /* MSI-X through stage 1 lands at the translated address. */
     td_msix_setup(e->td, 0, iova_msi + 0x40, 0xabcd0001);
     td_writel(e->td, TD_IRQ, TD_IRQ_ENABLE | 0);
-    check_copy(e, iova_a, a, iova_b, b, 42);
+    smmu_check_copy(e, iova_a, a, iova_b, b, 42);
     g_assert_cmphex(qtest_readl(e->m->qts, msi + 0x40), ==, 0xabcd0001);
     td_writel(e->td, TD_IRQ, 0);
 
@@ -244,7 +215,7 @@ static void test_s1(gconstpointer data)
     g_assert_cmpuint(EVT_SSV(ev), ==, 0);
 
     /* Read-only: reads pass, writes fault with F_PERMISSION (RnW = 0). */
-    check_copy(e, iova_ro, ro, iova_b, b, 0x5555);
+    smmu_check_copy(e, iova_ro, ro, iova_b, b, 0x5555);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova_a, iova_ro + 16, 8), ==,
                      TD_ERR_WRITE_FAULT);
     expect_event(e, EVT_F_PERMISSION, ev);
@@ -258,11 +229,11 @@ static void test_s1(gconstpointer data)
 static void test_httu(void)
 {
     Env *e = env_start("httu=on", false);
-    S1Setup s;
+    SmmuS1 s;
     uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), pte_a, pte_b;
 
     g_assert_cmphex((smmu_readl(e->d, SMMU_IDR0) >> 6) & 3, ==, 2);
-    s1_setup(e, &s, 12, 2);
+    smmu_s1_setup(e, &s, 12, 2);
     s.cd[0] |= (1ull << 43) | (1ull << 42);     /* HA, HD */
     smmu_write_cd(e->d, s.cdtab, s.cd);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
@@ -274,7 +245,7 @@ static void test_httu(void)
     qtest_writeq(e->m->qts, pte_b, qtest_readq(e->m->qts, pte_b) | (1ull << 51));
     g_assert_false(qtest_readq(e->m->qts, pte_a) & (1u << 10));
 
-    check_copy(e, 0x10000, a, 0x20000, b, 0xacce55);
+    smmu_check_copy(e, 0x10000, a, 0x20000, b, 0xacce55);
     g_assert_true(qtest_readq(e->m->qts, pte_a) & (1u << 10));     /* AF set */
     g_assert_false(qtest_readq(e->m->qts, pte_b) & (1u << 7));     /* dirty: AP[2] = 0 */
     expect_no_event(e);
@@ -302,11 +273,11 @@ static void test_s2_concat(void)
     ste[1] |= 1ull << 25;                   /* S2FWB */
     smmu_write_ste(e->d, SID, ste);
 
-    check_copy(e, ipa_a, a, ipa_b + 8, b + 8, 0xfeedfacecafebeefull);
-    check_copy(e, ipa_b, b, ipa_a + 16, a + 16, 0x77);
+    smmu_check_copy(e, ipa_a, a, ipa_b + 8, b + 8, 0xfeedfacecafebeefull);
+    smmu_check_copy(e, ipa_b, b, ipa_a + 16, a + 16, 0x77);
     td_msix_setup(e->td, 1, ipa_msi + 4, 0x51);
     td_writel(e->td, TD_IRQ, TD_IRQ_ENABLE | 1);
-    check_copy(e, ipa_a, a, ipa_b, b, 0x99);
+    smmu_check_copy(e, ipa_a, a, ipa_b, b, 0x99);
     g_assert_cmphex(qtest_readl(e->m->qts, msi + 4), ==, 0x51);
     td_writel(e->td, TD_IRQ, 0);
     expect_no_event(e);
@@ -345,7 +316,7 @@ static void test_s2_granules(void)
         smmu_pt_map(&s2, 0x10000, b, page, PT_R | PT_W);
         smmu_ste_s2(ste, &s2, 9);
         smmu_write_ste(e->d, SID, ste);
-        check_copy(e, 0x20000000000ull + 24, a + 24, 0x10000, b, 0x1600 + g);
+        smmu_check_copy(e, 0x20000000000ull + 24, a + 24, 0x10000, b, 0x1600 + g);
         expect_no_event(e);
         env_stop(e);
     }
@@ -386,10 +357,10 @@ static void test_nested(void)
     g_assert_cmpuint((ste[0] >> 1) & 7, ==, STE_CFG_NESTED);
     smmu_write_ste(e->d, SID, ste);
 
-    check_copy(e, va_a + 8, a + 8, va_b, b, 0x1122334455667788ull);
+    smmu_check_copy(e, va_a + 8, a + 8, va_b, b, 0x1122334455667788ull);
     td_msix_setup(e->td, 2, va_msi, 0x7777);
     td_writel(e->td, TD_IRQ, TD_IRQ_ENABLE | 2);
-    check_copy(e, va_a, a, va_b, b, 3);
+    smmu_check_copy(e, va_a, a, va_b, b, 3);
     g_assert_cmphex(qtest_readl(e->m->qts, msi), ==, 0x7777);
     td_writel(e->td, TD_IRQ, 0);
     expect_no_event(e);
@@ -429,13 +400,13 @@ static void test_nested(void)
 static void test_st_2lvl(void)
 {
     Env *e = env_start(NULL, true);
-    S1Setup s;
+    SmmuS1 s;
     uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), ev[4];
 
-    s1_setup(e, &s, 12, 1);
+    smmu_s1_setup(e, &s, 12, 1);
     smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
     smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R | PT_W);
-    check_copy(e, 0x10000, a, 0x20000, b, 0xabcdef);
+    smmu_check_copy(e, 0x10000, a, 0x20000, b, 0xabcdef);
     expect_no_event(e);
 
     /* L1 descriptor with Span 0: the StreamID is out of range (RECINVSID is set). */
@@ -567,7 +538,7 @@ static void test_pasid(void)
 static void test_invalidation(void)
 {
     Env *e = env_start(NULL, false);
-    S1Setup s;
+    SmmuS1 s;
     uint64_t p1 = td_alloc(e->m, 4096), p2 = td_alloc(e->m, 4096);
     uint64_t scratch = td_alloc(e->m, 4096);
     const uint64_t iova = 0x7654321000ull, scratch_iova = 0x1000;
@@ -602,7 +573,7 @@ static void test_invalidation(void)
           (iova + 0x10000) | (1u << 10) },
     };
 
-    s1_setup(e, &s, 12, asid);
+    smmu_s1_setup(e, &s, 12, asid);
     smmu_pt_map(&s.pt, iova, p1, 4096, PT_R | PT_W);
     smmu_pt_map(&s.pt, scratch_iova, scratch, 4096, PT_R | PT_W);
     qtest_writeq(e->m->qts, p1, 0x1111);
@@ -687,14 +658,14 @@ static void test_invalidation_s2(void)
 static void test_events(void)
 {
     Env *e = env_start(NULL, false);
-    S1Setup s;
+    SmmuS1 s;
     uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), ev[4], ste[8];
     const uint64_t va = 0x10000, vb = 0x20000;
 
-    s1_setup(e, &s, 12, 3);
+    smmu_s1_setup(e, &s, 12, 3);
     smmu_pt_map(&s.pt, va, a, 4096, PT_R | PT_W);
     smmu_pt_map(&s.pt, vb, b, 4096, PT_R | PT_W);
-    check_copy(e, va, a, vb, b, 1);
+    smmu_check_copy(e, va, a, vb, b, 1);
 
     /* F_ACCESS: AF = 0 without hardware update. */
     smmu_pt_map(&s.pt, 0x30000, a, 4096, PT_R | PT_W | PT_NOAF);
@@ -764,7 +735,7 @@ static void test_events(void)
     memset(ste, 0, sizeof(ste));
     ste[0] = 1 | (STE_CFG_BYPASS << 1);
     smmu_write_ste(e->d, SID, ste);
-    check_copy(e, a, a, b, b, 0xb1a5);
+    smmu_check_copy(e, a, a, b, b, 0xb1a5);
     expect_no_event(e);
 
     /* C_BAD_STREAMID: the stream table is shorter than the StreamID. */
@@ -909,12 +880,12 @@ static void test_cmdq(void)
 static void test_msi_unmapped(void)
 {
     Env *e = env_start(NULL, false);
-    S1Setup s;
+    SmmuS1 s;
     uint64_t a = td_alloc(e->m, 4096), msi = td_alloc(e->m, 4096), ev[4];
     /* The ITS doorbell (GITS_TRANSLATER) as an IOVA nobody mapped. */
     const uint64_t doorbell = 0x08090040;
 
-    s1_setup(e, &s, 12, 9);
+    smmu_s1_setup(e, &s, 12, 9);
     smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
     smmu_pt_map(&s.pt, doorbell & ~0xfffull, msi, 4096, PT_R | PT_W);
     td_msix_setup(e->td, 3, doorbell, 0x42);
@@ -1063,9 +1034,9 @@ static void pri_start(Env *e, uint32_t op, uint64_t src, uint64_t dst, uint32_t 
 }
 
 /* Stage 1 for the device, PRI queue of 16 with its MSI aimed at box, PRI enabled. */
-static void pri_setup(Env *e, S1Setup *s, uint64_t box)
+static void pri_setup(Env *e, SmmuS1 *s, uint64_t box)
 {
-    s1_setup(e, s, 12, 3);
+    smmu_s1_setup(e, s, 12, 3);
     smmu_writeq(e->d, SMMU_PRIQ_IRQ_CFG0, box);
     smmu_writel(e->d, SMMU_PRIQ_IRQ_CFG1, 0x9e1);
     smmu_priq_init(e->d, 4);
@@ -1076,7 +1047,7 @@ static void test_pri(void)
 {
     Env *e = env_start(NULL, false);
     QTestState *qts = e->m->qts;
-    S1Setup s;
+    SmmuS1 s;
     const uint32_t len = 3 * 4096;
     uint64_t a = td_alloc(e->m, len), b = td_alloc(e->m, len), box = td_alloc(e->m, 4096);
     const uint64_t iova_a = 0x100000, iova_b = 0x200000, iova_c = 0x300000;
@@ -1234,7 +1205,7 @@ static void test_pri_irq(void)
     QTestState *qts = e->m->qts;
     uint64_t box = td_alloc(e->m, 4096), rec[2];
     uint32_t irq;
-    S1Setup s;
+    SmmuS1 s;
 
     pri_setup(e, &s, box);
     td_program(e->td, TD_OP_CHECKSUM | TD_OP_PRI, 0x100000, 0, 8);
@@ -1282,13 +1253,13 @@ static void test_pri_irq(void)
 static void test_pri_overflow(void)
 {
     Env *e = env_start(NULL, false);
-    S1Setup s;
+    SmmuS1 s;
     uint64_t a = td_alloc(e->m, 4096), box = td_alloc(e->m, 4096), rec[2];
     const uint64_t iova = 0x100000;
     uint32_t prod;
     unsigned prgi;
 
-    s1_setup(e, &s, 12, 3);
+    smmu_s1_setup(e, &s, 12, 3);
     smmu_writeq(e->d, SMMU_PRIQ_IRQ_CFG0, box);
     smmu_writel(e->d, SMMU_PRIQ_IRQ_CFG1, 1);
     smmu_priq_init(e->d, 0);
@@ -1327,11 +1298,11 @@ static void test_pri_overflow(void)
 static void test_pri_auto(void)
 {
     Env *e = env_start(NULL, false);
-    S1Setup s;
+    SmmuS1 s;
     uint64_t rec[2];
     uint32_t cr0;
 
-    s1_setup(e, &s, 12, 3);
+    smmu_s1_setup(e, &s, 12, 3);
     td_pri_enable(e->td, PRI_ALLOC);
     /* PRIQEN = 0: the request is discarded with an automatic Response Failure. */
     g_assert_cmpuint(td_do(e->td, TD_OP_CHECKSUM | TD_OP_PRI, 0x100000, 0, 8), ==,
@@ -1381,7 +1352,7 @@ static void test_pri_auto(void)
 static void test_pri_off(void)
 {
     Env *e = env_start("pri=off", false);
-    S1Setup s;
+    SmmuS1 s;
     uint32_t bad;
 
     g_assert_false(smmu_readl(e->d, SMMU_IDR0) & (1u << 16));
@@ -1399,7 +1370,7 @@ static void test_pri_off(void)
     smmu_writel(e->d, SMMU_GERRORN, smmu_readl(e->d, SMMU_GERROR));
     g_assert_cmphex(smmu_readl(e->d, SMMU_CMDQ_CONS), ==, e->d->cmdq_prod);
 
-    s1_setup(e, &s, 12, 3);
+    smmu_s1_setup(e, &s, 12, 3);
     td_pri_enable(e->td, PRI_ALLOC);
     g_assert_cmpuint(td_do(e->td, TD_OP_CHECKSUM | TD_OP_PRI, 0x100000, 0, 8), ==,
                      TD_ERR_NO_PRI_PATH);
@@ -1417,17 +1388,17 @@ static void test_migration(void)
     g_autofree char *uri = g_strdup_printf("file:%s", file);
     g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
     Env *e = env_start(NULL, false);
-    S1Setup s;
+    SmmuS1 s;
     uint64_t a = smmu_alloc(e->m, 0x10000, 0x10000), b = smmu_alloc(e->m, 0x10000, 0x10000);
     uint64_t c = smmu_alloc(e->m, 0x10000, 0x10000);
     uint64_t ev[4];
     uint32_t evprod, cmdprod;
     SmmuDrv saved;
 
-    s1_setup(e, &s, 16, 4);
+    smmu_s1_setup(e, &s, 16, 4);
     smmu_pt_map(&s.pt, 0x100000, a, 0x10000, PT_R | PT_W);
     smmu_pt_map(&s.pt, 0x200000, b, 0x10000, PT_R | PT_W);
-    check_copy(e, 0x100000, a, 0x200000, b, 0x600d);
+    smmu_check_copy(e, 0x100000, a, 0x200000, b, 0x600d);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x900000, 0x200000, 8), ==, TD_ERR_READ_FAULT);
     expect_event(e, EVT_F_TRANSLATION, ev);
     qtest_writeq(e->m->qts, a + 0x100, 0xdeadbeef12345678ull);
@@ -1459,7 +1430,7 @@ static void test_migration(void)
     /* Commands, events and new translations keep working. */
     s.pt.m = e->m;
     smmu_pt_map(&s.pt, 0x300000, c, 0x10000, PT_R | PT_W);
-    check_copy(e, 0x100000, a, 0x300000, c, 0x5eed);
+    smmu_check_copy(e, 0x100000, a, 0x300000, c, 0x5eed);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x900000, 0x200000, 8), ==, TD_ERR_READ_FAULT);
     expect_event(e, EVT_F_TRANSLATION, ev);
@@ -1484,7 +1455,7 @@ static void test_pri_migration(void)
     uint64_t rec[2];
     unsigned prgi;
     SmmuDrv saved;
-    S1Setup s;
+    SmmuS1 s;
 
     pri_setup(e, &s, box);
     smmu_pt_map(&s.pt, iova_a, a, 4096, PT_R | PT_W);
@@ -1638,305 +1609,6 @@ static void test_concurrency(void)
     unlink(disk);
 }
 
-/* ------------------------------------------------------------------------
- * Performance (only with -m perf; nothing is asserted about speed): 1 MiB
- * copies by the test device with no IOMMU, through this SMMU (stage 1 and
- * nested) and through upstream's arm-smmuv3 (stage 1 of stage=nested).
- *
- * The machine running this is usually shared: a mode timed alone for a few
- * milliseconds measures mostly what the neighbours did meanwhile.  So the
- * four machines run side by side and are timed in short batches, round after
- * round, in a rotating order; each figure is the median over the rounds, and
- * each ratio the median of the ratios within a round (both sides timed
- * moments apart).  A freshly set-up machine copies markedly slower for its
- * first tens of milliseconds, so untimed rounds come first.
- */
-#define BENCH_LEN       (1u << 20)
-#define BENCH_BATCH     16          /* copies per timed batch */
-#define BENCH_ROUNDS    31          /* timed batches per mode */
-#define BENCH_WARMUP    2           /* untimed batches per mode first */
-#define BENCH_MODES     4
-
-typedef struct BenchSetup {
-    TdMachine *m;
-    Td *td;
-    SmmuDrv *d;
-    uint64_t src, dst;
-} BenchSetup;
-
-/* MiB/s of one batch of copies. */
-static double bench_batch(BenchSetup *b)
-{
-    gint64 t0 = g_get_monotonic_time();
-
-    for (int i = 0; i < BENCH_BATCH; i++) {
-        g_assert_cmpuint(td_do(b->td, TD_OP_COPY, b->src, b->dst, BENCH_LEN), ==,
-                         TD_ERR_NONE);
-    }
-    return BENCH_BATCH * (double)G_USEC_PER_SEC / (g_get_monotonic_time() - t0);
-}
-
-/* mode 0: no IOMMU, 1: ours S1, 2: ours nested, 3: upstream arm-smmuv3 S1. */
-static void bench_setup(BenchSetup *b, int mode)
-{
-    const uint64_t va_src = 0x10000000, va_dst = 0x20000000;
-    TdMachine *m;
-    SmmuPt s1, s2;
-    uint64_t src, dst, cdtab, ste[8] = { 0 }, cd[8];
-
-    m = td_machine_start(mode == 3 ? "iommu=smmuv3" : NULL,
-                         mode == 0 || mode == 3 ? TD_ARGS : "-device viommu-smmuv3 " TD_ARGS);
-    *b = (BenchSetup) { .m = m, .td = td_open(m, TD_DEVFN) };
-    src = smmu_alloc(m, BENCH_LEN, BENCH_LEN);
-    dst = smmu_alloc(m, BENCH_LEN, BENCH_LEN);
-    if (mode == 0) {
-        b->src = src;
-        b->dst = dst;
-    } else {
-        SmmuDrv *d = mode == 3 ? smmu_drv_init_lenient(m, 8, 6) :
-                                 smmu_drv_init(m, false, 8, 6);
-
-        smmu_pt_init(&s1, m, false, 12, 48, -1);
-        smmu_pt_map(&s1, va_src, mode == 2 ? va_src : src, BENCH_LEN, PT_R | PT_W);
-        smmu_pt_map(&s1, va_dst, mode == 2 ? va_dst : dst, BENCH_LEN, PT_R | PT_W);
-        cdtab = smmu_alloc(m, 64, 64);
-        smmu_cd(cd, &s1, 1);
-        smmu_write_cd(d, cdtab, cd);
-        smmu_ste_s1(ste, cdtab, 0, 0, 0);
-        if (mode == 2) {
-            smmu_pt_init(&s2, m, true, 12, 48, 0);
-            for (unsigned i = 0; i < s1.ntables; i++) {
-                smmu_pt_map(&s2, s1.tables[i], s1.tables[i], 4096, PT_R | PT_W);
-            }
-            smmu_pt_map(&s2, cdtab & ~0xfffull, cdtab & ~0xfffull, 4096, PT_R);
-            smmu_pt_map(&s2, va_src, src, BENCH_LEN, PT_R | PT_W);
-            smmu_pt_map(&s2, va_dst, dst, BENCH_LEN, PT_R | PT_W);
-            smmu_ste_s2(ste, &s2, 1);
-        }
-        smmu_write_ste(d, SID, ste);
-        b->d = d;
-        b->src = va_src;
-        b->dst = va_dst;
-    }
-    /* First touches of RAM, caches filled. */
-    g_assert_cmpuint(td_do(b->td, TD_OP_COPY, b->src, b->dst, BENCH_LEN), ==, TD_ERR_NONE);
-}
-
-static void bench_teardown(BenchSetup *b)
-{
-    if (b->d) {
-        smmu_drv_free(b->d);
-    }
-    td_close(b->td);
-    td_machine_stop(b->m);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void test_bench(void)
-{
-    static const char *names[] = { "no IOMMU", "viommu-smmuv3 S1", "viommu-smmuv3 nested",
-                                   "upstream arm-smmuv3 S1" };
-    BenchSetup b[BENCH_MODES];
-    double mibs[BENCH_MODES][BENCH_ROUNDS], ratio[BENCH_MODES][BENCH_ROUNDS];
-    double vs_up[BENCH_ROUNDS];
-
-    for (int i = 0; i < BENCH_MODES; i++) {
-        bench_setup(&b[i], i);
-    }
-    for (int r = 0; r < BENCH_WARMUP; r++) {
-        for (int i = 0; i < BENCH_MODES; i++) {
-            bench_batch(&b[i]);
-        }
-    }
-    for (int r = 0; r < BENCH_ROUNDS; r++) {
-        for (int k = 0; k < BENCH_MODES; k++) {
-            int i = (r + k) % BENCH_MODES;
-
-            mibs[i][r] = bench_batch(&b[i]);
-        }
-        for (int i = 0; i < BENCH_MODES; i++) {
-            ratio[i][r] = mibs[i][r] / mibs[0][r];
-        }
-        vs_up[r] = mibs[1][r] / mibs[3][r];
-    }
-    for (int i = 0; i < BENCH_MODES; i++) {
-        g_test_message("%-24s %8.1f MiB/s (%.2fx no IOMMU)", names[i],
-                       median(mibs[i], BENCH_ROUNDS), median(ratio[i], BENCH_ROUNDS));
-    }
-    g_test_message("ours S1 / upstream S1: %.2fx", median(vs_up, BENCH_ROUNDS));
-    for (int i = 0; i < BENCH_MODES; i++) {
-        bench_teardown(&b[i]);
-    }
-}
-
-/* ------------------------------------------------------------------------
- * Hostile input: random STEs, CDs, commands, page-table entries, register
- * writes anywhere in both pages, test-device registers and PCIe capabilities,
- * and device DMA into the SMMU's own registers.
- */
-
-/*
- * VIOMMU_HOSTILE_SEED, VIOMMU_HOSTILE_COUNT: seed and count for long soaks
- * (VIOMMU_HOSTILE_PROPS: the SMMU's properties).
- */
-static uint32_t hostile_env(const char *name, uint32_t dflt)
-{
-    const char *s = getenv(name);
-
-    return s && *s ? (uint32_t)strtoul(s, NULL, 0) : dflt;
-}
-
-/* The SMMU's register pages 0 and 1, mapped for the device to write. */
-#define HOSTILE_REGS_IOVA   0x30000ull
-
-static void hostile_map_regs(S1Setup *s)
-{
-    smmu_pt_map(&s->pt, HOSTILE_REGS_IOVA, SMMU_BASE, 4096, PT_R | PT_W);
-    smmu_pt_map(&s->pt, HOSTILE_REGS_IOVA + 0x1000, SMMU_BASE + SMMU_PAGE1, 4096,
-                PT_R | PT_W);
-}
-
-static void test_hostile(void)
-{
-    uint32_t seed = hostile_env("VIOMMU_HOSTILE_SEED", 0x5eed5);
-    uint32_t count = hostile_env("VIOMMU_HOSTILE_COUNT", 400);
-    /* httu=on: also the A/D-flag update path. */
-    const char *props = getenv("VIOMMU_HOSTILE_PROPS");
-    Env *e = env_start(props && *props ? props : "httu=on", false);
-    GRand *r = g_rand_new_with_seed(seed);
-    S1Setup s;
-    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096);
-    uint64_t ste_addr = smmu_ste_addr(e->d, SID);
-    static const uint32_t regs[] = {
-        0x20, 0x28, 0x2c, 0x44, 0x50, 0x64, 0x68, 0x6c, 0x70, 0x74, 0x80, 0x84, 0x88,
-        0x90, 0x94, 0x98, 0x9c, 0xa0, 0xa4, 0xa8, 0xac, 0xb0, 0xb8, 0xbc, 0x100a8, 0x100ac,
-        0xc0, 0xc8, 0xd0, 0x1000, 0xfd0, 0x1fffc,
-    };
-    static const uint8_t ops[] = {
-        CMD_PREFETCH_CONFIG, 0x02, CMD_CFGI_STE, CMD_CFGI_STE_RANGE, CMD_CFGI_CD,
-        CMD_CFGI_CD_ALL, CMD_TLBI_NH_ALL, CMD_TLBI_NH_ASID, CMD_TLBI_NH_VA, CMD_TLBI_NH_VAA,
-        CMD_TLBI_EL2_ALL, CMD_TLBI_S12_VMALL, CMD_TLBI_S2_IPA, CMD_TLBI_NSNH_ALL,
-        CMD_ATC_INV, CMD_PRI_RESP, CMD_RESUME, CMD_SYNC,
-    };
-
-    s1_setup(e, &s, 12, 1);
-    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
-    hostile_map_regs(&s);
-    e->d->lenient = true;
-    g_test_message("hostile seed 0x%x count %u props %s", seed, count,
-                   props && *props ? props : "httu=on");
-    for (uint32_t i = 0; i < count; i++) {
-        uint64_t v = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
-        /* Table and queue contents anywhere in the first RAM pages or random. */
-        uint64_t ram = 0x40000000ull + (g_rand_int(r) & 0x0ffff000u);
-
-        switch (g_rand_int_range(r, 0, 8)) {
-        case 0:     /* a random STE word (sometimes a plausible pointer) */
-            qtest_writeq(e->m->qts, ste_addr + 8 * g_rand_int_range(r, 0, 8),
-                         g_rand_boolean(r) ? v : (v & 0xfffull) | ram | 1);
-            smmu_cmd_sync(e->d, CMD_CFGI_STE | ((uint64_t)SID << 32), 1);
-            break;
-        case 1:     /* a random CD word */
-            qtest_writeq(e->m->qts, s.cdtab + 8 * g_rand_int_range(r, 0, 4), v);
-            smmu_cmd_sync(e->d, CMD_CFGI_CD_ALL | ((uint64_t)SID << 32), 0);
-            break;
-        case 2:     /* random commands */
-            for (int j = 0; j < 4; j++) {
-                uint64_t w0 = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
-
-                /* Mostly real opcodes with random operands. */
-                if (g_rand_int_range(r, 0, 4)) {
-                    w0 = (w0 & ~0x4ffull) | ops[g_rand_int_range(r, 0, ARRAY_SIZE(ops))];
-                }
-                smmu_cmd(e->d, w0, ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r));
-            }
-            if (smmu_sync(e->d)) {
-                smmu_writel(e->d, SMMU_GERRORN, smmu_readl(e->d, SMMU_GERROR));
-            }
-            break;
-        case 3:     /* a random register value */
-            if (g_rand_boolean(r)) {
-                qtest_writel(e->m->qts, SMMU_BASE + regs[g_rand_int_range(r, 0,
-                                                               ARRAY_SIZE(regs))], v);
-            } else {
-                qtest_writeq(e->m->qts, SMMU_BASE + (regs[g_rand_int_range(r, 0,
-                                                               ARRAY_SIZE(regs))] & ~7u),
-                             (v & 0xfff0000000000fffull) | ram);
-            }
-            break;
-        case 4:     /* DMA, with or without PASID */
-            td_cfg_writew(e->td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
-            td_writel(e->td, TD_PASID, g_rand_boolean(r) ? 0 :
-                      TD_PASID_VALID | (g_rand_int(r) & 0xfffff));
-            if (g_rand_int_range(r, 0, 4)) {
-                td_do(e->td, TD_OP_COPY, g_rand_boolean(r) ? 0x10000 : v, b, 64);
-            } else {
-                /* the device writes the SMMU's own registers (pages 0 and 1) */
-                td_writel(e->td, TD_PATTERN, v >> 32);
-                td_do(e->td, TD_OP_FILL, 0, HOSTILE_REGS_IOVA + (v & 0x1ffc),
-                      g_rand_int_range(r, 1, 17) * 4);
-            }
-            break;
-        case 6:     /* anything anywhere in the register window, page 1 included */
-            if (g_rand_boolean(r)) {
-                qtest_writel(e->m->qts, SMMU_BASE + g_rand_int_range(r, 0, 0x20000 / 4) * 4,
-                             g_rand_boolean(r) ? v : (v & 0xffff001fu));
-            } else {
-                qtest_writeq(e->m->qts, SMMU_BASE + g_rand_int_range(r, 0, 0x20000 / 8) * 8,
-                             g_rand_boolean(r) ? v : (v & 0xfff000000000001full) | ram);
-            }
-            break;
-        case 7:     /* test device registers and PASID/PRI/ATS capabilities */
-            if (g_rand_boolean(r)) {
-                td_writel(e->td, g_rand_int_range(r, 0, 0x80 / 4) * 4, v);
-            } else {
-                td_cfg_writel(e->td, TD_CFG_ATS + g_rand_int_range(r, 0, 0x30 / 4) * 4, v);
-            }
-            td_writel(e->td, TD_CMD, TD_CMD_RESET);
-            td_writel(e->td, TD_DELAY_NS, 0);
-            td_writel(e->td, TD_IRQ, 0);
-            break;
-        default:    /* random page-table entries */
-            qtest_writeq(e->m->qts, s.pt.tables[g_rand_int_range(r, 0, s.pt.ntables)] +
-                         8 * g_rand_int_range(r, 0, 512), v);
-            smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0);
-            break;
-        }
-        /* Something sane to resynchronise the driver's view of the queues. */
-        if (i % 50 == 49) {
-            smmu_drv_free(e->d);
-            e->d = smmu_drv_init(e->m, g_rand_boolean(r), 8, 6);
-            s1_setup(e, &s, 12, 1);
-            smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
-            hostile_map_regs(&s);
-            ste_addr = smmu_ste_addr(e->d, SID);
-            e->d->lenient = true;
-        }
-    }
-    /* QEMU is alive and the SMMU still works. */
-    smmu_drv_free(e->d);
-    e->d = smmu_drv_init(e->m, false, 8, 6);
-    s1_setup(e, &s, 12, 1);
-    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
-    smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R | PT_W);
-    td_writel(e->td, TD_PASID, 0);
-    check_copy(e, 0x10000, a, 0x20000, b, 0xa1a1);
-    g_rand_free(r);
-    env_stop(e);
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1975,9 +1647,5 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/pri/off", test_pri_off);
     qtest_add_func("/viommu-smmuv3/pri/migration", test_pri_migration);
     qtest_add_func("/viommu-smmuv3/concurrency/iothread", test_concurrency);
-    qtest_add_func("/viommu-smmuv3/hostile", test_hostile);
-    if (g_test_perf()) {
-        qtest_add_func("/viommu-smmuv3/perf/dma-1m", test_bench);
-    }
     return g_test_run();
 }
