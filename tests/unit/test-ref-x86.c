@@ -45,349 +45,7 @@
 #include <stdlib.h>
 
 #include "hw/viommu/core/nested.h"
-#include "ref-harness.h"
-
-#define REF_SS_STRICT_RSVD 0
-
-/* ---------------------------------------------------------------------- */
-/* Entry bits, as the specification names them (chapter 9). */
-
-/* First-stage paging entries (IA-32e format). */
-#define FS_P        (1ull << 0)
-#define FS_RW       (1ull << 1)
-#define FS_US       (1ull << 2)
-#define FS_PWT      (1ull << 3)
-#define FS_PCD      (1ull << 4)
-#define FS_A        (1ull << 5)
-#define FS_D        (1ull << 6)
-#define FS_PS       (1ull << 7)     /* PAT in a 4-KByte page entry */
-#define FS_G        (1ull << 8)
-#define FS_EA       (1ull << 10)
-#define FS_XD       (1ull << 63)
-
-/* Second-stage paging entries. */
-#define SS_R        (1ull << 0)
-#define SS_W        (1ull << 1)
-#define SS_X        (1ull << 2)
-#define SS_PS       (1ull << 7)
-#define SS_A        (1ull << 8)
-#define SS_D        (1ull << 9)
-#define SS_SNP      (1ull << 11)
-#define SS_B62      (1ull << 62)
-
-/* Bits [hi:lo] set. */
-static uint64_t mask_of(unsigned hi, unsigned lo)
-{
-    uint64_t m = 0;
-
-    for (unsigned b = lo; b <= hi; b++) {
-        m |= 1ull << b;
-    }
-    return m;
-}
-
-/* The address an entry holds: bits 51:12. */
-static uint64_t entry_addr(uint64_t e)
-{
-    return e & mask_of(51, 12);
-}
-
-/* Bytes an entry at level maps: 4K at level 1, 512 times more per level. */
-static unsigned level_shift(int level)
-{
-    return 12 + 9 * (unsigned)(level - 1);
-}
-
-/* ---------------------------------------------------------------------- */
-/* The naive model. */
-
-typedef struct ref_cfg {
-    /* first stage */
-    uint64_t fs_ptptr;
-    unsigned fs_levels, fs_haw;
-    bool fl1gp, wpe, eafe;
-    /* second stage */
-    uint64_t ss_ptptr;
-    unsigned ss_aw, ss_haw, sllps;
-    bool slee, slade;
-} ref_cfg;
-
-typedef struct ref_ctx {
-    const ref_cfg *c;
-    bool nested;
-    ref_mem m;
-} ref_ctx;
-
-/* ---- second stage ---- */
-
-static int model_ss_levels(unsigned aw)
-{
-    return aw == 39 ? 3 : aw == 48 ? 4 : 5;
-}
-
-/* Reserved bits of a present second-stage entry at level (leaf or not). */
-static bool model_ss_reserved(const ref_cfg *c, uint64_t e, int level, bool leaf)
-{
-    if (entry_addr(e) >> c->ss_haw) {
-        return true;                /* address beyond the host address width */
-    }
-    if (e & SS_PS) {
-        if (level >= 4) {
-            return true;            /* no PS in SL-PML5E / SL-PML4E */
-        }
-        if (level == 3 && !(c->sllps & 2)) {
-            return true;            /* 1-GByte pages not supported */
-        }
-        if (level == 2 && !(c->sllps & 1)) {
-            return true;            /* 2-MByte pages not supported */
-        }
-        if (level >= 2 && (e & mask_of(level_shift(level) - 1, 12))) {
-            return true;            /* address bits below the page size */
-        }
-    }
-    if (REF_SS_STRICT_RSVD) {
-        if (!leaf && (e & SS_SNP)) {
-            return true;
-        }
-        if (e & SS_B62) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Translate gpa with the access acc (VI_ACC_*) through the second stage. */
-static ref_out model_ss(ref_ctx *x, uint64_t gpa, uint32_t acc)
-{
-    const ref_cfg *c = x->c;
-    int levels = model_ss_levels(c->ss_aw);
-    bool r_all = true, w_all = true, x_all = true;
-    uint64_t table;
-
-    if (gpa >> c->ss_aw) {
-        return model_fault(VI_FAULT_ADDR_SIZE, 2, levels);
-    }
-    if (entry_addr(c->ss_ptptr) >> c->ss_haw) {
-        return model_fault(VI_FAULT_RESERVED, 2, levels);
-    }
-    table = entry_addr(c->ss_ptptr);
-    for (int level = levels; level >= 1; level--) {
-        unsigned shift = level_shift(level);
-        uint64_t epa = table + 8 * ((gpa >> shift) & 511), e;
-        bool leaf;
-
-        if (!model_read(&x->m, epa, &e)) {
-            return model_fault(VI_FAULT_WALK_EABT, 2, level);
-        }
-        if (!(e & (SS_R | SS_W))) {
-            return model_fault(VI_FAULT_TRANSLATION, 2, level);
-        }
-        leaf = level == 1 || (e & SS_PS);
-        if (model_ss_reserved(c, e, level, leaf)) {
-            return model_fault(VI_FAULT_RESERVED, 2, level);
-        }
-        r_all = r_all && (e & SS_R);
-        w_all = w_all && (e & SS_W);
-        x_all = x_all && (e & SS_X);
-        if (!leaf) {
-            if (c->slade && !(e & SS_A)) {
-                if (!model_write(&x->m, epa, e | SS_A)) {
-                    return model_fault(VI_FAULT_WALK_EABT, 2, level);
-                }
-            }
-            table = entry_addr(e);
-            continue;
-        }
-        {
-            bool xok = c->slee ? x_all : r_all;
-            uint64_t size = 1ull << shift, ne = e;
-            ref_out o;
-
-            if (((acc & VI_ACC_R) && !r_all) || ((acc & VI_ACC_W) && !w_all) ||
-                ((acc & VI_ACC_X) && !xok)) {
-                return model_fault(VI_FAULT_PERMISSION, 2, level);
-            }
-            if (c->slade) {
-                ne |= SS_A;
-                if (acc & VI_ACC_W) {
-                    ne |= SS_D;
-                }
-                if (ne != e && !model_write(&x->m, epa, ne)) {
-                    return model_fault(VI_FAULT_WALK_EABT, 2, level);
-                }
-            }
-            memset(&o, 0, sizeof(o));
-            o.ok = true;
-            o.level = level;
-            o.size = size;
-            o.out = (entry_addr(e) & ~(size - 1)) | (gpa & (size - 1));
-            o.perm = (r_all ? VI_PERM_R | VI_PERM_UR : 0) |
-                     (w_all ? VI_PERM_W | VI_PERM_UW : 0) |
-                     (xok ? VI_PERM_X | VI_PERM_UX : 0);
-            if (c->slade && !(ne & SS_D)) {
-                o.perm &= ~(VI_PERM_W | VI_PERM_UW);    /* a write sets D first */
-            }
-            return o;
-        }
-    }
-    g_assert_not_reached();
-}
-
-/* ---- first stage ---- */
-
-/* Reserved bits of a present first-stage entry at level. */
-static bool model_fs_reserved(const ref_cfg *c, uint64_t e, int level)
-{
-    if (entry_addr(e) >> c->fs_haw) {
-        return true;
-    }
-    if (level >= 4 && (e & FS_PS)) {
-        return true;                /* PML5E / PML4E: bit 7 reserved */
-    }
-    if (level == 3 && (e & FS_PS)) {
-        return !c->fl1gp || (e & mask_of(29, 13));  /* 1-GByte page */
-    }
-    if (level == 2 && (e & FS_PS)) {
-        return (e & mask_of(20, 13)) != 0;          /* 2-MByte page */
-    }
-    return false;
-}
-
-/* Where a first-stage table entry is: nested, through the second stage. */
-static bool model_fs_entry_pa(ref_ctx *x, uint64_t gpa, bool write, int fs_level,
-                              uint64_t *pa, ref_out *f)
-{
-    ref_out o;
-
-    if (!x->nested) {
-        *pa = gpa;
-        return true;
-    }
-    o = model_ss(x, gpa, (write ? VI_ACC_W : VI_ACC_R) | VI_ACC_PRIV);
-    if (!o.ok) {
-        o.s1ptw = true;
-        *f = o;
-        return false;
-    }
-    (void)fs_level;
-    *pa = o.out;
-    return true;
-}
-
-static ref_out model_fs(ref_ctx *x, uint64_t va, uint32_t acc)
-{
-    const ref_cfg *c = x->c;
-    int levels = (int)c->fs_levels;
-    unsigned width = levels == 5 ? 57 : 48;
-    bool user = !(acc & VI_ACC_PRIV);
-    bool rw_all = true, us_all = true, xd_any = false;
-    uint64_t top = va >> (width - 1), table;
-    ref_out f;
-
-    /* Canonical: bits 63:width-1 all equal. */
-    if (top != 0 && top != (~0ull >> (width - 1))) {
-        return model_fault(VI_FAULT_ADDR_SIZE, 1, levels);
-    }
-    if (entry_addr(c->fs_ptptr) >> c->fs_haw) {
-        return model_fault(VI_FAULT_RESERVED, 1, levels);
-    }
-    table = entry_addr(c->fs_ptptr);
-    for (int level = levels; level >= 1; level--) {
-        unsigned shift = level_shift(level);
-        uint64_t egpa = table + 8 * ((va >> shift) & 511), epa, e, want;
-        bool leaf;
-
-        if (!model_fs_entry_pa(x, egpa, false, level, &epa, &f)) {
-            return f;
-        }
-        if (!model_read(&x->m, epa, &e)) {
-            return model_fault(VI_FAULT_WALK_EABT, 1, level);
-        }
-        if (!(e & FS_P)) {
-            return model_fault(VI_FAULT_TRANSLATION, 1, level);
-        }
-        if (model_fs_reserved(c, e, level)) {
-            return model_fault(VI_FAULT_RESERVED, 1, level);
-        }
-        leaf = level == 1 || (e & FS_PS);
-        rw_all = rw_all && (e & FS_RW);
-        us_all = us_all && (e & FS_US);
-        xd_any = xd_any || (e & FS_XD);
-        want = e | FS_A | (c->eafe ? FS_EA : 0);
-        if (!leaf) {
-            /* Accessed (and extended-accessed) flags of a table entry. */
-            if (want != e) {
-                if (!model_fs_entry_pa(x, egpa, true, level, &epa, &f)) {
-                    return f;
-                }
-                if (!model_write(&x->m, epa, want)) {
-                    return model_fault(VI_FAULT_WALK_EABT, 1, level);
-                }
-            }
-            table = entry_addr(e);
-            continue;
-        }
-        {
-            /* Access rights (user requests need U/S at every level). */
-            bool rd_ok = user ? us_all : true;
-            bool wr_ok = user ? us_all && rw_all : rw_all || !c->wpe;
-            bool ex_ok = user ? us_all && !xd_any : !xd_any && !us_all;
-            uint64_t size = 1ull << shift;
-            ref_out o;
-
-            if (user && !us_all) {
-                return model_fault(VI_FAULT_ACCESS, 1, level);
-            }
-            if (((acc & VI_ACC_R) && !rd_ok) || ((acc & VI_ACC_W) && !wr_ok) ||
-                ((acc & VI_ACC_X) && !ex_ok)) {
-                return model_fault(VI_FAULT_PERMISSION, 1, level);
-            }
-            if (acc & VI_ACC_W) {
-                want |= FS_D;
-            }
-            if (want != e) {
-                if (!model_fs_entry_pa(x, egpa, true, level, &epa, &f)) {
-                    return f;
-                }
-                if (!model_write(&x->m, epa, want)) {
-                    return model_fault(VI_FAULT_WALK_EABT, 1, level);
-                }
-            }
-            memset(&o, 0, sizeof(o));
-            o.ok = true;
-            o.stage = 1;
-            o.level = level;
-            o.size = size;
-            o.out = (entry_addr(e) & ~(size - 1)) | (va & (size - 1));
-            o.perm = VI_PERM_R;
-            if (rw_all || !c->wpe) {
-                o.perm |= VI_PERM_W;
-            }
-            if (!xd_any && !us_all) {
-                o.perm |= VI_PERM_X;
-            }
-            if (us_all) {
-                o.perm |= VI_PERM_UR | (rw_all ? VI_PERM_UW : 0) | (!xd_any ? VI_PERM_UX : 0);
-            }
-            if (!(want & FS_D)) {
-                o.perm &= ~(VI_PERM_W | VI_PERM_UW);    /* a write sets D first */
-            }
-            if (x->nested) {
-                ref_out o2 = model_ss(x, o.out, acc);
-
-                if (!o2.ok) {
-                    return o2;
-                }
-                o2.size = o.size < o2.size ? o.size : o2.size;
-                o2.perm &= o.perm;
-                o2.level = o.level;
-                return o2;
-            }
-            return o;
-        }
-    }
-    g_assert_not_reached();
-}
+#include "ref-model-x86.h"
 
 /* ---------------------------------------------------------------------- */
 /* Random tables (ref-harness.h writes them into both memories). */
@@ -415,7 +73,7 @@ static uint64_t rand_next_table(ref_gen *gn, unsigned haw, bool nested, bool *fr
     return *pa;
 }
 
-static void gen_fs_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int level,
+static void gen_fs_table(ref_gen *gn, const ref_x86_cfg *c, uint64_t table, int level,
                          uint64_t prefix, unsigned depth, bool nested)
 {
     unsigned n = 1 + rnd_below(level == (int)c->fs_levels ? 6 : 4);
@@ -498,10 +156,10 @@ static uint64_t rand_ss_perm(void)
     return e;
 }
 
-static void gen_ss_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int level,
+static void gen_ss_table(ref_gen *gn, const ref_x86_cfg *c, uint64_t table, int level,
                          uint64_t prefix, unsigned depth)
 {
-    unsigned n = 1 + rnd_below(level == model_ss_levels(c->ss_aw) ? 6 : 4);
+    unsigned n = 1 + rnd_below(level == ref_x86_ss_levels(c->ss_aw) ? 6 : 4);
     unsigned shift = level_shift(level);
 
     for (unsigned k = 0; k < n; k++) {
@@ -578,9 +236,9 @@ static void gen_ss_table(ref_gen *gn, const ref_cfg *c, uint64_t table, int leve
  * permissions.  Each leaf is recorded so the first-stage tables can be
  * placed at GPAs it maps (ref_s2_alloc()).
  */
-static void gen_ss_nested(ref_gen *gn, ref_cfg *c)
+static void gen_ss_nested(ref_gen *gn, ref_x86_cfg *c)
 {
-    int levels = model_ss_levels(c->ss_aw);
+    int levels = ref_x86_ss_levels(c->ss_aw);
     uint64_t root = alloc2(gn, 4096);
     unsigned out_bits = c->ss_haw < 40 ? c->ss_haw : 40;
 
@@ -628,7 +286,7 @@ static void gen_ss_nested(ref_gen *gn, ref_cfg *c)
 
 static const unsigned aw_list[] = { 39, 48, 57 };
 
-static void gen_ss_cfg(ref_cfg *c)
+static void gen_ss_cfg(ref_x86_cfg *c)
 {
     c->ss_aw = aw_list[rnd_below(3)];
     c->ss_haw = 36 + rnd_below(17);              /* 36..52 */
@@ -637,7 +295,7 @@ static void gen_ss_cfg(ref_cfg *c)
     c->slade = chance(50);
 }
 
-static void gen_fs(ref_gen *gn, ref_cfg *c, bool nested)
+static void gen_fs(ref_gen *gn, ref_x86_cfg *c, bool nested)
 {
     uint64_t root;
 
@@ -658,18 +316,18 @@ static void gen_fs(ref_gen *gn, ref_cfg *c, bool nested)
     }
 }
 
-static void gen_ss(ref_gen *gn, ref_cfg *c)
+static void gen_ss(ref_gen *gn, ref_x86_cfg *c)
 {
     uint64_t root = alloc2(gn, 4096);
 
-    gen_ss_table(gn, c, root, model_ss_levels(c->ss_aw), 0, 0);
+    gen_ss_table(gn, c, root, ref_x86_ss_levels(c->ss_aw), 0, 0);
     c->ss_ptptr = root;
     if (chance(3)) {
         c->ss_ptptr |= 1ull << (40 + rnd_below(12));
     }
 }
 
-static void to_core_fs(const ref_cfg *c, vi_x86_fs_cfg *v)
+static void to_core_fs(const ref_x86_cfg *c, vi_x86_fs_cfg *v)
 {
     memset(v, 0, sizeof(*v));
     v->ptptr = c->fs_ptptr;
@@ -680,7 +338,7 @@ static void to_core_fs(const ref_cfg *c, vi_x86_fs_cfg *v)
     v->eafe = c->eafe;
 }
 
-static void to_core_ss(const ref_cfg *c, vi_vtd_ss_cfg *v)
+static void to_core_ss(const ref_x86_cfg *c, vi_vtd_ss_cfg *v)
 {
     memset(v, 0, sizeof(*v));
     v->ptptr = c->ss_ptptr;
@@ -691,7 +349,7 @@ static void to_core_ss(const ref_cfg *c, vi_vtd_ss_cfg *v)
     v->slade = c->slade;
 }
 
-static uint64_t rand_input(ref_gen *gn, const ref_cfg *c, int mode)
+static uint64_t rand_input(ref_gen *gn, const ref_x86_cfg *c, int mode)
 {
     uint64_t in = gn->nins && !chance(5) ? gn->ins[rnd_below(gn->nins)] : rnd();
 
@@ -725,7 +383,7 @@ static void test_reference(void)
     while (done < count) {
         int mode = (int)rnd_below(3);          /* 0: first stage, 1: second, 2: nested */
         ref_gen *gn = ref_gen_new();
-        ref_cfg c;
+        ref_x86_cfg c;
         vi_x86_fs_cfg vf;
         vi_vtd_ss_cfg vs;
 
@@ -753,10 +411,10 @@ static void test_reference(void)
             vi_pt_result r;
             vi_fault f;
             ref_out o;
-            ref_ctx x = { &c, mode == 2, { gn->b, { { 0 } }, 0 } };
+            ref_x86_ctx x = { &c, mode == 2, { gn->b, { { 0 } }, 0 } };
             bool ok;
 
-            o = mode == 1 ? model_ss(&x, in, acc) : model_fs(&x, in, acc);
+            o = mode == 1 ? ref_x86_ss(&x, in, acc) : ref_x86_fs(&x, in, acc);
             cas0 = fake_mem_get_stats(gn->a)->cmpxchgs;
             if (mode == 0) {
                 ok = vi_x86_fs_translate(&vf, fake_mem_vi(gn->a), in, acc, &r, &f);
