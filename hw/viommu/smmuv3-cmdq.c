@@ -163,7 +163,13 @@ static int vismmu_cmd_tlbi_range(ViommuSmmuv3State *s, const uint64_t *cmd, bool
                                uint32_t match, uint8_t stages, const char *what)
 {
     vi_iotlb_scope sc = { 0 };
-    uint64_t addr = ipa ? (cmd[1] & VI_MASK(51, 12)) : (cmd[1] & VI_MASK(63, 12));
+    /*
+     * A VA names its page without any top-byte tag: IOTLB entries of TBI
+     * ranges are keyed so (smmuv3-xlate.c), and without TBI a valid VA has
+     * VA[63:56] equal to VA[55] already.
+     */
+    uint64_t addr = ipa ? (cmd[1] & VI_MASK(51, 12)) :
+                          vismmu_va_untag(cmd[1] & VI_MASK(63, 12));
     unsigned num = vi_field(cmd[0], 16, 12), scale = vi_field(cmd[0], 24, 20);
     unsigned ttl = vi_field(cmd[1], 9, 8), tg = vi_field(cmd[1], 11, 10);
 

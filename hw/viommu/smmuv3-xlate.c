@@ -303,6 +303,17 @@ static unsigned s2_memtype(uint32_t attrs, bool fwb)
 }
 
 /*
+ * The IOTLB key of a stage-1 input address.  With TBI for its half (VA[55]
+ * selects TTB0/TTB1) the top byte is not part of the address (IHI 0070
+ * 3.4.1): VA[63:56] become copies of VA[55], so every tag of a page shares
+ * one entry and TLBI_NH_VA on the untagged address finds it.
+ */
+static uint64_t vismmu_tlb_va(const vi_smmu_cd *cd, uint64_t va)
+{
+    return cd->tt[(va >> 55) & 1].tbi ? vismmu_va_untag(va) : va;
+}
+
+/*
  * Translate one transaction.  Fills *e; returns with events queued for any
  * fault.  s->mutex held.
  */
@@ -318,7 +329,7 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
     vi_fault f;
     uint32_t acc_r, acc_w, need = 0;
     bool s1 = false, s2 = false, ok;
-    uint64_t size;
+    uint64_t size, key;
 
     if (!(s->cr0 & R_VISMMU_CR0_SMMUEN_MASK)) {
         bool abort = s->gbpa & R_VISMMU_GBPA_ABORT_MASK;
@@ -396,9 +407,10 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
     tag.vmid = cfg.ste.s2.vmid;
     tag.stage = s1 && s2 ? VI_IOTLB_NESTED : s1 ? VI_IOTLB_STAGE1 : VI_IOTLB_STAGE2;
 
-    ok = vi_iotlb_lookup(s->iotlb, &tag, t->addr, &te) && vi_perm_allows(te.perm, need);
+    key = s1 ? vismmu_tlb_va(&cfg.cd, t->addr) : t->addr;
+    ok = vi_iotlb_lookup(s->iotlb, &tag, key, &te) && vi_perm_allows(te.perm, need);
     if (ok) {
-        res.out = vi_iotlb_entry_out(&te, t->addr);
+        res.out = vi_iotlb_entry_out(&te, key);
         res.size = 1ull << te.size_shift;
         res.perm = te.perm;
     } else {
@@ -431,7 +443,7 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
             vismmu_fault_locked(s, t, &f, s1 ? cfg.cd.record : true, cfg.ste.s2.record);
             return;
         }
-        vi_iotlb_insert(s->iotlb, &tag, t->addr, &res, -1);
+        vi_iotlb_insert(s->iotlb, &tag, key, &res, -1);
         if (!s1) {
             trace_viommu_smmuv3_memtype(t->sid, t->addr, s2_memtype(res.attrs,
                                                                     cfg.ste.s2.fwb));

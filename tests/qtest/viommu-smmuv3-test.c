@@ -610,6 +610,47 @@ static void test_invalidation(void)
     env_stop(e);
 }
 
+/*
+ * TBI (CD.TBI0): the top byte of the VA is not part of the address, so the
+ * IOTLB entry a tagged DMA creates is the untagged address's, and
+ * TLBI_NH_VA(A) on the untagged VA removes it (IHI 0070 3.4.1).
+ */
+static void test_tbi(void)
+{
+    Env *e = env_start(NULL, false);
+    SmmuS1 s;
+    uint64_t p1 = td_alloc(e->m, 4096), p2 = td_alloc(e->m, 4096);
+    uint64_t scratch = td_alloc(e->m, 4096);
+    const uint64_t va = 0x7654321000ull, scratch_va = 0x1000;
+    const uint64_t tagged = va | (0x5aull << 56), tagged2 = va | (0xa5ull << 56);
+    const uint16_t asid = 7;
+
+    smmu_s1_setup(e, &s, 12, asid);
+    s.cd[0] |= 1ull << 38;                              /* TBI0 */
+    smmu_write_cd(e->d, s.cdtab, s.cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD_ALL | ((uint64_t)SID << 32), 0), ==, 0);
+    smmu_pt_map(&s.pt, va, p1, 4096, PT_R | PT_W);
+    smmu_pt_map(&s.pt, scratch_va, scratch, 4096, PT_R | PT_W);
+    qtest_writeq(e->m->qts, p1, 0x1111);
+    qtest_writeq(e->m->qts, p2, 0x2222);
+    g_assert_cmphex(dma_read(e, tagged, scratch_va, scratch), ==, 0x1111);
+    g_assert_cmphex(dma_read(e, tagged2, scratch_va, scratch), ==, 0x1111);
+    /* Remap, invalidate the untagged VA: both tags see the new page. */
+    qtest_writeq(e->m->qts, smmu_pt_leaf(&s.pt, va), 0);
+    smmu_pt_map(&s.pt, va, p2, 4096, PT_R | PT_W);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_VA | ((uint64_t)asid << 48), va), ==, 0);
+    g_assert_cmphex(dma_read(e, tagged, scratch_va, scratch), ==, 0x2222);
+    g_assert_cmphex(dma_read(e, tagged2, scratch_va, scratch), ==, 0x2222);
+    g_assert_cmphex(dma_read(e, va, scratch_va, scratch), ==, 0x2222);
+    /* A tagged TLBI address names the same page. */
+    qtest_writeq(e->m->qts, smmu_pt_leaf(&s.pt, va), 0);
+    smmu_pt_map(&s.pt, va, p1, 4096, PT_R | PT_W);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_VAA, tagged2), ==, 0);
+    g_assert_cmphex(dma_read(e, tagged, scratch_va, scratch), ==, 0x1111);
+    expect_no_event(e);
+    env_stop(e);
+}
+
 static void test_invalidation_s2(void)
 {
     Env *e = env_start(NULL, false);
@@ -1630,6 +1671,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/pasid-cd-2lvl", test_pasid);
     qtest_add_func("/viommu-smmuv3/invalidation/s1", test_invalidation);
     qtest_add_func("/viommu-smmuv3/invalidation/s2", test_invalidation_s2);
+    qtest_add_func("/viommu-smmuv3/invalidation/tbi", test_tbi);
     qtest_add_func("/viommu-smmuv3/events", test_events);
     qtest_add_func("/viommu-smmuv3/evtq-wrap", test_evtq_wrap);
     qtest_add_func("/viommu-smmuv3/cmdq", test_cmdq);

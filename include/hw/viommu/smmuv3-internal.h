@@ -124,6 +124,12 @@ static inline uint32_t vismmu_as_sid(const ViommuSmmuv3AS *sas)
     return PCI_BUILD_BDF(bus, sas->devfn);
 }
 
+/* VA[55] copied into VA[63:56]: a stage-1 address without its top-byte tag. */
+static inline uint64_t vismmu_va_untag(uint64_t va)
+{
+    return (uint64_t)((int64_t)(va << 8) >> 8);
+}
+
 /* smmuv3-mmio.c */
 extern const MemoryRegionOps vismmu_mmio_ops;
 void vismmu_wire(ViommuSmmuv3State *s, int line);
