@@ -19,13 +19,55 @@
  */
 
 /*
+ * The IRTE of index: from the interrupt entry cache, else read from the
+ * table (and cached when present: not-present entries are not cached, as
+ * CAP.CM = 0).  False on a fetch error.
+ */
+static bool vivtd_irte_fetch_locked(ViommuVtdState *s, uint32_t index, uint64_t irte[2])
+{
+    VivtdIecEntry *c = &s->iec[index % VIVTD_IEC_ENTRIES];
+    uint64_t irta = s->irta_act & ~0xfffull;
+
+    if (c->valid && c->index == index) {
+        irte[0] = c->irte[0];
+        irte[1] = c->irte[1];
+        return true;
+    }
+    if (vi_mem_read_le64s(&vivtd_mem, irta + (uint64_t)index * VIVTD_IRTE_SIZE, irte, 2) !=
+        VI_MEM_OK) {
+        return false;
+    }
+    if (FIELD_EX64(irte[0], VIVTD_IRTE0, P)) {
+        *c = (VivtdIecEntry) { .irte = { irte[0], irte[1] }, .index = index, .valid = true };
+    }
+    return true;
+}
+
+void vivtd_iec_flush_locked(ViommuVtdState *s)
+{
+    memset(s->iec, 0, sizeof(s->iec));
+}
+
+/* Index-selective: the 2^im entries from index, aligned (6.5.2.7). */
+static void vivtd_iec_inv_index_locked(ViommuVtdState *s, uint32_t index, unsigned im)
+{
+    uint32_t first = index & ~((1u << im) - 1), count = 1u << im;
+
+    for (unsigned i = 0; i < VIVTD_IEC_ENTRIES; i++) {
+        if (s->iec[i].valid && s->iec[i].index - first < count) {
+            s->iec[i].valid = false;
+        }
+    }
+}
+
+/*
  * Remap an interrupt request from sid.  Returns
  * true with *out; false when it is blocked (after recording the fault).
  */
 static bool vivtd_irq_remap_locked(ViommuVtdState *s, uint16_t sid, const MSIMessage *in,
                                    MSIMessage *out)
 {
-    uint64_t addr = in->address, irte[2] = { 0 }, irta = s->irta_act & ~0xfffull;
+    uint64_t addr = in->address, irte[2] = { 0 };
     uint32_t data = in->data, index, size;
     VivtdFaultInfo fi = { .sid = sid, .is_write = true };
     X86IOMMUIrq irq = { 0 };
@@ -59,7 +101,7 @@ static bool vivtd_irq_remap_locked(ViommuVtdState *s, uint16_t sid, const MSIMes
     if (!reason && index >= size) {
         reason = VIVTD_FR_IR_INDEX;
     }
-    if (!reason && vi_mem_read_le64s(&vivtd_mem, irta + index * 16ull, irte, 2) != VI_MEM_OK) {
+    if (!reason && !vivtd_irte_fetch_locked(s, index, irte)) {
         reason = VIVTD_FR_IR_ACCESS;
     }
     if (!reason && !FIELD_EX64(irte[0], VIVTD_IRTE0, P)) {
@@ -170,13 +212,15 @@ void vivtd_ir_window_init(VivtdAS *vas)
 }
 
 /*
- * Interrupt entry cache invalidation descriptor: IRTEs are not cached, so
- * only the interrupt controllers' caches (KVM routes) are told, after the
- * lock is dropped.  Returns 0 or the IQEI of the error.
+ * Interrupt entry cache invalidation descriptor: the cached IRTEs of its
+ * scope go now; the interrupt controllers' caches (KVM routes) are told
+ * after the lock is dropped.  Returns 0 or the IQEI of the error.
  */
 unsigned vivtd_inv_iec_locked(ViommuVtdState *s, const uint64_t *d, VivtdDeferred *dd)
 {
     if (FIELD_EX64(d[0], VIVTD_IEC0, G)) {
+        vivtd_iec_inv_index_locked(s, FIELD_EX64(d[0], VIVTD_IEC0, IIDX),
+                                   FIELD_EX64(d[0], VIVTD_IEC0, IM));
         if (!dd->iec_global) {
             if (dd->iec) {
                 dd->iec_global = true;
@@ -187,6 +231,7 @@ unsigned vivtd_inv_iec_locked(ViommuVtdState *s, const uint64_t *d, VivtdDeferre
             }
         }
     } else {
+        vivtd_iec_flush_locked(s);
         dd->iec_global = true;
     }
     return 0;

@@ -206,10 +206,12 @@ static void vivtd_iq_error_locked(ViommuVtdState *s, unsigned iqei)
  * Caches
  */
 
+/* Every cache: context / PASID caches, IOTLB, interrupt entry cache. */
 void vivtd_flush_all_locked(ViommuVtdState *s)
 {
     vi_cfg_cache_inv_all(s->cfg);
     vi_iotlb_inval_all(s->iotlb);
+    vivtd_iec_flush_locked(s);
 }
 
 /* ------------------------------------------------------------------------
@@ -474,6 +476,7 @@ static void vivtd_handle_gcmd_locked(ViommuVtdState *s, uint32_t val, VivtdDefer
     if (val & VIVTD_GCMD_SIRTP) {
         s->irta_act = s->irta;
         s->gsts |= VIVTD_GCMD_SIRTP;
+        vivtd_iec_flush_locked(s);      /* ESIRTPS */
         dd->iec_global = true;          /* ESIRTPS */
     }
     if (changed & VIVTD_GCMD_QIE) {

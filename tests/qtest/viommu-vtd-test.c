@@ -1050,14 +1050,37 @@ static void test_interrupt_remapping(void)
     vtd_gcmd(v, VIVTD_GCMD_CFI, true);
     msi_fire(td, 0xfee00000, 0x58);
     g_assert_true(vtd_lapic_irr(m->qts, 0x58));
-    /* An IRTE changed with an IEC invalidation. */
+    /*
+     * An IRTE changed: the interrupt entry cache holds the old one until an
+     * IEC invalidation covers its index (4 or 12-15 do not; index 0
+     * with mask 2 covers 0-3); a global one covers everything.
+     */
     vtd_irte(v, 3, 0x59, 0, SID, 1, true);
-    vtd_qi_add(v, VIVTD_INV_IEC | VIVTD_IEC_G_INDEX | VIVTD_IEC_IDX(3), 0);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(3, 0), 0);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x59));
+    vtd_qi_add(v, VIVTD_INV_IEC | VIVTD_IEC_G_INDEX | VIVTD_IEC_IDX(4), 0);
+    vtd_qi_add(v, VIVTD_INV_IEC | VIVTD_IEC_G_INDEX | VIVTD_IEC_IDX(12) | VIVTD_IEC_IM(2), 0);
+    vtd_qi_sync(v);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(3, 0), 0);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x59));
+    vtd_qi_add(v, VIVTD_INV_IEC | VIVTD_IEC_G_INDEX | VIVTD_IEC_IDX(0) | VIVTD_IEC_IM(2), 0);
     vtd_qi_sync(v);
     msi_fire(td, VIVTD_MSI_REMAP_ADDR(3, 0), 0);
     g_assert_true(vtd_lapic_irr(m->qts, 0x59));
-    /* A reserved bit in the IRTE. */
+    vtd_irte(v, 3, 0x5c, 0, SID, 1, true);
+    vtd_irte(v, 10, 0x5d, 0, SID, 0, true);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(10, 0), 0);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x5d));
+    vtd_qi_add(v, VIVTD_INV_IEC, 0);
+    vtd_qi_sync(v);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(3, 0), 0);
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(10, 0), 0);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x5c));
+    g_assert_true(vtd_lapic_irr(m->qts, 0x5d));
+    /* A reserved bit in the IRTE (seen after the invalidation). */
     qtest_writeq(m->qts, v->irt + 3 * 16, qtest_readq(m->qts, v->irt + 3 * 16) | (1ull << 13));
+    vtd_qi_add(v, VIVTD_INV_IEC | VIVTD_IEC_G_INDEX | VIVTD_IEC_IDX(3), 0);
+    vtd_qi_sync(v);
     msi_fire(td, VIVTD_MSI_REMAP_ADDR(3, 0), 0);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VIVTD_FR_IR_IRTE_RSVD);
     td_close(td);

@@ -10,7 +10,8 @@
  *   vtd-acpi.c   the DMAR table
  *
  * Lock rules (the only statement of them):
- *   - s->lock protects every cache (IOTLB, context / PASID caches), every architected register and the pending-interrupt
+ *   - s->lock protects every cache (IOTLB, context / PASID caches,
+ *     interrupt entry cache), every architected register and the pending-interrupt
  *     flags.  Functions whose name ends in _locked are called with it held.
  *   - Order: the BQL (MMIO handlers, queue processing) before s->lock; the
  *     translation and interrupt paths may run without the BQL (vCPU and I/O
@@ -85,5 +86,6 @@ void vivtd_unmap_all(ViommuVtdState *s);
 void vivtd_ir_window_init(VivtdAS *vas);
 int vivtd_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst, uint16_t sid);
 unsigned vivtd_inv_iec_locked(ViommuVtdState *s, const uint64_t *d, VivtdDeferred *dd);
+void vivtd_iec_flush_locked(ViommuVtdState *s);
 
 #endif

@@ -49,6 +49,19 @@ typedef struct VivtdAS {
     AddressSpace as;
 } VivtdAS;
 
+/*
+ * The interrupt entry cache (vtd-ir.c): present IRTEs as read, direct-mapped
+ * by the low bits of the interrupt index; emptied by IEC invalidations,
+ * SIRTP, reset and migration.
+ */
+#define VIVTD_IEC_ENTRIES   256
+
+typedef struct VivtdIecEntry {
+    uint64_t irte[2];
+    uint32_t index;
+    bool valid;
+} VivtdIecEntry;
+
 struct ViommuVtdState {
     X86IOMMUState parent_obj;
 
@@ -77,6 +90,7 @@ struct ViommuVtdState {
     QemuMutex lock;
     vi_iotlb *iotlb;
     vi_cfg_cache *cfg;
+    VivtdIecEntry iec[VIVTD_IEC_ENTRIES];
     bool fault_irq_pending, inv_irq_pending;
 
     /* Architected state (migrated). */
