@@ -103,15 +103,7 @@ bool vi_vtd_ss_walk_init(const vi_vtd_ss_cfg *c, const vi_mem *mem, uint64_t gpa
     }
     vi_pt_walk_setup(w, &vtd_ss_fmt, c, mem, gpa, access, res,
                      vi_x86_start(c->ptptr, (c->aw_bits - 12) / 9));
-    if (gpa >> c->aw_bits) {
-        vi_pt_set_fault(w, f, VI_FAULT_ADDR_SIZE);
-        return false;
-    }
-    if (c->ptptr & vi_x86_addr_rsvd(c->haw)) {
-        vi_pt_set_fault(w, f, VI_FAULT_RESERVED);
-        return false;
-    }
-    return true;
+    return vi_x86_walk_checks(w, !(gpa >> c->aw_bits), c->ptptr, c->haw, f);
 }
 
 bool vi_vtd_ss_translate(const vi_vtd_ss_cfg *c, const vi_mem *mem, uint64_t gpa,

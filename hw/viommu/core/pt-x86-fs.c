@@ -120,15 +120,7 @@ bool vi_x86_fs_walk_init(const vi_x86_fs_cfg *c, const vi_mem *mem, uint64_t va,
     /* Canonical: bits 63..(top - 1) all equal. */
     top = c->levels == 5 ? 57 : 48;
     hi = va >> (top - 1);
-    if (hi != 0 && hi != (~0ull >> (top - 1))) {
-        vi_pt_set_fault(w, f, VI_FAULT_ADDR_SIZE);
-        return false;
-    }
-    if (c->ptptr & vi_x86_addr_rsvd(c->haw)) {
-        vi_pt_set_fault(w, f, VI_FAULT_RESERVED);
-        return false;
-    }
-    return true;
+    return vi_x86_walk_checks(w, hi == 0 || hi == (~0ull >> (top - 1)), c->ptptr, c->haw, f);
 }
 
 bool vi_x86_fs_translate(const vi_x86_fs_cfg *c, const vi_mem *mem, uint64_t va,

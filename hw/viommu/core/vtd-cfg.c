@@ -601,26 +601,11 @@ unsigned vi_vtd_walk_fault_reason(const vi_fault *f, vi_vtd_xlate_kind k)
     if (f->kind == VI_FAULT_BAD_CONFIG) {
         return VI_VTD_FR_SM_PE_INVALID;
     }
-    if (f->stage == 2 && f->s1ptw) {
-        /* Nested: the second stage refused a first-stage table access. */
-        switch (f->kind) {
-        case VI_FAULT_ADDR_SIZE:
-            return VI_VTD_FR_NEST_FS_ADDR_AW;
-        case VI_FAULT_TRANSLATION:
-            return VI_VTD_FR_SS_NOT_PRESENT;
-        case VI_FAULT_RESERVED:
-            return VI_VTD_FR_SS_RSVD;
-        case VI_FAULT_WALK_EABT:
-            return VI_VTD_FR_SS_ACCESS;
-        default:
-            return (f->access & VI_ACC_W) ? VI_VTD_FR_NEST_FS_WRITE :
-                                            VI_VTD_FR_NEST_FS_READ;
-        }
-    }
     if (f->stage == 2) {
+        /* s1ptw: nested, the second stage refused a first-stage table access. */
         switch (f->kind) {
         case VI_FAULT_ADDR_SIZE:
-            return VI_VTD_FR_SS_ADDR_AW;
+            return f->s1ptw ? VI_VTD_FR_NEST_FS_ADDR_AW : VI_VTD_FR_SS_ADDR_AW;
         case VI_FAULT_TRANSLATION:
             return VI_VTD_FR_SS_NOT_PRESENT;
         case VI_FAULT_RESERVED:
@@ -628,6 +613,10 @@ unsigned vi_vtd_walk_fault_reason(const vi_fault *f, vi_vtd_xlate_kind k)
         case VI_FAULT_WALK_EABT:
             return VI_VTD_FR_SS_ACCESS;
         default:
+            if (f->s1ptw) {
+                return (f->access & VI_ACC_W) ? VI_VTD_FR_NEST_FS_WRITE :
+                                                VI_VTD_FR_NEST_FS_READ;
+            }
             return walk_perm_reason(f->access);
         }
     }

@@ -52,6 +52,25 @@ static inline uint64_t vi_x86_addr_rsvd(uint8_t haw)
     return haw >= 52 ? 0 : (VI_X86_ADDR_MASK & ~((1ull << haw) - 1));
 }
 
+/*
+ * The checks at the start of a walk of either format, in the order VT-d
+ * reports them: the input (in_ok false: address-size fault), then the
+ * table pointer (bits at or above haw: reserved).
+ */
+static inline bool vi_x86_walk_checks(const vi_pt_walk *w, bool in_ok, uint64_t ptptr,
+                                      uint8_t haw, vi_fault *f)
+{
+    if (!in_ok) {
+        vi_pt_set_fault(w, f, VI_FAULT_ADDR_SIZE);
+        return false;
+    }
+    if (ptptr & vi_x86_addr_rsvd(haw)) {
+        vi_pt_set_fault(w, f, VI_FAULT_RESERVED);
+        return false;
+    }
+    return true;
+}
+
 /* Decode step: descend to the table entry e points to. */
 static inline vi_pt_step vi_x86_descend(vi_pt_walk *w, uint64_t e)
 {
