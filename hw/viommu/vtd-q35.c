@@ -3,11 +3,13 @@
  * sits; the device only takes what it is given (ViommuVtdPlacement) and
  * never looks at the machine.
  *
- *   before realize:  the PCI root bus it translates for and the IOAPIC's
- *                    source-id (q35's pseudo device ff:00.0);
- *   machine done:    its registers at q35's remapping unit address (the
- *                    DMAR table's, VIVTD_MMIO_BASE) and the IOAPIC's
- *                    interrupt requests sent through its address space.
+ *   before realize:  its registers at q35's remapping unit address (the
+ *                    DMAR table's, VIVTD_MMIO_BASE), the PCI root bus it
+ *                    translates for and the IOAPIC's source-id (q35's
+ *                    pseudo device ff:00.0);
+ *   machine done:    the IOAPIC's interrupt requests sent through its
+ *                    address space (like smmuv3-virt.c's device-tree
+ *                    fix-up, a machine-init-done notifier of the glue).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -16,7 +18,6 @@
 #include "hw/i386/pc.h"
 #include "hw/i386/x86.h"
 #include "hw/pci-host/q35.h"
-#include "hw/sysbus.h"
 #include "system/system.h"
 #include "hw/viommu/vtd.h"
 #include "hw/viommu/vtd-q35.h"
@@ -30,7 +31,6 @@ static void vivtd_q35_machine_done(Notifier *n, void *data)
 {
     X86MachineState *x86ms = X86_MACHINE(qdev_get_machine());
 
-    sysbus_mmio_map(SYS_BUS_DEVICE(vivtd_q35.vtd), 0, VIVTD_MMIO_BASE);
     x86ms->ioapic_as = viommu_vtd_ioapic_as(vivtd_q35.vtd);
 }
 
@@ -51,6 +51,7 @@ void viommu_vtd_q35_pre_plug(MachineState *ms, DeviceState *dev, Error **errp)
         return;
     }
     p = (ViommuVtdPlacement) {
+        .base = VIVTD_MMIO_BASE,
         .bus = pcms->pcibus,
         .ioapic_sid = PCI_BUILD_BDF(Q35_PSEUDO_BUS_PLATFORM, Q35_PSEUDO_DEVFN_IOAPIC),
     };

@@ -11,7 +11,7 @@
 #include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
-#include "hw/sysbus.h"
+#include "exec/address-spaces.h"
 #include "hw/pci/pci_bus.h"
 #include "migration/vmstate.h"
 #include "system/kvm.h"
@@ -195,7 +195,7 @@ static void vivtd_realize(DeviceState *dev, Error **errp)
     s->spaces = vivtd_spaces_new();
     memory_region_init_io(&s->mmio, OBJECT(s), &vivtd_mmio_ops, s, "viommu-vtd",
                           VIVTD_MMIO_SIZE);
-    sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
+    memory_region_add_subregion(get_system_memory(), s->placement.base, &s->mmio);
     pci_setup_iommu(s->placement.bus, &vivtd_pci_ops, s);
     viommu_pasid_register(&vivtd_pci_ops, &vivtd_pasid_ops);
     /*

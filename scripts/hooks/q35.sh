@@ -2,8 +2,8 @@
 # provides insert_after, $Q and $TAG).  One line each:
 #  - allow -device viommu-vtd as a dynamic sysbus device on q35;
 #  - place it: pc.c's pre-plug handler of IOMMU devices hands a viommu-vtd its
-#    placement (PCI bus, IOAPIC source-id) and, when the machine is done, maps
-#    its registers and routes the IOAPIC through it (hw/viommu/vtd-q35.c; the
+#    placement (register address, PCI bus, IOAPIC source-id) and, when the
+#    machine is done, routes the IOAPIC through it (hw/viommu/vtd-q35.c; the
 #    function does nothing for other devices), plus the header for it;
 #  - build its DMAR table from acpi_build() (the function does nothing unless
 #    the machine's IOMMU is a viommu-vtd), plus the header for it.

@@ -23,14 +23,16 @@ OBJECT_DECLARE_SIMPLE_TYPE(ViommuVtdState, VIOMMU_VTD)
 typedef struct vi_iotlb vi_iotlb;
 
 /*
- * Where the machine puts the unit (the machine glue, vtd-q35.c, fills it in
- * before realize; realize fails without it): the PCI bus whose requests it
- * remaps and the source-id of the IOAPIC's interrupt requests.  After
- * realize the machine maps the registers (sysbus MMIO region 0, at the
- * address its DMAR table gives) and sends IOAPIC interrupts through
- * viommu_vtd_ioapic_as().
+ * Where the machine puts the unit (as ViommuSmmuv3Placement for the SMMU):
+ * its register page in system memory (the address the machine's DMAR table
+ * gives), the PCI bus whose requests it remaps and the source-id of the
+ * IOAPIC's interrupt requests.  The machine glue (vtd-q35.c) hands it over
+ * before realize, which fails without it and applies it; the machine then
+ * sends IOAPIC interrupts through viommu_vtd_ioapic_as().  The device never
+ * looks at the machine.
  */
 typedef struct ViommuVtdPlacement {
+    hwaddr base;
     PCIBus *bus;
     uint16_t ioapic_sid;
 } ViommuVtdPlacement;
