@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Build (once) the guest Linux kernel for ARCH (arm64 | x86_64) from Debian's
-# linux-source-7.3 with our config fragments tests/guest/kconfig/{common,ARCH}.config.
+# linux-source-7.3: the kernel's tinyconfig plus our config fragments
+# tests/guest/kconfig/{common,ARCH}.config, nothing else.
+#
+#   scripts/guest-kernel.sh arm64|x86_64
+#   scripts/guest-kernel.sh --fetch      only download and unpack the source
 #
 # The result lives in $VIOMMU_CACHE/guest/kernel-ARCH-VERSION-HASH/ (HASH = first
-# 12 hex digits of the sha256 of the fragments):
+# 12 hex digits of the sha256 of the base's name and the fragments):
 #   Image (arm64) or bzImage (x86_64), config, include/ (the UAPI headers
 #   `make headers` exports), usr-gen_init_cpio (the kernel's cpio generator).
 # A warm run builds nothing.  The last line printed is always that directory.
@@ -17,32 +21,17 @@ set -euo pipefail
 LINUX_SERIES=7.3
 LINUX_PKG=linux-source-$LINUX_SERIES
 LINUX_SUITE=trixie-backports
+# The base configuration our fragments are merged over (part of the cache key).
+KCONFIG_BASE=tinyconfig
 
 arch=${1:-}
 case "$arch" in
+    --fetch) ;;
     arm64)  karch=arm64;  cross=aarch64-linux-gnu-; image=arch/arm64/boot/Image;   iname=Image ;;
     x86_64) karch=x86_64; cross=;                   image=arch/x86/boot/bzImage;   iname=bzImage ;;
-    *) die "usage: $0 arm64|x86_64" ;;
+    *) die "usage: $0 arm64|x86_64|--fetch" ;;
 esac
-
-frag_dir=$VIOMMU_TOP/tests/guest/kconfig
-frags=("$frag_dir/common.config" "$frag_dir/$arch.config")
-for f in "${frags[@]}"; do [ -f "$f" ] || die "missing config fragment $f"; done
-hash=$(cat "${frags[@]}" | sha256sum | cut -c1-12)
-
 mkdir -p "$VIOMMU_CACHE/guest" "$VIOMMU_CACHE/src"
-# One lock for the shared source download/unpack and for each output directory.
-exec 9>"$VIOMMU_CACHE/guest/.kernel-$arch.lock"
-flock 9
-
-# Warm path: any already built kernel of this series with these fragments.
-for d in "$VIOMMU_CACHE"/guest/kernel-"$arch"-"$LINUX_SERIES".*-"$hash"; do
-    if [ -f "$d/.complete" ]; then
-        note "guest kernel ($arch) is cached" >&2
-        echo "$d"
-        exit 0
-    fi
-done
 
 # --- source: Debian's linux-source-7.3 (_all.deb ships the tarball under /usr/src)
 unpack_source() {
@@ -72,6 +61,31 @@ unpack_source() {
     echo "$d"
 }
 exec 8>"$VIOMMU_CACHE/guest/.kernel-src.lock"
+if [ "$arch" = --fetch ]; then
+    flock 8
+    unpack_source
+    exit 0
+fi
+
+frag_dir=$VIOMMU_TOP/tests/guest/kconfig
+frags=("$frag_dir/common.config" "$frag_dir/$arch.config")
+for f in "${frags[@]}"; do [ -f "$f" ] || die "missing config fragment $f"; done
+# The name covers what decides the configuration: the base and the fragments.
+hash=$( { echo "$KCONFIG_BASE"; cat "${frags[@]}"; } | sha256sum | cut -c1-12)
+
+# One lock per output directory.
+exec 9>"$VIOMMU_CACHE/guest/.kernel-$arch.lock"
+flock 9
+
+# Warm path: any already built kernel of this series with these fragments.
+for d in "$VIOMMU_CACHE"/guest/kernel-"$arch"-"$LINUX_SERIES".*-"$hash"; do
+    if [ -f "$d/.complete" ]; then
+        note "guest kernel ($arch) is cached" >&2
+        echo "$d"
+        exit 0
+    fi
+done
+
 flock 8
 src=$(unpack_source)
 flock -u 8
@@ -99,10 +113,16 @@ note "building guest kernel $kver for $arch in $obj (log: $log)" >&2
 mkdir -p "$obj"
 : > "$log"
 
-# allnoconfig with our fragments as the "all" values, then olddefconfig fills in
-# every dependency's default.
+# `make tinyconfig` is allnoconfig over kernel/configs/tiny-base.config, then
+# kernel/configs/tiny.config and arch/*/configs/tiny.config merged in.  We do
+# the same in one allnoconfig pass with our fragments last (so they win), and
+# every option nobody asked for stays off; olddefconfig then only settles what
+# has no prompt.
 merged=$obj/viommu-fragments.config
-cat "${frags[@]}" > "$merged"
+tiny=("$src/kernel/configs/tiny-base.config" "$src/kernel/configs/tiny.config")
+[ ! -f "$src/arch/${karch/x86_64/x86}/configs/tiny.config" ] || tiny+=("$src/arch/${karch/x86_64/x86}/configs/tiny.config")
+for f in "${tiny[@]:0:2}"; do [ -f "$f" ] || die "$src has no $f: not a Linux source tree?"; done
+cat "${tiny[@]}" "${frags[@]}" > "$merged"
 "${KMAKE[@]}" KCONFIG_ALLCONFIG="$merged" allnoconfig >>"$log" 2>&1 ||
     die "make allnoconfig failed (see $log)"
 "${KMAKE[@]}" olddefconfig >>"$log" 2>&1 || die "make olddefconfig failed (see $log)"
