@@ -37,6 +37,11 @@ void vismmu_flush_events(ViommuSmmuv3State *s)
     if (!(s->cr0 & R_VISMMU_CR0_SMMUEN_MASK) || !(s->cr0 & R_VISMMU_CR0_EVENTQEN_MASK)) {
         return;             /* events are discarded while the queue is off */
     }
+    if ((s->gerror ^ s->gerrorn) & R_VISMMU_GERROR_EVENTQ_ABT_ERR_MASK) {
+        /* IHI 0070 7.2.2: no record is written until software acknowledges. */
+        trace_viommu_smmuv3_evtq_discard("EVENTQ_ABT_ERR active", n + lost);
+        return;
+    }
     log2 = vismmu_q_log2(&s->evtq, s->evtq_log2);
     for (unsigned i = 0; i < n + lost; i++) {
         uint32_t prod = s->evtq.prod & VISMMU_Q_PTR_MASK, cons = s->evtq.cons & VISMMU_Q_PTR_MASK;
@@ -56,8 +61,7 @@ void vismmu_flush_events(ViommuSmmuv3State *s)
             vi_cpu_to_le64(rec + 8 * w, ev[i][w]);
         }
         a = VISMMU_Q_BASE_ADDR(s->evtq.base) + (hwaddr)vismmu_q_idx(prod, log2) * 32;
-        if (address_space_write(&address_space_memory, a, MEMTXATTRS_UNSPECIFIED,
-                                rec, sizeof(rec)) != MEMTX_OK) {
+        if (!vismmu_ram_write(a, rec, sizeof(rec))) {
             qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: event queue write to 0x%"
                           HWADDR_PRIx " aborted\n", a);
             vismmu_gerror_raise(s, R_VISMMU_GERROR_EVENTQ_ABT_ERR_MASK);
@@ -201,6 +205,12 @@ static int vismmu_cmd_sync(ViommuSmmuv3State *s, const uint64_t *cmd)
     /* Translations run under s->mutex: taking it waits for those in flight. */
     qemu_mutex_lock(&s->mutex);
     qemu_mutex_unlock(&s->mutex);
+    /*
+     * The records of transactions terminated before the SYNC are visible
+     * when it completes (IHI 0070 4.7.3): write out what the bottom half has
+     * not yet.
+     */
+    vismmu_flush_events(s);
     if (cs == 1) {
         if (s->msi && msi_addr) {
             MemTxAttrs attrs = { .requester_id = s->msi_devid };
@@ -348,8 +358,7 @@ void vismmu_process_cmdq(ViommuSmmuv3State *s)
             return;
         }
         a = VISMMU_Q_BASE_ADDR(s->cmdq.base) + (hwaddr)vismmu_q_idx(cons, log2) * 16;
-        if (address_space_read(&address_space_memory, a, MEMTXATTRS_UNSPECIFIED, raw,
-                               sizeof(raw)) != MEMTX_OK) {
+        if (!vismmu_ram_read(a, raw, sizeof(raw))) {
             err = VISMMU_CERROR_ABT;
             cmd[0] = cmd[1] = 0;
         } else {

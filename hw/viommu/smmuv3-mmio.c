@@ -171,6 +171,10 @@ static int vismmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
     switch (off) {
     case A_VISMMU_CR0:
         old = s->cr0;
+        if ((old & R_VISMMU_CR0_EVENTQEN_MASK) && !(v & R_VISMMU_CR0_EVENTQEN_MASK)) {
+            /* Committed records are written before the queue stops (7.2.1). */
+            vismmu_flush_events(s);
+        }
         qemu_mutex_lock(&s->mutex);
         s->cr0 = v & (VISMMU_CR0_MASK | (s->pri ? R_VISMMU_CR0_PRIQEN_MASK : 0));
         vismmu_gen_bump_locked(s);

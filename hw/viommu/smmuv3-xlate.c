@@ -68,6 +68,22 @@ static vi_mem_result phys_write(void *opaque, uint64_t pa, const void *buf, size
                                buf, len) == MEMTX_OK ? VI_MEM_OK : VI_MEM_ABORT;
 }
 
+/*
+ * The queues are guest memory the SMMU writes (event, PRI) and reads
+ * (commands) too: RAM only as well (IHI 0070 7.2.2: a queue access that
+ * aborts is EVENTQ_ABT_ERR / PRIQ_ABT_ERR / CERROR_ABT), so a queue placed
+ * on a device's registers, or the SMMU's own, never runs an MMIO handler.
+ */
+bool vismmu_ram_read(uint64_t pa, void *buf, size_t len)
+{
+    return phys_read(NULL, pa, buf, len) == VI_MEM_OK;
+}
+
+bool vismmu_ram_write(uint64_t pa, const void *buf, size_t len)
+{
+    return phys_write(NULL, pa, buf, len) == VI_MEM_OK;
+}
+
 static vi_mem_result phys_cmpxchg64(void *opaque, uint64_t pa, uint64_t *expected,
                                     uint64_t desired, bool *swapped)
 {
@@ -647,12 +663,14 @@ vismmu_translate_slow(ViommuSmmuv3AS *sas, hwaddr addr, IOMMUAccessFlags flag, u
     }
     flush = s->npending || s->pending_lost;
     qemu_mutex_unlock(&s->mutex);
+    /*
+     * Records reach the guest from the bottom half, never from inside the
+     * DMA that faulted: the queue and its MSI are guest-chosen addresses, and
+     * writing them here would run other code in the middle of a device's
+     * access (CMD_SYNC flushes what is pending, smmuv3-cmdq.c).
+     */
     if (flush) {
-        if (bql_locked()) {
-            vismmu_flush_events(s);
-        } else {
-            qemu_bh_schedule(s->evt_bh);
-        }
+        qemu_bh_schedule(s->evt_bh);
     }
     return e;
 }

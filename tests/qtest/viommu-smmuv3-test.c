@@ -812,6 +812,74 @@ static void test_events(void)
     env_stop(e);
 }
 
+/*
+ * An event queue placed on a device's BAR (IHI 0070 7.2.2): the record write
+ * is an abort (EVENTQ_ABT_ERR), nothing reaches the device, and the record
+ * is not written from inside the DMA that faulted (the test device, busy
+ * with that DMA, would flag a register write with STATUS.REJECTED).
+ */
+static void test_evtq_mmio(void)
+{
+    Env *e = env_start(NULL, false);
+    SmmuS1 s;
+    uint64_t b = td_alloc(e->m, 4096), ev[4];
+    const uint64_t va = 0x10000, vb = 0x20000;
+    uint32_t cr0 = smmu_readl(e->d, SMMU_CR0);
+
+    smmu_s1_setup(e, &s, 12, 3);
+    smmu_pt_map(&s.pt, vb, b, 4096, PT_R | PT_W);
+    smmu_writel(e->d, SMMU_CR0, cr0 & ~CR0_EVENTQEN);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_CR0ACK) & CR0_EVENTQEN, ==, 0);
+    smmu_writeq(e->d, SMMU_EVENTQ_BASE, e->td->bar.addr | 5);
+    smmu_writel(e->d, SMMU_EVENTQ_PROD, 0);
+    smmu_writel(e->d, SMMU_EVENTQ_CONS, 0);
+    smmu_writel(e->d, SMMU_CR0, cr0);
+
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(smmu_sync(e->d), ==, 0);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_GERROR) ^ smmu_readl(e->d, SMMU_GERRORN), ==,
+                    R_VISMMU_GERROR_EVENTQ_ABT_ERR_MASK);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_EVENTQ_PROD) & 0xfffff, ==, 0);
+    g_assert_cmphex(td_readl(e->td, TD_STATUS) & TD_STATUS_REJECTED, ==, 0);
+    g_assert_cmphex(td_readq(e->td, TD_SRC_LO), ==, va);
+    g_assert_cmphex(td_readq(e->td, TD_DST_LO), ==, vb);
+
+    /* While EVENTQ_ABT_ERR is active nothing is written, even to RAM (7.2.2). */
+    smmu_writel(e->d, SMMU_CR0, cr0 & ~CR0_EVENTQEN);
+    smmu_writeq(e->d, SMMU_EVENTQ_BASE, e->d->evtq | e->d->evtq_log2);
+    smmu_writel(e->d, SMMU_EVENTQ_PROD, 0);
+    smmu_writel(e->d, SMMU_EVENTQ_CONS, 0);
+    e->d->evtq_cons = 0;
+    smmu_writel(e->d, SMMU_CR0, cr0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(smmu_sync(e->d), ==, 0);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_EVENTQ_PROD) & 0xfffff, ==, 0);
+    /* Acknowledged: the next record is written. */
+    smmu_writel(e->d, SMMU_GERRORN, smmu_readl(e->d, SMMU_GERROR));
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(smmu_sync(e->d), ==, 0);
+    expect_event(e, EVT_F_TRANSLATION, ev);
+
+    /*
+     * The SMMU's own registers as the queue: slot 1 would be CR0..CR2, and
+     * the record's first word (type, StreamID) written there would turn the
+     * SMMU off.
+     */
+    smmu_writel(e->d, SMMU_GERRORN, smmu_readl(e->d, SMMU_GERROR));
+    smmu_writel(e->d, SMMU_CR0, cr0 & ~CR0_EVENTQEN);
+    smmu_writeq(e->d, SMMU_EVENTQ_BASE, SMMU_BASE | 5);
+    smmu_writel(e->d, SMMU_EVENTQ_PROD, 1);
+    smmu_writel(e->d, SMMU_EVENTQ_CONS, 1);
+    smmu_writel(e->d, SMMU_CR0, cr0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(smmu_sync(e->d), ==, 0);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_CR0), ==, cr0);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_GERROR) ^ smmu_readl(e->d, SMMU_GERRORN), ==,
+                    R_VISMMU_GERROR_EVENTQ_ABT_ERR_MASK);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_EVENTQ_PROD) & 0xfffff, ==, 1);
+    env_stop(e);
+}
+
 /* The event queue wraps, overflows (OVFLG) and recovers. */
 static void test_evtq_wrap(void)
 {
@@ -1674,6 +1742,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/invalidation/tbi", test_tbi);
     qtest_add_func("/viommu-smmuv3/events", test_events);
     qtest_add_func("/viommu-smmuv3/evtq-wrap", test_evtq_wrap);
+    qtest_add_func("/viommu-smmuv3/evtq-mmio", test_evtq_mmio);
     qtest_add_func("/viommu-smmuv3/cmdq", test_cmdq);
     qtest_add_func("/viommu-smmuv3/msi-unmapped", test_msi_unmapped);
     qtest_add_func("/viommu-smmuv3/queue-msi", test_queue_msi);

@@ -148,6 +148,8 @@ void vismmu_cmdq_bh(void *opaque);
 void vismmu_inval_all(ViommuSmmuv3State *s);
 
 /* smmuv3-xlate.c */
+bool vismmu_ram_read(uint64_t pa, void *buf, size_t len);
+bool vismmu_ram_write(uint64_t pa, const void *buf, size_t len);
 void vismmu_gen_bump_locked(ViommuSmmuv3State *s);
 void vismmu_notify_unmap_all(ViommuSmmuv3State *s);
 GHashTable *vismmu_as_table_new(void);
