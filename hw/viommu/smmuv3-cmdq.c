@@ -167,15 +167,18 @@ static int vismmu_cmd_tlbi_range(ViommuSmmuv3State *s, const uint64_t *cmd, bool
                                uint32_t match, uint8_t stages, const char *what)
 {
     vi_iotlb_scope sc = { 0 };
+    uint64_t addr = cmd[1] & R_VISMMU_CMD1_ADDR_MASK;
+    unsigned num = FIELD_EX64(cmd[0], VISMMU_CMD0, NUM);
+    unsigned scale = FIELD_EX64(cmd[0], VISMMU_CMD0, SCALE);
+    unsigned ttl = FIELD_EX64(cmd[1], VISMMU_CMD1, TTL);
+    unsigned tg = FIELD_EX64(cmd[1], VISMMU_CMD1, TG);
+
     /*
-     * A VA names its page without any top-byte tag: IOTLB entries of TBI
-     * ranges are keyed so (smmuv3-xlate.c), and without TBI a valid VA has
-     * VA[63:56] equal to VA[55] already.
+     * An IPA has 52 bits.  A VA names its page without any top-byte tag:
+     * IOTLB entries of TBI ranges are keyed so (smmuv3-xlate.c), and without
+     * TBI a valid VA has VA[63:56] equal to VA[55] already.
      */
-    uint64_t addr = ipa ? (cmd[1] & VI_MASK(51, 12)) :
-                          vismmu_va_untag(cmd[1] & VI_MASK(63, 12));
-    unsigned num = vi_field(cmd[0], 16, 12), scale = vi_field(cmd[0], 24, 20);
-    unsigned ttl = vi_field(cmd[1], 9, 8), tg = vi_field(cmd[1], 11, 10);
+    addr = ipa ? addr & VI_MASK(51, 12) : vismmu_va_untag(addr);
 
     if (!s->ril) {
         tg = 0;
@@ -184,22 +187,22 @@ static int vismmu_cmd_tlbi_range(ViommuSmmuv3State *s, const uint64_t *cmd, bool
         return VISMMU_CERROR_ILL;
     }
     sc.match |= match;
-    sc.tag.vmid = vi_field(cmd[0], 47, 32);
-    sc.tag.asid = vi_field(cmd[0], 63, 48);
+    sc.tag.vmid = FIELD_EX64(cmd[0], VISMMU_CMD0, VMID);
+    sc.tag.asid = FIELD_EX64(cmd[0], VISMMU_CMD0, ASID);
     sc.stages = stages;
-    sc.leaf_only = cmd[1] & 1;
+    sc.leaf_only = FIELD_EX64(cmd[1], VISMMU_CMD1, LEAF);
     vismmu_inval_tlb(s, what, &sc);
     return VISMMU_CERROR_NONE;
 }
 
 static int vismmu_cmd_sync(ViommuSmmuv3State *s, const uint64_t *cmd)
 {
-    unsigned cs = vi_field(cmd[0], 13, 12);
-    uint64_t msi_addr = cmd[1] & VI_MASK(51, 2);
-    uint32_t msi_data = cmd[0] >> 32;
+    unsigned cs = FIELD_EX64(cmd[0], VISMMU_CMD0, CS);
+    uint64_t msi_addr = cmd[1] & R_VISMMU_CMD1_MSIADDR_MASK;
+    uint32_t msi_data = FIELD_EX64(cmd[0], VISMMU_CMD0, MSIDATA);
 
     trace_viommu_smmuv3_cmd_sync(cs, msi_addr, msi_data);
-    if (cs == 3) {
+    if (cs > VISMMU_SYNC_CS_SEV) {      /* 0b11 is reserved */
         return VISMMU_CERROR_ILL;
     }
     /* Translations run under s->mutex: taking it waits for those in flight. */
@@ -211,7 +214,7 @@ static int vismmu_cmd_sync(ViommuSmmuv3State *s, const uint64_t *cmd)
      * not yet.
      */
     vismmu_flush_events(s);
-    if (cs == 1) {
+    if (cs == VISMMU_SYNC_CS_IRQ) {
         if (s->msi && msi_addr) {
             MemTxAttrs attrs = { .requester_id = s->msi_devid };
             MemTxResult r;
@@ -229,12 +232,12 @@ static int vismmu_cmd_sync(ViommuSmmuv3State *s, const uint64_t *cmd)
 
 static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
 {
-    unsigned op = cmd[0] & 0xff;
-    uint32_t sid = cmd[0] >> 32;
+    unsigned op = FIELD_EX64(cmd[0], VISMMU_CMD0, OP);
+    uint32_t sid = FIELD_EX64(cmd[0], VISMMU_CMD0, SID);
     vi_iotlb_scope sc = { 0 };
 
     /* SSec: no Secure state is implemented, Secure commands are illegal. */
-    if (op != VISMMU_CMD_SYNC && op < VISMMU_CMD_ATC_INV && (cmd[0] & (1u << 10))) {
+    if (op != VISMMU_CMD_SYNC && op < VISMMU_CMD_ATC_INV && FIELD_EX64(cmd[0], VISMMU_CMD0, SSEC)) {
         return VISMMU_CERROR_ILL;
     }
     switch (op) {
@@ -250,7 +253,7 @@ static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         vismmu_notify_unmap_all(s);
         return VISMMU_CERROR_NONE;
     case VISMMU_CMD_CFGI_STE_RANGE: {
-        unsigned range = vi_field(cmd[1], 4, 0);
+        unsigned range = FIELD_EX64(cmd[1], VISMMU_CMD1, RANGE);
         uint64_t span = 2ull << range;
         uint64_t first = sid & ~(span - 1);
         uint64_t last = MIN(first + span - 1, UINT32_MAX);
@@ -268,7 +271,7 @@ static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
     }
     case VISMMU_CMD_CFGI_CD:
         qemu_mutex_lock(&s->mutex);
-        vi_cfg_cache_inv_ssid(s->cfg, sid, vi_field(cmd[0], 31, 12));
+        vi_cfg_cache_inv_ssid(s->cfg, sid, FIELD_EX64(cmd[0], VISMMU_CMD0, SSID));
         vismmu_gen_bump_locked(s);
         qemu_mutex_unlock(&s->mutex);
         vismmu_notify_unmap_all(s);
@@ -282,14 +285,14 @@ static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         return VISMMU_CERROR_NONE;
     case VISMMU_CMD_TLBI_NH_ALL:
         sc.match = VI_IOTLB_M_VMID;
-        sc.tag.vmid = vi_field(cmd[0], 47, 32);
+        sc.tag.vmid = FIELD_EX64(cmd[0], VISMMU_CMD0, VMID);
         sc.stages = STAGES_NH;
         vismmu_inval_tlb(s, "nh_all", &sc);
         return VISMMU_CERROR_NONE;
     case VISMMU_CMD_TLBI_NH_ASID:
         sc.match = VI_IOTLB_M_VMID | VI_IOTLB_M_ASID;
-        sc.tag.vmid = vi_field(cmd[0], 47, 32);
-        sc.tag.asid = vi_field(cmd[0], 63, 48);
+        sc.tag.vmid = FIELD_EX64(cmd[0], VISMMU_CMD0, VMID);
+        sc.tag.asid = FIELD_EX64(cmd[0], VISMMU_CMD0, ASID);
         sc.stages = STAGES_NH;
         vismmu_inval_tlb(s, "nh_asid", &sc);
         return VISMMU_CERROR_NONE;
@@ -300,7 +303,7 @@ static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         return vismmu_cmd_tlbi_range(s, cmd, false, VI_IOTLB_M_VMID, STAGES_NH, "nh_vaa");
     case VISMMU_CMD_TLBI_S12_VMALL:
         sc.match = VI_IOTLB_M_VMID;
-        sc.tag.vmid = vi_field(cmd[0], 47, 32);
+        sc.tag.vmid = FIELD_EX64(cmd[0], VISMMU_CMD0, VMID);
         vismmu_inval_tlb(s, "s12_vmall", &sc);
         return VISMMU_CERROR_NONE;
     case VISMMU_CMD_TLBI_S2_IPA:
@@ -364,15 +367,16 @@ void vismmu_process_cmdq(ViommuSmmuv3State *s)
         } else {
             cmd[0] = vi_le64_to_cpu(raw);
             cmd[1] = vi_le64_to_cpu(raw + 8);
-            trace_viommu_smmuv3_cmd(cons, vismmu_cmd_name(cmd[0] & 0xff), cmd[0], cmd[1]);
+            trace_viommu_smmuv3_cmd(cons, vismmu_cmd_name(FIELD_EX64(cmd[0], VISMMU_CMD0, OP)),
+                                    cmd[0], cmd[1]);
             err = vismmu_cmd_exec(s, cmd);
         }
         if (err != VISMMU_CERROR_NONE) {
             qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: command 0x%02x (%s) at CONS "
-                          "0x%x: %s\n", (unsigned)(cmd[0] & 0xff),
-                          vismmu_cmd_name(cmd[0] & 0xff), cons,
+                          "0x%x: %s\n", (unsigned)FIELD_EX64(cmd[0], VISMMU_CMD0, OP),
+                          vismmu_cmd_name(FIELD_EX64(cmd[0], VISMMU_CMD0, OP)), cons,
                           err == VISMMU_CERROR_ABT ? "VISMMU_CERROR_ABT" : "VISMMU_CERROR_ILL");
-            trace_viommu_smmuv3_cmd_error(cons, cmd[0] & 0xff, err);
+            trace_viommu_smmuv3_cmd_error(cons, FIELD_EX64(cmd[0], VISMMU_CMD0, OP), err);
             s->cmdq.cons = FIELD_DP32(s->cmdq.cons, VISMMU_CMDQ_CONS, ERR, err);
             vismmu_gerror_raise(s, R_VISMMU_GERROR_CMDQ_ERR_MASK);
             return;

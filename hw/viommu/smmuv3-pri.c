@@ -177,11 +177,11 @@ int vismmu_page_request(PCIBus *bus, void *opaque, int devfn,
  */
 int vismmu_cmd_pri_resp(ViommuSmmuv3State *s, const uint64_t *cmd)
 {
-    uint32_t sid = cmd[0] >> 32;
-    bool ssv = cmd[0] & (1u << 11);
-    uint32_t ssid = vi_field(cmd[0], 31, 12);
-    unsigned prgi = vi_field(cmd[1], 8, 0);
-    unsigned resp = vi_field(cmd[1], 13, 12);
+    uint32_t sid = FIELD_EX64(cmd[0], VISMMU_CMD0, SID);
+    bool ssv = FIELD_EX64(cmd[0], VISMMU_CMD0, SSV);
+    uint32_t ssid = FIELD_EX64(cmd[0], VISMMU_CMD0, SSID);
+    unsigned prgi = FIELD_EX64(cmd[1], VISMMU_CMD1, PRGI);
+    unsigned resp = FIELD_EX64(cmd[1], VISMMU_CMD1, RESP);
     ViommuSmmuv3AS *sas;
 
     if (resp == 3) {

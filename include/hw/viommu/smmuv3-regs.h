@@ -144,6 +144,33 @@ REG32(VISMMU_PRIQ_IRQ_CFG2, 0xdc)
 #define VISMMU_CERROR_ILL            1
 #define VISMMU_CERROR_ABT            2
 
+/*
+ * Command fields (IHI 0070 4.1-4.7): a command is two little-endian 64-bit
+ * words, CMD0 (bits 63:0) and CMD1 (bits 127:64).  Where commands place a
+ * field differently, the FIELD() is named after the commands using it.
+ */
+REG64(VISMMU_CMD0, 0)
+    FIELD(VISMMU_CMD0, OP, 0, 8)
+    FIELD(VISMMU_CMD0, SSEC, 10, 1)
+    FIELD(VISMMU_CMD0, SSV, 11, 1)
+    FIELD(VISMMU_CMD0, SSID, 12, 20)            /* CFGI_CD, PRI_RESP */
+    FIELD(VISMMU_CMD0, NUM, 12, 5)              /* TLBI ranges */
+    FIELD(VISMMU_CMD0, CS, 12, 2)               /* CMD_SYNC */
+    FIELD(VISMMU_CMD0, SCALE, 20, 5)            /* TLBI ranges */
+    FIELD(VISMMU_CMD0, SID, 32, 32)             /* CFGI_*, PRI_RESP */
+    FIELD(VISMMU_CMD0, VMID, 32, 16)            /* TLBI */
+    FIELD(VISMMU_CMD0, MSIDATA, 32, 32)         /* CMD_SYNC */
+    FIELD(VISMMU_CMD0, ASID, 48, 16)            /* TLBI */
+REG64(VISMMU_CMD1, 8)
+    FIELD(VISMMU_CMD1, LEAF, 0, 1)              /* CFGI_STE/CD, TLBI by address */
+    FIELD(VISMMU_CMD1, RANGE, 0, 5)             /* CFGI_STE_RANGE */
+    FIELD(VISMMU_CMD1, PRGI, 0, 9)              /* PRI_RESP */
+    FIELD(VISMMU_CMD1, MSIADDR, 2, 50)          /* CMD_SYNC: bits 51:2 */
+    FIELD(VISMMU_CMD1, TTL, 8, 2)               /* TLBI by address */
+    FIELD(VISMMU_CMD1, TG, 10, 2)
+    FIELD(VISMMU_CMD1, RESP, 12, 2)             /* PRI_RESP */
+    FIELD(VISMMU_CMD1, ADDR, 12, 52)            /* TLBI: VA[63:12] / IPA[51:12] */
+
 /* CMD_SYNC.CS (completion signal). */
 #define VISMMU_SYNC_CS_NONE           0
 #define VISMMU_SYNC_CS_IRQ            1
