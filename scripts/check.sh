@@ -48,6 +48,21 @@ if [ "${CI:-}" != true ] && [ -s "$VIOMMU_CACHE/guest/matrix.rst" ]; then
     cp "$VIOMMU_CACHE/guest/matrix.rst" "$VIOMMU_TOP/docs/guest-matrix.rst"
 fi
 
+# --- README.rst's own-guest command lines and libvirt XML (check-user-docs.sh)
+note "user-docs"
+"$VIOMMU_TOP/scripts/check-user-docs.sh" 2>&1 | tee "$logdir/user-docs.log"
+ud_rc=${PIPESTATUS[0]}
+ud=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$logdir/user-docs.log" | tail -n 1)
+if [ -n "$ud" ]; then
+    ud_pass=${ud%% passed*} ud_fail=${ud#*passed, }
+    pass=$((pass + ud_pass)); fail=$((fail + ${ud_fail%% failed}))
+    [ "$ud_rc" -eq 0 ] || [ "${ud_fail%% failed}" -gt 0 ] || fail=$((fail + 1))
+else
+    echo "user-docs: no summary line (see $logdir/user-docs.log)"
+    fail=$((fail + 1))
+fi
+# --- end of user-docs
+
 end=$(date +%s)
 echo "check: $((end - start)) s; logs in $logdir"
 echo "$pass passed, $fail failed"

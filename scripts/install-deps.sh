@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install, by name, the Debian packages the build and tests need.
 # meson >= 1.5 (QEMU 10.0 needs it) and python3-pycotap come from bookworm-backports.
+# libvirt-clients is only for virt-xml-validate (scripts/check-user-docs.sh).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -13,6 +14,7 @@ PKGS=(
     cpio gzip xz-utils busybox-static
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     libelf-dev libssl-dev
+    libxml2-utils libvirt-clients
 )
 BPO_PKGS=(meson python3-pycotap)
 
