@@ -73,16 +73,21 @@ bool model_read(ref_mem *m, uint64_t pa, uint64_t *v)
     return true;
 }
 
-bool model_write(ref_mem *m, uint64_t pa, uint64_t v)
+ref_cas model_cas(ref_mem *m, uint64_t pa, uint64_t old, uint64_t new, uint64_t *cur)
 {
+    m->attempts++;
     if (!fake_mem_is_mapped(m->fm, pa, 8) || m->nwrites == G_N_ELEMENTS(m->writes)) {
-        return false;
+        return REF_CAS_ABORT;
     }
-    fake_mem_poke64(m->fm, pa, v);
+    *cur = fake_mem_peek64(m->fm, pa);
+    if (*cur != old) {
+        return REF_CAS_CHANGED;
+    }
+    fake_mem_poke64(m->fm, pa, new);
     m->writes[m->nwrites][0] = pa;
-    m->writes[m->nwrites][1] = v;
+    m->writes[m->nwrites][1] = new;
     m->nwrites++;
-    return true;
+    return REF_CAS_DONE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -246,7 +251,7 @@ void ref_compare(const char *what, uint64_t in, uint32_t acc, bool ok, const vi_
                f->s1ptw == o->s1ptw;
     }
     if (same) {
-        same = cas == m->nwrites;
+        same = cas == m->attempts;
         for (unsigned i = 0; same && i < m->nwrites; i++) {
             bool last = true;
 
@@ -269,6 +274,6 @@ void ref_compare(const char *what, uint64_t in, uint32_t acc, bool ok, const vi_
                 vi_fault_kind_name(ok ? VI_FAULT_NONE : f->kind), ok ? 0 : f->stage,
                 ok ? 0 : f->level, ok ? 0 : f->s1ptw, cas,
                 o->ok ? "ok" : "fault", o->out, o->size, o->perm, o->level,
-                vi_fault_kind_name(o->kind), o->stage, o->level, o->s1ptw, m->nwrites);
+                vi_fault_kind_name(o->kind), o->stage, o->level, o->s1ptw, m->attempts);
     }
 }

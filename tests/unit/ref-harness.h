@@ -46,11 +46,30 @@ typedef struct ref_mem {
     fake_mem *fm;
     uint64_t writes[32][2]; /* (pa, value) */
     unsigned nwrites;
+    unsigned attempts;      /* updates tried, made or not */
 } ref_mem;
 
-/* Read / write a 64-bit entry; false on an external abort (or too many updates). */
+/* Read a 64-bit entry; false on an external abort. */
 bool model_read(ref_mem *m, uint64_t pa, uint64_t *v);
-bool model_write(ref_mem *m, uint64_t pa, uint64_t v);
+
+/*
+ * A hardware update of the entry at pa read as old: atomic, so it is made
+ * only if the entry still holds old (REF_CAS_DONE); else *cur is what it
+ * holds now and the walk decides again from it (REF_CAS_CHANGED) -- under
+ * nesting the stage-2 walk of the write itself may have changed the entry,
+ * when a stage-1 entry and a stage-2 entry are the same memory.  A walk
+ * retries an entry at most REF_MAX_UPDATES times, then takes an access
+ * fault (the core's bound, pt.h).
+ */
+typedef enum ref_cas {
+    REF_CAS_DONE,
+    REF_CAS_CHANGED,
+    REF_CAS_ABORT,          /* external abort (or too many updates) */
+} ref_cas;
+
+#define REF_MAX_UPDATES 8
+
+ref_cas model_cas(ref_mem *m, uint64_t pa, uint64_t old, uint64_t new, uint64_t *cur);
 
 /* A leaf of a random (non-identity) second stage, as generated. */
 typedef struct ref_s2_leaf {

@@ -67,11 +67,16 @@ ref_out ref_x86_ss(ref_x86_ctx *x, uint64_t gpa, uint32_t acc)
     for (int level = levels; level >= 1; level--) {
         unsigned shift = level_shift(level);
         uint64_t epa = table + 8 * ((gpa >> shift) & 511), e;
-        bool leaf;
+        bool r_above = r_all, w_above = w_all, x_above = x_all, leaf;
+        unsigned tries = 0;
 
         if (!model_read(&x->m, epa, &e)) {
             return model_fault(VI_FAULT_WALK_EABT, 2, level);
         }
+again_ss:
+        r_all = r_above;
+        w_all = w_above;
+        x_all = x_above;
         if (!(e & (SS_R | SS_W))) {
             return model_fault(VI_FAULT_TRANSLATION, 2, level);
         }
@@ -84,8 +89,16 @@ ref_out ref_x86_ss(ref_x86_ctx *x, uint64_t gpa, uint32_t acc)
         x_all = x_all && (e & SS_X);
         if (!leaf) {
             if (c->slade && !(e & SS_A)) {
-                if (!model_write(&x->m, epa, e | SS_A)) {
+                if (tries++ >= REF_MAX_UPDATES) {
+                    return model_fault(VI_FAULT_ACCESS, 2, level);
+                }
+                switch (model_cas(&x->m, epa, e, e | SS_A, &e)) {
+                case REF_CAS_ABORT:
                     return model_fault(VI_FAULT_WALK_EABT, 2, level);
+                case REF_CAS_CHANGED:
+                    goto again_ss;
+                case REF_CAS_DONE:
+                    break;
                 }
             }
             table = entry_addr(e);
@@ -105,8 +118,18 @@ ref_out ref_x86_ss(ref_x86_ctx *x, uint64_t gpa, uint32_t acc)
                 if (acc & VI_ACC_W) {
                     ne |= SS_D;
                 }
-                if (ne != e && !model_write(&x->m, epa, ne)) {
-                    return model_fault(VI_FAULT_WALK_EABT, 2, level);
+                if (ne != e) {
+                    if (tries++ >= REF_MAX_UPDATES) {
+                        return model_fault(VI_FAULT_ACCESS, 2, level);
+                    }
+                    switch (model_cas(&x->m, epa, e, ne, &e)) {
+                    case REF_CAS_ABORT:
+                        return model_fault(VI_FAULT_WALK_EABT, 2, level);
+                    case REF_CAS_CHANGED:
+                        goto again_ss;
+                    case REF_CAS_DONE:
+                        break;
+                    }
                 }
             }
             memset(&o, 0, sizeof(o));
@@ -188,7 +211,8 @@ ref_out ref_x86_fs(ref_x86_ctx *x, uint64_t va, uint32_t acc)
     for (int level = levels; level >= 1; level--) {
         unsigned shift = level_shift(level);
         uint64_t egpa = table + 8 * ((va >> shift) & 511), epa, e, want;
-        bool leaf;
+        bool rw_above = rw_all, us_above = us_all, xd_above = xd_any, leaf;
+        unsigned tries = 0;
 
         if (!model_fs_entry_pa(x, egpa, false, level, &epa, &f)) {
             return f;
@@ -196,6 +220,10 @@ ref_out ref_x86_fs(ref_x86_ctx *x, uint64_t va, uint32_t acc)
         if (!model_read(&x->m, epa, &e)) {
             return model_fault(VI_FAULT_WALK_EABT, 1, level);
         }
+again_fs:
+        rw_all = rw_above;
+        us_all = us_above;
+        xd_any = xd_above;
         if (!(e & FS_P)) {
             return model_fault(VI_FAULT_TRANSLATION, 1, level);
         }
@@ -210,11 +238,19 @@ ref_out ref_x86_fs(ref_x86_ctx *x, uint64_t va, uint32_t acc)
         if (!leaf) {
             /* Accessed (and extended-accessed) flags of a table entry. */
             if (want != e) {
+                if (tries++ >= REF_MAX_UPDATES) {
+                    return model_fault(VI_FAULT_ACCESS, 1, level);
+                }
                 if (!model_fs_entry_pa(x, egpa, true, level, &epa, &f)) {
                     return f;
                 }
-                if (!model_write(&x->m, epa, want)) {
+                switch (model_cas(&x->m, epa, e, want, &e)) {
+                case REF_CAS_ABORT:
                     return model_fault(VI_FAULT_WALK_EABT, 1, level);
+                case REF_CAS_CHANGED:
+                    goto again_fs;
+                case REF_CAS_DONE:
+                    break;
                 }
             }
             table = entry_addr(e);
@@ -239,11 +275,19 @@ ref_out ref_x86_fs(ref_x86_ctx *x, uint64_t va, uint32_t acc)
                 want |= FS_D;
             }
             if (want != e) {
+                if (tries++ >= REF_MAX_UPDATES) {
+                    return model_fault(VI_FAULT_ACCESS, 1, level);
+                }
                 if (!model_fs_entry_pa(x, egpa, true, level, &epa, &f)) {
                     return f;
                 }
-                if (!model_write(&x->m, epa, want)) {
+                switch (model_cas(&x->m, epa, e, want, &e)) {
+                case REF_CAS_ABORT:
                     return model_fault(VI_FAULT_WALK_EABT, 1, level);
+                case REF_CAS_CHANGED:
+                    goto again_fs;
+                case REF_CAS_DONE:
+                    break;
                 }
             }
             memset(&o, 0, sizeof(o));

@@ -28,427 +28,7 @@
 #include <stdlib.h>
 
 #include "hw/viommu/core/nested.h"
-#include "ref-harness.h"
-
-/* ---------------------------------------------------------------------- */
-/* The naive model. */
-
-typedef struct ref_range {
-    uint64_t ttb;
-    unsigned tsz, pgshift;
-    bool epd, tbi, hpd;
-} ref_range;
-
-typedef struct ref_cfg {
-    /* stage 1 */
-    ref_range r[2];
-    unsigned s1_oas;
-    bool s1_ha, s1_hd, s1_affd, wxn;
-    /* stage 2 */
-    uint64_t s2_ttb;
-    unsigned s2_tsz, s2_sl0, s2_pgshift, s2_oas;
-    bool s2_ha, s2_hd, s2_affd, xnx;
-} ref_cfg;
-
-typedef struct ref_ctx {
-    const ref_cfg *c;
-    bool nested;
-    ref_mem m;
-} ref_ctx;
-
-/* Bits [hi:lo] of v, as a number. */
-static uint64_t field(uint64_t v, unsigned hi, unsigned lo)
-{
-    return (v >> lo) & ((2ull << (hi - lo)) - 1);
-}
-
-/* PA size: 52 only with 64K pages; otherwise at most 48. */
-static unsigned model_oas(unsigned oas, unsigned pgshift)
-{
-    if (pgshift != 16 && oas == 52) {
-        return 48;
-    }
-    return oas;
-}
-
-/* Level whose entries each cover 2^pgshift... : the level resolving bit n. */
-static int model_start_level_s1(unsigned ia, unsigned pgshift)
-{
-    int level = 3;
-    unsigned covered = pgshift + (pgshift - 3);
-
-    while (covered < ia) {
-        level--;
-        covered += pgshift - 3;
-    }
-    return level;
-}
-
-static unsigned model_lsb(unsigned pgshift, int level)
-{
-    return pgshift + (pgshift - 3) * (unsigned)(3 - level);
-}
-
-static bool model_block_ok(unsigned pgshift, int level, unsigned oas)
-{
-    if (level == 3) {
-        return true;        /* pages */
-    }
-    if (pgshift == 12) {
-        return level == 1 || level == 2;
-    }
-    if (pgshift == 14) {
-        return level == 2;
-    }
-    return level == 2 || (level == 1 && oas == 52);
-}
-
-static uint64_t model_addr(uint64_t d, unsigned lsb, unsigned pgshift, unsigned oas)
-{
-    uint64_t a = 0;
-
-    for (unsigned b = lsb; b <= 47; b++) {
-        if (d & (1ull << b)) {
-            a |= 1ull << b;
-        }
-    }
-    if (pgshift == 16 && oas == 52) {
-        a |= field(d, 15, 12) << 48;
-    }
-    return a;
-}
-
-static ref_out model_s2(ref_ctx *x, uint64_t ipa, bool wr, bool priv, bool ex, bool rd);
-
-/* ---- stage 2 ---- */
-
-static uint32_t model_s2_perm(const ref_cfg *c, uint64_t d)
-{
-    uint32_t p = 0;
-    unsigned xn = (unsigned)field(d, 54, 53);
-    bool el1x, el0x;
-
-    if (d & (1ull << 6)) {
-        p |= VI_PERM_R | VI_PERM_UR;
-    }
-    if (d & (1ull << 7)) {
-        p |= VI_PERM_W | VI_PERM_UW;
-    }
-    if (c->xnx) {
-        el1x = xn == 0 || xn == 3;
-        el0x = xn == 0 || xn == 1;
-    } else {
-        el1x = el0x = (xn & 2) == 0;
-    }
-    if (el1x) {
-        p |= VI_PERM_X;
-    }
-    if (el0x) {
-        p |= VI_PERM_UX;
-    }
-    return p;
-}
-
-static bool model_allows(uint32_t p, bool rd, bool wr, bool ex, bool priv)
-{
-    if (rd && !(p & (priv ? VI_PERM_R : VI_PERM_UR))) {
-        return false;
-    }
-    if (wr && !(p & (priv ? VI_PERM_W : VI_PERM_UW))) {
-        return false;
-    }
-    if (ex && !(p & (priv ? VI_PERM_X : VI_PERM_UX))) {
-        return false;
-    }
-    return true;
-}
-
-static ref_out model_s2_level(ref_ctx *x, uint64_t ipa, uint64_t table, int level, int start,
-                              bool rd, bool wr, bool ex, bool priv)
-{
-    const ref_cfg *c = x->c;
-    unsigned g = c->s2_pgshift, oas = model_oas(c->s2_oas, g);
-    unsigned lsb = model_lsb(g, level);
-    unsigned ia = 64 - c->s2_tsz;
-    unsigned width = level == start ? ia - lsb : g - 3;
-    uint64_t epa = table + 8 * field(ipa, lsb + width - 1, lsb), d, oa, nd;
-    uint32_t perm;
-    ref_out o;
-
-    if (!model_read(&x->m, epa, &d)) {
-        return model_fault(VI_FAULT_WALK_EABT, 2, level);
-    }
-    if (!(d & 1)) {
-        return model_fault(VI_FAULT_TRANSLATION, 2, level);
-    }
-    if (level < 3 && (d & 2)) {
-        uint64_t next = model_addr(d, g, g, oas);
-        if (next >= (1ull << oas)) {
-            return model_fault(VI_FAULT_ADDR_SIZE, 2, level);
-        }
-        return model_s2_level(x, ipa, next, level + 1, start, rd, wr, ex, priv);
-    }
-    if ((level == 3 && !(d & 2)) || !model_block_ok(g, level, oas)) {
-        return model_fault(VI_FAULT_TRANSLATION, 2, level);
-    }
-    oa = model_addr(d, lsb, g, oas);
-    if (oa >= (1ull << oas)) {
-        return model_fault(VI_FAULT_ADDR_SIZE, 2, level);
-    }
-    nd = d;
-    if (!(d & (1ull << 10))) {
-        if (c->s2_ha) {
-            nd |= 1ull << 10;
-        } else if (!c->s2_affd) {
-            return model_fault(VI_FAULT_ACCESS, 2, level);
-        }
-    }
-    perm = model_s2_perm(c, d);
-    if (!model_allows(perm, rd, wr, ex, priv)) {
-        /* Dirty state: DBM set, HD on, S2AP[1] clear, write: set S2AP[1]. */
-        bool hd = c->s2_ha && c->s2_hd;
-        uint32_t p2 = model_s2_perm(c, d | (1ull << 7));
-        if (hd && (d & (1ull << 51)) && !(d & (1ull << 7)) && model_allows(p2, rd, wr, ex, priv)) {
-            nd |= 1ull << 7;
-            perm = p2;
-        } else {
-            return model_fault(VI_FAULT_PERMISSION, 2, level);
-        }
-    }
-    if (nd != d && !model_write(&x->m, epa, nd)) {
-        return model_fault(VI_FAULT_WALK_EABT, 2, level);
-    }
-    memset(&o, 0, sizeof(o));
-    o.ok = true;
-    o.size = 1ull << lsb;
-    o.out = oa | field(ipa, lsb - 1, 0);
-    o.perm = perm;
-    o.level = level;
-    return o;
-}
-
-static int model_s2_start(const ref_cfg *c)
-{
-    static const int start4k[4] = { 2, 1, 0, -1 };
-    static const int start_other[4] = { 3, 2, 1, -1 };
-
-    return c->s2_pgshift == 12 ? start4k[c->s2_sl0 & 3] : start_other[c->s2_sl0 & 3];
-}
-
-static bool model_s2_valid(const ref_cfg *c)
-{
-    int start = model_s2_start(c);
-    unsigned ia = 64 - c->s2_tsz, g = c->s2_pgshift, s = g - 3;
-    unsigned min_tsz = (g == 16 && c->s2_oas == 52) ? 12 : 16;
-
-    if (c->s2_tsz < min_tsz || c->s2_tsz > 39 || start < 0) {
-        return false;
-    }
-    /* at least one bit at the start level, at most 16 concatenated tables */
-    return ia > model_lsb(g, start) && ia <= model_lsb(g, start) + s + 4;
-}
-
-static ref_out model_s2(ref_ctx *x, uint64_t ipa, bool wr, bool priv, bool ex, bool rd)
-{
-    const ref_cfg *c = x->c;
-    int start = model_s2_start(c);
-    unsigned ia = 64 - c->s2_tsz, oas = model_oas(c->s2_oas, c->s2_pgshift);
-    unsigned bytes = 8u << (ia - model_lsb(c->s2_pgshift, start));
-    uint64_t base = c->s2_ttb & ~(uint64_t)((bytes < 64 ? 64 : bytes) - 1) & ((1ull << 52) - 1);
-
-    if (ipa >= (1ull << ia)) {
-        return model_fault(VI_FAULT_TRANSLATION, 2, start);
-    }
-    if (base >= (1ull << oas)) {
-        return model_fault(VI_FAULT_ADDR_SIZE, 2, start);
-    }
-    return model_s2_level(x, ipa, base, start, start, rd, wr, ex, priv);
-}
-
-/* ---- stage 1 ---- */
-
-typedef struct s1_walk {
-    uint64_t va;
-    bool rd, wr, ex, priv;
-    const ref_range *r;
-    int start;
-} s1_walk;
-
-/* AP[2:1] as the architecture tabulates it, after APTable. */
-static uint32_t model_s1_perm(const ref_cfg *c, uint64_t d, bool no_el0, bool ro,
-                              bool pxn_t, bool uxn_t)
-{
-    unsigned ap = (unsigned)field(d, 7, 6);
-    bool pr = true, pw, ur, uw, px, ux;
-    uint32_t p = 0;
-
-    if (ro) {
-        ap |= 2;
-    }
-    if (no_el0) {
-        ap &= ~1u;
-    }
-    switch (ap) {
-    case 0: pw = true; ur = false; uw = false; break;     /* priv RW */
-    case 1: pw = true; ur = true; uw = true; break;       /* RW both */
-    case 2: pw = false; ur = false; uw = false; break;    /* priv RO */
-    default: pw = false; ur = true; uw = false; break;    /* RO both */
-    }
-    px = !(d & (1ull << 53)) && !pxn_t && !uw;
-    ux = !(d & (1ull << 54)) && !uxn_t;
-    if (c->wxn && pw) {
-        px = false;
-    }
-    if (c->wxn && uw) {
-        ux = false;
-    }
-    p |= pr ? VI_PERM_R : 0;
-    p |= pw ? VI_PERM_W : 0;
-    p |= px ? VI_PERM_X : 0;
-    p |= ur ? VI_PERM_UR : 0;
-    p |= uw ? VI_PERM_UW : 0;
-    p |= ux ? VI_PERM_UX : 0;
-    return p;
-}
-
-/* Turn a stage-1 table IPA into a PA (nested) or keep it. */
-static bool model_s1_table_pa(ref_ctx *x, uint64_t ipa, bool write, uint64_t *pa, ref_out *f)
-{
-    ref_out o;
-
-    if (!x->nested) {
-        *pa = ipa;
-        return true;
-    }
-    o = model_s2(x, ipa, write, true, false, !write);
-    if (!o.ok) {
-        *f = o;
-        f->s1ptw = true;
-        return false;
-    }
-    *pa = o.out;
-    return true;
-}
-
-static ref_out model_s1_level(ref_ctx *x, const s1_walk *w, uint64_t table, int level,
-                              bool no_el0, bool ro, bool pxn_t, bool uxn_t)
-{
-    const ref_cfg *c = x->c;
-    const ref_range *r = w->r;
-    unsigned g = r->pgshift, oas = model_oas(c->s1_oas, g);
-    unsigned lsb = model_lsb(g, level), ia = 64 - r->tsz;
-    unsigned width = level == w->start ? ia - lsb : g - 3;
-    uint64_t eaddr = table + 8 * field(w->va, lsb + width - 1, lsb), epa, d, oa, nd;
-    uint32_t perm;
-    ref_out o;
-
-    if (!model_s1_table_pa(x, eaddr, false, &epa, &o)) {
-        return o;
-    }
-    if (!model_read(&x->m, epa, &d)) {
-        return model_fault(VI_FAULT_WALK_EABT, 1, level);
-    }
-    if (!(d & 1)) {
-        return model_fault(VI_FAULT_TRANSLATION, 1, level);
-    }
-    if (level < 3 && (d & 2)) {
-        uint64_t next = model_addr(d, g, g, oas);
-        if (next >= (1ull << oas)) {
-            return model_fault(VI_FAULT_ADDR_SIZE, 1, level);
-        }
-        if (!r->hpd) {
-            pxn_t |= (d >> 59) & 1;
-            uxn_t |= (d >> 60) & 1;
-            no_el0 |= (d >> 61) & 1;
-            ro |= (d >> 62) & 1;
-        }
-        return model_s1_level(x, w, next, level + 1, no_el0, ro, pxn_t, uxn_t);
-    }
-    if ((level == 3 && !(d & 2)) || !model_block_ok(g, level, oas)) {
-        return model_fault(VI_FAULT_TRANSLATION, 1, level);
-    }
-    oa = model_addr(d, lsb, g, oas);
-    if (oa >= (1ull << oas)) {
-        return model_fault(VI_FAULT_ADDR_SIZE, 1, level);
-    }
-    nd = d;
-    if (!(d & (1ull << 10))) {
-        if (c->s1_ha) {
-            nd |= 1ull << 10;
-        } else if (!c->s1_affd) {
-            return model_fault(VI_FAULT_ACCESS, 1, level);
-        }
-    }
-    perm = model_s1_perm(c, d, no_el0, ro, pxn_t, uxn_t);
-    if (!model_allows(perm, w->rd, w->wr, w->ex, w->priv)) {
-        bool hd = c->s1_ha && c->s1_hd;
-        uint32_t p2 = model_s1_perm(c, d & ~(1ull << 7), no_el0, ro, pxn_t, uxn_t);
-        if (hd && (d & (1ull << 51)) && (d & (1ull << 7)) &&
-            model_allows(p2, w->rd, w->wr, w->ex, w->priv)) {
-            nd &= ~(1ull << 7);
-            perm = p2;
-        } else {
-            return model_fault(VI_FAULT_PERMISSION, 1, level);
-        }
-    }
-    if (nd != d) {
-        uint64_t wpa;
-        if (!model_s1_table_pa(x, eaddr, true, &wpa, &o)) {
-            return o;
-        }
-        if (!model_write(&x->m, wpa, nd)) {
-            return model_fault(VI_FAULT_WALK_EABT, 1, level);
-        }
-    }
-    memset(&o, 0, sizeof(o));
-    o.ok = true;
-    o.size = 1ull << lsb;
-    o.out = oa | field(w->va, lsb - 1, 0);
-    o.perm = perm;
-    o.level = level;
-    return o;
-}
-
-static ref_out model_s1(ref_ctx *x, uint64_t va, bool rd, bool wr, bool ex, bool priv)
-{
-    const ref_cfg *c = x->c;
-    unsigned sel = (unsigned)field(va, 55, 55);
-    const ref_range *r = &c->r[sel];
-    s1_walk w = { va, rd, wr, ex, priv, r, 0 };
-    unsigned ia, top, oas, bytes;
-    uint64_t base;
-    ref_out o, o2;
-
-    if (r->epd) {
-        return model_fault(VI_FAULT_TRANSLATION, 1, 0);
-    }
-    ia = 64 - r->tsz;
-    w.start = model_start_level_s1(ia, r->pgshift);
-    top = r->tbi ? 55 : 63;
-    for (unsigned b = ia; b <= top; b++) {
-        if (field(va, b, b) != sel) {
-            return model_fault(VI_FAULT_TRANSLATION, 1, w.start);
-        }
-    }
-    oas = model_oas(c->s1_oas, r->pgshift);
-    bytes = 8u << (ia - model_lsb(r->pgshift, w.start));
-    base = r->ttb & ~(uint64_t)((bytes < 64 ? 64 : bytes) - 1) & ((1ull << 52) - 1);
-    if (base >= (1ull << oas)) {
-        return model_fault(VI_FAULT_ADDR_SIZE, 1, w.start);
-    }
-    o = model_s1_level(x, &w, base, w.start, false, false, false, false);
-    if (!o.ok || !x->nested) {
-        return o;
-    }
-    o2 = model_s2(x, o.out, wr, priv, ex, rd);
-    if (!o2.ok) {
-        return o2;
-    }
-    o2.size = o.size < o2.size ? o.size : o2.size;
-    o2.perm &= o.perm;
-    o2.level = o.level;
-    return o2;
-}
+#include "ref-model-armv8.h"
 
 /* ---------------------------------------------------------------------- */
 /* Random tables (ref-harness.h writes them into both memories). */
@@ -494,7 +74,7 @@ static void gen_table(ref_gen *gn, uint64_t table, int level, int start, unsigne
                       bool nested)
 {
     unsigned n = 1 + rnd_below(level == start ? 6 : 4);
-    unsigned lsb = model_lsb(pgshift, level);
+    unsigned lsb = ref_armv8_lsb(pgshift, level);
     bool lpa = oas == 52;
 
     for (unsigned k = 0; k < n; k++) {
@@ -544,7 +124,7 @@ static const unsigned gran_list[] = { 12, 14, 16 };
  * some leaves with random permissions / AF / DBM / XN.  Each leaf is
  * recorded so nested stage-1 tables can be placed at IPAs it maps.
  */
-static void gen_s2(ref_gen *gn, ref_cfg *c)
+static void gen_s2(ref_gen *gn, ref_armv8_cfg *c)
 {
     unsigned g, ia;
     int start;
@@ -555,15 +135,15 @@ static void gen_s2(ref_gen *gn, ref_cfg *c)
         c->s2_oas = oas_list[2 + rnd_below(5)];      /* >= 40: tables fit */
         c->s2_tsz = 24 + rnd_below(9);               /* 32..40-bit IPA */
         c->s2_sl0 = rnd_below(3);
-    } while (!model_s2_valid(c));
-    start = model_s2_start(c);
+    } while (!ref_armv8_s2_valid(c));
+    start = ref_armv8_s2_start(c);
     ia = 64 - c->s2_tsz;
     c->s2_ha = chance(50);
     c->s2_hd = chance(50);
     c->s2_affd = chance(20);
     c->xnx = chance(50);
     {
-        unsigned width = ia - model_lsb(g, start);
+        unsigned width = ia - ref_armv8_lsb(g, start);
         uint64_t root = alloc2(gn, 8ull << width);
         /* Leaves, each at a random level (>= the start, block-legal). */
         for (uint64_t a = 0; a < (1ull << 32) && a < (1ull << ia);) {
@@ -572,16 +152,16 @@ static void gen_s2(ref_gen *gn, ref_cfg *c)
 
             do {
                 level = start + (int)rnd_below((unsigned)(4 - start));
-            } while (!model_block_ok(g, level, 48) ||
+            } while (!ref_armv8_block_ok(g, level, 48) ||
                      (level == 3 && !chance(g == 16 ? 2 : 10)));
-            while (a & ((1ull << model_lsb(g, level)) - 1)) {
+            while (a & ((1ull << ref_armv8_lsb(g, level)) - 1)) {
                 level++;                /* after smaller leaves: stay aligned */
             }
-            size = 1ull << model_lsb(g, level);
+            size = 1ull << ref_armv8_lsb(g, level);
             /* walk / create tables down to level */
             for (int l = start; l < level; l++) {
-                unsigned lsb = model_lsb(g, l), w = l == start ? width : g - 3;
-                uint64_t epa = table + 8 * field(a, lsb + w - 1, lsb);
+                unsigned lsb = ref_armv8_lsb(g, l), w = l == start ? width : g - 3;
+                uint64_t epa = table + 8 * ref_field(a, lsb + w - 1, lsb);
                 d = fake_mem_peek64(gn->a, epa);
                 if ((d & 3) != 3) {
                     uint64_t t = alloc2(gn, 1ull << g);
@@ -592,8 +172,8 @@ static void gen_s2(ref_gen *gn, ref_cfg *c)
                 }
             }
             {
-                unsigned lsb = model_lsb(g, level), w = level == start ? width : g - 3;
-                uint64_t epa = table + 8 * field(a, lsb + w - 1, lsb);
+                unsigned lsb = ref_armv8_lsb(g, level), w = level == start ? width : g - 3;
+                uint64_t epa = table + 8 * ref_field(a, lsb + w - 1, lsb);
                 uint64_t attrs = (1ull << 10) | (3ull << 6);
                 uint64_t out = ref_s2_rand_out(size, 40);
                 unsigned what = rnd_below(100);
@@ -618,7 +198,7 @@ static void gen_s2(ref_gen *gn, ref_cfg *c)
     }
 }
 
-static void gen_s1(ref_gen *gn, ref_cfg *c, bool nested)
+static void gen_s1(ref_gen *gn, ref_armv8_cfg *c, bool nested)
 {
     c->s1_oas = nested ? 32 : oas_list[rnd_below(7)];
     c->s1_ha = chance(50);
@@ -626,7 +206,7 @@ static void gen_s1(ref_gen *gn, ref_cfg *c, bool nested)
     c->s1_affd = chance(20);
     c->wxn = chance(20);
     for (int i = 0; i < 2; i++) {
-        ref_range *r = &c->r[i];
+        ref_armv8_range *r = &c->r[i];
         unsigned ia, width;
         int start;
 
@@ -639,14 +219,14 @@ static void gen_s1(ref_gen *gn, ref_cfg *c, bool nested)
         r->tbi = chance(30);
         r->hpd = chance(30);
         ia = 64 - r->tsz;
-        start = model_start_level_s1(ia, r->pgshift);
-        width = ia - model_lsb(r->pgshift, start);
+        start = ref_armv8_s1_start(ia, r->pgshift);
+        width = ia - ref_armv8_lsb(r->pgshift, start);
         {
             uint64_t root_pa;
 
             r->ttb = s1_table_alloc(gn, 8ull << width, nested, &root_pa);
             gen_table(gn, root_pa, start, start, width, r->pgshift,
-                      model_oas(c->s1_oas, r->pgshift), 0, 0, nested);
+                      ref_armv8_oas(c->s1_oas, r->pgshift), 0, 0, nested);
         }
         if (chance(3)) {
             r->ttb |= 1ull << (40 + rnd_below(12));         /* maybe beyond oas */
@@ -654,7 +234,7 @@ static void gen_s1(ref_gen *gn, ref_cfg *c, bool nested)
     }
 }
 
-static void to_core_s1(const ref_cfg *c, vi_armv8_s1_cfg *v)
+static void to_core_s1(const ref_armv8_cfg *c, vi_armv8_s1_cfg *v)
 {
     memset(v, 0, sizeof(*v));
     for (int i = 0; i < 2; i++) {
@@ -673,7 +253,7 @@ static void to_core_s1(const ref_cfg *c, vi_armv8_s1_cfg *v)
     v->lva = true;
 }
 
-static void to_core_s2(const ref_cfg *c, vi_armv8_s2_cfg *v)
+static void to_core_s2(const ref_armv8_cfg *c, vi_armv8_s2_cfg *v)
 {
     memset(v, 0, sizeof(*v));
     v->ttb = c->s2_ttb;
@@ -687,7 +267,7 @@ static void to_core_s2(const ref_cfg *c, vi_armv8_s2_cfg *v)
     v->xnx = c->xnx;
 }
 
-static uint64_t rand_input(ref_gen *gn, const ref_cfg *c, int mode)
+static uint64_t rand_input(ref_gen *gn, const ref_armv8_cfg *c, int mode)
 {
     uint64_t va = gn->nins && !chance(5) ? gn->ins[rnd_below(gn->nins)] : rnd();
 
@@ -722,7 +302,7 @@ static void test_reference(void)
     while (done < count) {
         int mode = (int)rnd_below(3);          /* 0: S1, 1: S2, 2: nested */
         ref_gen *gn = ref_gen_new();
-        ref_cfg c;
+        ref_armv8_cfg c;
         vi_armv8_s1_cfg v1;
         vi_armv8_s2_cfg v2;
         vi_armv8_s1 s1;
@@ -746,14 +326,14 @@ static void test_reference(void)
             vi_pt_result r;
             vi_fault f;
             ref_out o;
-            ref_ctx x = { &c, mode == 2, { gn->b, { { 0 } }, 0 } };
+            ref_armv8_ctx x = { &c, mode == 2, { gn->b, { { 0 } }, 0 } };
             bool ok;
 
             if (mode == 1) {
-                o = model_s2(&x, in, acc & VI_ACC_W, acc & VI_ACC_PRIV, acc & VI_ACC_X,
+                o = ref_armv8_s2(&x, in, acc & VI_ACC_W, acc & VI_ACC_PRIV, acc & VI_ACC_X,
                              acc & VI_ACC_R);
             } else {
-                o = model_s1(&x, in, acc & VI_ACC_R, acc & VI_ACC_W, acc & VI_ACC_X,
+                o = ref_armv8_s1(&x, in, acc & VI_ACC_R, acc & VI_ACC_W, acc & VI_ACC_X,
                              acc & VI_ACC_PRIV);
             }
             cas0 = fake_mem_get_stats(gn->a)->cmpxchgs;
@@ -797,7 +377,7 @@ static void test_reference_s2_validity(void)
 {
     rnd_seed(12345);
     for (unsigned i = 0; i < 20000; i++) {
-        ref_cfg c;
+        ref_armv8_cfg c;
         vi_armv8_s2_cfg v;
         vi_armv8_s2 s2;
 
@@ -808,7 +388,7 @@ static void test_reference_s2_validity(void)
         c.s2_oas = oas_list[rnd_below(7)];
         to_core_s2(&c, &v);
         g_assert_cmpint(vi_armv8_s2_prepare(&v, &s2) == VI_ARMV8_CFG_OK, ==,
-                        model_s2_valid(&c));
+                        ref_armv8_s2_valid(&c));
     }
 }
 
