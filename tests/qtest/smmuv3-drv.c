@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
+#include "qemu/host-utils.h"
 #include "smmuv3-drv.h"
 
 #define MASK(hi, lo)    ((~0ull >> (63 - (hi))) & (~0ull << (lo)))
@@ -464,4 +465,166 @@ void smmu_check_copy(SmmuEnv *e, uint64_t src, uint64_t src_pa, uint64_t dst, ui
     qtest_writeq(e->m->qts, dst_pa, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, src, dst, 8), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readq(e->m->qts, dst_pa), ==, val);
+}
+
+/* ------------------------------------------------------------------------
+ * Live STE / CD updates as Linux's arm_smmu_write_entry() makes them
+ */
+/* STE fields (IHI 0070 5.2) the update rules look at. */
+#define STE0_V              MASK(0, 0)
+#define STE0_CFG            MASK(3, 1)
+#define STE0_S1_FIELDS      (MASK(5, 4) | MASK(51, 6) | MASK(63, 59))  /* S1Fmt, S1ContextPtr, S1CDMax */
+#define STE1_S1DSS          MASK(1, 0)
+#define STE1_S1_FIELDS      (STE1_S1DSS | MASK(3, 2) | MASK(5, 4) | MASK(7, 6) | \
+                             MASK(27, 27) | MASK(31, 30))   /* S1C{IR,OR,SH}, S1STALLD, STRW */
+#define STE1_MEV            MASK(19, 19)
+#define STE1_S2FWB          MASK(25, 25)
+#define STE1_EATS           MASK(29, 28)
+#define STE1_SHCFG          MASK(45, 44)
+#define STE2_VMID           MASK(15, 0)
+#define STE2_S2_FIELDS      (MASK(50, 32) | MASK(52, 51) | MASK(54, 54) | MASK(58, 57))
+                            /* VTCR, S2AA64, S2ENDI, S2PTW, S2S, S2R */
+#define STE3_S2TTB          MASK(51, 4)
+
+/* CD fields (IHI 0070 5.4). */
+#define CD0_V               MASK(31, 31)
+#define CD0_EPD0            MASK(14, 14)
+#define CD0_TT0_FIELDS      MASK(13, 0)     /* T0SZ, TG0, IR0, OR0, SH0 */
+#define CD1_TTB0            MASK(51, 4)
+
+struct SmmuEntryLayout {
+    const char *name;
+    void (*used)(const uint64_t *e, uint64_t *used);
+    void (*safe)(const uint64_t *cur, const uint64_t *tgt, uint64_t *safe);
+    uint64_t v_bit;                 /* in qword 0 */
+    unsigned bad_event;             /* what an entry with V = 0 raises */
+};
+
+/* What an STE of each Config reads (what Linux assumes the SMMU reads). */
+static void ste_used(const uint64_t *e, uint64_t *used)
+{
+    unsigned cfg = (e[0] & STE0_CFG) >> 1;
+
+    memset(used, 0, 64);
+    used[0] = STE0_V;
+    if (!(e[0] & STE0_V)) {
+        return;
+    }
+    used[0] |= STE0_CFG;
+    if (cfg & 1) {                  /* stage 1 translates */
+        used[0] |= STE0_S1_FIELDS;
+        used[1] |= STE1_S1_FIELDS | STE1_EATS | STE1_MEV;
+        used[2] |= STE2_VMID;
+        if ((e[1] & STE1_S1DSS) == S1DSS_BYPASS) {
+            used[1] |= STE1_SHCFG;
+        }
+    }
+    if (cfg & 2) {                  /* stage 2 translates */
+        used[1] |= STE1_S2FWB | STE1_EATS | STE1_SHCFG | STE1_MEV;
+        used[2] |= STE2_VMID | STE2_S2_FIELDS;
+        used[3] |= STE3_S2TTB;
+    }
+    if (cfg == STE_CFG_BYPASS) {
+        used[1] |= STE1_SHCFG;
+    }
+}
+
+/* MEV only changes how many records are written: it may change at any time. */
+static void ste_safe(const uint64_t *cur, const uint64_t *tgt, uint64_t *safe)
+{
+    memset(safe, 0, 64);
+    safe[1] = STE1_MEV;
+}
+
+/* A valid CD uses every bit, but the TTB0 walk's fields with EPD0 set. */
+static void cd_used(const uint64_t *e, uint64_t *used)
+{
+    memset(used, 0, 64);
+    used[0] = CD0_V;
+    if (!(e[0] & CD0_V)) {
+        return;
+    }
+    memset(used, 0xff, 64);
+    if (e[0] & CD0_EPD0) {
+        used[0] &= ~CD0_TT0_FIELDS;
+        used[1] &= ~CD1_TTB0;
+    }
+}
+
+const SmmuEntryLayout smmu_ste_layout = {
+    .name = "STE", .used = ste_used, .safe = ste_safe,
+    .v_bit = STE0_V, .bad_event = EVT_C_BAD_STE,
+};
+
+const SmmuEntryLayout smmu_cd_layout = {
+    .name = "CD", .used = cd_used,
+    .v_bit = CD0_V, .bad_event = EVT_C_BAD_CD,
+};
+
+/*
+ * Which qwords must change in used bits once the unused ones are updated
+ * (a bit per qword), and that intermediate value in mid.
+ */
+static unsigned qword_diff(const SmmuEntryLayout *l, const uint64_t *cur, const uint64_t *tgt,
+                           uint64_t *mid)
+{
+    uint64_t used_c[8], used_t[8], safe[8] = { 0 };
+    unsigned diff = 0;
+
+    l->used(cur, used_c);
+    l->used(tgt, used_t);
+    if (l->safe) {
+        l->safe(cur, tgt, safe);
+    }
+    for (int i = 0; i < 8; i++) {
+        uint64_t keep = used_c[i] & ~(safe[i] & used_c[i] & used_t[i]);
+
+        g_assert_cmphex(tgt[i] & ~used_t[i], ==, 0);    /* targets set used bits only */
+        mid[i] = (cur[i] & keep) | (tgt[i] & ~keep);
+        if ((mid[i] & used_t[i]) != tgt[i]) {
+            diff |= 1u << i;
+        }
+    }
+    return diff;
+}
+
+/* Store the qwords [first, first + n) of want that differ from memory. */
+static void entry_set(QTestState *qts, uint64_t addr, const uint64_t *want, int first, int n,
+                      SmmuStoreFn *fn, void *opaque, const SmmuEntryLayout *l)
+{
+    for (int i = first; i < first + n; i++) {
+        if (qtest_readq(qts, addr + 8 * i) != want[i]) {
+            qtest_writeq(qts, addr + 8 * i, want[i]);
+            fn(opaque, qtest_readq(qts, addr) & l->v_bit);
+        }
+    }
+}
+
+bool smmu_entry_update(QTestState *qts, const SmmuEntryLayout *l, uint64_t addr,
+                       const uint64_t target[8], SmmuStoreFn *fn, void *opaque)
+{
+    uint64_t cur[8], mid[8];
+    unsigned diff;
+
+    for (int i = 0; i < 8; i++) {
+        cur[i] = qtest_readq(qts, addr + 8 * i);
+    }
+    diff = qword_diff(l, cur, target, mid);
+    if (ctpop32(diff) == 1) {
+        int crit = ctz32(diff);
+
+        mid[crit] = cur[crit];
+        entry_set(qts, addr, mid, 0, 8, fn, opaque, l);
+        entry_set(qts, addr, target, crit, 1, fn, opaque, l);
+        entry_set(qts, addr, target, 0, 8, fn, opaque, l);
+    } else if (diff) {
+        uint64_t zero[8] = { 0 };
+
+        entry_set(qts, addr, zero, 0, 1, fn, opaque, l);
+        entry_set(qts, addr, target, 1, 7, fn, opaque, l);
+        entry_set(qts, addr, target, 0, 1, fn, opaque, l);
+    } else {
+        entry_set(qts, addr, target, 0, 8, fn, opaque, l);
+    }
+    return ctpop32(diff) <= 1;
 }

@@ -229,6 +229,26 @@ void smmu_ste_s2(uint64_t ste[8], const SmmuPt *s2, uint16_t vmid);
 void smmu_cd(uint64_t cd[8], const SmmuPt *s1, uint16_t asid);
 void smmu_write_cd(SmmuDrv *d, uint64_t addr, const uint64_t cd[8]);
 
+/*
+ * Live STE / CD updates the way Linux's arm-smmu-v3 driver makes them
+ * (arm_smmu_write_entry()): from the bits each configuration uses (the rest
+ * the SMMU IGNORES, IHI 0070 5.2 / 5.4), either hitless -- set what the
+ * current entry does not use, store the one critical qword, clear what the
+ * target does not use -- or, when the used bits of two or more qwords
+ * differ, breaking: qword 0 (V) to 0, the other qwords, then qword 0.  The
+ * rules are the ones that driver applies, restated from the architecture.
+ *
+ * smmu_entry_update() stores the sequence into the entry at addr one 64-bit
+ * word at a time and calls fn after each store (valid: V of the entry now in
+ * memory); fn issues the CFGI + CMD_SYNC Linux would (and may DMA).
+ * Returns true when the update was hitless.
+ */
+typedef struct SmmuEntryLayout SmmuEntryLayout;
+extern const SmmuEntryLayout smmu_ste_layout, smmu_cd_layout;
+typedef void SmmuStoreFn(void *opaque, bool valid);
+bool smmu_entry_update(QTestState *qts, const SmmuEntryLayout *l, uint64_t addr,
+                       const uint64_t target[8], SmmuStoreFn *fn, void *opaque);
+
 /* PRI queue: allocate, program and enable it (PRIQEN, PRIQ_IRQEN) as Linux does. */
 void smmu_priq_init(SmmuDrv *d, unsigned log2);
 /* True and the record if one is pending; consumes it (and acknowledges overflow). */

@@ -11,8 +11,9 @@
  *     one critical qword, then clear what the target does not use;
  *   - when they differ in two or more qwords it breaks the entry: qword 0 (and
  *     V) to 0, the other qwords, then qword 0.
- * The rules below (which fields each configuration uses, which may change
- * freely) are the ones that driver applies, restated from the architecture.
+ * The rules (which fields each configuration uses, which may change
+ * freely) are the ones that driver applies, restated from the architecture
+ * (smmu_entry_update() in smmuv3-drv.c).
  *
  * At every store the test device DMAs twice: once while the SMMU may still
  * hold the entry in its configuration cache, and once after CFGI + CMD_SYNC
@@ -25,131 +26,15 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
-#include "qemu/host-utils.h"
 #include "smmuv3-drv.h"
 
 #define SID             TD_DEVFN
 #define DMA_LEN         64
-#define MASK(hi, lo)    ((~0ull >> (63 - (hi))) & (~0ull << (lo)))
-
-/* STE fields (IHI 0070 5.2) the update rules look at. */
-#define STE0_V              MASK(0, 0)
-#define STE0_CFG            MASK(3, 1)
-#define STE0_S1_FIELDS      (MASK(5, 4) | MASK(51, 6) | MASK(63, 59))  /* S1Fmt, S1ContextPtr, S1CDMax */
-#define STE1_S1DSS          MASK(1, 0)
-#define STE1_S1_FIELDS      (STE1_S1DSS | MASK(3, 2) | MASK(5, 4) | MASK(7, 6) | \
-                             MASK(27, 27) | MASK(31, 30))   /* S1C{IR,OR,SH}, S1STALLD, STRW */
-#define STE1_MEV            MASK(19, 19)
-#define STE1_S2FWB          MASK(25, 25)
-#define STE1_EATS           MASK(29, 28)
-#define STE1_SHCFG          MASK(45, 44)
-#define STE2_VMID           MASK(15, 0)
-#define STE2_S2_FIELDS      (MASK(50, 32) | MASK(52, 51) | MASK(54, 54) | MASK(58, 57))
-                            /* VTCR, S2AA64, S2ENDI, S2PTW, S2S, S2R */
-#define STE3_S2TTB          MASK(51, 4)
-#define SHCFG_INCOMING      (1ull << 44)
-
-/* CD fields (IHI 0070 5.4). */
-#define CD0_V               MASK(31, 31)
-#define CD0_EPD0            MASK(14, 14)
-#define CD0_TT0_FIELDS      MASK(13, 0)     /* T0SZ, TG0, IR0, OR0, SH0 */
-#define CD1_TTB0            MASK(51, 4)
-
-typedef struct Layout {
-    const char *name;
-    void (*used)(const uint64_t *e, uint64_t *used);
-    void (*safe)(const uint64_t *cur, const uint64_t *tgt, uint64_t *safe);
-    uint64_t v_bit;                 /* in qword 0 */
-    unsigned bad_event;             /* what an entry with V = 0 raises */
-} Layout;
-
-/* What an STE of each Config reads (what Linux assumes the SMMU reads). */
-static void ste_used(const uint64_t *e, uint64_t *used)
-{
-    unsigned cfg = (e[0] & STE0_CFG) >> 1;
-
-    memset(used, 0, 64);
-    used[0] = STE0_V;
-    if (!(e[0] & STE0_V)) {
-        return;
-    }
-    used[0] |= STE0_CFG;
-    if (cfg & 1) {                  /* stage 1 translates */
-        used[0] |= STE0_S1_FIELDS;
-        used[1] |= STE1_S1_FIELDS | STE1_EATS | STE1_MEV;
-        used[2] |= STE2_VMID;
-        if ((e[1] & STE1_S1DSS) == S1DSS_BYPASS) {
-            used[1] |= STE1_SHCFG;
-        }
-    }
-    if (cfg & 2) {                  /* stage 2 translates */
-        used[1] |= STE1_S2FWB | STE1_EATS | STE1_SHCFG | STE1_MEV;
-        used[2] |= STE2_VMID | STE2_S2_FIELDS;
-        used[3] |= STE3_S2TTB;
-    }
-    if (cfg == STE_CFG_BYPASS) {
-        used[1] |= STE1_SHCFG;
-    }
-}
-
-/* MEV only changes how many records are written: it may change at any time. */
-static void ste_safe(const uint64_t *cur, const uint64_t *tgt, uint64_t *safe)
-{
-    memset(safe, 0, 64);
-    safe[1] = STE1_MEV;
-}
-
-/* A valid CD uses every bit, but the TTB0 walk's fields with EPD0 set. */
-static void cd_used(const uint64_t *e, uint64_t *used)
-{
-    memset(used, 0, 64);
-    used[0] = CD0_V;
-    if (!(e[0] & CD0_V)) {
-        return;
-    }
-    memset(used, 0xff, 64);
-    if (e[0] & CD0_EPD0) {
-        used[0] &= ~CD0_TT0_FIELDS;
-        used[1] &= ~CD1_TTB0;
-    }
-}
-
-static const Layout ste_layout = {
-    .name = "STE", .used = ste_used, .safe = ste_safe,
-    .v_bit = STE0_V, .bad_event = EVT_C_BAD_STE,
-};
-
-static const Layout cd_layout = {
-    .name = "CD", .used = cd_used,
-    .v_bit = CD0_V, .bad_event = EVT_C_BAD_CD,
-};
-
-/*
- * Which qwords must change in used bits once the unused ones are updated
- * (a bit per qword), and that intermediate value in mid.
- */
-static unsigned qword_diff(const Layout *l, const uint64_t *cur, const uint64_t *tgt,
-                           uint64_t *mid)
-{
-    uint64_t used_c[8], used_t[8], safe[8] = { 0 };
-    unsigned diff = 0;
-
-    l->used(cur, used_c);
-    l->used(tgt, used_t);
-    if (l->safe) {
-        l->safe(cur, tgt, safe);
-    }
-    for (int i = 0; i < 8; i++) {
-        uint64_t keep = used_c[i] & ~(safe[i] & used_c[i] & used_t[i]);
-
-        g_assert_cmphex(tgt[i] & ~used_t[i], ==, 0);    /* targets set used bits only */
-        mid[i] = (cur[i] & keep) | (tgt[i] & ~keep);
-        if ((mid[i] & used_t[i]) != tgt[i]) {
-            diff |= 1u << i;
-        }
-    }
-    return diff;
-}
+/* The STE fields the configurations below set beyond the driver's builders. */
+#define SHCFG_INCOMING  (1ull << 44)
+#define STE1_MEV        (1ull << 19)
+#define STE0_CFG        (7ull << 1)
+#define STE0_V          1ull
 
 /* ------------------------------------------------------------------------
  * The environment: one stream, a DMA target, and what each config maps it to
@@ -164,7 +49,9 @@ typedef struct Rig {
     SmmuEnv *env;
     uint64_t x;             /* the DMA address (also RAM: bypass writes it) */
     uint64_t entry;         /* the STE or CD being replaced */
-    const Layout *l;
+    const SmmuEntryLayout *l;
+    const char *kind;       /* "STE" or "CD" */
+    unsigned bad_event;     /* what the entry with V = 0 raises */
     uint64_t inval_w0;      /* CFGI_STE or CFGI_CD for this entry */
     uint32_t pattern;
     unsigned dmas, faults, states;
@@ -195,12 +82,12 @@ static void dma_check(Rig *r, const Cfg *a, const Cfg *b, bool may_fault, bool m
     if (err != TD_ERR_NONE) {
         if (!may_fault) {
             g_test_message("%s %s -> %s: DMA fault (error %u) on a valid entry",
-                           r->l->name, a->name, b->name, err);
+                           r->kind, a->name, b->name, err);
         }
         g_assert_true(may_fault);
         g_assert_cmpuint(err, ==, TD_ERR_WRITE_FAULT);
         g_assert_true(smmu_next_event(r->env->d, ev));
-        g_assert_cmphex(EVT_TYPE(ev), ==, r->l->bad_event);
+        g_assert_cmphex(EVT_TYPE(ev), ==, r->bad_event);
         g_assert_cmphex(EVT_SID(ev), ==, SID);
         g_assert_false(smmu_next_event(r->env->d, ev));
         r->faults++;
@@ -212,65 +99,38 @@ static void dma_check(Rig *r, const Cfg *a, const Cfg *b, bool may_fault, bool m
     in_b = qtest_readl(qts, b->dest) == pat && qtest_readl(qts, b->dest + DMA_LEN - 4) == pat;
     if (!in_a && !in_b) {
         g_test_message("%s %s -> %s: the fill reached neither destination",
-                       r->l->name, a->name, b->name);
+                       r->kind, a->name, b->name);
     }
     g_assert_true(in_a || in_b);
 }
 
-/* One 64-bit store of Linux's sequence, then DMA before and after a CFGI. */
-static void store(Rig *r, const Cfg *a, const Cfg *b, int i, uint64_t v)
-{
-    QTestState *qts = r->env->m->qts;
-    bool invalid;
+typedef struct Step {
+    Rig *r;
+    const Cfg *a, *b;
+} Step;
 
-    qtest_writeq(qts, r->entry + 8 * i, v);
-    invalid = !(qtest_readq(qts, r->entry) & r->l->v_bit);
+/* After each 64-bit store of Linux's sequence: DMA before and after a CFGI. */
+static void after_store(void *opaque, bool valid)
+{
+    Step *st = opaque;
+    Rig *r = st->r;
+
     r->states++;
-    dma_check(r, a, b, invalid, false);
+    dma_check(r, st->a, st->b, !valid, false);
     g_assert_cmpuint(smmu_cmd_sync(r->env->d, r->inval_w0, 1), ==, 0);
-    dma_check(r, a, b, invalid, invalid);
-}
-
-/* Store the qwords [first, first + n) of want that differ from memory. */
-static void entry_set(Rig *r, const Cfg *a, const Cfg *b, const uint64_t *want,
-                      int first, int n)
-{
-    for (int i = first; i < first + n; i++) {
-        if (qtest_readq(r->env->m->qts, r->entry + 8 * i) != want[i]) {
-            store(r, a, b, i, want[i]);
-        }
-    }
+    dma_check(r, st->a, st->b, !valid, !valid);
 }
 
 /* Replace a by b as Linux does; returns true when that was hitless. */
 static bool replace(Rig *r, const Cfg *a, const Cfg *b)
 {
-    uint64_t cur[8], mid[8];
-    unsigned diff;
+    Step st = { .r = r, .a = a, .b = b };
     bool hitless;
 
     for (int i = 0; i < 8; i++) {
-        cur[i] = qtest_readq(r->env->m->qts, r->entry + 8 * i);
-        g_assert_cmphex(cur[i], ==, a->e[i]);
+        g_assert_cmphex(qtest_readq(r->env->m->qts, r->entry + 8 * i), ==, a->e[i]);
     }
-    diff = qword_diff(r->l, cur, b->e, mid);
-    hitless = ctpop32(diff) <= 1;
-    if (ctpop32(diff) == 1) {
-        int crit = ctz32(diff);
-
-        mid[crit] = cur[crit];
-        entry_set(r, a, b, mid, 0, 8);
-        entry_set(r, a, b, b->e, crit, 1);
-        entry_set(r, a, b, b->e, 0, 8);
-    } else if (diff) {
-        uint64_t zero[8] = { 0 };
-
-        entry_set(r, a, b, zero, 0, 1);
-        entry_set(r, a, b, b->e, 1, 7);
-        entry_set(r, a, b, b->e, 0, 1);
-    } else {
-        entry_set(r, a, b, b->e, 0, 8);
-    }
+    hitless = smmu_entry_update(r->env->m->qts, r->l, r->entry, b->e, after_store, &st);
     /* Done: the new configuration, and only it. */
     dma_check(r, b, b, false, false);
     return hitless;
@@ -289,7 +149,7 @@ static void round_trip(Rig *r, const Cfg *a, const Cfg *b, bool hitless)
         g_assert_cmpuint(r->faults, >, faults);     /* V = 0 was met, and refused */
     }
     g_test_message("%s %s <-> %s: %u states, %u DMAs, %u refused while V = 0",
-                   r->l->name, a->name, b->name, r->states - states, r->dmas - dmas,
+                   r->kind, a->name, b->name, r->states - states, r->dmas - dmas,
                    r->faults - faults);
 }
 
@@ -391,7 +251,9 @@ static void world_stop(World *w)
 /* Replace the STE of SID, starting from first (installed as Linux would). */
 static void rig_ste(World *w, const Cfg *first)
 {
-    w->r.l = &ste_layout;
+    w->r.l = &smmu_ste_layout;
+    w->r.kind = "STE";
+    w->r.bad_event = EVT_C_BAD_STE;
     w->r.entry = smmu_ste_addr(w->r.env->d, SID);
     w->r.inval_w0 = CMD_CFGI_STE | ((uint64_t)SID << 32);
     smmu_write_ste(w->r.env->d, SID, first->e);
@@ -402,7 +264,9 @@ static void rig_cd(World *w, const Cfg *first)
 {
     Cfg ste;
 
-    w->r.l = &cd_layout;
+    w->r.l = &smmu_cd_layout;
+    w->r.kind = "CD";
+    w->r.bad_event = EVT_C_BAD_CD;
     w->r.entry = w->cdtab;
     w->r.inval_w0 = CMD_CFGI_CD | ((uint64_t)SID << 32);
     smmu_write_cd(w->r.env->d, w->cdtab, first->e);
