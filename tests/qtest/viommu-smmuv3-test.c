@@ -1602,7 +1602,11 @@ static void test_pri_migration(void)
 
 /* ------------------------------------------------------------------------
  * Concurrency: virtio-blk in an iothread translates (without the BQL) while
- * the guest invalidates in a loop; every read returns the right data.
+ * the guest invalidates in a loop (mode 0) or replaces the device's STE
+ * between two identity configurations, stage 1 and stage 2, with Linux's
+ * hitless sequence (mode 1); every read returns the right data.  Real
+ * threads, so which intermediate state a request meets is left to timing:
+ * viommu-smmuv3-replace-test visits each one deterministically.
  */
 #define DISK_SECTORS    2048
 #define VBLK_DEVFN      0x28                /* 05.0 */
@@ -1612,8 +1616,17 @@ static uint64_t sector_word(uint64_t sector, unsigned i)
     return 0xd15c000000000000ull | (sector << 8) | i;
 }
 
-static void test_concurrency(void)
+/* After each store of a live STE update: CFGI_STE + CMD_SYNC, as Linux does. */
+static void vblk_ste_sync(void *opaque, bool valid)
 {
+    g_assert_true(valid);
+    g_assert_cmpuint(smmu_cmd_sync(opaque, CMD_CFGI_STE | ((uint64_t)VBLK_DEVFN << 32), 1),
+                     ==, 0);
+}
+
+static void test_concurrency(gconstpointer data)
+{
+    int mode = GPOINTER_TO_INT(data);
     g_autofree char *disk = NULL;
     int fd = g_file_open_tmp("viommu-smmuv3-disk-XXXXXX", &disk, NULL);
     g_autofree uint64_t *img = g_new(uint64_t, DISK_SECTORS * 64);
@@ -1623,10 +1636,10 @@ static void test_concurrency(void)
     QVirtioDevice *vd;
     QVirtQueue *vq;
     Env *e;
-    SmmuPt pt;
-    uint64_t ste[8], cd[8], cdtab, feat;
+    SmmuPt pt, pt2;
+    uint64_t ste[8], ste1[8], ste2[8] = { 0 }, cd[8], cdtab, feat;
     GRand *r = g_rand_new_with_seed(42);
-    unsigned syncs = 0;
+    unsigned syncs = 0, replaces = 0;
 
     g_assert_cmpint(fd, >=, 0);
     for (uint64_t sct = 0; sct < DISK_SECTORS; sct++) {
@@ -1649,8 +1662,15 @@ static void test_concurrency(void)
     cdtab = smmu_alloc(e->m, 64, 64);
     smmu_cd(cd, &pt, 11);
     smmu_write_cd(e->d, cdtab, cd);
-    smmu_ste_s1(ste, cdtab, 0, 0, 0);
+    smmu_ste_s1(ste, cdtab, 0, 0, S1DSS_SSID0);
     smmu_write_ste(e->d, VBLK_DEVFN, ste);
+    /* The same identity at stage 2 (VMID 0, as a stage-1 STE has: hitless). */
+    smmu_pt_init(&pt2, e->m, true, 12, 48, 0);
+    for (uint64_t a = 0x40000000ull; a < 0x50000000ull; a += 0x200000) {
+        smmu_pt_map_block(&pt2, 2, a, a, PT_R | PT_W);
+    }
+    smmu_ste_s2(ste2, &pt2, 0);
+    memcpy(ste1, ste, sizeof(ste1));
 
     vp = virtio_pci_new(e->m->bus, &addr);
     vd = &vp->vdev;
@@ -1681,6 +1701,14 @@ static void test_concurrency(void)
             qvirtqueue_add(e->m->qts, vq, req[k] + 16, 512, true, true);
             qvirtqueue_add(e->m->qts, vq, req[k] + 16 + 512, 1, true, false);
             qvirtqueue_kick(e->m->qts, vd, vq, head[k]);
+            if (mode == 1) {
+                /* While the iothread works: S1 <-> S2, hitless, store by store. */
+                g_assert_true(smmu_entry_update(e->m->qts, &smmu_ste_layout,
+                                                smmu_ste_addr(e->d, VBLK_DEVFN),
+                                                replaces++ & 1 ? ste1 : ste2,
+                                                vblk_ste_sync, e->d));
+                continue;
+            }
             /* While the iothread works: invalidate everything, and wait for it. */
             g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0), ==, 0);
             g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE | ((uint64_t)VBLK_DEVFN << 32),
@@ -1707,7 +1735,7 @@ static void test_concurrency(void)
             guest_free(&e->m->alloc, req[k]);
         }
     }
-    g_assert_cmpuint(syncs, ==, 40 * 8 * 2);
+    g_assert_cmpuint(mode ? replaces : syncs, ==, mode ? 40 * 8 : 40 * 8 * 2);
     expect_no_event(e);
     qvirtqueue_cleanup(vd->bus, vq, &e->m->alloc);
     qvirtio_pci_device_disable(vp);
@@ -1757,6 +1785,9 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/pri/auto-response-and-reset", test_pri_auto);
     qtest_add_func("/viommu-smmuv3/pri/off", test_pri_off);
     qtest_add_func("/viommu-smmuv3/pri/migration", test_pri_migration);
-    qtest_add_func("/viommu-smmuv3/concurrency/iothread", test_concurrency);
+    qtest_add_data_func("/viommu-smmuv3/concurrency/iothread", GINT_TO_POINTER(0),
+                        test_concurrency);
+    qtest_add_data_func("/viommu-smmuv3/concurrency/iothread-replace", GINT_TO_POINTER(1),
+                        test_concurrency);
     return g_test_run();
 }
