@@ -305,6 +305,137 @@ static void fuzz_vtd(const uint8_t *hdr, img *m, vi_cfg_cache *cc)
     }
 }
 
+/* ------------------------------------------------------------------------
+ * Invalidation: entries made from the image, one invalidation; afterwards
+ * every entry its scope names is gone and (no eviction having happened)
+ * every other one is still there with its payload -- the scopes of
+ * cfg-cache.h, written again here, not taken from cfg-cache.c.
+ */
+
+#define CC_RECS     12
+
+typedef struct cc_rec {
+    bool sub;
+    uint32_t sid, ssid, tag, dev_tag;
+    uint64_t payload;
+    bool live;
+} cc_rec;
+
+typedef struct cc_scope {
+    unsigned op;
+    uint32_t a, b;
+} cc_scope;
+
+static uint32_t small_tag(uint8_t v)
+{
+    return v % 5 == 4 ? VI_CFG_TAG_ANY : v % 5;
+}
+
+static bool tag_is(uint32_t have, uint32_t want)
+{
+    return have == want || have == VI_CFG_TAG_ANY;
+}
+
+static bool cc_named(const cc_scope *sc, const cc_rec *e)
+{
+    switch (sc->op) {
+    case 0:
+        return e->sid == sc->a;                                 /* inv_sid */
+    case 1:
+        return e->sid >= sc->a && e->sid <= sc->b;              /* inv_sid_range */
+    case 2:
+        return (e->sid & ~sc->b) == (sc->a & ~sc->b);           /* inv_sid_mask */
+    case 3:
+        return tag_is(e->sub ? e->dev_tag : e->tag, sc->a);     /* inv_dev_tag */
+    case 4:
+        return e->sub && e->sid == sc->a && e->ssid == sc->b;   /* inv_ssid */
+    case 5:
+        return e->sub && e->sid == sc->a;                       /* inv_ssid_all */
+    case 6:
+        return e->sub && tag_is(e->tag, sc->a);                 /* inv_sub_tag */
+    case 7:
+        return e->sub && tag_is(e->tag, sc->a) && e->ssid == sc->b;
+    case 8:
+        return e->sub;                                          /* inv_sub_all */
+    default:
+        return true;                                            /* inv_all */
+    }
+}
+
+static void cc_invalidate(vi_cfg_cache *cc, const cc_scope *sc)
+{
+    switch (sc->op) {
+    case 0: vi_cfg_cache_inv_sid(cc, sc->a); break;
+    case 1: vi_cfg_cache_inv_sid_range(cc, sc->a, sc->b); break;
+    case 2: vi_cfg_cache_inv_sid_mask(cc, sc->a, sc->b); break;
+    case 3: vi_cfg_cache_inv_dev_tag(cc, sc->a); break;
+    case 4: vi_cfg_cache_inv_ssid(cc, sc->a, sc->b); break;
+    case 5: vi_cfg_cache_inv_ssid_all(cc, sc->a); break;
+    case 6: vi_cfg_cache_inv_sub_tag(cc, sc->a); break;
+    case 7: vi_cfg_cache_inv_sub_tag_ssid(cc, sc->a, sc->b); break;
+    case 8: vi_cfg_cache_inv_sub_all(cc); break;
+    default: vi_cfg_cache_inv_all(cc); break;
+    }
+}
+
+static void fuzz_cfg_inval(const uint8_t *p, size_t len)
+{
+    vi_cfg_cache *cc = vi_cfg_cache_new(16, 8, 16, 8);
+    cc_rec rec[CC_RECS];
+    cc_scope sc;
+    vi_cfg_cache_stats st;
+    unsigned n = 0;
+
+    CHECK(cc);
+    if (len < 4) {
+        vi_cfg_cache_free(cc);
+        return;
+    }
+    sc.op = p[0] % 10;
+    sc.a = sc.op == 3 || sc.op == 6 || sc.op == 7 ? small_tag(p[1]) : p[1] & 7;
+    sc.b = sc.op == 2 ? vi_cfg_vtd_fm_mask(p[2]) : p[2] & 7;
+    for (p += 4, len -= 4; n < CC_RECS && len >= 4; p += 4, len -= 4) {
+        cc_rec *e = &rec[n];
+
+        *e = (cc_rec) { .sub = p[0] & 1, .sid = (p[0] >> 1) & 7, .ssid = (p[0] >> 4) & 3,
+                        .tag = small_tag(p[1]), .dev_tag = small_tag(p[2]),
+                        .payload = 0x1000 + n, .live = true };
+        if (e->sub) {
+            CHECK(vi_cfg_cache_insert_sub(cc, e->sid, e->ssid, e->dev_tag, e->tag,
+                                          &e->payload, vi_cfg_cache_gen(cc)));
+        } else {
+            CHECK(vi_cfg_cache_insert_dev(cc, e->sid, e->tag, &e->payload,
+                                          vi_cfg_cache_gen(cc)));
+        }
+        /* Same key: the new entry replaces the old. */
+        for (unsigned i = 0; i < n; i++) {
+            if (rec[i].sub == e->sub && rec[i].sid == e->sid &&
+                (!e->sub || rec[i].ssid == e->ssid)) {
+                rec[i].live = false;
+            }
+        }
+        n++;
+    }
+    cc_invalidate(cc, &sc);
+    vi_cfg_cache_get_stats(cc, &st);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t got = 0;
+        bool hit;
+
+        if (!rec[i].live) {
+            continue;
+        }
+        hit = rec[i].sub ? vi_cfg_cache_lookup_sub(cc, rec[i].sid, rec[i].ssid, &got) :
+                           vi_cfg_cache_lookup_dev(cc, rec[i].sid, &got);
+        if (cc_named(&sc, &rec[i])) {
+            CHECK(!hit);                /* named by the scope: gone */
+        } else if (!st.evictions) {
+            CHECK(hit && got == rec[i].payload);    /* exactly the named ones */
+        }
+    }
+    vi_cfg_cache_free(cc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static vi_cfg_cache *cc;
@@ -345,5 +476,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(vi_cfg_cache_dev_count(cc) <= vi_cfg_cache_dev_capacity(cc));
     CHECK(vi_cfg_cache_sub_count(cc) <= vi_cfg_cache_sub_capacity(cc));
     vi_cfg_cache_get_stats(cc, &st);
+    fuzz_cfg_inval(data + 16, size - 16);
     return 0;
 }
