@@ -880,6 +880,73 @@ static void test_evtq_mmio(void)
     env_stop(e);
 }
 
+/*
+ * Records of transactions terminated before a CMD_SYNC are visible when it
+ * completes (IHI 0070 4.7.3), and clearing EVENTQEN writes out committed
+ * records first (7.2.1), even those whose bottom half has not run yet.  Two
+ * test devices with virtual-time delays act within one qtest clock step, so
+ * no bottom half runs between them: A's DMA faults, then B's DMA writes the
+ * SMMU's registers (an IOVA mapped to page 0):
+ *   mode 0: CMDQ_PROD, running a CMD_SYNC whose completion MSI targets the
+ *           event queue slot: the record must be there before that MSI
+ *           lands on its first word;
+ *   mode 1: CR0 without EVENTQEN: the record must have been written.
+ */
+static void test_event_visibility(gconstpointer data)
+{
+    int mode = GPOINTER_TO_INT(data);
+    Env *e = env_start_args(NULL, false, 8, 6, "-device viommu-testdev,addr=05.0");
+    Td *tdb = td_open(e->m, 0x28);
+    SmmuS1 s;
+    SmmuPt ptb;
+    uint64_t a = td_alloc(e->m, 4096), cdb = smmu_alloc(e->m, 64, 64), ste[8], cd[8], ev[4];
+    const uint64_t va = 0x10000, vb = 0x20000, va_regs = 0x30000;
+    uint32_t prod = smmu_readl(e->d, SMMU_EVENTQ_PROD) & ((1u << e->d->evtq_log2) - 1);
+    uint32_t cr0 = smmu_readl(e->d, SMMU_CR0);
+    uint64_t slot = e->d->evtq + prod * 32;
+
+    smmu_s1_setup(e, &s, 12, 3);
+    smmu_pt_map(&s.pt, vb, a, 4096, PT_R | PT_W);
+    smmu_pt_init(&ptb, e->m, false, 12, 48, -1);
+    smmu_pt_map(&ptb, va_regs, SMMU_BASE, 4096, PT_R | PT_W);
+    smmu_cd(cd, &ptb, 4);
+    smmu_write_cd(e->d, cdb, cd);
+    smmu_ste_s1(ste, cdb, 0, 0, 0);
+    smmu_write_ste(e->d, 0x28, ste);
+
+    qtest_writeq(e->m->qts, slot, 0);
+    td_program(e->td, TD_OP_COPY, va, vb, 8);               /* faults */
+    td_writel(e->td, TD_DELAY_NS, 1000);
+    td_start(e->td);
+    if (mode == 0) {
+        /* A CMD_SYNC signalling 0xd00df00d to the event queue slot, not yet kicked. */
+        smmu_cmd(e->d, CMD_SYNC | (1u << 12) | (0xd00df00dull << 32), slot);
+        td_writel(tdb, TD_PATTERN, e->d->cmdq_prod);
+        td_program(tdb, TD_OP_FILL, 0, va_regs + SMMU_CMDQ_PROD, 4);
+    } else {
+        td_writel(tdb, TD_PATTERN, cr0 & ~CR0_EVENTQEN);
+        td_program(tdb, TD_OP_FILL, 0, va_regs + SMMU_CR0, 4);
+    }
+    td_writel(tdb, TD_DELAY_NS, 2000);
+    td_start(tdb);
+    qtest_clock_step(e->m->qts, 3000);
+
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_wait(tdb), ==, TD_ERR_NONE);
+    if (mode == 0) {
+        g_assert_cmphex(smmu_readl(e->d, SMMU_CMDQ_CONS) & 0xfffff, ==, e->d->cmdq_prod);
+        g_assert_cmphex(qtest_readl(e->m->qts, slot), ==, 0xd00df00d);
+    } else {
+        g_assert_cmphex(smmu_readl(e->d, SMMU_CR0), ==, cr0 & ~CR0_EVENTQEN);
+        g_assert_cmphex(qtest_readl(e->m->qts, slot) & 0xff, ==, EVT_F_TRANSLATION);
+    }
+    g_assert_true(smmu_next_event(e->d, ev));
+    g_assert_cmphex(EVT_SID(ev), ==, SID);
+    g_assert_cmphex(EVT_ADDR(ev), ==, va);
+    td_close(tdb);
+    env_stop(e);
+}
+
 /* The event queue wraps, overflows (OVFLG) and recovers. */
 static void test_evtq_wrap(void)
 {
@@ -1771,6 +1838,10 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/events", test_events);
     qtest_add_func("/viommu-smmuv3/evtq-wrap", test_evtq_wrap);
     qtest_add_func("/viommu-smmuv3/evtq-mmio", test_evtq_mmio);
+    qtest_add_data_func("/viommu-smmuv3/events/visible-at-sync", GINT_TO_POINTER(0),
+                        test_event_visibility);
+    qtest_add_data_func("/viommu-smmuv3/events/written-before-eventqen-clear",
+                        GINT_TO_POINTER(1), test_event_visibility);
     qtest_add_func("/viommu-smmuv3/cmdq", test_cmdq);
     qtest_add_func("/viommu-smmuv3/msi-unmapped", test_msi_unmapped);
     qtest_add_func("/viommu-smmuv3/queue-msi", test_queue_msi);
