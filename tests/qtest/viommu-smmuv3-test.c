@@ -1524,6 +1524,35 @@ static void test_pri_auto(void)
     env_stop(e);
 }
 
+/*
+ * A PRI queue on the SMMU's own registers (IHI 0070 7.2.2, 8.2): the record
+ * write is an abort, PRIQ_ABT_ERR, and the Last request gets an automatic
+ * Response Failure; slot 2 would be CR0..CR2, and the record's first word
+ * (the StreamID) written there would turn the SMMU off.
+ */
+static void test_priq_mmio(void)
+{
+    Env *e = env_start(NULL, false);
+    SmmuS1 s;
+    uint32_t cr0;
+
+    pri_setup(e, &s, td_alloc(e->m, 4096));
+    cr0 = smmu_readl(e->d, SMMU_CR0);
+    smmu_writel(e->d, SMMU_CR0, cr0 & ~CR0_PRIQEN);
+    smmu_writeq(e->d, SMMU_PRIQ_BASE, SMMU_BASE | 4);
+    smmu_writel(e->d, SMMU_PRIQ_PROD, 2);
+    smmu_writel(e->d, SMMU_PRIQ_CONS, 2);
+    smmu_writel(e->d, SMMU_CR0, cr0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_CHECKSUM | TD_OP_PRI, 0x100000, 0, 8), ==,
+                     TD_ERR_PRI_FAILURE);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_CR0), ==, cr0);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_GERROR) ^ smmu_readl(e->d, SMMU_GERRORN), ==,
+                    GERROR_PRIQ_ABT_ERR);
+    g_assert_cmphex(smmu_readl(e->d, SMMU_PRIQ_PROD) & 0xfffff, ==, 2);
+    smmu_drain_events(e->d);
+    env_stop(e);
+}
+
 /* pri=off: IDR0.PRI = 0, CMD_PRI_RESP is ILLEGAL, devices find no PRI path. */
 static void test_pri_off(void)
 {
@@ -1855,6 +1884,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/pri/overflow", test_pri_overflow);
     qtest_add_func("/viommu-smmuv3/pri/auto-response-and-reset", test_pri_auto);
     qtest_add_func("/viommu-smmuv3/pri/off", test_pri_off);
+    qtest_add_func("/viommu-smmuv3/pri/queue-not-ram", test_priq_mmio);
     qtest_add_func("/viommu-smmuv3/pri/migration", test_pri_migration);
     qtest_add_data_func("/viommu-smmuv3/concurrency/iothread", GINT_TO_POINTER(0),
                         test_concurrency);
