@@ -1,9 +1,11 @@
 # qemu-viommu entry points (README.rst documents them).
 #   make          set up (Debian packages, QEMU 10.0 source, graft) and build
 #   make demo     the main demo
-#   make check    all tests: unit, qtest, guest
+#   make check    all tests: unit, qtest, guest, README's user-guest lines
 #   make bench    benchmarks, printing figures
 #   make fuzz     long fuzzing run
+# demo and check also set up and build (QEMU and the guest kernels side by
+# side, scripts/run-target.sh) and end with the time each phase took.
 # Build outputs live in $VIOMMU_CACHE (default ~/.cache/qemu-viommu), not here.
 
 .PHONY: all build configure demo check bench fuzz clean
@@ -15,11 +17,11 @@ configure:
 build: configure
 	@scripts/build.sh
 
-demo: build
-	@scripts/demo.sh
+demo:
+	@scripts/run-target.sh demo
 
-check: build
-	@scripts/check.sh
+check:
+	@scripts/run-target.sh check
 
 bench: build
 	@scripts/bench.sh
