@@ -11,6 +11,9 @@
 #include "qemu/log.h"
 #include "hw/registerfields.h"
 #include "hw/i386/apic_internal.h"
+#include "qapi/error.h"
+#include "qemu/cutils.h"
+#include "system/qtest.h"
 #include "hw/viommu/vtd-internal.h"
 #include "trace.h"
 
@@ -61,11 +64,20 @@ static void vivtd_iec_inv_index_locked(ViommuVtdState *s, uint32_t index, unsign
 }
 
 /*
- * Remap an interrupt request from sid.  Returns
- * true with *out; false when it is blocked (after recording the fault).
+ * Remap an interrupt request from sid.  Returns true with *out; false when it
+ * is blocked (after recording the fault when request is true).
+ *
+ * request is false for a route fix-up (int_remap, from
+ * kvm_arch_fixup_msi_route()): KVM translates a message once when it sets up
+ * a route, for interrupts that may never be sent, so nothing is an
+ * architected fault and nothing is recorded (7.1.3 lists faults of
+ * interrupt requests only).  Its sid is X86_IOMMU_SID_INVALID for routes
+ * without a PCI device (the IOAPIC's, under a split irqchip): no source to
+ * verify, so source-id validation (9.10 SVT) is skipped; a request can never
+ * carry that sid (only fix-ups do), which the caller guarantees.
  */
 static bool vivtd_irq_remap_locked(ViommuVtdState *s, uint16_t sid, const MSIMessage *in,
-                                   MSIMessage *out)
+                                   MSIMessage *out, bool request)
 {
     uint64_t addr = in->address, irte[2] = { 0 };
     uint32_t data = in->data, index, size;
@@ -85,7 +97,9 @@ static bool vivtd_irq_remap_locked(ViommuVtdState *s, uint16_t sid, const MSIMes
             return true;
         }
         fi.reason = VIVTD_FR_IR_COMPAT;
-        vivtd_record_fault_locked(s, &fi);
+        if (request) {
+            vivtd_record_fault_locked(s, &fi);
+        }
         return false;
     }
     index = FIELD_EX64(addr, VIVTD_MSIA, HANDLE_LO) |
@@ -116,7 +130,7 @@ static bool vivtd_irq_remap_locked(ViommuVtdState *s, uint16_t sid, const MSIMes
                     (!eime && (FIELD_EX64(irte[0], VIVTD_IRTE0, DST) & 0xffff00ffu)))) {
         reason = VIVTD_FR_IR_IRTE_RSVD;
     }
-    if (!reason) {
+    if (!reason && (request || sid != X86_IOMMU_SID_INVALID)) {
         uint16_t isid = FIELD_EX64(irte[1], VIVTD_IRTE1, SID);
         static const uint16_t sq_mask[4] = { 0xffff, 0xfffb, 0xfff9, 0xfff8 };
 
@@ -136,8 +150,8 @@ static bool vivtd_irq_remap_locked(ViommuVtdState *s, uint16_t sid, const MSIMes
     }
     if (reason) {
         fi.reason = reason;
-        if (!(reason != VIVTD_FR_IR_INDEX && reason != VIVTD_FR_IR_ACCESS &&
-              FIELD_EX64(irte[0], VIVTD_IRTE0, FPD))) {
+        if (request && !(reason != VIVTD_FR_IR_INDEX && reason != VIVTD_FR_IR_ACCESS &&
+                         FIELD_EX64(irte[0], VIVTD_IRTE0, FPD))) {
             vivtd_record_fault_locked(s, &fi);
         }
         trace_viommu_vtd_irq_fault(sid, index, reason);
@@ -173,7 +187,7 @@ static MemTxResult vivtd_ir_write(void *opaque, hwaddr addr, uint64_t value, uns
     bool ok;
 
     vivtd_lock(s);
-    ok = vivtd_irq_remap_locked(s, vivtd_as_sid(vas), &in, &out);
+    ok = vivtd_irq_remap_locked(s, vivtd_as_sid(vas), &in, &out, true);
     vivtd_unlock(s, NULL);
     if (ok) {
         apic_get_class(NULL)->send_msi(&out);
@@ -189,6 +203,10 @@ static const MemoryRegionOps vivtd_ir_ops = {
     .impl = { .min_access_size = 4, .max_access_size = 4 },
 };
 
+/*
+ * X86IOMMUClass.int_remap: only kvm_arch_fixup_msi_route() calls it, to set up
+ * a KVM route (a fix-up, not a request: see vivtd_irq_remap_locked()).
+ */
 int vivtd_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
                     uint16_t sid)
 {
@@ -196,11 +214,55 @@ int vivtd_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
     bool ok;
 
     vivtd_lock(s);
-    ok = vivtd_irq_remap_locked(s, sid, src, dst);
+    ok = vivtd_irq_remap_locked(s, sid, src, dst, false);
     vivtd_unlock(s, NULL);
     return ok ? 0 : -EINVAL;
 }
 
+/*
+ * Test hook "x-int-remap" (qtest only): setting "ADDR DATA SID" calls
+ * int_remap exactly as kvm_arch_fixup_msi_route() does (through the class,
+ * with the route's message and the device's requester id or
+ * X86_IOMMU_SID_INVALID), which a qtest cannot reach otherwise as it runs
+ * without KVM; reading returns "RET ADDR DATA" of the last call.
+ */
+static void vivtd_x_int_remap_set(Object *obj, const char *value, Error **errp)
+{
+    ViommuVtdState *s = VIOMMU_VTD(obj);
+    X86IOMMUClass *xc = X86_IOMMU_DEVICE_GET_CLASS(obj);
+    g_auto(GStrv) f = g_strsplit(value, " ", 0);
+    MSIMessage src, dst = { 0 };
+    uint64_t sid;
+    unsigned data;
+
+    if (!qtest_enabled()) {
+        error_setg(errp, "viommu-vtd: x-int-remap is a qtest hook");
+        return;
+    }
+    if (g_strv_length(f) != 3 ||
+        qemu_strtou64(f[0], NULL, 0, &src.address) || qemu_strtoui(f[1], NULL, 0, &data) ||
+        qemu_strtou64(f[2], NULL, 0, &sid) || sid > UINT16_MAX) {
+        error_setg(errp, "viommu-vtd: x-int-remap takes \"ADDR DATA SID\"");
+        return;
+    }
+    src.data = data;
+    s->x_int_remap_ret = xc->int_remap(X86_IOMMU_DEVICE(obj), &src, &dst, sid);
+    s->x_int_remap_dst = dst;
+}
+
+static char *vivtd_x_int_remap_get(Object *obj, Error **errp)
+{
+    ViommuVtdState *s = VIOMMU_VTD(obj);
+
+    return g_strdup_printf("%d 0x%" PRIx64 " 0x%" PRIx32, s->x_int_remap_ret,
+                           s->x_int_remap_dst.address, s->x_int_remap_dst.data);
+}
+
+void vivtd_ir_class_init(ObjectClass *klass)
+{
+    object_class_property_add_str(klass, "x-int-remap", vivtd_x_int_remap_get,
+                                  vivtd_x_int_remap_set);
+}
 
 /* The interrupt window of a device's address space (requests without PASID). */
 void vivtd_ir_window_init(VivtdAS *vas)

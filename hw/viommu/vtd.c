@@ -287,6 +287,7 @@ static void vivtd_class_init(ObjectClass *klass, void *data)
     dc->user_creatable = true;
     dc->desc = "qemu-viommu Intel VT-d remapping unit (scalable mode, nesting, IR)";
     device_class_set_props(dc, vivtd_properties);
+    vivtd_ir_class_init(klass);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 

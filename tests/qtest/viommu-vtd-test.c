@@ -1129,6 +1129,98 @@ static void test_ir_ioapic(void)
     td_machine_stop(m);
 }
 
+/*
+ * KVM route fix-ups (kvm_arch_fixup_msi_route() -> int_remap), through the
+ * device's x-int-remap hook since a qtest runs without KVM: the IOAPIC's
+ * routes come with X86_IOMMU_SID_INVALID and must translate whatever source
+ * the IRTE names; a fix-up that fails records no fault.
+ */
+static char *int_remap_fixup(QTestState *qts, uint64_t addr, uint32_t data, uint16_t sid)
+{
+    g_autofree char *arg = g_strdup_printf("0x%" PRIx64 " 0x%x 0x%x", addr, data, sid);
+    QDict *r;
+    char *res;
+
+    r = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': {'path': '/machine/peripheral/iommu',"
+                  " 'property': 'x-int-remap', 'value': %s}}", arg);
+    g_assert_true(qdict_haskey(r, "return"));
+    qobject_unref(r);
+    r = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': {'path': '/machine/peripheral/iommu',"
+                  " 'property': 'x-int-remap'}}");
+    res = g_strdup(qdict_get_str(r, "return"));
+    qobject_unref(r);
+    return res;
+}
+
+static void test_ir_route_fixup(void)
+{
+    TdMachine *m = start("scalable-mode=off,id=iommu");
+    Vtd *v = vtd_new(m, false);
+    Td *td = td_open(m, TD_DEVFN);
+    char *r;
+
+    vtd_ctx_legacy(v, SID, 2, 0, 2, DID);           /* DMA pass-through */
+    vtd_enable(v);
+    vtd_enable_ir(v, 7, false);
+    vtd_irte(v, 12, 0x6a, 3, 0xff00, 1, true);       /* the IOAPIC's, destination 3 */
+    vtd_irte(v, 13, 0x6b, 0, 0x0020, 1, true);       /* 00:04.0's */
+    vtd_irte(v, 14, 0x6c, 0, 0xff00, 1, false);      /* not present */
+    /* The IOAPIC's route: no source-id, translated (0x26 before the fix). */
+    r = int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(12, 0), 0, 0xffff);
+    g_assert_cmpstr(r, ==, "0 0xfee03000 0x406a");
+    g_free(r);
+    r = int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(13, 0), 0, 0xffff);
+    g_assert_cmpstr(r, ==, "0 0xfee00000 0x406b");
+    g_free(r);
+    /* A device's route is still verified, and refused quietly. */
+    r = int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(12, 0), 0, 0x0020);
+    g_assert_cmpint(atoi(r), !=, 0);
+    g_free(r);
+    r = int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(14, 0), 0, 0xffff);
+    g_assert_cmpint(atoi(r), !=, 0);
+    g_free(r);
+    r = int_remap_fixup(m->qts, 0xfee00000, 0x30, 0xffff);     /* compatibility format */
+    g_assert_cmpint(atoi(r), !=, 0);
+    g_free(r);
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & (VIVTD_FSTS_PPF | VIVTD_FSTS_PFO));
+    g_assert_false(vtd_frcd_hi(v, 0) >> 63);
+    /* The same IRTE still verifies a real request from 00:04.0 and records it. */
+    msi_fire(td, VIVTD_MSI_REMAP_ADDR(12, 0), 0);
+    g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, VIVTD_FR_IR_SID);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/*
+ * The same under KVM's split irqchip where the machine has KVM: the
+ * IOAPIC's redirection entry becomes a KVM route through
+ * kvm_arch_fixup_msi_route(), and its interrupt reaches the in-kernel local
+ * APIC (vCPUs stopped: -S).
+ */
+static void test_ir_ioapic_kvm(void)
+{
+    TdMachine *m;
+    Vtd *v;
+
+    if (access("/dev/kvm", R_OK | W_OK) || !qtest_has_accel("kvm")) {
+        g_test_skip("no KVM in this QEMU build or on this machine");
+        return;
+    }
+    m = td_machine_start("kernel-irqchip=split", "-accel kvm -S -device viommu-vtd,scalable-mode=off");
+    v = vtd_new(m, false);
+    vtd_enable(v);
+    vtd_enable_ir(v, 7, false);
+    vtd_irte(v, 12, 0x6a, 0, 0xff00, 1, true);
+    ioapic_rte(m->qts, 5, (1ull << 48) | (12ull << 49));
+    qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 1);
+    qtest_set_irq_in(m->qts, "/machine/q35/ioapic", NULL, 5, 0);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x6a));
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
 /* Invalidation-wait with the interrupt flag: ICS.IWC and the completion event. */
 static void test_inv_wait_interrupt(void)
 {
@@ -1488,6 +1580,8 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-vtd/faults/records-overflow-event", test_fault_records);
     qtest_add_func("/viommu-vtd/interrupt-remapping", test_interrupt_remapping);
     qtest_add_func("/viommu-vtd/interrupt-remapping/ioapic", test_ir_ioapic);
+    qtest_add_func("/viommu-vtd/interrupt-remapping/route-fixup", test_ir_route_fixup);
+    qtest_add_func("/viommu-vtd/interrupt-remapping/ioapic-kvm", test_ir_ioapic_kvm);
     qtest_add_func("/viommu-vtd/invalidation/wait-interrupt", test_inv_wait_interrupt);
     qtest_add_func("/viommu-vtd/migration", test_migration);
     qtest_add_func("/viommu-vtd/concurrent-iothread", test_concurrent_iothread);

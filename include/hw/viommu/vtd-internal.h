@@ -85,6 +85,7 @@ void vivtd_unmap_all(ViommuVtdState *s);
 /* vtd-ir.c */
 void vivtd_ir_window_init(VivtdAS *vas);
 int vivtd_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst, uint16_t sid);
+void vivtd_ir_class_init(ObjectClass *klass);
 unsigned vivtd_inv_iec_locked(ViommuVtdState *s, const uint64_t *d, VivtdDeferred *dd);
 void vivtd_iec_flush_locked(ViommuVtdState *s);
 

@@ -107,6 +107,10 @@ struct ViommuVtdState {
     uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
     uint64_t irta, irta_act;
     uint32_t next_frcd;         /* next fault recording register to fill */
+
+    /* The x-int-remap qtest hook's last result (vtd-ir.c). */
+    int x_int_remap_ret;
+    MSIMessage x_int_remap_dst;
 };
 
 void viommu_vtd_set_placement(ViommuVtdState *s, const ViommuVtdPlacement *p);
