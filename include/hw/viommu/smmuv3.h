@@ -42,8 +42,8 @@ typedef struct ViommuSmmuv3Queue {
 
 /*
  * The translation fast path: recent successful results of all the SMMU's
- * address spaces, read by translate() without s->mutex (see the comment
- * above smmu_translate() in smmuv3.c).  A chunk holds the results for up to
+ * address spaces, read by translate() without s->mutex (see "The fast path"
+ * in smmuv3-xlate.c).  A chunk holds the results for up to
  * VIOMMU_SMMUV3_FAST_PAGES consecutive 4K pages of one address space (DMA is
  * mostly sequential: consecutive pages share cache lines); chunks form sets
  * of VIOMMU_SMMUV3_FAST_WAYS.  A chunk is valid while its generation equals
