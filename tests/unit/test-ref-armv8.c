@@ -1,9 +1,10 @@
 /*
  * Reference check of the VMSAv8-64 walkers.
  *
- * A second, deliberately naive translation function, written here straight
- * from the architecture's description (recursive, one function per rule, no
- * code shared with the core beyond mem.h and the fake memory), is compared
+ * A second, deliberately naive translation function (ref-model-armv8.c,
+ * which the differential fuzzer fuzz-ref runs too), written straight from
+ * the architecture's description (recursive, one function per rule, no code
+ * shared with the core beyond mem.h and the fake memory), is compared
  * with the core on random translation tables and random configurations:
  * stage 1, stage 2 and nested.  Outcome, fault kind / stage / level / s1ptw,
  * output address, mapping size, permissions and every hardware update

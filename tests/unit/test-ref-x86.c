@@ -2,8 +2,9 @@
  * Reference check of the VT-d page-table walkers (first stage, second
  * stage, nested).
  *
- * A second, deliberately naive translation function, written here from the
- * Intel VT-d specification's description of the translation (first stage:
+ * A second, deliberately naive translation function (ref-model-x86.c, which
+ * the differential fuzzer fuzz-ref runs too), written from the Intel VT-d
+ * specification's description of the translation (first stage:
  * IA-32e 4/5-level paging as VT-d applies it -- P, R/W, U/S, PS, XD, A/D,
  * EA, WPE, reserved bits; second stage: R/W/X, large pages, A/D, reserved
  * bits; nesting: every first-stage table access and the first-stage output
@@ -23,14 +24,16 @@
  * translations (default 100000), so a long run is VI_REF_COUNT=10000000.
  *
  * Conventions the specification leaves to the implementation, taken the
- * way pt-x86-fs.h and pt-vtd-ss.h state them: a fault raised before the first fetch
- * (non-canonical input, input beyond the AW, table pointer beyond the HAW)
- * reports the top level; the A / EA flags of table entries are set as the
- * walk passes them, those of the leaf (and D) only once the access is
- * known to be allowed; a user request reaching a supervisor page is an
+ * way pt-x86-fs.h and pt-vtd-ss.h state them: a fault raised before the
+ * first fetch (non-canonical input, input beyond the AW, table pointer
+ * beyond the HAW) reports the top level; the A / EA flags of table entries
+ * are set as the walk passes them, those of the leaf (and D) only once the
+ * access is known to be allowed; a user request reaching a supervisor page is an
  * ACCESS fault (VT-d reports it with its own reason), every other refused
  * access a PERMISSION fault; without SLEE an execute request needs read
- * permission at the second stage.
+ * permission at the second stage; an A/D update is a compare-and-swap,
+ * decided again when the entry changed under the walk and given up with an
+ * ACCESS fault after REF_MAX_UPDATES tries (ref-harness.h).
  *
  * Not exercised (REF_SS_STRICT_RSVD = 0): bit 11 of second-stage non-leaf
  * entries and bit 62 of every second-stage entry, reserved in the
