@@ -133,6 +133,17 @@ static void vivtd_ctl_write(uint32_t *ctl, uint32_t val, bool *irq_pending)
     }
 }
 
+/*
+ * Software serviced every fault-event condition (FSTS event bits and the F
+ * bits all clear): a masked event still pending is dropped, IP clears (7.3.1).
+ */
+static void vivtd_fault_serviced_locked(ViommuVtdState *s)
+{
+    if (!(vivtd_fsts_locked(s) & VIVTD_FSTS_EVENT_BITS)) {
+        s->fectl &= ~VIVTD_CTL_IP;
+    }
+}
+
 /* A fault-event condition arose (some FSTS event bit went 0 -> 1). */
 static void vivtd_fault_event_locked(ViommuVtdState *s, uint32_t fsts_before)
 {
@@ -385,6 +396,10 @@ static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool
         dd->unmap_all = true;
         break;
     case VIVTD_INV_PIOTLB:
+        /* Granularities 00b and 01b are reserved (6.5.2.4). */
+        if (g < 2) {
+            return VIVTD_IQEI_RSVD;
+        }
         /* Every AM is defined here (CAP.MAMV bounds only IOTLB_REG / IOTLB). */
         vivtd_inv_piotlb_locked(s, g, did, pasid, d[1] & ~0xfffull,
                                 FIELD_EX64(d[1], VIVTD_INV1, AM));
@@ -398,11 +413,22 @@ static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool
         break;
     case VIVTD_INV_DEVTLB:
     case VIVTD_INV_PDEVTLB:
+        /* Without ECAP.DT these types do not exist (6.5.2.5, 6.5.2.6). */
+        if (!X86_IOMMU_DEVICE(s)->dt_supported) {
+            return VIVTD_IQEI_TYPE;
+        }
         /* No device exposes a device-TLB to us (no ATS path): nothing cached. */
         break;
     case VIVTD_INV_IEC:
+        if ((d[0] & VIVTD_IEC0_RSVD) || d[1]) {
+            return VIVTD_IQEI_RSVD;
+        }
         return vivtd_inv_iec_locked(s, d, dd);
     case VIVTD_INV_WAIT:
+        /* PD (page-request drain) is reserved too: no page requests (PRS = 0). */
+        if ((d[0] & VIVTD_WAIT0_RSVD) || (d[1] & 3)) {
+            return VIVTD_IQEI_RSVD;
+        }
         vivtd_inv_wait_locked(s, d);
         break;
     default:
@@ -638,6 +664,7 @@ static void vivtd_write32_locked(ViommuVtdState *s, hwaddr off, uint32_t val, Vi
         /* Only F (bit 127) is writable: write 1 to clear. */
         if ((off & 0xf) == 12 && (val & (1u << 31))) {
             s->frcd_hi[i] &= ~VIVTD_FRCD_F;
+            vivtd_fault_serviced_locked(s);
         }
         return;
     }
@@ -670,6 +697,7 @@ static void vivtd_write32_locked(ViommuVtdState *s, hwaddr off, uint32_t val, Vi
     case VIVTD_FSTS:
         /* PFO, IQE, ICE, ITE are write-1-to-clear; the IQERCD goes with IQE. */
         s->fsts &= ~(val & (VIVTD_FSTS_PFO | VIVTD_FSTS_IQE | VIVTD_FSTS_ICE | VIVTD_FSTS_ITE));
+        vivtd_fault_serviced_locked(s);
         if (val & VIVTD_FSTS_IQE) {
             s->iqercd &= ~0xfull;
             vivtd_process_queue_locked(s, dd);     /* the queue resumes at IQH */

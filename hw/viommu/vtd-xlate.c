@@ -138,6 +138,7 @@ typedef struct VivtdXlateCfg {
     uint16_t did;
     uint32_t pasid;     /* the PASID whose entry is used (0 in legacy mode) */
     bool fpd;
+    bool scalable;
 } VivtdXlateCfg;
 
 /*
@@ -160,6 +161,7 @@ static unsigned vivtd_lookup_cfg_locked(ViommuVtdState *s, const vi_vtd_req *req
     }
     x->fpd = cfg.fpd;
     x->pasid = cfg.pasid;
+    x->scalable = cfg.ctx.scalable;
     if (!cfg.ctx.scalable) {
         x->did = cfg.ctx.did;
         if (cfg.ctx.tt == VI_VTD_TT_PASS_THROUGH) {
@@ -190,8 +192,12 @@ static unsigned vivtd_lookup_cfg_locked(ViommuVtdState *s, const vi_vtd_req *req
         x->mode = VIVTD_X_SS;
         break;
     case VI_VTD_PGTT_NESTED:
+        /*
+         * FS addresses are GPAs: the second stage checks them against its AW
+         * (0x74 for a table, 0x83 for the output), so the first stage only
+         * reserves the bits no address has (HAW and up).
+         */
         x->mode = VIVTD_X_NESTED;
-        x->fs.haw = MIN(cfg.pe.aw_bits, 52);     /* FS addresses are GPAs */
         break;
     default:
         x->mode = VIVTD_X_PT;
@@ -279,6 +285,14 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
         return false;
     }
     if (x.mode == VIVTD_X_PT) {
+        if (x.scalable && (addr >> vivtd_haw(s))) {
+            /* PASID pass-through: the output (= input) is beyond HAW. */
+            fi.reason = VI_VTD_FR_SS_OUT_HAW;
+            if (!x.fpd) {
+                vivtd_record_fault_locked(s, &fi);
+            }
+            return false;
+        }
         res = (vi_pt_result) { .out = addr, .size = 4096 };
         if (!vivtd_check_intr_range(&res)) {
             goto intr_range;
@@ -310,7 +324,7 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
             break;
         }
         if (!ok) {
-            fi.reason = vi_vtd_walk_fault_reason(&f, vivtd_kind(&x));
+            fi.reason = vi_vtd_walk_fault_reason_fs(&f, vivtd_kind(&x), x.fs.levels);
             if (!x.fpd) {
                 vivtd_record_fault_locked(s, &fi);
             }

@@ -408,6 +408,7 @@ typedef struct NestEnv {
     Td *td;
     Vtd *v;
     uint64_t fs, ss, out, fs_tables[5];
+    uint64_t dir;               /* the device's PASID directory */
 } NestEnv;
 
 #define NEST_OUT_GPA 0x80000000ull
@@ -433,7 +434,7 @@ static void nest_setup(NestEnv *e)
         vtd_map(e->v, e->ss, 4, e->fs_tables[l] + GPA_OFF, 1, e->fs_tables[l], SS_RW, SS_RW);
     }
     vtd_map(e->v, e->ss, 4, NEST_OUT_GPA, 1, e->out, SS_RW, SS_RW);
-    dir = vtd_ctx_sm(e->v, SID, 0, 0, 0);
+    dir = e->dir = vtd_ctx_sm(e->v, SID, 0, 0, 0);
     vtd_pe_nested(pe, e->fs + GPA_OFF, e->ss, 2, DID);
     vtd_pasid_entry(e->v, dir, 0, pe);
     vtd_enable(e->v);
@@ -743,10 +744,6 @@ static void test_inv_piotlb_and_pasid_cache(void)
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
     assert_reads(td, IOVA_A, 64);
-    /* Device-TLB invalidations (no device-TLB here) complete in order. */
-    vtd_qi_add(v, VIVTD_INV_DEVTLB | VIVTD_INV_DID(SID) , 0);
-    vtd_qi_add(v, VIVTD_INV_PDEVTLB | VIVTD_INV_PASID(0) | ((uint64_t)SID << 16), 0);
-    vtd_qi_sync(v);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -936,6 +933,61 @@ static void test_qi_errors(void)
     td_machine_stop(m);
 }
 
+/*
+ * Descriptors the unit rejects with IQE (reserved field, IQEI 4, or a type
+ * it does not have, IQEI 3): one at a time at the queue head, each then
+ * replaced by a good one.
+ */
+static void expect_iqe(Vtd *v, uint64_t qw0, uint64_t qw1, unsigned iqei)
+{
+    uint64_t h;
+
+    vtd_qi_add(v, qw0, qw1);
+    vtd_qi_kick(v);
+    g_assert_true(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_IQE);
+    g_assert_cmpuint(vtd_rd64(v, VIVTD_IQERCD) & 0xf, ==, iqei);
+    h = vtd_rd64(v, VIVTD_IQH);
+    qtest_writeq(v->qts, v->iq + h, VIVTD_INV_IEC);
+    qtest_writeq(v->qts, v->iq + h + 8, 0);
+    vtd_wr32(v, VIVTD_FSTS, VIVTD_FSTS_IQE);
+    g_assert_cmphex(vtd_rd64(v, VIVTD_IQH), ==, vtd_rd64(v, VIVTD_IQT));
+}
+
+static void test_qi_reserved(gconstpointer opaque)
+{
+    bool dt = GPOINTER_TO_INT(opaque);
+    TdMachine *m = start(dt ? "device-iotlb=on" : NULL);
+    Vtd *v = vtd_new(m, true);
+
+    vtd_enable(v);
+    /* PASID-based IOTLB: granularities 00b and 01b are reserved (6.5.2.4). */
+    expect_iqe(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(0) | VIVTD_INV_DID(DID), 0, VIVTD_IQEI_RSVD);
+    expect_iqe(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(1) | VIVTD_INV_DID(DID), 0, VIVTD_IQEI_RSVD);
+    /* IEC: bits 8:5, 26:12, 63:48 and the whole second word are reserved. */
+    expect_iqe(v, VIVTD_INV_IEC | (1ull << 5), 0, VIVTD_IQEI_RSVD);
+    expect_iqe(v, VIVTD_INV_IEC | (1ull << 20), 0, VIVTD_IQEI_RSVD);
+    expect_iqe(v, VIVTD_INV_IEC | VIVTD_IEC_G_INDEX | (1ull << 50), 0, VIVTD_IQEI_RSVD);
+    expect_iqe(v, VIVTD_INV_IEC, 1, VIVTD_IQEI_RSVD);
+    /* Wait: PD without page requests, bits 31:12, a misaligned status address. */
+    expect_iqe(v, VIVTD_INV_WAIT | VIVTD_WAIT_SW | (1ull << 7), v->status, VIVTD_IQEI_RSVD);
+    expect_iqe(v, VIVTD_INV_WAIT | (1ull << 13), 0, VIVTD_IQEI_RSVD);
+    expect_iqe(v, VIVTD_INV_WAIT | VIVTD_WAIT_SW, v->status | 2, VIVTD_IQEI_RSVD);
+    if (dt) {
+        /* With ECAP.DT the device-TLB types exist and complete in order. */
+        vtd_qi_add(v, VIVTD_INV_DEVTLB | ((uint64_t)SID << 32), 0xfffff000ull);
+        vtd_qi_add(v, VIVTD_INV_PDEVTLB | VIVTD_INV_PASID(0) | ((uint64_t)SID << 16), 0);
+        vtd_qi_sync(v);
+        g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_IQE);
+    } else {
+        /* Without ECAP.DT they are invalid types (6.5.2.5, 6.5.2.6). */
+        expect_iqe(v, VIVTD_INV_DEVTLB | ((uint64_t)SID << 32), 0, VIVTD_IQEI_TYPE);
+        expect_iqe(v, VIVTD_INV_PDEVTLB | ((uint64_t)SID << 16), 0, VIVTD_IQEI_TYPE);
+    }
+    vtd_qi_sync(v);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
 /* ------------------------------------------------------------------------
  * Fault recording, overflow and the fault event
  */
@@ -990,6 +1042,112 @@ static void test_fault_records(void)
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
+}
+
+/*
+ * FECTL.IP follows the fault conditions: a masked event leaves IP set until
+ * software services every condition (F bits and FSTS.PFO / IQE), then it
+ * clears and unmasking sends nothing (7.3.1).
+ */
+static void test_fault_event_ip(void)
+{
+    TdMachine *m = start("scalable-mode=off");
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, false);
+
+    vtd_ctx_legacy(v, SID, 0, vtd_table(v), 2, DID);
+    vtd_enable(v);
+    vtd_wr32(v, VIVTD_FEDATA, 0x63);
+    vtd_wr32(v, VIVTD_FEADDR, 0xfee00000);
+    g_assert_cmpuint(dma_sum(td, 0x10000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_true(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
+    vtd_wr32(v, VIVTD_FRCD(0) + 12, 1u << 31);        /* the only condition: serviced */
+    g_assert_false(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
+    vtd_wr32(v, VIVTD_FECTL, 0);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x63));
+    /* An invalidation queue error with a fault record: IP stays until both go. */
+    vtd_wr32(v, VIVTD_FECTL, VIVTD_CTL_IM);
+    g_assert_cmpuint(dma_sum(td, 0x11000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    vtd_qi_add(v, 0xf, 0);
+    vtd_qi_kick(v);
+    g_assert_true(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
+    qtest_writeq(m->qts, v->iq + vtd_rd64(v, VIVTD_IQH), VIVTD_INV_IEC);
+    vtd_wr32(v, VIVTD_FSTS, VIVTD_FSTS_IQE);
+    g_assert_true(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);   /* F still set */
+    vtd_frcd_clear_all(v);
+    g_assert_false(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
+    vtd_wr32(v, VIVTD_FECTL, 0);
+    g_assert_false(vtd_lapic_irr(m->qts, 0x63));
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/*
+ * Fault reasons of the root table FSPTPTR names (SFS.4-6), pass-through
+ * beyond HAW, and FSPTPTR bits 63:52.
+ */
+static void set_pe_and_flush(Vtd *v, uint64_t dir, const uint64_t pe[8])
+{
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(3), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
+    vtd_qi_sync(v);
+}
+
+static void test_fault_reasons_fsptptr(void)
+{
+    NestEnv e;
+    uint64_t s2, saved, pe[8], fs;
+
+    nest_setup(&e);
+    assert_reads(e.td, IOVA_A, 31);
+    /* Nested: the second stage refuses reading the FS root table: 0x75. */
+    s2 = vtd_entry(e.v, e.ss, 4, e.fs_tables[4] + GPA_OFF, 1);
+    saved = qtest_readq(e.m->qts, s2);
+    qtest_writeq(e.m->qts, s2, saved & ~SS_R);
+    nest_flush(&e);
+    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x75);
+    qtest_writeq(e.m->qts, s2, saved);
+    /* ... a lower table: 0x76. */
+    s2 = vtd_entry(e.v, e.ss, 4, e.fs_tables[3] + GPA_OFF, 1);
+    saved = qtest_readq(e.m->qts, s2);
+    qtest_writeq(e.m->qts, s2, saved & ~SS_R);
+    nest_flush(&e);
+    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x76);
+    qtest_writeq(e.m->qts, s2, saved);
+    /* Nested FSPTPTR beyond the second stage's AW (39 bits), below HAW: 0x74. */
+    vtd_pe_nested(pe, 1ull << 40, e.ss, 1, DID);
+    set_pe_and_flush(e.v, e.dir, pe);
+    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x74);
+    /* FSPTPTR bits 63:52 are reserved, nested (a GPA) or not: 0x5a. */
+    vtd_pe_nested(pe, (e.fs + GPA_OFF) | (1ull << 55), e.ss, 2, DID);
+    set_pe_and_flush(e.v, e.dir, pe);
+    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x5a);
+    /* First stage only: the root table is not RAM: 0x73; a lower table: 0x70. */
+    vtd_pe_fs(pe, 0x200000000ull, false, DID, false);
+    set_pe_and_flush(e.v, e.dir, pe);
+    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x73);
+    fs = vtd_table(e.v);
+    qtest_writeq(e.m->qts, fs + ((IOVA_A >> 39) & 511) * 8, 0x200000000ull | FS_PRW);
+    vtd_pe_fs(pe, fs, false, DID, false);
+    set_pe_and_flush(e.v, e.dir, pe);
+    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x70);
+    /* Pass-through: an output (= input) beyond HAW (48 bits): 0x84. */
+    vtd_pe_pt(pe, DID);
+    set_pe_and_flush(e.v, e.dir, pe);
+    assert_reads(e.td, e.out, 31);
+    g_assert_cmpuint(dma_sum(e.td, 1ull << 50, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x84);
+    td_close(e.td);
+    vtd_free(e.v);
+    td_machine_stop(e.m);
 }
 
 /* ------------------------------------------------------------------------
@@ -1570,13 +1728,19 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-vtd/scalable/pasid-dma", test_pasid_dma);
     qtest_add_func("/viommu-vtd/scalable/interrupt-range-blocked", test_intr_range_blocked);
     qtest_add_func("/viommu-vtd/faults/fpd-teardown", test_fpd_teardown);
-    qtest_add_func("/viommu-vtd/invalidation/piotlb-pasid-cache-devtlb",
+    qtest_add_func("/viommu-vtd/invalidation/piotlb-pasid-cache",
                    test_inv_piotlb_and_pasid_cache);
     qtest_add_func("/viommu-vtd/invalidation/iotlb-context-cache", test_inv_iotlb_and_context);
     qtest_add_func("/viommu-vtd/invalidation/global-and-large-mask",
                    test_inv_global_and_large_am);
     qtest_add_func("/viommu-vtd/invalidation/registers", test_inv_registers);
     qtest_add_func("/viommu-vtd/invalidation/queue-errors", test_qi_errors);
+    qtest_add_data_func("/viommu-vtd/invalidation/reserved-descriptors", GINT_TO_POINTER(0),
+                        test_qi_reserved);
+    qtest_add_data_func("/viommu-vtd/invalidation/reserved-descriptors-dt", GINT_TO_POINTER(1),
+                        test_qi_reserved);
+    qtest_add_func("/viommu-vtd/faults/event-ip", test_fault_event_ip);
+    qtest_add_func("/viommu-vtd/faults/fsptptr-reasons", test_fault_reasons_fsptptr);
     qtest_add_func("/viommu-vtd/faults/records-overflow-event", test_fault_records);
     qtest_add_func("/viommu-vtd/interrupt-remapping", test_interrupt_remapping);
     qtest_add_func("/viommu-vtd/interrupt-remapping/ioapic", test_ir_ioapic);

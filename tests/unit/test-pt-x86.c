@@ -260,6 +260,64 @@ static void test_fs_permissions(void)
     fake_mem_free(fm);
 }
 
+/* A memory whose compare-and-swap always loses (the entry "changed" meanwhile). */
+static vi_mem_result losing_read(void *o, uint64_t pa, void *buf, size_t len)
+{
+    return vi_mem_read(fake_mem_vi(o), pa, buf, len);
+}
+
+static vi_mem_result losing_write(void *o, uint64_t pa, const void *buf, size_t len)
+{
+    const vi_mem *m = fake_mem_vi(o);
+
+    return m->ops->write(m->opaque, pa, buf, len);
+}
+
+static vi_mem_result losing_cmpxchg(void *o, uint64_t pa, uint64_t *exp, uint64_t des,
+                                    bool *swapped)
+{
+    *exp = fake_mem_peek64(o, pa);
+    *swapped = false;
+    return VI_MEM_OK;
+}
+
+static const vi_mem_ops losing_ops = { losing_read, losing_write, losing_cmpxchg };
+
+/*
+ * An A/D update that loses every race ends the walk; VT-d reports it as an
+ * access error of the entry's stage (0x70 / 0x78), not as the U/S fault
+ * 0x81 its VI_FAULT_ACCESS kind otherwise means.
+ */
+static void test_update_races(void)
+{
+    fake_mem *fm = fake_mem_new();
+    vi_mem lm = { .ops = &losing_ops, .opaque = fm };
+    uint64_t root = fake_mem_alloc_page(fm, 4096), ss = fake_mem_alloc_page(fm, 4096);
+    vi_x86_fs_cfg c = fs_cfg(root, 4);
+    vi_vtd_ss_cfg sc = ss_cfg(ss, 48);
+    uint64_t va = 0x40000000ull;
+    vi_pt_result r;
+    vi_fault f;
+
+    map(fm, root, 4, va, 1, 0x9000ull | FS_PG, PTB_X86_FS, FS_TBL | VI_X86_FS_A, 0, NULL);
+    g_assert_false(vi_x86_fs_translate(&c, &lm, va, URD, &r, &f));
+    g_assert_true(f.update_lost);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_ACCESS);
+    /* A real U/S refusal is still 0x81. */
+    map(fm, root, 4, va, 1, 0x9000ull | VI_X86_FS_P | VI_X86_FS_A, PTB_X86_FS,
+        FS_TBL | VI_X86_FS_A, 0, NULL);
+    g_assert_false(vi_x86_fs_translate(&c, &lm, va, URD, &r, &f));
+    g_assert_false(f.update_lost);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_FS), ==, VI_VTD_FR_FS_USER);
+    /* Second stage with SLADE. */
+    sc.slade = true;
+    map(fm, ss, 4, va, 1, 0x9000ull | SS_RW, PTB_VTD_SS, SS_RW | VI_VTD_SS_A, 0, NULL);
+    g_assert_false(vi_vtd_ss_translate(&sc, &lm, va, RD, &r, &f));
+    g_assert_true(f.update_lost);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SS_ACCESS);
+    fake_mem_free(fm);
+}
+
 static void test_fs_eafe(void)
 {
     fake_mem *fm = fake_mem_new();
@@ -607,6 +665,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pt-x86/fs/faults", test_fs_faults);
     g_test_add_func("/pt-x86/fs/permissions", test_fs_permissions);
     g_test_add_func("/pt-x86/fs/eafe", test_fs_eafe);
+    g_test_add_func("/pt-x86/update-races", test_update_races);
     g_test_add_func("/pt-x86/ss/levels", test_ss_levels);
     g_test_add_func("/pt-x86/ss/perms-faults", test_ss_perms_and_faults);
     g_test_add_func("/pt-x86/ss/large-ad", test_ss_large_and_ad);

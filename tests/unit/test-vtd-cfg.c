@@ -702,15 +702,20 @@ static void test_pe_decode(void)
     c.ers = true;
     g_assert_cmpint(pe_dec(&c, pe, &d), ==, 0);
     g_assert_true(d.ere);
-    /* FSPTPTR above HAW: reserved for first-stage only, fine when nested. */
-    setf(&pe[2], 55, 55, 1);
+    /*
+     * FSPTPTR above HAW: reserved for first-stage only, fine when nested (a
+     * GPA the second stage checks); bits 63:52 are reserved either way.
+     */
+    setf(&pe[2], 50, 50, 1);
     g_assert_cmpint(pe_dec(&c, pe, &d), ==, VI_VTD_FR_SM_PE_RSVD);
     setf(&pe[0], 8, 6, VI_VTD_PGTT_NESTED);
     setf(&pe[0], 4, 2, VI_VTD_AW_48);
     setf(&pe[0], 63, 12, 0x5000000ull >> 12);
     g_assert_cmpint(pe_dec(&c, pe, &d), ==, 0);
     g_assert_cmpuint(d.pgtt, ==, VI_VTD_PGTT_NESTED);
-    g_assert_cmpuint(d.fsptptr, ==, (1ull << 55) | 0x6000000ull);
+    g_assert_cmpuint(d.fsptptr, ==, (1ull << 50) | 0x6000000ull);
+    g_assert_cmpint(pe_dec(&c, (uint64_t[8]){ pe[0], pe[1], pe[2] | (1ull << 55) },
+                           &(vi_vtd_pe){ 0 }), ==, VI_VTD_FR_SM_PE_RSVD);
     g_assert_cmpuint(d.slptptr, ==, 0x5000000ull);
     g_assert_cmpuint(d.ss_levels, ==, 4);
     g_assert_cmpuint(d.fs_levels, ==, 4);

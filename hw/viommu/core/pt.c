@@ -108,6 +108,7 @@ bool vi_pt_run(vi_pt_walk *w, vi_fault *f)
             /* Hardware update of the entry: a bounded compare-and-swap loop. */
             if (retries++ >= VI_PT_MAX_UPDATE_RETRIES) {
                 vi_pt_set_fault(w, f, VI_FAULT_ACCESS);
+                f->update_lost = true;
                 return false;
             }
             if (w->fetch && !w->fetch(w->fetch_opaque, w, addr, true, &wpa, f)) {

@@ -357,9 +357,11 @@ int vi_vtd_pe_decode(const vi_vtd_caps *caps, const uint64_t pe[VI_VTD_PE_WORDS]
         out->flpm = VI_VTD_PE2_FLPM(w2);
         /*
          * FSPTPTR is a host physical address for first-stage-only; nested,
-         * it is a guest physical address checked by the second-stage walk.
+         * it is a guest physical address checked by the second-stage walk
+         * (0x74 beyond its AW), but bits 63:52 are reserved either way.
          */
         if ((out->pgtt == VI_VTD_PGTT_FS && (w2 & above_haw(caps))) ||
+            (w2 & VI_MASK(63, 52)) ||       /* beyond any address width, GPA or not */
             (out->sre && !caps->srs) || (out->ere && !caps->ers) ||
             (out->eafe && !caps->eafs)) {
             return fail(fault, VI_VTD_FR_SM_PE_RSVD, 0);
@@ -581,8 +583,21 @@ static unsigned walk_perm_reason(uint32_t access)
     return (access & VI_ACC_W) ? VI_VTD_FR_SM_WRITE : VI_VTD_FR_SM_READ;
 }
 
-unsigned vi_vtd_walk_fault_reason(const vi_fault *f, vi_vtd_xlate_kind k)
+unsigned vi_vtd_walk_fault_reason_fs(const vi_fault *f, vi_vtd_xlate_kind k,
+                                     unsigned fs_levels)
 {
+    /*
+     * A hardware A/D update that kept losing its compare-and-swap race (the
+     * entry changing under it every time) is the unit failing to access the
+     * entry: the access-error reason of its stage, never the U/S reason
+     * VI_FAULT_ACCESS otherwise stands for.
+     */
+    if (f->update_lost) {
+        if (k == VI_VTD_XLATE_LEGACY_SS) {
+            return VI_VTD_FR_SL_ACCESS;
+        }
+        return f->stage == 2 ? VI_VTD_FR_SS_ACCESS : VI_VTD_FR_FS_ACCESS;
+    }
     if (k == VI_VTD_XLATE_LEGACY_SS) {
         switch (f->kind) {
         case VI_FAULT_ADDR_SIZE:
@@ -614,6 +629,10 @@ unsigned vi_vtd_walk_fault_reason(const vi_fault *f, vi_vtd_xlate_kind k)
             return VI_VTD_FR_SS_ACCESS;
         default:
             if (f->s1ptw) {
+                /* Reading the root table FSPTPTR names is refused: SFS.6. */
+                if (fs_levels && f->s1_level == (int)fs_levels && !(f->access & VI_ACC_W)) {
+                    return VI_VTD_FR_NEST_FSPTR_READ;
+                }
                 return (f->access & VI_ACC_W) ? VI_VTD_FR_NEST_FS_WRITE :
                                                 VI_VTD_FR_NEST_FS_READ;
             }
@@ -628,10 +647,19 @@ unsigned vi_vtd_walk_fault_reason(const vi_fault *f, vi_vtd_xlate_kind k)
     case VI_FAULT_RESERVED:
         return VI_VTD_FR_FS_RSVD;
     case VI_FAULT_WALK_EABT:
+        /* The root table FSPTPTR names cannot be read: SFS.4. */
+        if (fs_levels && f->level == (int)fs_levels) {
+            return VI_VTD_FR_FS_PTPTR_ACCESS;
+        }
         return VI_VTD_FR_FS_ACCESS;
     case VI_FAULT_ACCESS:
         return VI_VTD_FR_FS_USER;
     default:
         return walk_perm_reason(f->access);
     }
+}
+
+unsigned vi_vtd_walk_fault_reason(const vi_fault *f, vi_vtd_xlate_kind k)
+{
+    return vi_vtd_walk_fault_reason_fs(f, k, 0);
 }

@@ -204,11 +204,16 @@ FIELD(VIVTD_IOTLB0, DR, 7, 1)
 FIELD(VIVTD_IEC0, G, 4, 1)              /* 0 global, 1 index-selective */
 FIELD(VIVTD_IEC0, IM, 27, 5)            /* index mask */
 FIELD(VIVTD_IEC0, IIDX, 32, 16)
+#define VIVTD_IEC0_RSVD       (MAKE_64BIT_MASK(5, 4) | MAKE_64BIT_MASK(12, 15) | \
+                               MAKE_64BIT_MASK(48, 16))
 /* Invalidation wait descriptor (6.5.2.8). */
 FIELD(VIVTD_WAIT0, IF, 4, 1)
 FIELD(VIVTD_WAIT0, SW, 5, 1)
 FIELD(VIVTD_WAIT0, FN, 6, 1)
+FIELD(VIVTD_WAIT0, PD, 7, 1)            /* page-request drain (PRS only) */
 FIELD(VIVTD_WAIT0, SDATA, 32, 32)
+#define VIVTD_WAIT0_RSVD      (R_VIVTD_WAIT0_PD_MASK | MAKE_64BIT_MASK(8, 1) | \
+                               MAKE_64BIT_MASK(12, 20))
 
 /* Descriptor builders (tests). */
 #define VIVTD_INV_G(g)        ((uint64_t)(g) << R_VIVTD_INV0_G_SHIFT)

@@ -71,6 +71,8 @@ typedef struct vi_fault {
     uint64_t fetch_pa;      /* WALK_EABT: physical address of the failed access */
     int8_t s1_level;        /* S1PTW faults: the stage-1 level whose table
                              * entry was being fetched; else -128 */
+    bool update_lost;       /* VI_FAULT_ACCESS because every compare-and-swap
+                             * of a hardware update lost its race (pt.h) */
 } vi_fault;
 
 static inline void vi_fault_clear(vi_fault *f)
@@ -85,6 +87,7 @@ static inline void vi_fault_clear(vi_fault *f)
     f->ipa = 0;
     f->fetch_pa = 0;
     f->s1_level = -128;
+    f->update_lost = false;
 }
 
 const char *vi_fault_kind_name(vi_fault_kind kind);

@@ -224,7 +224,15 @@ typedef enum vi_vtd_xlate_kind {
     VI_VTD_XLATE_SM_NESTED,     /* scalable mode, nested */
 } vi_vtd_xlate_kind;
 
-/* The VT-d fault reason of a page-walk fault f of a translation of kind k. */
+/*
+ * The VT-d fault reason of a page-walk fault f of a translation of kind k
+ * whose first stage has fs_levels levels (4 or 5; 0 when there is none or
+ * it is unknown, which gives up the reasons of the FSPTPTR root table access:
+ * 0x73, 0x75).
+ */
+unsigned vi_vtd_walk_fault_reason_fs(const vi_fault *f, vi_vtd_xlate_kind k,
+                                     unsigned fs_levels);
+/* The same without first-stage levels (vi_vtd_walk_fault_reason_fs(f, k, 0)). */
 unsigned vi_vtd_walk_fault_reason(const vi_fault *f, vi_vtd_xlate_kind k);
 
 #endif /* VI_CORE_VTD_CFG_H */
