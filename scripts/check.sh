@@ -1,25 +1,39 @@
 #!/usr/bin/env bash
 # Run every test: the core's unit tests and short fuzz runs, our qtests in the
-# grafted QEMU build, and the guest Linux tests.  Ends with "N passed, N failed".
+# grafted QEMU build, and the guest Linux tests.  Ends with
+# "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
 start=$(date +%s)
-pass=0 fail=0
+pass=0 fail=0 skip=0
 logdir=$VIOMMU_CACHE/test-logs
 mkdir -p "$logdir"
 
-# meson test writes a JSON line per test; count from it rather than scraping text.
+# meson test writes a JSON line per test; count from it rather than scraping
+# text, and let meson's own exit status fail the suite too (a crash of meson,
+# a missing build directory, an interrupted run: results that never reach the
+# JSON).  Anything but OK is a failure: FAIL, TIMEOUT, ERROR, UNEXPECTEDPASS,
+# INTERRUPT, and SKIP (a whole test program of ours that skips tested nothing).
 run_suite() { # label build-dir meson-test-args...
     local label=$1 dir=$2
     shift 2
     note "$label"
     rm -f "$dir/meson-logs/testlog.json"
     meson test -C "$dir" --no-rebuild --print-errorlogs "$@"
-    local json=$dir/meson-logs/testlog.json p f
-    p=$(grep -c '"result": "OK"' "$json" 2>/dev/null || true)
-    f=$(grep -c '"result": "\(FAIL\|TIMEOUT\|ERROR\|UNEXPECTEDPASS\)"' "$json" 2>/dev/null || true)
-    pass=$((pass + p)); fail=$((fail + f))
+    local rc=$? json=$dir/meson-logs/testlog.json p n f
+    p=$(grep -c '"result": "OK"' "$json" 2>/dev/null)
+    n=$(grep -c '"result": "' "$json" 2>/dev/null)
+    f=$((${n:-0} - ${p:-0}))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "$label: meson test exited $rc with no failed test in $json"
+        f=1
+    fi
+    if [ "${n:-0}" -eq 0 ]; then
+        echo "$label: no test ran"
+        f=1
+    fi
+    pass=$((pass + ${p:-0})); fail=$((fail + f))
     cp "$json" "$logdir/$label.json" 2>/dev/null || true
 }
 
@@ -35,10 +49,16 @@ run_suite qtest "$QEMU_BUILD" --suite viommu --num-processes 2
 # Guest Linux (iommufd stack) on our vIOMMUs, plus upstream's as reference columns.
 note "guest"
 "$VIOMMU_TOP/scripts/guest-test.sh" 2>&1 | tee "$logdir/guest.log"
-summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logdir/guest.log" | tail -n 1)
+guest_rc=${PIPESTATUS[0]}
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$logdir/guest.log" | tail -n 1)
 if [ -n "$summary" ]; then
+    # shellcheck disable=SC2086  # "N passed, M failed, K skipped" into $1..$6
     set -- $summary
-    pass=$((pass + $1)); fail=$((fail + $3))
+    pass=$((pass + $1)); fail=$((fail + $3)); skip=$((skip + $5))
+    if [ "$guest_rc" -ne 0 ] && [ "$3" -eq 0 ]; then
+        echo "guest: guest-test.sh exited $guest_rc with no failure counted"
+        fail=$((fail + 1))
+    fi
 else
     echo "guest: no summary line (see $logdir/guest.log)"
     fail=$((fail + 1))
@@ -65,5 +85,7 @@ fi
 
 end=$(date +%s)
 echo "check: $((end - start)) s; logs in $logdir"
-echo "$pass passed, $fail failed"
+# Skips: only subtests of the upstream reference columns of the guest matrix
+# (a skip of ours is a failure).
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

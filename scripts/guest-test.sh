@@ -23,11 +23,23 @@
 # --verbose       the guest narrates each step; its diagnostics are printed
 #
 # Configurations named upstream-* are reference columns for the comparison
-# matrix: their failures are recorded there (and printed as TAP "# TODO"
-# lines) but do not make this script fail; only our own devices must pass.
+# matrix: their subtests may skip (the guest is booted with
+# viommu.column=reference), and their failures are recorded there (and printed
+# as TAP "# TODO" lines) but do not make this script fail.  Every other
+# configuration is ours: the guest program fails a subtest that would skip or
+# pass only in part, and this script fails a SKIP line there too.
+#
+# Cross-checks of each guest run (each a failure on our columns):
+#   every expected subtest (all, or --tests) has exactly one result line; the
+#   guest's "done P passed F failed S skipped" and "exit N" agree with the lines;
+#   QEMU exits 0 (not killed by --timeout); the kernel log (the guest's dmesg,
+#   with the program's begin/end marks around each subtest) has no WARNING, BUG,
+#   Oops or IOMMU command/invalidation timeout, and no IOMMU fault message
+#   outside the subtests that provoke faults (rows "run" and "dmesg").
 #
 # Prints "ok N ARCH/VIOMMU/TEST" / "not ok N ... # reason" / "... # SKIP reason",
-# then "N passed, M failed, K skipped"; exits non-zero if anything failed.
+# then "N passed, M failed, K skipped" (skips: reference columns only); exits
+# non-zero if anything failed.
 # Writes the test x vIOMMU matrix to $VIOMMU_CACHE/guest/matrix.rst (matrix-adhoc.rst
 # with --config) and the serial log of each guest to $VIOMMU_CACHE/guest/logs/.
 set -uo pipefail
@@ -51,6 +63,35 @@ arch_image()   { case $1 in arm64) echo Image ;; x86_64) echo bzImage ;; esac; }
 # x86: SeaBIOS and its option ROMs from Debian's packages; no built-in AHCI
 # (SeaBIOS spends ~30 s under TCG probing q35's SATA ports before booting).
 arch_extra()   { case $1 in x86_64) echo "-L /usr/share/seabios -L /usr/share/qemu -machine sata=off" ;; *) echo ;; esac; }
+
+# The subtests of the guest program (its tests[] table) as NUMBER:NAME.
+ALL_TESTS=$(sed -n 's/^    { *\([0-9][0-9]*\), *"\([a-z0-9-]*\)", *test_.*/\1:\2/p' \
+    "$VIOMMU_TOP/tests/guest/viommu-guest-test.c" | xargs)
+
+# Kernel log lines that fail a run anywhere, and IOMMU fault messages.
+DMESG_BAD='(^|[^A-Za-z_])(WARNING|BUG|Oops)([^A-Za-z_]|$)|CMD_SYNC timeout|CMDQ timeout|Invalidation Time-out|Invalidation Queue Error|Unable to handle kernel|general protection fault'
+DMESG_FAULT='event 0x[0-9a-f]+ received|DMAR: [[](DMA|INTR-REMAP)|DMAR: DRHD: handling fault'
+# Print what is wrong with the guest's kernel log in LOG (nothing if all is
+# well).  The guest program marks each subtest with "viommu-guest-test: begin
+# N name faults=expected|none" (expected: it makes the IOMMU fault on purpose;
+# on x86 replace too, see replace_storm() in the program) and "... end N name";
+# lines after an end still belong to that subtest until the next begin (a
+# fault interrupt may log a little late).
+check_dmesg() { # log
+    sed -n 's/^dmesg: //p' "$1" | awk '
+        /^viommu-guest-test: begin / { cur = $4; ok = $5 == "faults=expected"; marks++; next }
+        /^viommu-guest-test: end /   { next }
+        $0 ~ ENVIRON["DMESG_BAD"] { if (!nb++) fb = $0 }
+        $0 ~ ENVIRON["DMESG_FAULT"] && !ok {
+            if (!nf++) { ff = $0; ft = cur == "" ? "before the first subtest" : "in " cur } }
+        END {
+            if (!marks) { print "no subtest marks in the kernel log (dmesg missing or overwritten)"; exit }
+            if (nb) printf "%d kernel warning/error lines, first: %s", nb, fb
+            if (nb && nf) printf "; "
+            if (nf) printf "%d IOMMU fault lines %s, where no fault is expected (first: %s)", nf, ft, ff
+        }'
+}
+export DMESG_BAD DMESG_FAULT
 
 verbose=0 want=() adhoc=() tests="" timeout=180 devices=() run_file="" run_guest="" disk_mib="" list=0 virtio=1
 while [ $# -gt 0 ]; do
@@ -101,12 +142,34 @@ for w in "${want[@]}"; do
 done
 [ -z "$run_file" ] || [ -f "$run_file" ] || die "--run: no file $run_file"
 
+# The result lines every guest run must print, by name.
+expect=""
+for nt in $ALL_TESTS; do
+    if [ -z "$tests" ]; then expect+="${nt#*:} "; continue; fi
+    for w in ${tests//,/ }; do
+        [ "$w" = "${nt%%:*}" ] || [ "$w" = "${nt#*:}" ] && expect+="${nt#*:} "
+    done
+done
+[ -n "$ALL_TESTS" ] || die "no subtests found in tests/guest/viommu-guest-test.c"
+for w in ${tests//,/ }; do
+    case " $ALL_TESTS " in *" $w:"*|*":$w "*) ;; *) die "--tests: no subtest '$w' (known: $ALL_TESTS)" ;; esac
+done
+expect=${expect% }
+
 logdir=$VIOMMU_CACHE/guest/logs
 mkdir -p "$logdir"
 n=0 pass=0 fail=0 skip=0 ref_fail=0 reference=0
 results=$logdir/results.$$           # config|test|status|reason, for the matrix
 : > "$results"
-trap 'rm -f "$results"' EXIT
+# Each run writes its own serial log and disk (other runs may be going on at
+# the same time: QEMU would refuse a disk image another QEMU holds); at exit
+# the logs take the stable names ARCH-CONFIG.log and the disks are removed.
+finish() {
+    local f
+    rm -f "$results" "$logdir"/*."$$".disk
+    for f in "$logdir"/*."$$".log; do [ -e "$f" ] && mv -f "$f" "${f%."$$".log}.log"; done
+}
+trap finish EXIT
 
 # A self-describing test disk for virtio-blk: header (magic, data length, FNV-1a 64
 # of the data) in the first 4 KiB, then deterministic data; the guest checks it.
@@ -153,15 +216,16 @@ for c in "${selected[@]}"; do
         [ -f "$initrd" ] || { report fail "$label/boot" "guest initramfs build failed"; continue; }
 
     append="console=$(arch_console "$arch") panic=-1 viommu.timeout=60"
+    if [ "$reference" = 1 ]; then append+=" viommu.column=reference"; else append+=" viommu.column=ours"; fi
     [ -z "$tests" ] || append+=" viommu.tests=$tests"
     [ "$verbose" = 0 ] || append+=" viommu.verbose=1"
     [ -z "$run_file" ] || append+=" viommu.run=/extra/$(basename "$run_file")"
     [ -z "$run_guest" ] || append+=" viommu.run=$run_guest"
     devargs=()
     for d in "${devices[@]}"; do devargs+=(-device "$d"); done
-    log=$logdir/$arch-$name.log
+    log=$logdir/$arch-$name.$$.log
     if [ $virtio = 1 ]; then
-        disk=$logdir/$arch-$name.disk
+        disk=$logdir/$arch-$name.$$.disk
         if [ -n "$disk_mib" ]; then
             rm -f "$disk" && truncate -s "${disk_mib}M" "$disk"
         else
@@ -176,7 +240,8 @@ for c in "${selected[@]}"; do
         devargs+=(-nic none)        # no default NIC (it would want an option ROM)
     fi
     # shellcheck disable=SC2046,SC2086,SC2206,SC2207  # table option strings are word-split on purpose
-    cmd=("$qemu" $mopts $dopts -m 1G -smp 1 -nographic -no-reboot $(arch_extra "$arch")
+    # Two vCPUs: the replace subtest DMAs from one thread while another attaches.
+    cmd=("$qemu" $mopts $dopts -m 1G -smp 2 -nographic -no-reboot $(arch_extra "$arch")
          -kernel "$kdir/$(arch_image "$arch")" -initrd "$initrd" -append "$append"
          -device viommu-testdev "${devargs[@]}")
     echo "# $label: ${cmd[*]}" > "$log"
@@ -185,7 +250,7 @@ for c in "${selected[@]}"; do
     rc=$?
     secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     tr -d '\r' < "$log" > "$log.clean" && mv "$log.clean" "$log"
-    echo "# $label: guest ran $secs s (qemu exit $rc), log $log"
+    echo "# $label: guest ran $secs s (qemu exit $rc), log ${log%."$$".log}.log"
 
     if [ -n "$run_file$run_guest" ]; then
         what=${run_file:-$run_guest}
@@ -193,6 +258,8 @@ for c in "${selected[@]}"; do
         st=$(sed -n 's/^VIOMMU-RUN: exit \([0-9]*\)$/\1/p' "$log" | tail -n 1)
         if [ -z "$st" ]; then
             report fail "$label/run" "the guest program did not finish (qemu exit $rc, ${secs}s)"
+        elif [ "$rc" != 0 ]; then
+            report fail "$label/run $(basename "$what")" "exit status $st, but QEMU exited $rc (timeout: ${timeout}s)"
         elif [ "$st" = 0 ]; then
             report pass "$label/run $(basename "$what")" ""
         else
@@ -203,27 +270,69 @@ for c in "${selected[@]}"; do
 
     grep -q '^VIOMMU-TEST: begin' "$log" ||
         { report fail "$label/boot" "the guest never reached the test suite (qemu exit $rc after ${secs}s)";
+          echo "$name|boot|fail|never reached the suite (qemu exit $rc)" >> "$results"
           tail -n 15 "$log" | sed 's/^/#   /'; continue; }
+    seen=" " np=0 nf=0 ns=0 runerr=()
     while IFS= read -r line; do
         line=${line#VIOMMU-TEST: }
         case "$line" in
-            "not ok "*)
-                rest=${line#not ok }; rest=${rest#* }     # drop the guest's number
-                t=${rest%% *}; why=${rest#"$t"}; why=${why# \# }
-                report fail "$label/$t" "${why:-failed}"; echo "$name|$t|fail|${why}" >> "$results" ;;
-            "ok "*)
-                rest=${line#ok }; rest=${rest#* }
-                t=${rest%% *}; why=${rest#"$t"}; why=${why# \# }
-                case "$why" in
-                    "SKIP "*) report skip "$label/$t" "${why#SKIP }"; echo "$name|$t|skip|${why#SKIP }" >> "$results" ;;
-                    *)        report pass "$label/$t" "$why"; echo "$name|$t|pass|$why" >> "$results" ;;
-                esac ;;
+            "not ok "*) st=fail; rest=${line#not ok } ;;
+            *)          st=pass; rest=${line#ok } ;;
         esac
+        rest=${rest#* }                               # drop the guest's number
+        t=${rest%% *}; why=${rest#"$t"}; why=${why# \# }
+        case "$st:$why" in pass:"SKIP "*) st=skip; why=${why#SKIP } ;; esac
+        case "$st" in pass) np=$((np + 1)) ;; fail) nf=$((nf + 1)) ;; skip) ns=$((ns + 1)) ;; esac
+        case "$seen" in *" $t "*) runerr+=("two result lines for $t") ;; esac
+        case " $expect " in *" $t "*) ;; *) runerr+=("unexpected result line for '$t'") ;; esac
+        seen+="$t "
+        if [ "$st" = skip ] && [ "$reference" = 0 ]; then
+            st=fail why="skipped on our vIOMMU (only reference columns may skip): $why"
+        fi
+        [ "$st" = fail ] && why=${why:-failed}
+        report "$st" "$label/$t" "$why"; echo "$name|$t|$st|$why" >> "$results"
     done < <(grep -E '^VIOMMU-TEST: (ok|not ok) ' "$log")
-    grep -q '^VIOMMU-TEST: done ' "$log" ||
-        { report fail "$label/finish" "the guest suite did not finish (qemu exit $rc after ${secs}s: timeout or crash)";
-          echo "$name|finish|fail|did not finish" >> "$results";
-          grep -v '^dmesg: ' "$log" | tail -n 15 | sed 's/^/#   /'; }
+    for t in $expect; do
+        case "$seen" in
+            *" $t "*) ;;
+            *) report fail "$label/$t" "no result line (the guest program crashed or left it out)"
+               echo "$name|$t|fail|no result line" >> "$results" ;;
+        esac
+    done
+    # The guest's own count, the program's exit status and QEMU's must agree.
+    done_line=$(sed -n 's/^VIOMMU-TEST: done \([0-9]* passed [0-9]* failed [0-9]* skipped\)$/\1/p' "$log" | tail -n 1)
+    exit_line=$(sed -n 's/^VIOMMU-TEST: exit \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+    if [ -z "$done_line" ]; then
+        runerr+=("the guest suite did not finish (no 'done' line: timeout or crash)")
+        grep -v '^dmesg: ' "$log" | tail -n 15 | sed 's/^/#   /'
+    elif [ "$done_line" != "$np passed $nf failed $ns skipped" ]; then
+        runerr+=("the guest says '$done_line' but printed $np ok, $nf not ok, $ns skipped lines")
+    fi
+    if [ -z "$exit_line" ]; then
+        runerr+=("no exit status of the guest program")
+    elif [ "$exit_line" != "$((nf > 0 ? 1 : 0))" ]; then
+        runerr+=("the guest program exited $exit_line with $nf failed subtests")
+    fi
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        runerr+=("QEMU killed after the ${timeout}s timeout")
+    elif [ "$rc" != 0 ]; then
+        runerr+=("QEMU exit status $rc")
+    fi
+    if [ ${#runerr[@]} -eq 0 ]; then
+        report pass "$label/run" ""; echo "$name|run|pass|" >> "$results"
+    else
+        why=$(printf '%s; ' "${runerr[@]}"); why=${why%; }
+        report fail "$label/run" "$why"; echo "$name|run|fail|$why" >> "$results"
+    fi
+    # The kernel's log: no warning or IOMMU timeout anywhere, IOMMU faults only
+    # inside subtests that provoke them.
+    why=$(check_dmesg "$log")
+    if [ -z "$why" ]; then
+        report pass "$label/dmesg" ""; echo "$name|dmesg|pass|" >> "$results"
+    else
+        report fail "$label/dmesg" "$why"; echo "$name|dmesg|fail|$why" >> "$results"
+        grep '^dmesg: ' "$log" | grep -E "$DMESG_BAD|$DMESG_FAULT" | head -n 10 | sed 's/^/#   /'
+    fi
     if [ "$verbose" = 1 ]; then
         grep -E '^# |^VIOMMU-TEST: (ok|not ok)' "$log" | grep -v '^# pci:' | sed 's/^/#   /'
     elif grep -qE '^VIOMMU-TEST: not ok' "$log"; then
