@@ -68,6 +68,15 @@ if [ "${CI:-}" != true ] && [ -s "$VIOMMU_CACHE/guest/matrix.rst" ]; then
     cp "$VIOMMU_CACHE/guest/matrix.rst" "$VIOMMU_TOP/docs/guest-matrix.rst"
 fi
 
+# Debian's own LTS kernel (trixie's 6.12) on our vIOMMUs: DMA API with real disks and NICs.
+note "guest-lts"
+"$VIOMMU_TOP/scripts/guest-lts-test.sh" 2>&1 | tee "$logdir/guest-lts.log"
+lts_rc=${PIPESTATUS[0]}
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$logdir/guest-lts.log" | tail -n 1)
+# shellcheck disable=SC2086  # "N passed, M failed" into $1..$4
+if [ -n "$summary" ]; then set -- $summary; pass=$((pass + $1)); fail=$((fail + $3)); fi
+[ -n "$summary" ] && [ "$lts_rc" -eq 0 -o "$3" -ne 0 ] || { echo "guest-lts: exit $lts_rc (see $logdir/guest-lts.log)"; fail=$((fail + 1)); }
+
 # --- README.rst's own-guest command lines and libvirt XML (check-user-docs.sh)
 note "user-docs"
 "$VIOMMU_TOP/scripts/check-user-docs.sh" 2>&1 | tee "$logdir/user-docs.log"
