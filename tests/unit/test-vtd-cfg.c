@@ -615,6 +615,113 @@ static int pe_dec(const vi_vtd_caps *c, const uint64_t *pe, vi_vtd_pe *out)
     return r;
 }
 
+/*
+ * A guest rewriting a PASID entry on another vCPU while the unit copies it:
+ * this memory performs the guest's stores (next[] into the entry, in word
+ * order, as Linux's WRITE_ONCE()s do) in the middle of the unit's multi-word
+ * read, after word 0 was copied.  Without a consistent read the unit sees the
+ * old word 0 (P=1) with the new words 1-7.  The single-word read of a PASID
+ * directory entry is never torn.
+ */
+typedef struct race_mem {
+    vi_mem vi;
+    const vi_mem *inner;
+    fake_mem *fm;
+    uint64_t entry;             /* the entry's address */
+    unsigned tears;             /* how many multi-word reads to tear */
+    bool alternate;             /* each tear writes the other of next[] / alt[] */
+    uint64_t next[8], alt[8];
+} race_mem;
+
+static vi_mem_result race_read(void *opaque, uint64_t pa, void *buf, size_t len)
+{
+    race_mem *rm = opaque;
+    vi_mem_result r;
+
+    if (pa != rm->entry || len <= 8 || !rm->tears) {
+        return vi_mem_read(rm->inner, pa, buf, len);
+    }
+    rm->tears--;
+    r = vi_mem_read(rm->inner, pa, buf, 8);
+    for (unsigned i = 0; i < 8; i++) {
+        fake_mem_poke64(rm->fm, pa + 8 * i, rm->next[i]);
+    }
+    if (rm->alternate) {
+        uint64_t t[8];
+
+        memcpy(t, rm->next, sizeof(t));
+        memcpy(rm->next, rm->alt, sizeof(t));
+        memcpy(rm->alt, t, sizeof(t));
+    }
+    return r ? r : vi_mem_read(rm->inner, pa + 8, (uint8_t *)buf + 8, len - 8);
+}
+
+static vi_mem_result race_write(void *opaque, uint64_t pa, const void *buf, size_t len)
+{
+    race_mem *rm = opaque;
+
+    return rm->inner->ops->write(rm->inner->opaque, pa, buf, len);
+}
+
+static const vi_mem_ops race_ops = { .read = race_read, .write = race_write };
+
+static void test_pasid_fetch_racing_guest(void)
+{
+    fake_mem *fm = fake_mem_new();
+    vi_vtd_caps c = caps_all();
+    uint64_t dir = fake_mem_alloc_page(fm, 4096), pt = fake_mem_alloc_page(fm, 4096);
+    race_mem rm = { .vi = { &race_ops, &rm }, .inner = fake_mem_vi(fm), .fm = fm, .entry = pt + 64 * 5 };
+    vi_vtd_ctx x = { .scalable = true, .pasid_dir = dir, .pdts = 0 };
+    uint64_t old[8], pe[8];
+    vi_vtd_fault f;
+    vi_vtd_pe d;
+    bool pde_fpd;
+
+    fake_mem_poke64(fm, dir, pt | 1);
+    pe_make(old, VI_VTD_PGTT_FS);
+
+    /*
+     * Linux's teardown (intel_pasid_clear_entry(): word 0 = FPD, words 1-7 = 0)
+     * during the read: the result is the old entry or the not-present one,
+     * never P=1 with DID 0 and a zero first-stage pointer.
+     */
+    for (unsigned i = 0; i < 8; i++) {
+        fake_mem_poke64(fm, rm.entry + 8 * i, old[i]);
+    }
+    memset(rm.next, 0, sizeof(rm.next));
+    rm.next[0] = 1ull << 1;             /* FPD, P clear */
+    rm.tears = 1;
+    g_assert_cmpint(vi_vtd_pasid_fetch(&rm.vi, &c, &x, 5, pe, &pde_fpd, &f), ==, 0);
+    g_assert_cmpint(rm.tears, ==, 0);
+    g_assert_cmpint(pe_dec(&c, pe, &d), ==, VI_VTD_FR_SM_PE_NOT_PRESENT);
+
+    /* A whole-entry replace (*pte = new) during the read: exactly the new entry. */
+    for (unsigned i = 0; i < 8; i++) {
+        fake_mem_poke64(fm, rm.entry + 8 * i, old[i]);
+    }
+    pe_make(rm.next, VI_VTD_PGTT_FS);
+    setf(&rm.next[1], 15, 0, 0x99);
+    setf(&rm.next[2], 63, 12, 0x8000000ull >> 12);
+    rm.tears = 1;
+    g_assert_cmpint(vi_vtd_pasid_fetch(&rm.vi, &c, &x, 5, pe, &pde_fpd, &f), ==, 0);
+    g_assert_cmpint(pe_dec(&c, pe, &d), ==, 0);
+    g_assert_cmpuint(d.did, ==, 0x99);
+    g_assert_cmpuint(d.fsptptr, ==, 0x8000000ull);
+
+    /*
+     * In-place replaces back and forth between entries that share word 0 (P,
+     * PGTT) during every copy: never a mix, and a bounded read that ends in
+     * the not-present state.
+     */
+    memcpy(rm.alt, old, sizeof(old));
+    rm.alternate = true;
+    rm.tears = 1000;
+    g_assert_cmpint(vi_vtd_pasid_fetch(&rm.vi, &c, &x, 5, pe, &pde_fpd, &f), ==, 0);
+    g_assert_cmpint(pe_dec(&c, pe, &d), ==, VI_VTD_FR_SM_PE_NOT_PRESENT);
+    g_assert_cmpuint(1000 - rm.tears, ==, VI_MEM_ENTRY_TRIES + 1);
+    fake_mem_free(fm);
+}
+
 static void test_pe_decode(void)
 {
     vi_vtd_caps c = caps_all();
@@ -893,6 +1000,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vtd-cfg/fpd-not-present", test_fpd_not_present);
     g_test_add_func("/vtd-cfg/sm/context", test_sm_ctx);
     g_test_add_func("/vtd-cfg/sm/pasid-fetch", test_pasid_fetch);
+    g_test_add_func("/vtd-cfg/sm/pasid-fetch-racing-guest", test_pasid_fetch_racing_guest);
     g_test_add_func("/vtd-cfg/sm/pasid-entry", test_pe_decode);
     g_test_add_func("/vtd-cfg/sm/pasid-entry-guest", test_pe_guest_entries);
     g_test_add_func("/vtd-cfg/sm/request-checks", test_pe_check_req);

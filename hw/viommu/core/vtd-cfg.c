@@ -250,6 +250,23 @@ int vi_vtd_ctx_check_req(const vi_vtd_caps *caps, const vi_vtd_ctx *ctx,
  * PASID directory and table
  */
 
+/*
+ * A context or PASID entry (P in bit 0 of word 0) as one whole version of it,
+ * though Linux may be rewriting it on another vCPU (vi_mem_read_entry()); an
+ * entry that kept changing under the read is taken as the not-present state it
+ * passes through (all zero: no FPD), never as a mix of two entries.
+ */
+static vi_mem_result read_entry(const vi_mem *mem, uint64_t addr, uint64_t *w, size_t n)
+{
+    bool stable;
+    vi_mem_result r = vi_mem_read_entry(mem, addr, w, n, &stable);
+
+    if (r == VI_MEM_OK && !stable) {
+        memset(w, 0, n * sizeof(*w));
+    }
+    return r;
+}
+
 int vi_vtd_pasid_fetch(const vi_mem *mem, const vi_vtd_caps *caps,
                        const vi_vtd_ctx *ctx, uint32_t pasid,
                        uint64_t pe[VI_VTD_PE_WORDS], bool *pde_fpd,
@@ -283,7 +300,7 @@ int vi_vtd_pasid_fetch(const vi_mem *mem, const vi_vtd_caps *caps,
         fault->fpd = fpd || *pde_fpd;
     }
     addr = (pde & VI_VTD_PDE_PTPTR_MASK) + (uint64_t)(pasid & 0x3f) * VI_VTD_PE_SIZE;
-    if (vi_mem_read_le64s(mem, addr, pe, VI_VTD_PE_WORDS) != VI_MEM_OK) {
+    if (read_entry(mem, addr, pe, VI_VTD_PE_WORDS) != VI_MEM_OK) {
         return unqualified(fault, VI_VTD_FR_SM_PE_ACCESS, addr);
     }
     return ok(fault);
@@ -427,7 +444,7 @@ static int ctx_fetch(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtaddr
             return r;
         }
         addr = ctp + (uint64_t)devfn * VI_VTD_CTX_SIZE;
-        if (vi_mem_read_le64s(mem, addr, ce, 2) != VI_MEM_OK) {
+        if (read_entry(mem, addr, ce, 2) != VI_MEM_OK) {
             return fail(fault, VI_VTD_FR_CTX_ACCESS, addr);
         }
         return vi_vtd_ctx_decode(caps, ce, ctx, fault);
@@ -437,7 +454,7 @@ static int ctx_fetch(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtaddr
         return r;
     }
     addr = ctp + (uint64_t)(devfn & 0x7f) * VI_VTD_SCTX_SIZE;
-    if (vi_mem_read_le64s(mem, addr, ce, 4) != VI_MEM_OK) {
+    if (read_entry(mem, addr, ce, 4) != VI_MEM_OK) {
         return fail(fault, VI_VTD_FR_SM_CTX_ACCESS, addr);
     }
     return vi_vtd_sm_ctx_decode(caps, ce, ctx, fault);

@@ -15,6 +15,7 @@
 #ifndef VI_CORE_MEM_H
 #define VI_CORE_MEM_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +89,42 @@ static inline vi_mem_result vi_mem_read_le64s(const vi_mem *m, uint64_t pa,
 static inline vi_mem_result vi_mem_read_le64(const vi_mem *m, uint64_t pa, uint64_t *out)
 {
     return vi_mem_read_le64s(m, pa, out, 1);
+}
+
+/* How often an entry rewritten under our read is read again before giving up. */
+#define VI_MEM_ENTRY_TRIES 4
+
+/*
+ * Read an n-word table entry that software may be rewriting on another vCPU,
+ * as one whole version of it.  A single copy may mix words from before and
+ * after a guest store (Linux clears, fills and replaces PASID entries with one
+ * WRITE_ONCE() per word); two consecutive copies that agree cannot, given that
+ * a guest's stores become visible in its program order: a copy that saw a
+ * later store and missed an earlier one is followed by a copy that sees both.
+ * *stable is false when the entry kept changing for VI_MEM_ENTRY_TRIES copies:
+ * the caller treats it as the not-present state such an entry passes through.
+ */
+static inline vi_mem_result vi_mem_read_entry(const vi_mem *m, uint64_t pa, uint64_t *out,
+                                              size_t n, bool *stable)
+{
+    uint64_t again[8];
+    vi_mem_result r;
+
+    *stable = false;
+    if (n > 8) {
+        return VI_MEM_ABORT;
+    }
+    r = vi_mem_read_le64s(m, pa, out, n);
+    for (int i = 0; i < VI_MEM_ENTRY_TRIES && r == VI_MEM_OK; i++) {
+        atomic_thread_fence(memory_order_acquire);
+        r = vi_mem_read_le64s(m, pa, again, n);
+        if (r == VI_MEM_OK && !memcmp(again, out, n * sizeof(*out))) {
+            *stable = true;
+            break;
+        }
+        memcpy(out, again, n * sizeof(*out));
+    }
+    return r;
 }
 
 static inline vi_mem_result vi_mem_cmpxchg64(const vi_mem *m, uint64_t pa, uint64_t *expected,
