@@ -88,16 +88,77 @@ typedef struct TdDma {
     MemTxAttrs attrs;
 } TdDma;
 
+/* A non-RAM target (a peer's BAR, or the refusal QEMU maps to unassigned) in 1/2/4-byte steps. */
+static bool td_mmio_rw(MemoryRegion *mr, hwaddr xlat, uint8_t *p, hwaddr len, bool write,
+                       MemTxAttrs attrs)
+{
+    while (len) {
+        unsigned sz = 4;
+        uint64_t val;
+
+        while (sz > len || (xlat & (sz - 1))) {
+            sz >>= 1;
+        }
+        if (write) {
+            val = ldn_he_p(p, sz);
+            if (memory_region_dispatch_write(mr, xlat, val, size_memop(sz), attrs) != MEMTX_OK) {
+                return false;
+            }
+        } else {
+            if (memory_region_dispatch_read(mr, xlat, &val, size_memop(sz), attrs) != MEMTX_OK) {
+                return false;
+            }
+            stn_he_p(p, sz, val);
+        }
+        xlat += sz;
+        p += sz;
+        len -= sz;
+    }
+    return true;
+}
+
+/*
+ * One piece of an operation (never crossing a TD_CHUNK boundary) is one
+ * transaction, as one PCIe request is: translated once, then done whole, or
+ * refused with nothing written.  dma_memory_rw() is not: after a refused piece
+ * it goes on in MMIO-sized steps to unassigned memory and translates the rest
+ * again each time, so a write in flight across a domain replace could be
+ * refused and still land partly through the new domain.  RAM is written
+ * directly (its dirty bitmap updated like every DMA's; DMA'd guest code is not
+ * a case this device serves).
+ */
 static bool td_dma_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirection dir)
 {
-    MemTxResult r;
+    AddressSpace *as = d->as ? d->as : pci_get_address_space(PCI_DEVICE(d->s));
+    bool write = dir == DMA_DIRECTION_FROM_DEVICE;
+    uint8_t *p = buf;
 
-    if (d->as) {
-        r = dma_memory_rw(d->as, addr, buf, len, dir, d->attrs);
-    } else {
-        r = pci_dma_rw(PCI_DEVICE(d->s), addr, buf, len, dir, d->attrs);
+    smp_mb();       /* as dma_memory_rw(): earlier device state before the access */
+    RCU_READ_LOCK_GUARD();
+    while (len) {
+        hwaddr xlat, l = len;
+        MemoryRegion *mr = address_space_translate(as, addr, &xlat, &l, write, d->attrs);
+
+        if (!l) {
+            return false;
+        }
+        if (memory_access_is_direct(mr, write, d->attrs)) {
+            uint8_t *ram = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+
+            if (write) {
+                memcpy(ram, p, l);
+                memory_region_set_dirty(mr, xlat, l);
+            } else {
+                memcpy(p, ram, l);
+            }
+        } else if (!td_mmio_rw(mr, xlat, p, l, write, d->attrs)) {
+            return false;
+        }
+        addr += l;
+        p += l;
+        len -= l;
     }
-    return r == MEMTX_OK;
+    return true;
 }
 
 static uint32_t td_chunk(uint64_t a, uint64_t b, uint64_t left)
