@@ -218,6 +218,11 @@ for c in "${selected[@]}"; do
     append="console=$(arch_console "$arch") panic=-1 viommu.timeout=60"
     if [ "$reference" = 1 ]; then append+=" viommu.column=reference"; else append+=" viommu.column=ours"; fi
     [ -z "$tests" ] || append+=" viommu.tests=$tests"
+    # x86 check_timer() wants 4 IOAPIC timer ticks inside a TSC-timed window: a
+    # wall-clock race under TCG on a loaded host (it panicked 1 boot in 20 with the
+    # machine at load 20).  Remapped IOAPIC interrupts are checked by the qtest
+    # viommu-vtd-test (interrupt-remapping/ioapic), and every guest IRQ goes through remapping.
+    [ "$arch" != x86_64 ] || append+=" no_timer_check"
     [ "$verbose" = 0 ] || append+=" viommu.verbose=1"
     [ -z "$run_file" ] || append+=" viommu.run=/extra/$(basename "$run_file")"
     [ -z "$run_guest" ] || append+=" viommu.run=$run_guest"
