@@ -126,6 +126,7 @@ vi_armv8_cfg_err vi_armv8_s1_prepare(const vi_armv8_s1_cfg *cfg, vi_armv8_s1 *ou
         t->oas = (uint8_t)effective_oas(r->granule, cfg->oas);
         t->hpd = r->hpd;
         t->wxn = cfg->wxn;
+        t->pan = cfg->pan;
         t->ha = cfg->ha;
         t->hd = cfg->ha && cfg->hd;
         t->affd = cfg->affd;
@@ -298,6 +299,7 @@ static vi_pt_step finish_leaf(vi_pt_walk *w, const vi_armv8_table *t, uint64_t d
     res->perm = perm;
     res->attrs = VI_ARMV8_ATTRS(d);
     res->level = (int8_t)w->level;
+    res->s2_level = res->level;
     res->global = w->fmt->stage == 1 && !(d & VI_ARMV8_DESC_NG);  /* S2: no ASIDs */
     return VI_PT_STEP_LEAF;
 }
@@ -320,15 +322,25 @@ static uint32_t s1_perm(const vi_armv8_table *t, uint32_t tbl, uint64_t d)
             px = false;         /* EL0-writable memory is never privileged-executable */
         }
     }
-    if (t->wxn) {
-        px = px && !(p & VI_PERM_W);
-        ux = ux && !(p & VI_PERM_UW);
+    /*
+     * WXN: a location writable in the regime (at EL1 or EL0) is
+     * execute-never at both EL1 and EL0 (DDI 0487 D8.4.1.2, SCTLR_EL1.WXN).
+     */
+    if (t->wxn && !ro) {
+        px = ux = false;
     }
     if (px) {
         p |= VI_PERM_X;
     }
     if (ux) {
         p |= VI_PERM_UX;
+    }
+    /*
+     * PAN: privileged data accesses to a location EL0 can access fault;
+     * instruction fetches are not affected (DDI 0487 D8.4.1.3).
+     */
+    if (t->pan && el0) {
+        p &= ~(VI_PERM_R | VI_PERM_W);
     }
     return p;
 }

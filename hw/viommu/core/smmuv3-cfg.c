@@ -297,6 +297,10 @@ static int decode_s2(const vi_smmu_caps *caps, const uint64_t *ste, vi_smmu_ste 
         s2->stall = true;
     }
     s2->ttb = ste[3] & VI_SMMU_STE3_S2TTB_MASK;
+    /* An S2TTB beyond the effective S2PS is ILLEGAL (IHI 0070 5.2, S2TTB). */
+    if (s2->oas < 64 && (s2->ttb >> s2->oas)) {
+        return bad_ste(fault);
+    }
     return ok(fault);
 }
 
@@ -457,8 +461,9 @@ int vi_smmu_ste_select_cd(const vi_smmu_ste *ste, bool ssv, uint32_t ssid,
     return ok(fault);
 }
 
-int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_ste *ste, uint32_t cd_index,
-                     uint64_t cd[VI_SMMU_CD_WORDS], vi_smmu_cfg_fault *fault)
+int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_caps *caps, const vi_smmu_ste *ste,
+                     uint32_t cd_index, uint64_t cd[VI_SMMU_CD_WORDS],
+                     vi_smmu_cfg_fault *fault)
 {
     uint64_t addr;
 
@@ -477,6 +482,14 @@ int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_ste *ste, uint32_t cd_inde
             return fail(fault, VI_SMMU_EVT_F_CD_FETCH, l1addr);
         }
         if (!VI_SMMU_L1CD_V(l1d)) {
+            return fail(fault, VI_SMMU_EVT_C_BAD_SUBSTREAMID, 0);
+        }
+        /*
+         * An L2Ptr beyond the OAS (a PA) or the IAS (an IPA, nested; IAS =
+         * OAS with AArch64 tables only) cannot be fetched: the L1CD is
+         * invalid, C_BAD_SUBSTREAMID (IHI 0070 5.3).
+         */
+        if (caps->oas < 64 && ((l1d & VI_SMMU_L1CD_L2PTR_MASK) >> caps->oas)) {
             return fail(fault, VI_SMMU_EVT_C_BAD_SUBSTREAMID, 0);
         }
         addr = (l1d & VI_SMMU_L1CD_L2PTR_MASK) +
@@ -567,6 +580,15 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
     out->tt[1].had = VI_SMMU_CDT_HAD(cd[2]);
 
     out->oas = eff_pa_size(VI_SMMU_CD0_IPS(w0), caps->oas);
+    /*
+     * A TTBx of an enabled range beyond the effective IPS is ILLEGAL: C_BAD_CD
+     * (IHI 0070 5.4, TTB0 / TTB1), not an Address Size fault of the walk.
+     */
+    for (int i = 0; i < 2; i++) {
+        if (!out->tt[i].epd && out->oas < 64 && (out->tt[i].ttb >> out->oas)) {
+            return fail(fault, VI_SMMU_EVT_C_BAD_CD, 0);
+        }
+    }
     out->affd = VI_SMMU_CD0_AFFD(w0);
     out->wxn = VI_SMMU_CD0_WXN(w0);
     out->uwxn = VI_SMMU_CD0_UWXN(w0);
@@ -646,7 +668,7 @@ static int cd_load(const vi_mem *mem, const vi_smmu_caps *caps, const vi_smmu_st
     int r;
 
     memset(ce, 0, sizeof(*ce));
-    r = vi_smmu_cd_fetch(mem, ste, cd_index, raw, fault);
+    r = vi_smmu_cd_fetch(mem, caps, ste, cd_index, raw, fault);
     if (!r) {
         r = vi_smmu_cd_decode(caps, ste, raw, &ce->cd, fault);
     }
@@ -758,6 +780,7 @@ void vi_smmu_cd_to_armv8(const vi_smmu_caps *caps, const vi_smmu_cd *cd,
     out->hd = cd->hd;
     out->affd = cd->affd;
     out->wxn = cd->wxn;
+    out->pan = cd->pan;
     out->lva = caps->vax52;
     out->ttst = caps->ttst;
 }

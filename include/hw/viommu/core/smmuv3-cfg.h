@@ -83,9 +83,8 @@ typedef struct vi_smmu_cfg_fault {
 
 /* Stage-2 walk parameters, plain fields (VTCR-style, AArch64). */
 typedef struct vi_smmu_s2_cfg {
-    uint64_t ttb;           /* S2TTB (bits [51:4]; not range-checked: the
-                             * walker raises Address Size on an out-of-range
-                             * base) */
+    uint64_t ttb;           /* S2TTB (bits [51:4]; beyond the effective
+                             * S2PS is C_BAD_STE) */
     unsigned granule_shift; /* 12, 14 or 16 */
     unsigned tsz;           /* S2T0SZ; input size = 64 - tsz */
     unsigned sl0;           /* S2SL0 as programmed */
@@ -183,11 +182,12 @@ int vi_smmu_ste_select_cd(const vi_smmu_ste *ste, bool ssv, uint32_t ssid,
 /*
  * Fetch raw CD number cd_index of the stream's CD table (linear, or 2-level
  * through an L1CD).  mem: see "Stage-2-translated CD fetches" above.
- * Errors: C_BAD_SUBSTREAMID (index beyond the table, L1CD.V == 0),
- * F_CD_FETCH (abort on the L1CD or the CD).
+ * Errors: C_BAD_SUBSTREAMID (index beyond the table, L1CD.V == 0, L1CD.L2Ptr
+ * beyond caps->oas), F_CD_FETCH (abort on the L1CD or the CD).
  */
-int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_ste *ste, uint32_t cd_index,
-                     uint64_t cd[VI_SMMU_CD_WORDS], vi_smmu_cfg_fault *fault);
+int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_caps *caps, const vi_smmu_ste *ste,
+                     uint32_t cd_index, uint64_t cd[VI_SMMU_CD_WORDS],
+                     vi_smmu_cfg_fault *fault);
 
 /*
  * Decode and validate a raw CD for a stream decoded as ste (may be NULL).
