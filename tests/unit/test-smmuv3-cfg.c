@@ -1129,6 +1129,60 @@ static void test_ttb_bounds_pan(void)
     g_assert_false(w.pan);
 }
 
+/* STRW = EL2 (IDR0.Hyp): EL2 has one range and no ASID, EL2-E2H both (item 7). */
+static void test_el2(void)
+{
+    vi_smmu_caps c = caps_all();
+    vi_smmu_cfg_fault f;
+    uint64_t ste[8], cd[8];
+    vi_armv8_s1_cfg w;
+    vi_armv8_s2_cfg w2;
+    vi_smmu_ste st;
+    vi_smmu_cd d;
+
+    /* IDR3.XNX: the stage-2 walker gets two-bit XN. */
+    ste_make(ste, VI_SMMU_STE_CFG_S2);
+    ste_set_s2(ste, 0x1000);
+    g_assert_cmpint(ste_dec(&c, ste, &st), ==, 0);
+    c.xnx = true;
+    vi_smmu_ste_to_armv8_s2(&c, &st, &w2);
+    g_assert_true(w2.xnx);
+    c.xnx = false;
+    vi_smmu_ste_to_armv8_s2(&c, &st, &w2);
+    g_assert_false(w2.xnx);
+
+    ste_make(ste, VI_SMMU_STE_CFG_S1);
+    setf(&ste[1], 31, 30, VI_SMMU_STRW_EL2);
+    c.hyp = false;
+    g_assert_cmpint(ste_dec(&c, ste, &st), ==, VI_SMMU_EVT_C_BAD_STE);
+    c.hyp = true;
+    g_assert_cmpint(ste_dec(&c, ste, &st), ==, 0);
+    g_assert_cmpuint(st.strw, ==, VI_SMMU_STRW_EL2);
+
+    cd_make(cd, 0x1000);
+    setf(&cd[0], 30, 30, 0);                /* TTB1: T1SZ 16, TG1 4K */
+    setf(&cd[0], 21, 16, 16);
+    setf(&cd[0], 23, 22, 2);
+    setf(&cd[0], 40, 40, 1);                /* PAN */
+    setf(&cd[2], 51, 4, 0x2000 >> 4);
+    g_assert_cmpint(vi_smmu_cd_decode(&c, &st, cd, &d, &f), ==, 0);
+    g_assert_true(d.one_el);
+    g_assert_true(d.tt[1].epd);
+    g_assert_cmpuint(d.asid, ==, 0);
+    vi_smmu_cd_to_armv8(&c, &d, &w);
+    g_assert_true(w.one_el);
+    g_assert_false(w.pan);                  /* no EL0 */
+    c.e2h = true;
+    g_assert_cmpint(vi_smmu_cd_decode(&c, &st, cd, &d, &f), ==, 0);
+    g_assert_false(d.one_el);
+    g_assert_false(d.tt[1].epd);
+    g_assert_cmpuint(d.tt[1].ttb, ==, 0x2000);
+    g_assert_cmpuint(d.asid, ==, 0xabcd);
+    vi_smmu_cd_to_armv8(&c, &d, &w);
+    g_assert_false(w.one_el);
+    g_assert_true(w.pan);
+}
+
 static void test_event_names(void)
 {
     g_assert_cmpstr(vi_smmu_event_name(VI_SMMU_EVT_C_BAD_STE), ==, "C_BAD_STE");
@@ -1153,6 +1207,7 @@ int main(int argc, char **argv)
     g_test_add_func("/smmuv3-cfg/lookup", test_cfg_lookup);
     g_test_add_func("/smmuv3-cfg/lookup-cached", test_cfg_lookup_cached);
     g_test_add_func("/smmuv3-cfg/ttb-bounds-pan", test_ttb_bounds_pan);
+    g_test_add_func("/smmuv3-cfg/el2", test_el2);
     g_test_add_func("/smmuv3-cfg/event-names", test_event_names);
     return g_test_run();
 }

@@ -127,6 +127,7 @@ vi_armv8_cfg_err vi_armv8_s1_prepare(const vi_armv8_s1_cfg *cfg, vi_armv8_s1 *ou
         t->hpd = r->hpd;
         t->wxn = cfg->wxn;
         t->pan = cfg->pan;
+        t->one_el = cfg->one_el;
         t->ha = cfg->ha;
         t->hd = cfg->ha && cfg->hd;
         t->affd = cfg->affd;
@@ -304,6 +305,27 @@ static vi_pt_step finish_leaf(vi_pt_walk *w, const vi_armv8_table *t, uint64_t d
     return VI_PT_STEP_LEAF;
 }
 
+/*
+ * A regime with one Exception level (EL2 without E2H, DDI 0487 D8.4.1):
+ * AP[2] alone gives write permission, XN (bit 54, XNTable) execute; AP[1],
+ * PXN and their table forms are not used.  The SMMU applies that level's
+ * permissions to privileged and unprivileged transactions alike.
+ */
+static uint32_t s1_perm_one_el(const vi_armv8_table *t, uint32_t tbl, uint64_t d)
+{
+    bool ro = (d & VI_ARMV8_DESC_AP2) || (tbl & ARMV8_TBL_RO);
+    bool x = !(d & VI_ARMV8_DESC_UXN) && !(tbl & ARMV8_TBL_UXN);
+    uint32_t p = VI_PERM_R | VI_PERM_UR;
+
+    if (!ro) {
+        p |= VI_PERM_W | VI_PERM_UW;
+    }
+    if (x && !(t->wxn && !ro)) {
+        p |= VI_PERM_X | VI_PERM_UX;
+    }
+    return p;
+}
+
 static uint32_t s1_perm(const vi_armv8_table *t, uint32_t tbl, uint64_t d)
 {
     bool ro = (d & VI_ARMV8_DESC_AP2) || (tbl & ARMV8_TBL_RO);
@@ -312,6 +334,9 @@ static uint32_t s1_perm(const vi_armv8_table *t, uint32_t tbl, uint64_t d)
     bool ux = !(d & VI_ARMV8_DESC_UXN) && !(tbl & ARMV8_TBL_UXN);
     uint32_t p = VI_PERM_R;
 
+    if (t->one_el) {
+        return s1_perm_one_el(t, tbl, d);
+    }
     if (!ro) {
         p |= VI_PERM_W;
     }

@@ -558,8 +558,13 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
 
     out->tt[0].epd = VI_SMMU_CD0_EPD0(w0);
     out->tt[1].epd = VI_SMMU_CD0_EPD1(w0);
-    /* An EL2 stream world (no E2H modelled) has a single range: TTB0. */
-    if (ste && ste->strw == VI_SMMU_STRW_EL2) {
+    /*
+     * An EL2 stream without SMMU_CR2.E2H has one privilege level and a
+     * single range, TTB0, without ASIDs; EL2-E2H has both ranges and ASIDs,
+     * like EL1 (IHI 0070 5.2 STRW, 5.4).
+     */
+    out->one_el = ste && ste->strw == VI_SMMU_STRW_EL2 && !caps->e2h;
+    if (out->one_el) {
         out->tt[1].epd = true;
     }
     if (!decode_tt(caps, out, 0, VI_SMMU_CD0_TG0(w0), VI_SMMU_CD0_T0SZ(w0)) ||
@@ -609,7 +614,7 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
     if (ste && ste->s1_stalld) {
         out->stall = false;
     }
-    out->asid = VI_SMMU_CD0_ASID(w0) & (caps->asid16 ? 0xffff : 0xff);
+    out->asid = out->one_el ? 0 : VI_SMMU_CD0_ASID(w0) & (caps->asid16 ? 0xffff : 0xff);
     out->mair = cd[3];
     out->amair = cd[4];
     return ok(fault);
@@ -780,7 +785,8 @@ void vi_smmu_cd_to_armv8(const vi_smmu_caps *caps, const vi_smmu_cd *cd,
     out->hd = cd->hd;
     out->affd = cd->affd;
     out->wxn = cd->wxn;
-    out->pan = cd->pan;
+    out->pan = cd->pan && !cd->one_el;    /* no EL0 in a one-level regime */
+    out->one_el = cd->one_el;
     out->lva = caps->vax52;
     out->ttst = caps->ttst;
 }
@@ -800,6 +806,7 @@ void vi_smmu_ste_to_armv8_s2(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
     out->ha = s2->ha;
     out->hd = s2->hd;
     out->affd = s2->affd;
+    out->xnx = caps->xnx;
     out->ttst = caps->ttst;
 }
 

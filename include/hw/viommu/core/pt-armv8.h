@@ -111,6 +111,10 @@ typedef struct vi_armv8_s1_cfg {
     bool wxn;                   /* writable implies execute-never */
     bool pan;                   /* privileged access never: no privileged
                                  * data access to EL0-accessible pages */
+    bool one_el;                /* a regime of one Exception level (EL2
+                                 * without E2H): AP[1], PXN, APTable[0] and
+                                 * PXNTable unused, XN is bit 54, every
+                                 * access gets that level's permissions */
     bool lva;                   /* 52-bit VA ranges (TxSZ >= 12) with 64K */
     bool ttst;                  /* small ranges: TxSZ up to 48 (47 for 64K) */
 } vi_armv8_s1_cfg;
@@ -140,7 +144,7 @@ typedef struct vi_armv8_table {
     uint8_t start_bits;         /* index bits at the start level */
     uint8_t oas;                /* effective output size in bits */
     bool disabled;              /* stage 1 EPDx */
-    bool tbi, hpd, wxn, pan;    /* stage 1 */
+    bool tbi, hpd, wxn, pan, one_el;    /* stage 1 */
     bool xnx;                   /* stage 2 */
     bool ha, hd, affd;
 } vi_armv8_table;

@@ -55,6 +55,9 @@ typedef struct vi_smmu_caps {
     bool asid16;            /* IDR0.ASID16 */
     bool vmid16;            /* IDR0.VMID16 */
     bool hyp;               /* IDR0.Hyp: STE.STRW = EL2 allowed */
+    bool e2h;               /* SMMU_CR2.E2H (with hyp): EL2 streams are
+                             * EL2-E2H (two VA ranges, ASIDs) */
+    bool xnx;               /* IDR3.XNX: two-bit stage-2 XN */
     bool ats;               /* IDR0.ATS */
     bool ats_s1chk;         /* split-stage ATS (EATS = 0b10) supported */
     bool httu_a;            /* IDR0.HTTU >= 1: hardware Access flag */
@@ -142,6 +145,8 @@ typedef struct vi_smmu_cd {
     uint16_t asid;          /* 8 bits unless caps->asid16 */
     uint64_t mair, amair;
     bool aa64, endi, affd, wxn, uwxn, pan, aset;
+    bool one_el;            /* EL2 stream without E2H: one privilege level,
+                             * TTB0 only, no ASID (asid 0) */
     bool ha, hd;            /* effective (masked by caps->httu_*) */
     bool stall;             /* S (effective with STALL_MODEL) */
     bool record;            /* R: record faults */
