@@ -162,6 +162,12 @@ static void vismmu_inval_tlb(ViommuSmmuv3State *s, const char *what, const vi_io
 #define STAGE_BIT(x)    (1u << (x))
 #define STAGES_NH       (STAGE_BIT(VI_IOTLB_STAGE1) | STAGE_BIT(VI_IOTLB_NESTED))
 #define STAGES_S2       (STAGE_BIT(VI_IOTLB_STAGE2) | STAGE_BIT(VI_IOTLB_NESTED))
+/*
+ * EL2 entries are stage-1 only (STRW = EL2 needs Config = S1); the TLBI_EL2_*
+ * scopes cover every stage-1-only entry, which over-invalidates EL1 ones as
+ * IHI 0070 4.4 allows.
+ */
+#define STAGES_EL2      STAGE_BIT(VI_IOTLB_STAGE1)
 
 static int vismmu_cmd_tlbi_range(ViommuSmmuv3State *s, const uint64_t *cmd, bool ipa,
                                uint32_t match, uint8_t stages, const char *what)
@@ -180,8 +186,19 @@ static int vismmu_cmd_tlbi_range(ViommuSmmuv3State *s, const uint64_t *cmd, bool
      */
     addr = ipa ? addr & VI_MASK(51, 12) : vismmu_va_untag(addr);
 
+    /* IHI 0070 4.4.1.1: TG, TTL, NUM and SCALE are RES0 without RIL. */
     if (!s->ril) {
         tg = 0;
+    }
+    if (tg) {
+        /* 16K has no level-1 leaf without DS: TTL 0b01 is treated as 0b00. */
+        if (tg == 2 && ttl == 1) {
+            ttl = 0;
+        }
+        /* A one-granule "range" without a level hint is Reserved: CERROR_ILL. */
+        if (!num && !scale && !ttl) {
+            return VISMMU_CERROR_ILL;
+        }
     }
     if (!vi_iotlb_smmu_range(&sc, ipa, addr, tg, scale, num, tg ? ttl : 0)) {
         return VISMMU_CERROR_ILL;
@@ -223,11 +240,46 @@ static int vismmu_cmd_sync(ViommuSmmuv3State *s, const uint64_t *cmd)
             if (r != MEMTX_OK) {
                 vismmu_gerror_raise(s, R_VISMMU_GERROR_MSI_CMDQ_ABT_ERR_MASK);
             }
-        } else {
-            vismmu_wire(s, VIOMMU_SMMUV3_IRQ_CMD_SYNC);
         }
+        /*
+         * The wired CMD_SYNC interrupt is this SMMU's, whatever MSIAddress
+         * says (IHI 0070 4.7.3, 3.18): software that uses the wire may leave
+         * a stale or polling MSIAddress in the command.
+         */
+        vismmu_wire(s, VIOMMU_SMMUV3_IRQ_CMD_SYNC);
     }
     return VISMMU_CERROR_NONE;
+}
+
+/*
+ * Commands that need a stage or feature the SMMU lacks are ILLEGAL: TLBI_NH_*
+ * without stage 1 (IHI 0070 4.4.2), TLBI_S12_VMALL / TLBI_S2_IPA without
+ * stage 2 (4.4.3), CFGI_CD / CFGI_CD_ALL without stage 1 (4.3.3, 4.3.4),
+ * ATC_INV without ATS (4.5.1), TLBI_EL2_* without Hyp (4.4.2).
+ */
+static bool vismmu_cmd_supported(const ViommuSmmuv3State *s, unsigned op)
+{
+    switch (op) {
+    case VISMMU_CMD_TLBI_NH_ALL:
+    case VISMMU_CMD_TLBI_NH_ASID:
+    case VISMMU_CMD_TLBI_NH_VA:
+    case VISMMU_CMD_TLBI_NH_VAA:
+    case VISMMU_CMD_CFGI_CD:
+    case VISMMU_CMD_CFGI_CD_ALL:
+        return s->caps.s1;
+    case VISMMU_CMD_TLBI_S12_VMALL:
+    case VISMMU_CMD_TLBI_S2_IPA:
+        return s->caps.s2;
+    case VISMMU_CMD_ATC_INV:
+        return s->caps.ats;
+    case VISMMU_CMD_TLBI_EL2_ALL:          /* 4.4.2.7-10: IDR0.Hyp */
+    case VISMMU_CMD_TLBI_EL2_ASID:
+    case VISMMU_CMD_TLBI_EL2_VA:
+    case VISMMU_CMD_TLBI_EL2_VAA:
+        return s->caps.hyp;
+    default:
+        return true;
+    }
 }
 
 static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
@@ -240,10 +292,13 @@ static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
     if (op != VISMMU_CMD_SYNC && op < VISMMU_CMD_ATC_INV && FIELD_EX64(cmd[0], VISMMU_CMD0, SSEC)) {
         return VISMMU_CERROR_ILL;
     }
+    if (!vismmu_cmd_supported(s, op)) {
+        return VISMMU_CERROR_ILL;
+    }
     switch (op) {
     case VISMMU_CMD_PREFETCH_CONFIG:
     case VISMMU_CMD_PREFETCH_ADDR:
-    case VISMMU_CMD_ATC_INV:           /* no ATC state is modelled */
+    case VISMMU_CMD_ATC_INV:           /* with ATS: no ATC state is modelled */
         return VISMMU_CERROR_NONE;
     case VISMMU_CMD_CFGI_STE:
         qemu_mutex_lock(&s->mutex);
@@ -307,9 +362,6 @@ static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         vismmu_inval_tlb(s, "s12_vmall", &sc);
         return VISMMU_CERROR_NONE;
     case VISMMU_CMD_TLBI_S2_IPA:
-        if (!s->caps.s2) {
-            return VISMMU_CERROR_ILL;
-        }
         return vismmu_cmd_tlbi_range(s, cmd, true, VI_IOTLB_M_VMID, STAGES_S2, "s2_ipa");
     case VISMMU_CMD_TLBI_NSNH_ALL:
         vismmu_inval_tlb(s, "nsnh_all", &sc);
@@ -318,10 +370,22 @@ static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         return vismmu_cmd_sync(s, cmd);
     case VISMMU_CMD_PRI_RESP:              /* ILLEGAL unless IDR0.PRI */
         return s->pri ? vismmu_cmd_pri_resp(s, cmd) : VISMMU_CERROR_ILL;
-    case VISMMU_CMD_TLBI_EL2_ALL:          /* IDR0.HYP == 0 */
+    case VISMMU_CMD_TLBI_EL2_ALL:
+        sc.stages = STAGES_EL2;
+        vismmu_inval_tlb(s, "el2_all", &sc);
+        return VISMMU_CERROR_NONE;
     case VISMMU_CMD_TLBI_EL2_ASID:
+        sc.match = VI_IOTLB_M_ASID;
+        sc.tag.asid = FIELD_EX64(cmd[0], VISMMU_CMD0, ASID);
+        sc.stages = STAGES_EL2;
+        vismmu_inval_tlb(s, "el2_asid", &sc);
+        return VISMMU_CERROR_NONE;
     case VISMMU_CMD_TLBI_EL2_VA:
+        /* The ASID is matched in EL2-E2H only (SMMU_CR2.E2H, 4.4.2.8). */
+        return vismmu_cmd_tlbi_range(s, cmd, false, s->caps.e2h ? VI_IOTLB_M_ASID : 0,
+                                   STAGES_EL2, "el2_va");
     case VISMMU_CMD_TLBI_EL2_VAA:
+        return vismmu_cmd_tlbi_range(s, cmd, false, 0, STAGES_EL2, "el2_vaa");
     case VISMMU_CMD_TLBI_EL3_ALL:          /* no EL3 / Secure */
     case VISMMU_CMD_TLBI_EL3_VA:
     case VISMMU_CMD_RESUME:                /* IDR0.STALL_MODEL == terminate only */

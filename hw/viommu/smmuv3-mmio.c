@@ -76,7 +76,7 @@ static uint64_t vismmu_reg_read(ViommuSmmuv3State *s, hwaddr off)
     case A_VISMMU_IIDR:
         return VISMMU_IIDR_VALUE;
     case A_VISMMU_AIDR:
-        return VISMMU_AIDR_VALUE;
+        return s->aidr;
     case A_VISMMU_CR0:
     case A_VISMMU_CR0ACK:
         return s->cr0;
@@ -186,9 +186,22 @@ static int vismmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
     case A_VISMMU_CR1:
         s->cr1 = v & VISMMU_CR1_MASK;
         return SE_NONE;
-    case A_VISMMU_CR2:
-        s->cr2 = v & VISMMU_CR2_MASK;
+    case A_VISMMU_CR2: {
+        uint32_t was = s->cr2;
+
+        s->cr2 = v & (VISMMU_CR2_MASK | (s->caps.hyp ? VISMMU_CR2_E2H : 0));
+        if ((was ^ s->cr2) & VISMMU_CR2_E2H) {
+            /*
+             * E2H changes what an EL2 stream's CD means (one range without
+             * ASID, or EL2-E2H): nothing decoded under the old value is used.
+             */
+            qemu_mutex_lock(&s->mutex);
+            s->caps.e2h = s->cr2 & VISMMU_CR2_E2H;
+            qemu_mutex_unlock(&s->mutex);
+            vismmu_inval_all(s);
+        }
         return SE_NONE;
+    }
     case A_VISMMU_GBPA:
         if (v & R_VISMMU_GBPA_UPDATE_MASK) {
             qemu_mutex_lock(&s->mutex);

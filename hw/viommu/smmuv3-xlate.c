@@ -128,6 +128,8 @@ typedef struct S2Mem {
     const vi_armv8_s2 *s2;      /* the lookup's stage-2 walker */
     bool faulted;
     vi_fault fault;
+    bool aborted;               /* a read of the translated PA aborted: */
+    uint64_t abort_pa;          /* F_CD_FETCH reports this PA (IHI 0070 7.3.10) */
     vi_mem mem;
 } S2Mem;
 
@@ -147,6 +149,8 @@ static vi_mem_result s2mem_read(void *opaque, uint64_t ipa, void *buf, size_t le
         }
         chunk = MIN(len, r.size - (ipa & (r.size - 1)));
         if (phys_read(NULL, r.out, p, chunk) != VI_MEM_OK) {
+            m->aborted = true;
+            m->abort_pa = r.out;
             return VI_MEM_ABORT;
         }
         p += chunk;
@@ -272,10 +276,12 @@ static void vismmu_cfg_event_locked(ViommuSmmuv3State *s, const Txn *t, const vi
     }
     qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: %s for StreamID 0x%x%s\n",
                   vi_smmu_event_name(cf->event), t->sid, t->ssv ? " (with SSID)" : "");
-    vismmu_event_locked(s, cf->event, t->sid, t->ssv, t->ssid,
-               cf->event == VI_SMMU_EVT_F_CD_FETCH || cf->event == VI_SMMU_EVT_F_STE_FETCH ?
-               txn_d1(t) : 0,
-               cf->event == VI_SMMU_EVT_F_CD_FETCH ? t->addr : 0, d3);
+    /*
+     * Configuration events carry no InputAddr and no RnW/PnU/InD: F_STE_FETCH
+     * and F_CD_FETCH have FetchAddr only, the rest is RES0 (IHI 0070 7.3.4,
+     * 7.3.10).
+     */
+    vismmu_event_locked(s, cf->event, t->sid, t->ssv, t->ssid, 0, 0, d3);
 }
 
 /* CD fetches of a stream with stage 2 go through its stage-2 walker. */
@@ -367,6 +373,9 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
             f.access = VI_ACC_R | VI_ACC_PRIV;
             vismmu_fault_locked(s, t, &f, true, cfg.ste.s2.record);
         } else {
+            if (cf.event == VI_SMMU_EVT_F_CD_FETCH && s2m.aborted) {
+                cf.addr = s2m.abort_pa;     /* the PA, not the IPA (nested) */
+            }
             vismmu_cfg_event_locked(s, t, &cf);
         }
         return;
@@ -407,20 +416,30 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
     if (flag & IOMMU_WO) {
         need |= acc_w;
     }
+    /*
+     * Stage 1 bypassed: an input beyond the IAS (= OAS, AArch64 tables only)
+     * is a stage-1 Address Size fault, with or without stage 2 (IHI 0070
+     * 3.4); within it, stage 2 checks the IPA against S2T0SZ.
+     */
+    if (!s1 && s->caps.oas < 64 && (t->addr >> s->caps.oas)) {
+        vi_fault_clear(&f);
+        f.kind = VI_FAULT_ADDR_SIZE;
+        f.stage = 1;
+        f.addr = t->addr;
+        vismmu_fault_locked(s, t, &f, true, true);
+        return;
+    }
     if (!s1 && !s2) {
         /* Stage 1 bypassed, no stage 2: the input is the output. */
-        if (s->caps.oas < 64 && (t->addr >> s->caps.oas)) {
-            vi_fault_clear(&f);
-            f.kind = VI_FAULT_ADDR_SIZE;
-            f.stage = 1;
-            f.addr = t->addr;
-            vismmu_fault_locked(s, t, &f, true, true);
-            return;
-        }
         e->perm = IOMMU_RW;
         return;
     }
     tag.vmid = cfg.ste.s2.vmid;
+    if (cfg.ste.strw == VI_SMMU_STRW_EL2) {
+        /* EL2 entries: no VMID, never used by (or for) an EL1 stream. */
+        tag.vmid = 0;
+        tag.ssid |= VISMMU_TAG_EL2;
+    }
     tag.stage = s1 && s2 ? VI_IOTLB_NESTED : s1 ? VI_IOTLB_STAGE1 : VI_IOTLB_STAGE2;
 
     key = s1 ? vismmu_tlb_va(&cfg.cd, t->addr) : t->addr;
@@ -459,7 +478,8 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
             vismmu_fault_locked(s, t, &f, s1 ? cfg.cd.record : true, cfg.ste.s2.record);
             return;
         }
-        vi_iotlb_insert(s->iotlb, &tag, key, &res, -1);
+        /* Nested entries keep the stage-2 leaf level for TLBI_S2_IPA's TTL. */
+        vi_iotlb_insert(s->iotlb, &tag, key, &res, s1 && s2 ? res.s2_level : -1);
         if (!s1) {
             trace_viommu_smmuv3_memtype(t->sid, t->addr, s2_memtype(res.attrs,
                                                                     cfg.ste.s2.fwb));

@@ -41,6 +41,7 @@ static void vismmu_reset_hold(Object *obj, ResetType type)
     s->priq_irq_cfg0 = s->priq_irq_cfg1 = s->priq_irq_cfg2 = 0;
     qemu_mutex_lock(&s->mutex);
     s->cr0 = 0;
+    s->caps.e2h = false;
     vismmu_gen_bump_locked(s);
     s->npending = 0;
     s->pending_lost = false;
@@ -131,6 +132,14 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
                    s->cfg_entries);
         return false;
     }
+    /*
+     * What SMMUv3.1 makes mandatory is always there: HAD with stage 1, XNX
+     * with stage 2 (IHI 0070 6.3.4).  SMMUv3.2 adds Hyp with both stages
+     * (6.3.1), BBML 1 or 2, RIL and FWB (6.3.4): with ril=off, or fwb=off on
+     * an SMMU with stage 2, the SMMU claims v3.1 instead.
+     */
+    c->hyp = c->s1 && c->s2;
+    c->xnx = c->s2;
     c->st_2lvl = s->st_2lvl;
     c->cd_2lvl = s->cd_2lvl && c->s1;
     c->asid16 = true;
@@ -152,6 +161,7 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, TTF, 2);           /* AArch64 */
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, COHACC, 1);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, HTTU, s->httu ? 2 : 0);
+    s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, HYP, c->hyp);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, PRI, s->pri);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, ASID16, 1);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, MSI, s->msi);
@@ -166,7 +176,14 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
     s->idr[1] = FIELD_DP32(s->idr[1], VISMMU_IDR1, EVENTQS, s->evtq_log2);
     s->idr[1] = FIELD_DP32(s->idr[1], VISMMU_IDR1, PRIQS, s->pri ? s->priq_log2 : 0);
     s->idr[1] = FIELD_DP32(s->idr[1], VISMMU_IDR1, CMDQS, s->cmdq_log2);
-    s->idr[3] = FIELD_DP32(s->idr[3], VISMMU_IDR3, HAD, 1);
+    s->idr[3] = FIELD_DP32(s->idr[3], VISMMU_IDR3, HAD, c->s1);
+    s->idr[3] = FIELD_DP32(s->idr[3], VISMMU_IDR3, XNX, c->xnx);
+    /*
+     * BBML2: a software IOTLB never reports a TLB conflict, and a lookup
+     * returns one cached translation whole, old or new, whatever block sizes
+     * the tables changed between (IHI 0070 3.21.1).
+     */
+    s->idr[3] = FIELD_DP32(s->idr[3], VISMMU_IDR3, BBML, 2);
     /* Overflow auto-responses carry the request's PASID; STE.PPAR is not read. */
     s->idr[3] = FIELD_DP32(s->idr[3], VISMMU_IDR3, PPS, s->pri && c->ssidsize);
     s->idr[3] = FIELD_DP32(s->idr[3], VISMMU_IDR3, FWB, s->fwb);
@@ -175,6 +192,7 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
     s->idr[5] = FIELD_DP32(s->idr[5], VISMMU_IDR5, GRAN4K, s->gran4k);
     s->idr[5] = FIELD_DP32(s->idr[5], VISMMU_IDR5, GRAN16K, s->gran16k);
     s->idr[5] = FIELD_DP32(s->idr[5], VISMMU_IDR5, GRAN64K, s->gran64k);
+    s->aidr = s->ril && (s->fwb || !c->s2) ? VISMMU_AIDR_V3_2 : VISMMU_AIDR_V3_1;
     return true;
 }
 
@@ -251,6 +269,9 @@ static int vismmu_post_load(void *opaque, int version_id)
     ViommuSmmuv3State *s = opaque;
 
     /* Caches start empty: everything is fetched again from guest memory. */
+    qemu_mutex_lock(&s->mutex);
+    s->caps.e2h = s->caps.hyp && (s->cr2 & VISMMU_CR2_E2H);
+    qemu_mutex_unlock(&s->mutex);
     vismmu_inval_all(s);
     return 0;
 }

@@ -1009,7 +1009,7 @@ static void test_cmdq(void)
         { 0xff, 0 },                            /* unknown opcode */
         { CMD_PRI_RESP, 3u << 12 },             /* reserved Resp */
         { CMD_RESUME, 0 },                      /* no stall */
-        { CMD_TLBI_EL2_ALL, 0 },                /* no EL2 */
+        { CMD_ATC_INV, 0 },                     /* no ATS */
         { CMD_SYNC | (3u << 12), 0 },           /* reserved CS */
         { CMD_CFGI_STE | (1u << 10), 0 },       /* SSec: no Secure state */
     };
@@ -1034,8 +1034,8 @@ static void test_cmdq(void)
         g_assert_cmpuint(qtest_readl(e->m->qts, d->cmdq + ((d->cmdq_prod - 1) & 127) * 16),
                          ==, 0);
     }
-    /* ATC_INV is accepted (no ATC state). */
-    g_assert_cmpuint(smmu_cmd_sync(d, CMD_ATC_INV | ((uint64_t)SID << 32), 0), ==, 0);
+    /* With Hyp (both stages), TLBI_EL2_* are commands like the others. */
+    g_assert_cmpuint(smmu_cmd_sync(d, CMD_TLBI_EL2_ALL, 0), ==, 0);
 
     /* CERROR_ABT: the queue in nothing. */
     smmu_writel(d, SMMU_CR0, CR0_EVENTQEN | CR0_SMMUEN);

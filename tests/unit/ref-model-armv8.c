@@ -262,7 +262,8 @@ static uint32_t model_s1_perm(const ref_armv8_cfg *c, uint64_t d, bool no_el0, b
     if (c->wxn && pw) {
         px = false;
     }
-    if (c->wxn && uw) {
+    /* WXN: writable in the regime (EL1 or EL0) -> XN at EL0 too (DDI 0487 D8.4). */
+    if (c->wxn && (pw || uw)) {
         ux = false;
     }
     p |= pr ? VI_PERM_R : 0;

@@ -118,12 +118,17 @@ static void test_sizes(void)
     g_assert_true(xlate(&e, va + 0x123, RD, &r, &f));
     g_assert_cmpuint(r.size, ==, 0x1000);
     g_assert_cmphex(r.out, ==, OUT_PA + 0x123);
+    /* Both leaf levels are kept (TLBI_S2_IPA's TTL names the stage-2 one). */
+    g_assert_cmpint(r.level, ==, 2);
+    g_assert_cmpint(r.s2_level, ==, 3);
     /* S2 1G block over the output: S1 2M wins. */
     ptb_map(&e.m2, 0x240000000ull, 0x340000000ull, 1, S2_RW);
     ptb_map(&e.m1, va + 0x200000, 0x240000000ull + 0x600000, 2, PTB_ARMV8_AF);
     g_assert_true(xlate(&e, va + 0x200000 + 0x5432, RD, &r, &f));
     g_assert_cmpuint(r.size, ==, 0x200000);
     g_assert_cmphex(r.out, ==, 0x340000000ull + 0x605432);
+    g_assert_cmpint(r.level, ==, 2);
+    g_assert_cmpint(r.s2_level, ==, 1);
     fake_mem_free(e.fm);
 }
 

@@ -225,6 +225,7 @@ typedef struct perm_case {
     uint64_t table;         /* bits set in the level-2 table descriptor */
     bool hpd, wxn;
     uint32_t perm;          /* expected VI_PERM_* */
+    bool pan, one_el;
 } perm_case;
 
 #define AP1 VI_ARMV8_DESC_AP1
@@ -246,8 +247,22 @@ static const perm_case perm_cases[] = {
     { AP1 | AP2 | PXN, 0, false, false, P_R | P_UR | P_UX },
     { AP1 | AP2 | UXN, 0, false, false, P_R | P_UR | P_X },
     { PXN | UXN, 0, false, false, P_R | P_W },
-    { 0, 0, false, true, P_R | P_W | P_UX },                       /* WXN */
+    /* WXN: writable at EL1 is execute-never at EL1 and EL0 (issue 10 item 9). */
+    { 0, 0, false, true, P_R | P_W },
+    { AP1, 0, false, true, P_R | P_W | P_UR | P_UW },
     { AP2, 0, false, true, P_R | P_X | P_UX },
+    /* PAN: no privileged data access to EL0-accessible pages; fetches unaffected. */
+    { AP1, 0, false, false, P_UR | P_UW | P_UX, true },
+    { AP1 | AP2, 0, false, false, P_UR | P_X | P_UX, true },
+    { 0, 0, false, false, P_R | P_W | P_X | P_UX, true },
+    { AP1 | AP2, 0, false, true, P_UR | P_X | P_UX, true },
+    /* One Exception level (EL2 without E2H): AP[1], PXN, APTable[0] unused. */
+    { AP1, 0, false, false, P_R | P_W | P_X | P_UR | P_UW | P_UX, false, true },
+    { AP2 | PXN, 0, false, false, P_R | P_X | P_UR | P_UX, false, true },
+    { UXN, 0, false, false, P_R | P_W | P_UR | P_UW, false, true },
+    { 0, 0, false, true, P_R | P_W | P_UR | P_UW, false, true },
+    { AP1, VI_ARMV8_DESC_APTABLE0, false, false, P_R | P_W | P_X | P_UR | P_UW | P_UX,
+      true, true },
     { AP1, VI_ARMV8_DESC_APTABLE0, false, false, P_R | P_W | P_X | P_UX },
     { AP1, VI_ARMV8_DESC_APTABLE1, false, false, P_R | P_UR | P_X | P_UX },
     { AP1 | AP2, VI_ARMV8_DESC_PXNTABLE, false, false, P_R | P_UR | P_UX },
@@ -273,6 +288,8 @@ static void test_s1_permissions(void)
         s1_env_init(&e, VI_ARMV8_4K, 16);
         e.cfg.tt[0].hpd = pc->hpd;
         e.cfg.wxn = pc->wxn;
+        e.cfg.pan = pc->pan;
+        e.cfg.one_el = pc->one_el;
         prepare_s1(&e.cfg, &e.s1);
         ptb_map(&e.m, va, 0x80000000, 3, PTB_ARMV8_AF | pc->leaf);
         ptb_table_bits(&e.m, va, 2, pc->table);

@@ -621,6 +621,7 @@ static void test_cd_table(void)
     uint64_t l2a = fake_mem_alloc(fm, 4096, 4096);
     uint64_t l2b = fake_mem_alloc(fm, 65536, 65536);
     uint64_t cd[8], got[8];
+    vi_smmu_caps caps = caps_all();
     vi_smmu_ste s = { 0 };
     vi_smmu_cfg_fault f;
 
@@ -632,9 +633,9 @@ static void test_cd_table(void)
         cd_make(cd, 0x1000 * i);
         poke_words(fm, lin + 64 * i, cd, 8);
     }
-    g_assert_cmpint(vi_smmu_cd_fetch(m, &s, 9, got, &f), ==, 0);
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, 9, got, &f), ==, 0);
     g_assert_cmpuint(got[1], ==, 0x9000);
-    g_assert_cmpint(vi_smmu_cd_fetch(m, &s, 16, got, &f), ==,
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, 16, got, &f), ==,
                     VI_SMMU_EVT_C_BAD_SUBSTREAMID);
 
     /* 2-level, 4K leaves (64 CDs each), S1CDMax 12: L1 index = ssid >> 6. */
@@ -645,21 +646,21 @@ static void test_cd_table(void)
     fake_mem_poke64(fm, l1 + 8 * 4, l2a);           /* V = 0 */
     cd_make(cd, 0xabc000);
     poke_words(fm, l2a + 64 * 5, cd, 8);
-    g_assert_cmpint(vi_smmu_cd_fetch(m, &s, (3 << 6) | 5, got, &f), ==, 0);
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, (3 << 6) | 5, got, &f), ==, 0);
     g_assert_cmpuint(got[1], ==, 0xabc000);
-    g_assert_cmpint(vi_smmu_cd_fetch(m, &s, (4 << 6) | 5, got, &f), ==,
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, (4 << 6) | 5, got, &f), ==,
                     VI_SMMU_EVT_C_BAD_SUBSTREAMID);
-    g_assert_cmpint(vi_smmu_cd_fetch(m, &s, 1 << 12, got, &f), ==,
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, 1 << 12, got, &f), ==,
                     VI_SMMU_EVT_C_BAD_SUBSTREAMID);
     /* Abort on the L1CD. */
     fake_mem_set_abort(fm, l1, 4096, true);
-    g_assert_cmpint(vi_smmu_cd_fetch(m, &s, (3 << 6) | 5, got, &f), ==,
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, (3 << 6) | 5, got, &f), ==,
                     VI_SMMU_EVT_F_CD_FETCH);
     g_assert_cmpuint(f.addr, ==, l1 + 8 * 3);
     fake_mem_set_abort(fm, l1, 4096, false);
     /* Abort on the CD. */
     fake_mem_set_abort(fm, l2a, 4096, true);
-    g_assert_cmpint(vi_smmu_cd_fetch(m, &s, (3 << 6) | 5, got, &f), ==,
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, (3 << 6) | 5, got, &f), ==,
                     VI_SMMU_EVT_F_CD_FETCH);
     g_assert_cmpuint(f.addr, ==, l2a + 64 * 5);
     fake_mem_set_abort(fm, l2a, 4096, false);
@@ -669,19 +670,26 @@ static void test_cd_table(void)
     fake_mem_poke64(fm, l1 + 8 * 2, l2b | 1);
     cd_make(cd, 0xdef000);
     poke_words(fm, l2b + 64 * 1000, cd, 8);
-    g_assert_cmpint(vi_smmu_cd_fetch(m, &s, (2 << 10) | 1000, got, &f), ==, 0);
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, (2 << 10) | 1000, got, &f), ==, 0);
     g_assert_cmpuint(got[1], ==, 0xdef000);
     /* L1CD L2Ptr uses bits [51:12] only. */
     fake_mem_poke64(fm, l1 + 8 * 2, l2b | 0xff1);
-    g_assert_cmpint(vi_smmu_cd_fetch(m, &s, (2 << 10) | 1000, got, &f), ==, 0);
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, (2 << 10) | 1000, got, &f), ==, 0);
     g_assert_cmpuint(got[1], ==, 0xdef000);
+    /* An L2Ptr beyond the OAS: C_BAD_SUBSTREAMID, nothing fetched (issue 10 item 6). */
+    fake_mem_poke64(fm, l1 + 8 * 2, l2b | (1ull << caps.oas) | 1);
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, (2 << 10) | 1000, got, &f), ==,
+                    VI_SMMU_EVT_C_BAD_SUBSTREAMID);
+    caps.oas = 52;
+    g_assert_cmpint(vi_smmu_cd_fetch(m, &caps, &s, (2 << 10) | 1000, got, &f), ==,
+                    VI_SMMU_EVT_F_CD_FETCH);
     fake_mem_free(fm);
 }
 
 static void test_cd_decode(void)
 {
     vi_smmu_caps c = caps_all();
-    uint64_t cd[8];
+    uint64_t cd[8], ttb0;
     vi_smmu_cd d;
 
     cd_make(cd, 0x123456789000ull);
@@ -844,8 +852,13 @@ static void test_cd_decode(void)
     g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
     g_assert_cmpuint(d.oas, ==, 48);
     setf(&cd[0], 34, 32, 1);
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, VI_SMMU_EVT_C_BAD_CD);  /* TTB0 beyond */
+    ttb0 = cd[1];
+    cd[1] = 0x1000;
     g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
     g_assert_cmpuint(d.oas, ==, 36);
+    cd[1] = ttb0;
+    setf(&cd[0], 34, 32, 5);
     /* 8-bit ASIDs. */
     c.asid16 = false;
     g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
@@ -1065,6 +1078,111 @@ static void test_cfg_lookup_cached(void)
     fake_mem_free(fm);
 }
 
+/*
+ * TTBx beyond the effective IPS is C_BAD_CD, S2TTB beyond the effective S2PS
+ * C_BAD_STE (IHI 0070 5.4 / 5.2; issue 10 item 6), not a walk's Address Size
+ * fault; CD.PAN reaches the walker (item 9).
+ */
+static void test_ttb_bounds_pan(void)
+{
+    vi_smmu_caps c = caps_all();
+    uint64_t cd[8], ste[8];
+    vi_armv8_s1_cfg w;
+    vi_smmu_cd d;
+    vi_smmu_ste st;
+
+    cd_make(cd, 0x100000000ull);
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
+    setf(&cd[0], 34, 32, 0);                /* IPS 32 bits: TTB0 at 4 GiB is beyond */
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, VI_SMMU_EVT_C_BAD_CD);
+    setf(&cd[0], 34, 32, 1);                /* IPS 36 */
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
+    c.oas = 32;                             /* effective IPS = min(IPS, OAS) */
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, VI_SMMU_EVT_C_BAD_CD);
+    c.oas = 48;
+    setf(&cd[0], 34, 32, 0);
+    setf(&cd[0], 14, 14, 1);                /* EPD0: TTB0 is not used */
+    setf(&cd[0], 30, 30, 0);                /* TTB1 in range */
+    setf(&cd[0], 21, 16, 16);
+    setf(&cd[0], 23, 22, 2);                /* TG1 4K */
+    setf(&cd[2], 51, 4, 0x1000 >> 4);
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
+    setf(&cd[2], 51, 4, 0x100000000ull >> 4);
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, VI_SMMU_EVT_C_BAD_CD);
+
+    ste_make(ste, VI_SMMU_STE_CFG_S2);
+    ste_set_s2(ste, 0x100000000ull);
+    g_assert_cmpint(ste_dec(&c, ste, &st), ==, 0);
+    setf(&ste[2], 50, 48, 0);               /* S2PS 32 */
+    g_assert_cmpint(ste_dec(&c, ste, &st), ==, VI_SMMU_EVT_C_BAD_STE);
+    setf(&ste[2], 50, 48, 1);
+    g_assert_cmpint(ste_dec(&c, ste, &st), ==, 0);
+
+    cd_make(cd, 0x1000);
+    setf(&cd[0], 40, 40, 1);                /* PAN */
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
+    vi_smmu_cd_to_armv8(&c, &d, &w);
+    g_assert_true(w.pan);
+    setf(&cd[0], 40, 40, 0);
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
+    vi_smmu_cd_to_armv8(&c, &d, &w);
+    g_assert_false(w.pan);
+}
+
+/* STRW = EL2 (IDR0.Hyp): EL2 has one range and no ASID, EL2-E2H both (item 7). */
+static void test_el2(void)
+{
+    vi_smmu_caps c = caps_all();
+    vi_smmu_cfg_fault f;
+    uint64_t ste[8], cd[8];
+    vi_armv8_s1_cfg w;
+    vi_armv8_s2_cfg w2;
+    vi_smmu_ste st;
+    vi_smmu_cd d;
+
+    /* IDR3.XNX: the stage-2 walker gets two-bit XN. */
+    ste_make(ste, VI_SMMU_STE_CFG_S2);
+    ste_set_s2(ste, 0x1000);
+    g_assert_cmpint(ste_dec(&c, ste, &st), ==, 0);
+    c.xnx = true;
+    vi_smmu_ste_to_armv8_s2(&c, &st, &w2);
+    g_assert_true(w2.xnx);
+    c.xnx = false;
+    vi_smmu_ste_to_armv8_s2(&c, &st, &w2);
+    g_assert_false(w2.xnx);
+
+    ste_make(ste, VI_SMMU_STE_CFG_S1);
+    setf(&ste[1], 31, 30, VI_SMMU_STRW_EL2);
+    c.hyp = false;
+    g_assert_cmpint(ste_dec(&c, ste, &st), ==, VI_SMMU_EVT_C_BAD_STE);
+    c.hyp = true;
+    g_assert_cmpint(ste_dec(&c, ste, &st), ==, 0);
+    g_assert_cmpuint(st.strw, ==, VI_SMMU_STRW_EL2);
+
+    cd_make(cd, 0x1000);
+    setf(&cd[0], 30, 30, 0);                /* TTB1: T1SZ 16, TG1 4K */
+    setf(&cd[0], 21, 16, 16);
+    setf(&cd[0], 23, 22, 2);
+    setf(&cd[0], 40, 40, 1);                /* PAN */
+    setf(&cd[2], 51, 4, 0x2000 >> 4);
+    g_assert_cmpint(vi_smmu_cd_decode(&c, &st, cd, &d, &f), ==, 0);
+    g_assert_true(d.one_el);
+    g_assert_true(d.tt[1].epd);
+    g_assert_cmpuint(d.asid, ==, 0);
+    vi_smmu_cd_to_armv8(&c, &d, &w);
+    g_assert_true(w.one_el);
+    g_assert_false(w.pan);                  /* no EL0 */
+    c.e2h = true;
+    g_assert_cmpint(vi_smmu_cd_decode(&c, &st, cd, &d, &f), ==, 0);
+    g_assert_false(d.one_el);
+    g_assert_false(d.tt[1].epd);
+    g_assert_cmpuint(d.tt[1].ttb, ==, 0x2000);
+    g_assert_cmpuint(d.asid, ==, 0xabcd);
+    vi_smmu_cd_to_armv8(&c, &d, &w);
+    g_assert_false(w.one_el);
+    g_assert_true(w.pan);
+}
+
 static void test_event_names(void)
 {
     g_assert_cmpstr(vi_smmu_event_name(VI_SMMU_EVT_C_BAD_STE), ==, "C_BAD_STE");
@@ -1088,6 +1206,8 @@ int main(int argc, char **argv)
     g_test_add_func("/smmuv3-cfg/cd/decode", test_cd_decode);
     g_test_add_func("/smmuv3-cfg/lookup", test_cfg_lookup);
     g_test_add_func("/smmuv3-cfg/lookup-cached", test_cfg_lookup_cached);
+    g_test_add_func("/smmuv3-cfg/ttb-bounds-pan", test_ttb_bounds_pan);
+    g_test_add_func("/smmuv3-cfg/el2", test_el2);
     g_test_add_func("/smmuv3-cfg/event-names", test_event_names);
     return g_test_run();
 }

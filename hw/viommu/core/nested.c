@@ -69,6 +69,7 @@ bool vi_nested_run(vi_pt_walk *s1, const vi_stage *s2, vi_pt_result *res,
     res->perm = r1.perm & r2.perm;
     res->attrs = r1.attrs;
     res->level = r1.level;
+    res->s2_level = r2.level;       /* for TLBI_S2_IPA's TTL (IOTLB s2_level) */
     res->global = r1.global;
     return true;
 }

@@ -126,6 +126,8 @@ vi_armv8_cfg_err vi_armv8_s1_prepare(const vi_armv8_s1_cfg *cfg, vi_armv8_s1 *ou
         t->oas = (uint8_t)effective_oas(r->granule, cfg->oas);
         t->hpd = r->hpd;
         t->wxn = cfg->wxn;
+        t->pan = cfg->pan;
+        t->one_el = cfg->one_el;
         t->ha = cfg->ha;
         t->hd = cfg->ha && cfg->hd;
         t->affd = cfg->affd;
@@ -298,8 +300,30 @@ static vi_pt_step finish_leaf(vi_pt_walk *w, const vi_armv8_table *t, uint64_t d
     res->perm = perm;
     res->attrs = VI_ARMV8_ATTRS(d);
     res->level = (int8_t)w->level;
+    res->s2_level = res->level;
     res->global = w->fmt->stage == 1 && !(d & VI_ARMV8_DESC_NG);  /* S2: no ASIDs */
     return VI_PT_STEP_LEAF;
+}
+
+/*
+ * A regime with one Exception level (EL2 without E2H, DDI 0487 D8.4.1):
+ * AP[2] alone gives write permission, XN (bit 54, XNTable) execute; AP[1],
+ * PXN and their table forms are not used.  The SMMU applies that level's
+ * permissions to privileged and unprivileged transactions alike.
+ */
+static uint32_t s1_perm_one_el(const vi_armv8_table *t, uint32_t tbl, uint64_t d)
+{
+    bool ro = (d & VI_ARMV8_DESC_AP2) || (tbl & ARMV8_TBL_RO);
+    bool x = !(d & VI_ARMV8_DESC_UXN) && !(tbl & ARMV8_TBL_UXN);
+    uint32_t p = VI_PERM_R | VI_PERM_UR;
+
+    if (!ro) {
+        p |= VI_PERM_W | VI_PERM_UW;
+    }
+    if (x && !(t->wxn && !ro)) {
+        p |= VI_PERM_X | VI_PERM_UX;
+    }
+    return p;
 }
 
 static uint32_t s1_perm(const vi_armv8_table *t, uint32_t tbl, uint64_t d)
@@ -310,6 +334,9 @@ static uint32_t s1_perm(const vi_armv8_table *t, uint32_t tbl, uint64_t d)
     bool ux = !(d & VI_ARMV8_DESC_UXN) && !(tbl & ARMV8_TBL_UXN);
     uint32_t p = VI_PERM_R;
 
+    if (t->one_el) {
+        return s1_perm_one_el(t, tbl, d);
+    }
     if (!ro) {
         p |= VI_PERM_W;
     }
@@ -320,15 +347,25 @@ static uint32_t s1_perm(const vi_armv8_table *t, uint32_t tbl, uint64_t d)
             px = false;         /* EL0-writable memory is never privileged-executable */
         }
     }
-    if (t->wxn) {
-        px = px && !(p & VI_PERM_W);
-        ux = ux && !(p & VI_PERM_UW);
+    /*
+     * WXN: a location writable in the regime (at EL1 or EL0) is
+     * execute-never at both EL1 and EL0 (DDI 0487 D8.4.1.2, SCTLR_EL1.WXN).
+     */
+    if (t->wxn && !ro) {
+        px = ux = false;
     }
     if (px) {
         p |= VI_PERM_X;
     }
     if (ux) {
         p |= VI_PERM_UX;
+    }
+    /*
+     * PAN: privileged data accesses to a location EL0 can access fault;
+     * instruction fetches are not affected (DDI 0487 D8.4.1.3).
+     */
+    if (t->pan && el0) {
+        p &= ~(VI_PERM_R | VI_PERM_W);
     }
     return p;
 }

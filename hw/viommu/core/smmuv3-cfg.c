@@ -297,6 +297,10 @@ static int decode_s2(const vi_smmu_caps *caps, const uint64_t *ste, vi_smmu_ste 
         s2->stall = true;
     }
     s2->ttb = ste[3] & VI_SMMU_STE3_S2TTB_MASK;
+    /* An S2TTB beyond the effective S2PS is ILLEGAL (IHI 0070 5.2, S2TTB). */
+    if (s2->oas < 64 && (s2->ttb >> s2->oas)) {
+        return bad_ste(fault);
+    }
     return ok(fault);
 }
 
@@ -457,8 +461,9 @@ int vi_smmu_ste_select_cd(const vi_smmu_ste *ste, bool ssv, uint32_t ssid,
     return ok(fault);
 }
 
-int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_ste *ste, uint32_t cd_index,
-                     uint64_t cd[VI_SMMU_CD_WORDS], vi_smmu_cfg_fault *fault)
+int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_caps *caps, const vi_smmu_ste *ste,
+                     uint32_t cd_index, uint64_t cd[VI_SMMU_CD_WORDS],
+                     vi_smmu_cfg_fault *fault)
 {
     uint64_t addr;
 
@@ -477,6 +482,14 @@ int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_ste *ste, uint32_t cd_inde
             return fail(fault, VI_SMMU_EVT_F_CD_FETCH, l1addr);
         }
         if (!VI_SMMU_L1CD_V(l1d)) {
+            return fail(fault, VI_SMMU_EVT_C_BAD_SUBSTREAMID, 0);
+        }
+        /*
+         * An L2Ptr beyond the OAS (a PA) or the IAS (an IPA, nested; IAS =
+         * OAS with AArch64 tables only) cannot be fetched: the L1CD is
+         * invalid, C_BAD_SUBSTREAMID (IHI 0070 5.3).
+         */
+        if (caps->oas < 64 && ((l1d & VI_SMMU_L1CD_L2PTR_MASK) >> caps->oas)) {
             return fail(fault, VI_SMMU_EVT_C_BAD_SUBSTREAMID, 0);
         }
         addr = (l1d & VI_SMMU_L1CD_L2PTR_MASK) +
@@ -545,8 +558,13 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
 
     out->tt[0].epd = VI_SMMU_CD0_EPD0(w0);
     out->tt[1].epd = VI_SMMU_CD0_EPD1(w0);
-    /* An EL2 stream world (no E2H modelled) has a single range: TTB0. */
-    if (ste && ste->strw == VI_SMMU_STRW_EL2) {
+    /*
+     * An EL2 stream without SMMU_CR2.E2H has one privilege level and a
+     * single range, TTB0, without ASIDs; EL2-E2H has both ranges and ASIDs,
+     * like EL1 (IHI 0070 5.2 STRW, 5.4).
+     */
+    out->one_el = ste && ste->strw == VI_SMMU_STRW_EL2 && !caps->e2h;
+    if (out->one_el) {
         out->tt[1].epd = true;
     }
     if (!decode_tt(caps, out, 0, VI_SMMU_CD0_TG0(w0), VI_SMMU_CD0_T0SZ(w0)) ||
@@ -567,6 +585,15 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
     out->tt[1].had = VI_SMMU_CDT_HAD(cd[2]);
 
     out->oas = eff_pa_size(VI_SMMU_CD0_IPS(w0), caps->oas);
+    /*
+     * A TTBx of an enabled range beyond the effective IPS is ILLEGAL: C_BAD_CD
+     * (IHI 0070 5.4, TTB0 / TTB1), not an Address Size fault of the walk.
+     */
+    for (int i = 0; i < 2; i++) {
+        if (!out->tt[i].epd && out->oas < 64 && (out->tt[i].ttb >> out->oas)) {
+            return fail(fault, VI_SMMU_EVT_C_BAD_CD, 0);
+        }
+    }
     out->affd = VI_SMMU_CD0_AFFD(w0);
     out->wxn = VI_SMMU_CD0_WXN(w0);
     out->uwxn = VI_SMMU_CD0_UWXN(w0);
@@ -587,7 +614,7 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
     if (ste && ste->s1_stalld) {
         out->stall = false;
     }
-    out->asid = VI_SMMU_CD0_ASID(w0) & (caps->asid16 ? 0xffff : 0xff);
+    out->asid = out->one_el ? 0 : VI_SMMU_CD0_ASID(w0) & (caps->asid16 ? 0xffff : 0xff);
     out->mair = cd[3];
     out->amair = cd[4];
     return ok(fault);
@@ -646,7 +673,7 @@ static int cd_load(const vi_mem *mem, const vi_smmu_caps *caps, const vi_smmu_st
     int r;
 
     memset(ce, 0, sizeof(*ce));
-    r = vi_smmu_cd_fetch(mem, ste, cd_index, raw, fault);
+    r = vi_smmu_cd_fetch(mem, caps, ste, cd_index, raw, fault);
     if (!r) {
         r = vi_smmu_cd_decode(caps, ste, raw, &ce->cd, fault);
     }
@@ -758,6 +785,8 @@ void vi_smmu_cd_to_armv8(const vi_smmu_caps *caps, const vi_smmu_cd *cd,
     out->hd = cd->hd;
     out->affd = cd->affd;
     out->wxn = cd->wxn;
+    out->pan = cd->pan && !cd->one_el;    /* no EL0 in a one-level regime */
+    out->one_el = cd->one_el;
     out->lva = caps->vax52;
     out->ttst = caps->ttst;
 }
@@ -777,6 +806,7 @@ void vi_smmu_ste_to_armv8_s2(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
     out->ha = s2->ha;
     out->hd = s2->hd;
     out->affd = s2->affd;
+    out->xnx = caps->xnx;
     out->ttst = caps->ttst;
 }
 

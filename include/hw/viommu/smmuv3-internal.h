@@ -55,6 +55,8 @@
                                 R_VISMMU_CR0_CMDQEN_MASK)
 #define VISMMU_CR1_MASK        0xfffu
 #define VISMMU_CR2_MASK        (R_VISMMU_CR2_RECINVSID_MASK | R_VISMMU_CR2_PTM_MASK)
+/* CR2.E2H exists with IDR0.Hyp. */
+#define VISMMU_CR2_E2H         R_VISMMU_CR2_E2H_MASK
 /* GBPA fields: ABORT, INSTCFG, PRIVCFG, SHCFG, ALLOCCFG, MTCFG, MEMATTR. */
 #define VISMMU_GBPA_FIELDS     0x001f3f1fu
 #define VISMMU_GBPA_RESET      0x00001000u     /* SHCFG = use incoming */
@@ -123,6 +125,12 @@ static inline uint32_t vismmu_as_sid(const ViommuSmmuv3AS *sas)
     }
     return PCI_BUILD_BDF(bus, sas->devfn);
 }
+
+/*
+ * IOTLB tag SubstreamID bit of EL2 (StreamWorld NS-EL2 / NS-EL2-E2H) stage-1
+ * entries: SubstreamIDs have 20 bits, and no SMMU invalidation matches it.
+ */
+#define VISMMU_TAG_EL2         (1u << 31)
 
 /* VA[55] copied into VA[63:56]: a stage-1 address without its top-byte tag. */
 static inline uint64_t vismmu_va_untag(uint64_t va)

@@ -135,6 +135,7 @@ struct ViommuSmmuv3State {
     /* Derived at realize. */
     vi_smmu_caps caps;
     uint32_t idr[6];
+    uint32_t aidr;              /* SMMU_AIDR: the version the IDRs meet */
 
     /* Architected register state (migrated). */
     uint32_t cr0, cr1, cr2;

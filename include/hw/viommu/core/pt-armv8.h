@@ -23,6 +23,9 @@
  *     (hardware sets AF with a compare-and-swap); dirty state with HD: a
  *     write to a DBM (bit 51) entry clears AP[2] (stage 1) or sets S2AP[1]
  *     (stage 2) with a compare-and-swap;
+ *   - WXN (a location writable in the regime is execute-never at both
+ *     EL1 and EL0, DDI 0487 D8.4) and PAN (privileged data accesses to a
+ *     location EL0 can access are refused);
  *   - the contiguous hint is accepted and ignored (each entry reports its own
  *     size, which is always correct);
  *   - Address Size faults for a table base (TTB), a next-level table address
@@ -106,6 +109,12 @@ typedef struct vi_armv8_s1_cfg {
     bool hd;                    /* hardware dirty-state update (needs ha) */
     bool affd;                  /* access flag faults disabled */
     bool wxn;                   /* writable implies execute-never */
+    bool pan;                   /* privileged access never: no privileged
+                                 * data access to EL0-accessible pages */
+    bool one_el;                /* a regime of one Exception level (EL2
+                                 * without E2H): AP[1], PXN, APTable[0] and
+                                 * PXNTable unused, XN is bit 54, every
+                                 * access gets that level's permissions */
     bool lva;                   /* 52-bit VA ranges (TxSZ >= 12) with 64K */
     bool ttst;                  /* small ranges: TxSZ up to 48 (47 for 64K) */
 } vi_armv8_s1_cfg;
@@ -135,7 +144,7 @@ typedef struct vi_armv8_table {
     uint8_t start_bits;         /* index bits at the start level */
     uint8_t oas;                /* effective output size in bits */
     bool disabled;              /* stage 1 EPDx */
-    bool tbi, hpd, wxn;         /* stage 1 */
+    bool tbi, hpd, wxn, pan, one_el;    /* stage 1 */
     bool xnx;                   /* stage 2 */
     bool ha, hd, affd;
 } vi_armv8_table;

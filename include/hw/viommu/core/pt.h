@@ -84,6 +84,8 @@ typedef struct vi_pt_result {
                          * not granted until the update is made) */
     uint32_t attrs;     /* format-defined memory attributes (pt-armv8.h) */
     int8_t level;       /* level of the leaf entry (stage 1 for nested) */
+    int8_t s2_level;    /* nested: level of the stage-2 leaf of the output;
+                         * Arm walks: = level; else unspecified */
     bool global;        /* not tagged by ASID (Arm nG == 0, x86 G) */
 } vi_pt_result;
 

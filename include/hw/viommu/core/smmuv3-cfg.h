@@ -55,6 +55,9 @@ typedef struct vi_smmu_caps {
     bool asid16;            /* IDR0.ASID16 */
     bool vmid16;            /* IDR0.VMID16 */
     bool hyp;               /* IDR0.Hyp: STE.STRW = EL2 allowed */
+    bool e2h;               /* SMMU_CR2.E2H (with hyp): EL2 streams are
+                             * EL2-E2H (two VA ranges, ASIDs) */
+    bool xnx;               /* IDR3.XNX: two-bit stage-2 XN */
     bool ats;               /* IDR0.ATS */
     bool ats_s1chk;         /* split-stage ATS (EATS = 0b10) supported */
     bool httu_a;            /* IDR0.HTTU >= 1: hardware Access flag */
@@ -83,9 +86,8 @@ typedef struct vi_smmu_cfg_fault {
 
 /* Stage-2 walk parameters, plain fields (VTCR-style, AArch64). */
 typedef struct vi_smmu_s2_cfg {
-    uint64_t ttb;           /* S2TTB (bits [51:4]; not range-checked: the
-                             * walker raises Address Size on an out-of-range
-                             * base) */
+    uint64_t ttb;           /* S2TTB (bits [51:4]; beyond the effective
+                             * S2PS is C_BAD_STE) */
     unsigned granule_shift; /* 12, 14 or 16 */
     unsigned tsz;           /* S2T0SZ; input size = 64 - tsz */
     unsigned sl0;           /* S2SL0 as programmed */
@@ -143,6 +145,8 @@ typedef struct vi_smmu_cd {
     uint16_t asid;          /* 8 bits unless caps->asid16 */
     uint64_t mair, amair;
     bool aa64, endi, affd, wxn, uwxn, pan, aset;
+    bool one_el;            /* EL2 stream without E2H: one privilege level,
+                             * TTB0 only, no ASID (asid 0) */
     bool ha, hd;            /* effective (masked by caps->httu_*) */
     bool stall;             /* S (effective with STALL_MODEL) */
     bool record;            /* R: record faults */
@@ -183,11 +187,12 @@ int vi_smmu_ste_select_cd(const vi_smmu_ste *ste, bool ssv, uint32_t ssid,
 /*
  * Fetch raw CD number cd_index of the stream's CD table (linear, or 2-level
  * through an L1CD).  mem: see "Stage-2-translated CD fetches" above.
- * Errors: C_BAD_SUBSTREAMID (index beyond the table, L1CD.V == 0),
- * F_CD_FETCH (abort on the L1CD or the CD).
+ * Errors: C_BAD_SUBSTREAMID (index beyond the table, L1CD.V == 0, L1CD.L2Ptr
+ * beyond caps->oas), F_CD_FETCH (abort on the L1CD or the CD).
  */
-int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_ste *ste, uint32_t cd_index,
-                     uint64_t cd[VI_SMMU_CD_WORDS], vi_smmu_cfg_fault *fault);
+int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_caps *caps, const vi_smmu_ste *ste,
+                     uint32_t cd_index, uint64_t cd[VI_SMMU_CD_WORDS],
+                     vi_smmu_cfg_fault *fault);
 
 /*
  * Decode and validate a raw CD for a stream decoded as ste (may be NULL).
