@@ -244,10 +244,14 @@ static void test_dmar(void)
  * Legacy mode
  */
 
+#define TD2_DEVFN   0x28                /* a second test device, 00:05.0 */
+
 static void test_legacy_ss(void)
 {
-    TdMachine *m = start("scalable-mode=off,aw-bits=39");
-    Td *td = td_open(m, TD_DEVFN);
+    TdMachine *m = td_machine_start("kernel-irqchip=split",
+                                    "-device viommu-vtd,scalable-mode=off,aw-bits=39 " TD_ARGS
+                                    " -device viommu-testdev,addr=05.0");
+    Td *td = td_open(m, TD_DEVFN), *td2 = td_open(m, TD2_DEVFN);
     Vtd *v = vtd_new(m, false);
     uint64_t slpt = vtd_table(v), a = page(m, 1), b = td_alloc(m, 4096), ro = page(m, 3);
     uint64_t big = td_alloc(m, 4 << 20) , hi, lo;
@@ -280,7 +284,20 @@ static void test_legacy_ss(void)
     /* Beyond the 39-bit AW: reason 4. */
     g_assert_cmpuint(td_do(td, TD_OP_COPY, 1ull << 39, IOVA_B, 4), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x04);
-    /* Another device (no context entry): reason 2 would need one; the MSI window. */
+    /* Another device on the same bus (root entry present, no context entry): reason 2. */
+    g_assert_cmpuint(td_do(td2, TD_OP_COPY, IOVA_A, IOVA_B, 4), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x02);
+    g_assert_cmphex(hi & 0xffff, ==, TD2_DEVFN);
+    /*
+     * A write to the interrupt window (0xFEEx_xxxx) is an interrupt request,
+     * not DMA (3.14): not translated (the second stage maps nothing there),
+     * no fault, and with IR off it reaches the local APIC as it is.
+     */
+    td_writel(td, TD_PATTERN, 0x5e);
+    g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, 0xfee00000ull, 4), ==, TD_ERR_NONE);
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
+    g_assert_true(vtd_lapic_irr(m->qts, 0x5e));
+    td_close(td2);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -1477,22 +1494,38 @@ static uint32_t blk_word(uint64_t off)
     return (uint32_t)(off * 2654435761u) ^ 0x5a5a5a5a;
 }
 
+/*
+ * Four second-stage tables: identity over RAM (2 MiB pages) for the rings
+ * and the request header, and the data buffer's IOVA BLK_IOVA mapped to
+ * buf[t] in tables ss[t][0] and ss[t][1] (the same translation, other table
+ * pages).  Each request is aimed at buf[t] by switching the context entry
+ * to ss[t][0] while the device is idle (context-cache and IOTLB
+ * invalidation); while it is in flight the context flips between ss[t][0]
+ * and ss[t][1] with more invalidations.  The data must land in buf[t] and
+ * buf[1 - t] stay untouched: a context entry or an IOTLB entry surviving
+ * its invalidation would send it to the other buffer.
+ */
+#define BLK_IOVA        0x40000000ull       /* above RAM: only the 4 KiB leaf maps it */
+#define BLK_POISON      0xee
+
 static void test_concurrent_iothread(void)
 {
     g_autofree char *img = g_strdup_printf("%s/viommu-vtd-blk-%d", g_get_tmp_dir(), getpid());
     g_autofree char *args = NULL, *cmdline = NULL;
     g_autofree uint32_t *data = g_new(uint32_t, BLK_SECTORS * 128);
+    g_autofree uint8_t *poison = g_malloc(4096);
     TdMachine *m;
     Vtd *v;
     QVirtioPCIDevice *vp;
     QVirtQueue *vq;
-    uint64_t ss[2], req, features;
+    uint64_t ss[2][2], buf[2], req, features;
     GRand *r = g_rand_new_with_seed(77);
-    unsigned invalidations = 0;
+    unsigned invalidations = 0, flips = 0;
 
     for (uint64_t i = 0; i < BLK_SECTORS * 128; i++) {
         data[i] = cpu_to_le32(blk_word(i * 4));
     }
+    memset(poison, BLK_POISON, 4096);
     g_assert_true(g_file_set_contents(img, (char *)data, BLK_SECTORS * 512, NULL));
     args = g_strdup_printf("-object iothread,id=io0 -drive if=none,id=d0,format=raw,"
                            "file=%s -device virtio-blk-pci,drive=d0,iothread=io0,"
@@ -1500,14 +1533,17 @@ static void test_concurrent_iothread(void)
     cmdline = g_strdup_printf("-device viommu-vtd,scalable-mode=off %s", args);
     m = td_machine_start("kernel-irqchip=split", cmdline);
     v = vtd_new(m, false);
-    /* Two second-stage tables, both identity over RAM with 2 MiB pages. */
     for (int t = 0; t < 2; t++) {
-        ss[t] = vtd_table(v);
-        for (uint64_t a = 0; a < RAM_MAP; a += 2 << 20) {
-            vtd_map(v, ss[t], 3, a, 2, a, SS_RW | SS_PS, SS_RW);
+        buf[t] = td_alloc(m, 4096);
+        for (int k = 0; k < 2; k++) {
+            ss[t][k] = vtd_table(v);
+            for (uint64_t a = 0; a < RAM_MAP; a += 2 << 20) {
+                vtd_map(v, ss[t][k], 3, a, 2, a, SS_RW | SS_PS, SS_RW);
+            }
+            vtd_map(v, ss[t][k], 3, BLK_IOVA, 1, buf[t], SS_RW, SS_RW);
         }
     }
-    vtd_ctx_legacy(v, BLK_DEVFN, 0, ss[0], 1, DID);
+    vtd_ctx_legacy(v, BLK_DEVFN, 0, ss[0][0], 1, DID);
     vtd_enable(v);
 
     vp = virtio_pci_new(m->bus, &(QPCIAddress) { .devfn = BLK_DEVFN });
@@ -1520,31 +1556,41 @@ static void test_concurrent_iothread(void)
     qvirtio_set_features(&vp->vdev, features);
     vq = qvirtqueue_setup(&vp->vdev, &m->alloc, 0);
     qvirtio_set_driver_ok(&vp->vdev);
-    req = td_alloc(m, 8192);
+    req = td_alloc(m, 4096);
 
     for (int n = 0; n < 64; n++) {
         uint64_t sector = g_rand_int_range(r, 0, BLK_SECTORS - 8);
+        int t = g_rand_int_range(r, 0, 2);
         uint32_t head, idx;
         bool done = false;
-        g_autofree uint32_t *buf = g_new(uint32_t, 1024);
+        g_autofree uint8_t *got = g_malloc(4096);
+
+        /* Idle: aim the device at buf[t]; after the wait nothing uses the old tables. */
+        vtd_ctx_legacy(v, BLK_DEVFN, 0, ss[t][0], 1, DID);
+        vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(BLK_DEVFN), 0);
+        vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(g_rand_int_range(r, 1, 4)) |
+                   VIVTD_INV_DID(DID), BLK_IOVA);
+        vtd_qi_sync(v);
+        qtest_memwrite(m->qts, buf[0], poison, 4096);
+        qtest_memwrite(m->qts, buf[1], poison, 4096);
 
         qtest_writel(m->qts, req, VIRTIO_BLK_T_IN);
         qtest_writel(m->qts, req + 4, 0);
         qtest_writeq(m->qts, req + 8, sector);
-        qtest_memset(m->qts, req + 4096, 0, 4096);
         qtest_writeb(m->qts, req + 64, 0xff);
         head = qvirtqueue_add(m->qts, vq, req, 16, false, true);
-        qvirtqueue_add(m->qts, vq, req + 4096, 4096, true, true);
+        qvirtqueue_add(m->qts, vq, BLK_IOVA, 4096, true, true);
         qvirtqueue_add(m->qts, vq, req + 64, 1, true, false);
         qvirtqueue_kick(m->qts, &vp->vdev, vq, head);
-        /* While the I/O thread works: invalidate, switch tables, invalidate. */
+        /* While the I/O thread works: flip between equivalent tables, invalidate. */
         for (int spin = 0; spin < 20000 && !done; spin++) {
             if (spin & 1) {
-                vtd_ctx_legacy(v, BLK_DEVFN, 0, ss[g_rand_int_range(r, 0, 2)], 1, DID);
+                vtd_ctx_legacy(v, BLK_DEVFN, 0, ss[t][g_rand_int_range(r, 0, 2)], 1, DID);
                 vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(BLK_DEVFN), 0);
+                flips++;
             }
             vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(g_rand_int_range(r, 1, 4)) |
-                       VIVTD_INV_DID(DID), req + 4096);
+                       VIVTD_INV_DID(DID), BLK_IOVA);
             vtd_qi_sync(v);
             invalidations++;
             done = qvirtqueue_get_buf(m->qts, vq, &idx, NULL);
@@ -1552,10 +1598,13 @@ static void test_concurrent_iothread(void)
         g_assert_true(done);
         g_assert_cmpuint(idx, ==, head);
         g_assert_cmpuint(qtest_readb(m->qts, req + 64), ==, VIRTIO_BLK_S_OK);
-        qtest_memread(m->qts, req + 4096, buf, 4096);
-        g_assert_cmpmem(buf, 4096, data + sector * 128, 4096);
+        qtest_memread(m->qts, buf[t], got, 4096);
+        g_assert_cmpmem(got, 4096, data + sector * 128, 4096);
+        qtest_memread(m->qts, buf[1 - t], got, 4096);
+        g_assert_cmpmem(got, 4096, poison, 4096);
     }
     g_assert_cmpuint(invalidations, >=, 64);
+    g_test_message("%u invalidations, %u table flips in flight", invalidations, flips);
     /* No fault was ever recorded: no stale or torn translation was seen. */
     g_assert_false(vtd_rd32(v, VIVTD_FSTS) & (VIVTD_FSTS_PPF | VIVTD_FSTS_IQE));
     qvirtqueue_cleanup(vp->vdev.bus, vq, &m->alloc);
@@ -1582,6 +1631,76 @@ static uint32_t hostile_env(const char *name, uint32_t dflt)
     const char *s = getenv(name);
 
     return s && *s ? (uint32_t)strtoul(s, NULL, 0) : dflt;
+}
+
+/*
+ * After the storm, a driver that starts over (as Linux does after kexec:
+ * everything off, faults cleared, new tables, the enable sequence) gets a
+ * working unit: translation, its faults and interrupt remapping as on a
+ * fresh one, whatever the caches held before.
+ */
+static void hostile_recover(TdMachine *m, Td *td, bool legacy)
+{
+    Vtd *v = vtd_new(m, !legacy);
+    uint64_t t = vtd_table(v), dir, pe[8], hi, lo;
+    uint64_t a = page(m, 97), b = td_alloc(m, 4096);
+    unsigned vec = 0xef;
+
+    td_writel(td, TD_CMD, TD_CMD_RESET);
+    td_writel(td, TD_DELAY_NS, 0);
+    td_writel(td, TD_PASID, 0);
+    td_writel(td, TD_IRQ, 0);
+    vtd_wr32(v, VIVTD_GCMD, 0);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_GSTS) & (VIVTD_GCMD_TE | VIVTD_GCMD_QIE | VIVTD_GCMD_IRE),
+                    ==, 0);
+    vtd_wr32(v, VIVTD_PMEN, 0);
+    vtd_wr32(v, VIVTD_FECTL, VIVTD_CTL_IM);
+    vtd_wr32(v, VIVTD_IECTL, VIVTD_CTL_IM);
+    vtd_frcd_clear_all(v);
+    g_assert_cmphex(vtd_rd32(v, VIVTD_FSTS), ==, 0);
+
+    /* The same IOVAs as during the storm, now to other pages. */
+    if (legacy) {
+        vtd_map(v, t, 3, IOVA_A, 1, a, SS_RW, SS_RW);
+        vtd_map(v, t, 3, IOVA_B, 1, b, SS_RW, SS_RW);
+        vtd_ctx_legacy(v, SID, 0, t, 1, DID + 1);
+    } else {
+        vtd_map(v, t, 4, IOVA_A, 1, a, FS_PRW, FS_PRW);
+        vtd_map(v, t, 4, IOVA_B, 1, b, FS_PRW, FS_PRW);
+        dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+        vtd_pe_fs(pe, t, false, DID + 1, false);
+        vtd_pasid_entry(v, dir, 0, pe);
+    }
+    vtd_enable(v);
+    vtd_enable_ir(v, 3, false);
+    assert_reads(td, IOVA_A, 97);
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_B + 8, 16), ==, TD_ERR_NONE);
+    g_assert_cmphex(qtest_readl(m->qts, b + 8), ==, 97 * 0x10001u);
+    g_assert_cmpuint(dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, &lo), ==, legacy ? 0x06 : 0x71);
+    g_assert_cmphex(hi & 0xffff, ==, SID);
+    g_assert_cmphex(lo, ==, IOVA_C);
+    /* Interrupt remapping: the completion MSI through IRTE 1, to a vector not yet pending. */
+    while (vec > 0x30 && vtd_lapic_irr(m->qts, vec)) {
+        vec--;
+    }
+    vtd_irte(v, 1, vec, 0, SID, 1, true);
+    vtd_qi_add(v, VIVTD_INV_IEC, 0);
+    vtd_qi_sync(v);
+    td_msix_setup(td, 0, VIVTD_MSI_REMAP_ADDR(1, 0), 0);
+    td_writel(td, TD_IRQ, TD_IRQ_ENABLE | 0);
+    g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, IOVA_B, 4), ==, TD_ERR_NONE);
+    td_writel(td, TD_IRQ, 0);
+    g_assert_true(vtd_lapic_irr(m->qts, vec));
+    /* ... and an invalidation still takes effect. */
+    qtest_writeq(m->qts, vtd_entry(v, t, legacy ? 3 : 4, IOVA_A, 1),
+                 page(m, 96) | (legacy ? SS_RW : FS_PRW));
+    vtd_qi_add(v, (legacy ? VIVTD_INV_IOTLB : VIVTD_INV_PIOTLB) | VIVTD_INV_G(2) |
+               VIVTD_INV_DID(DID + 1), 0);
+    vtd_qi_sync(v);
+    assert_reads(td, IOVA_A, 96);
+    g_assert_false(vtd_rd32(v, VIVTD_FSTS) & (VIVTD_FSTS_PPF | VIVTD_FSTS_IQE | VIVTD_FSTS_PFO));
+    vtd_free(v);
 }
 
 /* data: 0 scalable mode, first stage; 1 legacy mode, second stage. */
@@ -1699,6 +1818,7 @@ static void test_hostile(gconstpointer data)
     /* Still alive and still a VT-d. */
     g_assert_cmphex(vtd_rd32(v, VIVTD_VER), ==, VIVTD_VER_VALUE);
     g_rand_free(r);
+    hostile_recover(m, td, legacy);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
