@@ -59,23 +59,37 @@ static char *blk_image(void)
 /* ------------------------------------------------------------------------
  * The test hook
  */
-static void stall_set(QTestState *qts, bool on)
+/* A property of the IOMMU (qom-set / qom-get of an integer or bool). */
+static void iommu_prop_set(QTestState *qts, const char *prop, int64_t val, bool is_bool)
 {
-    QDict *r = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': {'path': %s, "
-                         "'property': 'x-fast-stall', 'value': %i}}", IOMMU_PATH, on);
+    QDict *r = is_bool ?
+        qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': {'path': %s, 'property': %s, "
+                  "'value': %i}}", IOMMU_PATH, prop, (bool)val) :
+        qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': {'path': %s, 'property': %s, "
+                  "'value': %" PRId64 "}}", IOMMU_PATH, prop, val);
 
     g_assert_true(qdict_haskey(r, "return"));
     qobject_unref(r);
 }
 
-static int64_t stalled(QTestState *qts)
+static int64_t iommu_prop_get(QTestState *qts, const char *prop)
 {
     QDict *r = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': {'path': %s, "
-                         "'property': 'x-fast-stalled'}}", IOMMU_PATH);
+                         "'property': %s}}", IOMMU_PATH, prop);
     int64_t n = qdict_get_int(r, "return");
 
     qobject_unref(r);
     return n;
+}
+
+static void stall_set(QTestState *qts, bool on)
+{
+    iommu_prop_set(qts, "x-fast-stall", on, true);
+}
+
+static int64_t stalled(QTestState *qts)
+{
+    return iommu_prop_get(qts, "x-fast-stalled");
 }
 
 static void wait_stalled(QTestState *qts)
@@ -365,24 +379,34 @@ static void test_smmuv3_stress(void)
 #define VTD_DID         5
 #define VTD_RAM_MAP     (256ull << 20)
 
+/*
+ * q35 with viommu-vtd (legacy mode) and virtio-blk on img, translating
+ * through *ss: identity over RAM in 2 MiB pages.
+ */
+static Vtd *vtd_blk_start(const char *img, uint64_t *ss)
+{
+    g_autofree char *args = g_strdup_printf("-device viommu-vtd,id=viommu0,scalable-mode=off "
+                                            BLK_ARGS, img);
+    Vtd *v = vtd_new(td_machine_start("kernel-irqchip=split", args), false);
+
+    *ss = vtd_table(v);
+    for (uint64_t a = 0; a < VTD_RAM_MAP; a += 2 << 20) {
+        vtd_map(v, *ss, 3, a, 2, a, SS_RW | SS_PS, SS_RW);
+    }
+    vtd_ctx_legacy(v, BLK_DEVFN, 0, *ss, 1, VTD_DID);
+    vtd_enable(v);
+    return v;
+}
+
 static void test_vtd_wait_waits(void)
 {
     g_autofree char *img = blk_image();
-    g_autofree char *args = g_strdup_printf("-device viommu-vtd,id=viommu0,scalable-mode=off "
-                                            BLK_ARGS, img);
-    TdMachine *m = td_machine_start("kernel-irqchip=split", args);
-    Vtd *v = vtd_new(m, false);
     uint64_t ss;
+    Vtd *v = vtd_blk_start(img, &ss);
+    TdMachine *m = v->m;
     uint32_t seq;
     gint64 start;
     Blk b;
-
-    ss = vtd_table(v);
-    for (uint64_t a = 0; a < VTD_RAM_MAP; a += 2 << 20) {
-        vtd_map(v, ss, 3, a, 2, a, SS_RW | SS_PS, SS_RW);
-    }
-    vtd_ctx_legacy(v, BLK_DEVFN, 0, ss, 1, VTD_DID);
-    vtd_enable(v);
 
     blk_open(&b, m);
     blk_submit(&b, 3);
@@ -449,23 +473,15 @@ static void vtd_remap(void *opaque, uint64_t pa)
 static void test_vtd_stress(void)
 {
     g_autofree char *img = blk_image();
-    g_autofree char *args = g_strdup_printf("-device viommu-vtd,id=viommu0,scalable-mode=off "
-                                            BLK_ARGS, img);
-    TdMachine *m = td_machine_start("kernel-irqchip=split", args);
-    Vtd *v = vtd_new(m, false);
-    VtdRemap rm = { .v = v };
     uint64_t ss, pa[2];
+    Vtd *v = vtd_blk_start(img, &ss);
+    TdMachine *m = v->m;
+    VtdRemap rm = { .v = v };
     Blk b;
 
-    ss = vtd_table(v);
-    for (uint64_t a = 0; a < VTD_RAM_MAP; a += 2 << 20) {
-        vtd_map(v, ss, 3, a, 2, a, SS_RW | SS_PS, SS_RW);
-    }
     pa[0] = td_alloc(m, 4096);
     pa[1] = td_alloc(m, 4096);
     rm.pte = vtd_map(v, ss, 3, VTD_V_IOVA, 1, pa[0], SS_RW, SS_RW);
-    vtd_ctx_legacy(v, BLK_DEVFN, 0, ss, 1, VTD_DID);
-    vtd_enable(v);
 
     blk_open(&b, m);
     stress(&b, VTD_V_IOVA, pa, vtd_remap, &rm);
@@ -485,12 +501,7 @@ static void test_vtd_stress(void)
  */
 static uint32_t probe_events(QTestState *qts)
 {
-    QDict *r = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': {'path': %s, "
-                         "'property': 'x-deviotlb-events'}}", IOMMU_PATH);
-    uint32_t n = qdict_get_int(r, "return");
-
-    qobject_unref(r);
-    return n;
+    return iommu_prop_get(qts, "x-deviotlb-events");
 }
 
 static void test_vtd_deviotlb_notifier(void)
@@ -498,15 +509,11 @@ static void test_vtd_deviotlb_notifier(void)
     TdMachine *m = td_machine_start("kernel-irqchip=split", "-device viommu-vtd,id=viommu0,"
                                     "scalable-mode=off -device viommu-testdev,addr=04.0");
     Vtd *v = vtd_new(m, false);
-    QDict *r;
     uint32_t before;
 
     vtd_ctx_legacy(v, TD_DEVFN, 0, vtd_table(v), 1, VTD_DID);
     vtd_enable(v);
-    r = qtest_qmp(m->qts, "{'execute': 'qom-set', 'arguments': {'path': %s, "
-                  "'property': 'x-deviotlb-probe', 'value': %u}}", IOMMU_PATH, TD_DEVFN);
-    g_assert_true(qdict_haskey(r, "return"));
-    qobject_unref(r);
+    iommu_prop_set(m->qts, "x-deviotlb-probe", TD_DEVFN, false);
 
     before = probe_events(m->qts);
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(VTD_DID), 0);
