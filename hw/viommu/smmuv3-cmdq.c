@@ -15,6 +15,8 @@
 
 /* Commands executed per CMDQ_PROD write before a bottom half takes over. */
 #define CMDQ_BATCH          1024
+/* vismmu_cmd_exec(): CMD_SYNC waits for translations in flight (not a CERROR). */
+#define CMD_SYNC_WAIT       (-1)
 
 /* ------------------------------------------------------------------------
  * Event queue
@@ -61,7 +63,7 @@ void vismmu_flush_events(ViommuSmmuv3State *s)
             vi_cpu_to_le64(rec + 8 * w, ev[i][w]);
         }
         a = VISMMU_Q_BASE_ADDR(s->evtq.base) + (hwaddr)vismmu_q_idx(prod, log2) * 32;
-        if (!vismmu_ram_write(a, rec, sizeof(rec))) {
+        if (!viommu_ram_write(a, rec, sizeof(rec))) {
             qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: event queue write to 0x%"
                           HWADDR_PRIx " aborted\n", a);
             vismmu_gerror_raise(s, R_VISMMU_GERROR_EVENTQ_ABT_ERR_MASK);
@@ -222,9 +224,17 @@ static int vismmu_cmd_sync(ViommuSmmuv3State *s, const uint64_t *cmd)
     if (cs > VISMMU_SYNC_CS_SEV) {      /* 0b11 is reserved */
         return VISMMU_CERROR_ILL;
     }
-    /* Translations run under s->mutex: taking it waits for those in flight. */
+    /*
+     * Translations in flight finish first (4.7.3): slow ones run under
+     * s->mutex (taking it waits for them), hits of the fast path in reader
+     * sections that viommu_fast_quiesce() waits for; until then CONS stays
+     * at the SYNC and s->cmdq_bh continues.
+     */
     qemu_mutex_lock(&s->mutex);
     qemu_mutex_unlock(&s->mutex);
+    if (!viommu_fast_quiesce(&s->fast, s->cmdq_bh)) {
+        return CMD_SYNC_WAIT;
+    }
     /*
      * The records of transactions terminated before the SYNC are visible
      * when it completes (IHI 0070 4.7.3): write out what the bottom half has
@@ -425,7 +435,7 @@ void vismmu_process_cmdq(ViommuSmmuv3State *s)
             return;
         }
         a = VISMMU_Q_BASE_ADDR(s->cmdq.base) + (hwaddr)vismmu_q_idx(cons, log2) * 16;
-        if (!vismmu_ram_read(a, raw, sizeof(raw))) {
+        if (!viommu_ram_read(a, raw, sizeof(raw))) {
             err = VISMMU_CERROR_ABT;
             cmd[0] = cmd[1] = 0;
         } else {
@@ -434,6 +444,9 @@ void vismmu_process_cmdq(ViommuSmmuv3State *s)
             trace_viommu_smmuv3_cmd(cons, vismmu_cmd_name(FIELD_EX64(cmd[0], VISMMU_CMD0, OP)),
                                     cmd[0], cmd[1]);
             err = vismmu_cmd_exec(s, cmd);
+        }
+        if (err == CMD_SYNC_WAIT) {
+            return;
         }
         if (err != VISMMU_CERROR_NONE) {
             qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: command 0x%02x (%s) at CONS "

@@ -150,7 +150,7 @@ int vismmu_page_request(PCIBus *bus, void *opaque, int devfn,
     vi_cpu_to_le64(raw, rec[0]);
     vi_cpu_to_le64(raw + 8, rec[1]);
     a = VISMMU_Q_BASE_ADDR(s->priq.base) + (hwaddr)vismmu_q_idx(prod, log2) * sizeof(raw);
-    if (!vismmu_ram_write(a, raw, sizeof(raw))) {
+    if (!viommu_ram_write(a, raw, sizeof(raw))) {
         /* IHI 0070 8.2: a synchronous abort; the request gets Response Failure. */
         qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: PRI queue write to 0x%"
                       HWADDR_PRIx " aborted\n", a);

@@ -7,18 +7,15 @@
  * the translation tables through vi_mem.  Also the per-requester (and
  * per-PASID) address spaces and the IOMMU notifiers.
  *
- * Guest memory for the core (vi_mem): reads and writes use
- * address_space_read/write on address_space_memory; the 64-bit
- * compare-and-swap of hardware access/dirty updates translates the address
- * to a RAM block under RCU and does an atomic cmpxchg on the host pointer
- * (anything that is not plain RAM is an external abort).
+ * Guest memory for the core is the shared glue's RAM-only viommu_ram, the
+ * fast path and the address-space table are the shared glue's too
+ * (viommu-common.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
-#include "qemu/rcu.h"
 #include "exec/address-spaces.h"
 #include "hw/viommu/core/pt-armv8.h"
 #include "hw/viommu/core/nested.h"
@@ -31,94 +28,6 @@
 /* ------------------------------------------------------------------------
  * Guest memory for the core
  */
-/*
- * Configuration and translation tables are fetched from RAM (or ROM) only.
- * Fetches run under s->mutex, possibly in an I/O thread: an MMIO access would
- * take the BQL (which a vCPU issuing commands may hold while it waits for
- * s->mutex) or run a device model that might DMA through this SMMU again.
- * A table in MMIO is a guest error and is treated as an external abort.
- */
-static bool phys_ok(uint64_t pa, size_t len, bool write)
-{
-    MemoryRegion *mr;
-    hwaddr xlat, l = len;
-
-    RCU_READ_LOCK_GUARD();
-    mr = address_space_translate(&address_space_memory, pa, &xlat, &l, write,
-                                 MEMTXATTRS_UNSPECIFIED);
-    return memory_region_is_ram(mr) && !memory_region_is_ram_device(mr) && l >= len &&
-           !(write && memory_region_is_rom(mr));
-}
-
-static vi_mem_result phys_read(void *opaque, uint64_t pa, void *buf, size_t len)
-{
-    if (!phys_ok(pa, len, false)) {
-        return VI_MEM_ABORT;
-    }
-    return address_space_read(&address_space_memory, pa, MEMTXATTRS_UNSPECIFIED,
-                              buf, len) == MEMTX_OK ? VI_MEM_OK : VI_MEM_ABORT;
-}
-
-static vi_mem_result phys_write(void *opaque, uint64_t pa, const void *buf, size_t len)
-{
-    if (!phys_ok(pa, len, true)) {
-        return VI_MEM_ABORT;
-    }
-    return address_space_write(&address_space_memory, pa, MEMTXATTRS_UNSPECIFIED,
-                               buf, len) == MEMTX_OK ? VI_MEM_OK : VI_MEM_ABORT;
-}
-
-/*
- * The queues are guest memory the SMMU writes (event, PRI) and reads
- * (commands) too: RAM only as well (IHI 0070 7.2.2: a queue access that
- * aborts is EVENTQ_ABT_ERR / PRIQ_ABT_ERR / CERROR_ABT), so a queue placed
- * on a device's registers, or the SMMU's own, never runs an MMIO handler.
- */
-bool vismmu_ram_read(uint64_t pa, void *buf, size_t len)
-{
-    return phys_read(NULL, pa, buf, len) == VI_MEM_OK;
-}
-
-bool vismmu_ram_write(uint64_t pa, const void *buf, size_t len)
-{
-    return phys_write(NULL, pa, buf, len) == VI_MEM_OK;
-}
-
-static vi_mem_result phys_cmpxchg64(void *opaque, uint64_t pa, uint64_t *expected,
-                                    uint64_t desired, bool *swapped)
-{
-    MemoryRegion *mr;
-    hwaddr xlat, len = 8;
-    uint64_t *host, old;
-
-    if (pa & 7) {
-        return VI_MEM_ABORT;
-    }
-    RCU_READ_LOCK_GUARD();
-    mr = address_space_translate(&address_space_memory, pa, &xlat, &len, true,
-                                 MEMTXATTRS_UNSPECIFIED);
-    if (len < 8 || !memory_region_is_ram(mr) || memory_region_is_rom(mr) ||
-        memory_region_is_ram_device(mr)) {
-        return VI_MEM_ABORT;
-    }
-    host = (uint64_t *)((uint8_t *)memory_region_get_ram_ptr(mr) + xlat);
-    old = qatomic_cmpxchg__nocheck(host, cpu_to_le64(*expected), cpu_to_le64(desired));
-    *swapped = old == cpu_to_le64(*expected);
-    *expected = le64_to_cpu(old);
-    if (*swapped) {
-        memory_region_set_dirty(mr, xlat, 8);
-    }
-    return VI_MEM_OK;
-}
-
-static const vi_mem_ops phys_mem_ops = {
-    .read = phys_read,
-    .write = phys_write,
-    .cmpxchg64 = phys_cmpxchg64,
-};
-
-static const vi_mem phys_mem = { .ops = &phys_mem_ops, .opaque = NULL };
-
 /*
  * Stage-2 translated CD fetches of nested streams: a vi_mem whose addresses
  * are IPAs.  A stage-2 fault is kept so that it can be reported as such
@@ -142,13 +51,13 @@ static vi_mem_result s2mem_read(void *opaque, uint64_t ipa, void *buf, size_t le
         vi_pt_result r;
         size_t chunk;
 
-        if (!vi_armv8_s2_translate(m->s2, &phys_mem, ipa, VI_ACC_R | VI_ACC_PRIV, &r,
+        if (!vi_armv8_s2_translate(m->s2, &viommu_ram, ipa, VI_ACC_R | VI_ACC_PRIV, &r,
                                    &m->fault)) {
             m->faulted = true;
             return VI_MEM_ABORT;
         }
         chunk = MIN(len, r.size - (ipa & (r.size - 1)));
-        if (phys_read(NULL, r.out, p, chunk) != VI_MEM_OK) {
+        if (!viommu_ram_read(r.out, p, chunk)) {
             m->aborted = true;
             m->abort_pa = r.out;
             return VI_MEM_ABORT;
@@ -360,7 +269,7 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
         e->perm = abort ? IOMMU_NONE : IOMMU_RW;
         return;
     }
-    if (vi_smmu_cfg_lookup_cached(&phys_mem, vismmu_cd_mem, &s2m, s->cfg, &s->caps,
+    if (vi_smmu_cfg_lookup_cached(&viommu_ram, vismmu_cd_mem, &s2m, s->cfg, &s->caps,
                                   s->strtab_base, s->strtab_base_cfg, t->sid, t->ssv,
                                   t->ssid, &cfg, &cf)) {
         if (s2m.faulted) {
@@ -455,12 +364,12 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
             vi_pt_walk w;
             vi_pt_result r1;
 
-            ok = vi_armv8_s1_walk_init(&cfg.s1w, &phys_mem, t->addr, need, &w, &r1, &f) &&
+            ok = vi_armv8_s1_walk_init(&cfg.s1w, &viommu_ram, t->addr, need, &w, &r1, &f) &&
                  vi_nested_run(&w, &st, &res, &f, NULL);
         } else if (s1) {
-            ok = vi_armv8_s1_translate(&cfg.s1w, &phys_mem, t->addr, need, &res, &f);
+            ok = vi_armv8_s1_translate(&cfg.s1w, &viommu_ram, t->addr, need, &res, &f);
         } else {
-            ok = vi_armv8_s2_translate(&cfg.s2w, &phys_mem, t->addr, need, &res, &f);
+            ok = vi_armv8_s2_translate(&cfg.s2w, &viommu_ram, t->addr, need, &res, &f);
             if (!ok) {
                 f.stage = 2;
                 f.ipa = t->addr;
@@ -496,133 +405,11 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
 }
 
 /* ------------------------------------------------------------------------
- * The fast path: translations that hit take no lock
- *
- * s->fast holds recent successful results of all the SMMU's address spaces
- * in chunks, each for VIOMMU_SMMUV3_FAST_PAGES consecutive 4K pages of one
- * address space (one 64-bit word per page, so that a sequential DMA finds
- * the next page's result in the cache line it just used), in sets of
- * VIOMMU_SMMUV3_FAST_WAYS chunks chosen by a hash of (address space, input
- * address / chunk span).
- *
- * Everything is written under s->mutex only.  A reader takes no lock: it
- * reads the chunk's header (address space, base, generation) inside the
- * chunk's seqlock, and the page's word, a single atomic load; a torn or
- * changing chunk simply misses, and the miss takes the mutex.  Restarting a
- * chunk for other pages (or a new generation) changes its header and clears
- * its words inside the seqlock; filling a word of a current chunk needs no
- * seqlock, as a word is read whole and belongs to the header it is found
- * under.
- *
- * A chunk is used only while its generation equals s->gen, and every
- * invalidation command and every change of configuration (CR0, GBPA,
- * STRTAB_BASE*, reset, migration) bumps s->gen under the mutex.  So a hit
- * returns a result computed from the state since the last invalidation: a
- * reader that did not see a bump is ordered before that invalidation, like a
- * translation that held the mutex before the invalidation took it, and a
- * translation that starts after an invalidation command has run cannot use
- * what it made stale.  The mutex still orders the slow path (walks, and the
- * results they insert) against invalidations and CMD_SYNC.
- *
- * A page's word keeps the whole result (a block's output base and size), so
- * a hit needs no configuration or IOTLB lookup.  The address space stands
- * for a StreamID, SubstreamID and access attributes; the StreamID is the
- * requester ID, whose bus number the guest may change, so an address
- * space's results are used only while its StreamID is the one they were
- * made for.
+ * The fast path: translations that hit take no lock (viommu_fast_hit(),
+ * viommu-common.c).  Every invalidation command and every change of
+ * configuration (CR0, GBPA, STRTAB_BASE*, reset, migration) bumps its
+ * generation under s->mutex, and CMD_SYNC waits for the hits in flight.
  */
-#define FAST_SHIFT          (12 + 4)        /* log2 of a chunk's span */
-QEMU_BUILD_BUG_ON(1u << (FAST_SHIFT - 12) != VIOMMU_SMMUV3_FAST_PAGES);
-#define FAST_PERM_MASK      0x3ull          /* IOMMU_RO | IOMMU_WO */
-#define FAST_SIZE_POS       2               /* log2(size) - 12, 6 bits */
-#define FAST_OUT_MASK       (~0xfffull)
-
-
-static inline ViommuSmmuv3Fast *fast_set(const ViommuSmmuv3State *s, uint32_t as_id,
-                                         uint64_t base)
-{
-    uint64_t h = (base ^ ((uint64_t)as_id << 44)) * 0x9e3779b97f4a7c15ull;
-
-    return &s->fast[(h >> (64 - s->fast_bits)) * VIOMMU_SMMUV3_FAST_WAYS];
-}
-
-/* Bump the generation: everything the fast path holds is stale.  s->mutex held. */
-void vismmu_gen_bump_locked(ViommuSmmuv3State *s)
-{
-    qatomic_set_u64(&s->gen, s->gen + 1);
-}
-
-/*
- * The fast path's word for addr, if it has one for this address space in
- * the current generation (else 0).  No lock taken.
- */
-static inline uint64_t vismmu_fast_lookup(ViommuSmmuv3State *s, const ViommuSmmuv3AS *sas,
-                                        hwaddr addr)
-{
-    uint64_t base = addr >> FAST_SHIFT;
-    unsigned idx = (addr >> 12) & (VIOMMU_SMMUV3_FAST_PAGES - 1);
-    ViommuSmmuv3Fast *set = fast_set(s, sas->id, base);
-    uint64_t gen = qatomic_read_u64(&s->gen);
-
-    for (int w = 0; w < VIOMMU_SMMUV3_FAST_WAYS; w++) {
-        ViommuSmmuv3Fast *c = &set[w];
-        unsigned seq = seqlock_read_begin(&c->seq);
-        uint32_t id = qatomic_read(&c->as_id);
-        uint64_t cbase = qatomic_read_u64(&c->base);
-        uint64_t cgen = qatomic_read_u64(&c->gen);
-        uint64_t v = qatomic_read_u64(&c->page[idx]);
-
-        if (!seqlock_read_retry(&c->seq, seq) && id == sas->id && cbase == base &&
-            cgen == gen) {
-            return v;
-        }
-    }
-    return 0;
-}
-
-/* Remember a successful result for the fast path.  s->mutex held. */
-static void vismmu_fast_insert_locked(ViommuSmmuv3State *s, const ViommuSmmuv3AS *sas,
-                             hwaddr addr, const IOMMUTLBEntry *e)
-{
-    uint64_t base = addr >> FAST_SHIFT;
-    unsigned idx = (addr >> 12) & (VIOMMU_SMMUV3_FAST_PAGES - 1);
-    ViommuSmmuv3Fast *set = fast_set(s, sas->id, base), *c;
-    uint64_t v = (e->translated_addr & FAST_OUT_MASK) | (e->perm & FAST_PERM_MASK) |
-                 (uint64_t)(ctz64(e->addr_mask + 1) - 12) << FAST_SIZE_POS;
-    int w;
-
-    if (!(e->perm & FAST_PERM_MASK) || e->addr_mask < 0xfff ||
-        !is_power_of_2(e->addr_mask + 1) || (e->translated_addr & e->addr_mask)) {
-        return;                 /* not a result a word can hold */
-    }
-    for (w = 0; w < VIOMMU_SMMUV3_FAST_WAYS; w++) {
-        c = &set[w];
-        if (c->as_id == sas->id && c->base == base && c->gen == s->gen) {
-            /*
-             * The chunk is current: no seqlock.  The barrier orders the word
-             * after the stores that (re)started the chunk, so a reader that
-             * sees the word and an even sequence sees this chunk's header.
-             */
-            smp_wmb();
-            qatomic_set_u64(&c->page[idx], v);
-            return;
-        }
-    }
-    /* Restart a chunk: one that is stale, else round robin. */
-    for (w = 0; w < VIOMMU_SMMUV3_FAST_WAYS && set[w].gen == s->gen; w++) {
-        /* look on */
-    }
-    c = &set[w < VIOMMU_SMMUV3_FAST_WAYS ? w :
-             s->fast_victim++ % VIOMMU_SMMUV3_FAST_WAYS];
-    seqlock_write_begin(&c->seq);
-    qatomic_set(&c->as_id, sas->id);
-    qatomic_set_u64(&c->base, base);
-    qatomic_set_u64(&c->gen, s->gen);
-    for (unsigned i = 0; i < VIOMMU_SMMUV3_FAST_PAGES; i++) {
-        qatomic_set_u64(&c->page[i], i == idx ? v : 0);
-    }
-    seqlock_write_end(&c->seq);
-}
 
 /* A translation the fast path could not answer: under s->mutex. */
 static IOMMUTLBEntry __attribute__((noinline))
@@ -638,30 +425,24 @@ vismmu_translate_slow(ViommuSmmuv3AS *sas, hwaddr addr, IOMMUAccessFlags flag, u
     };
     Txn t = {
         .sid = sid,
-        .ssv = sas->ssv,
-        .ssid = sas->ssid,
+        .ssv = sas->sp.key.has_pasid,
+        .ssid = sas->sp.key.pasid,
         .addr = addr,
         .write = flag & IOMMU_WO,
         .read = flag & IOMMU_RO,
-        .priv = sas->attrs & VIOMMU_PASID_PRIV,
-        .instr = sas->attrs & VIOMMU_PASID_EXEC,
+        .priv = sas->sp.key.attrs & VIOMMU_PASID_PRIV,
+        .instr = sas->sp.key.attrs & VIOMMU_PASID_EXEC,
     };
     unsigned before;
     bool flush;
 
     qemu_mutex_lock(&s->mutex);
-    if (sas->fast_sid != (int32_t)sid) {
-        /* The bus number changed: this address space's results are stale. */
-        if (sas->fast_sid >= 0) {
-            vismmu_gen_bump_locked(s);
-        }
-        qatomic_store_release(&sas->fast_sid, (int32_t)sid);
-    }
+    viommu_fast_set_rid_locked(&s->fast, &sas->sp, sid);
     before = s->npending;
-    vismmu_xlate_locked(s, &t, sas->attrs, flag, &e);
+    vismmu_xlate_locked(s, &t, sas->sp.key.attrs, flag, &e);
     if (e.perm != IOMMU_NONE) {
         qatomic_set(&s->last_fault_as, NULL);
-        vismmu_fast_insert_locked(s, sas, addr, &e);
+        viommu_fast_insert_locked(&s->fast, &sas->sp, addr, &e);
     } else if (s->npending == before + 1) {
         /*
          * QEMU's memory core splits one refused access into 4-byte pieces
@@ -709,29 +490,16 @@ static IOMMUTLBEntry vismmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
     ViommuSmmuv3AS *sas = container_of(mr, ViommuSmmuv3AS, iommu);
     ViommuSmmuv3State *s = sas->s;
     uint32_t sid = vismmu_as_sid(sas);
+    IOMMUTLBEntry e;
 
     if (flag == IOMMU_NONE) {
         flag = IOMMU_RO;
     }
-    /* Acquire: a StreamID published with a new generation sees that one. */
-    if (qatomic_load_acquire(&sas->fast_sid) == (int32_t)sid) {
-        uint64_t v = vismmu_fast_lookup(s, sas, addr);
-
-        if ((v & flag) == flag) {
-            uint64_t mask = (0x1000ull << ((v >> FAST_SIZE_POS) & 63)) - 1;
-
-            if (unlikely(qatomic_read(&s->last_fault_as))) {
-                vismmu_fault_merge_end(s);
-            }
-            /* Built whole in the return slot. */
-            return (IOMMUTLBEntry) {
-                .target_as = &address_space_memory,
-                .iova = addr & ~mask,
-                .translated_addr = v & FAST_OUT_MASK,
-                .addr_mask = mask,
-                .perm = v & FAST_PERM_MASK,
-            };
+    if (viommu_fast_hit(&s->fast, &sas->sp, sid, addr, flag, &e)) {
+        if (unlikely(qatomic_read(&s->last_fault_as))) {
+            vismmu_fault_merge_end(s);
         }
+        return e;
     }
     return vismmu_translate_slow(sas, addr, flag, sid);
 }
@@ -739,121 +507,57 @@ static IOMMUTLBEntry vismmu_translate(IOMMUMemoryRegion *mr, hwaddr addr,
 static int vismmu_notify_flag_changed(IOMMUMemoryRegion *mr, IOMMUNotifierFlag old,
                                     IOMMUNotifierFlag new, Error **errp)
 {
-    if (new & IOMMU_NOTIFIER_MAP) {
-        error_setg(errp, "viommu-smmuv3 does not send MAP notifications (device "
-                   "assignment with vfio through this SMMU is not supported); "
-                   "use translate-on-demand consumers only");
-        return -EINVAL;
-    }
-    return 0;
+    return viommu_notify_flag_check(new, "viommu-smmuv3 does not send MAP notifications "
+                                    "(device assignment with vfio through this SMMU is not "
+                                    "supported); use translate-on-demand consumers only",
+                                    errp);
 }
 
 /* Tell UNMAP notifiers (vhost device IOTLBs...) that translations went away. */
 void vismmu_notify_unmap_all(ViommuSmmuv3State *s)
 {
-    ViommuSmmuv3AS *sas;
+    ViommuSpace *sp;
 
-    QLIST_FOREACH(sas, &s->as_list, next) {
-        IOMMUNotifier *n;
-
-        if (!sas->iommu.iommu_notify_flags) {
-            continue;
-        }
-        IOMMU_NOTIFIER_FOREACH(n, &sas->iommu) {
-            if (n->notifier_flags & IOMMU_NOTIFIER_DEVIOTLB_UNMAP) {
-                /* Device IOTLBs (vhost): drop everything they cached. */
-                IOMMUTLBEvent ev = {
-                    .type = IOMMU_NOTIFIER_DEVIOTLB_UNMAP,
-                    .entry = {
-                        .target_as = &address_space_memory,
-                        .iova = 0,
-                        .addr_mask = (1ull << 63) - 1,
-                        .perm = IOMMU_NONE,
-                    },
-                };
-
-                memory_region_notify_iommu_one(n, &ev);
-            } else {
-                memory_region_unmap_iommu_notifier_range(n);
-            }
-        }
+    VIOMMU_SPACES_FOREACH(sp, &s->spaces) {
+        viommu_notify_unmap_all(&container_of(sp, ViommuSmmuv3AS, sp)->iommu);
     }
 }
 
 /* ------------------------------------------------------------------------
  * Address spaces
  */
-typedef struct AsKey {
-    PCIBus *bus;
-    uint8_t devfn;
-    bool ssv;
-    uint32_t ssid;
-    unsigned attrs;
-} AsKey;
-
-static guint as_key_hash(gconstpointer p)
+static ViommuSpace *vismmu_space_new(void *opaque, const ViommuSpaceKey *key)
 {
-    const AsKey *k = p;
-
-    return g_direct_hash(k->bus) ^ (k->devfn << 24) ^ k->ssid ^ (k->ssv << 21) ^
-           (k->attrs << 22);
-}
-
-static gboolean as_key_equal(gconstpointer a, gconstpointer b)
-{
-    const AsKey *x = a, *y = b;
-
-    return x->bus == y->bus && x->devfn == y->devfn && x->ssv == y->ssv &&
-           x->ssid == y->ssid && x->attrs == y->attrs;
-}
-
-GHashTable *vismmu_as_table_new(void)
-{
-    return g_hash_table_new_full(as_key_hash, as_key_equal, g_free, NULL);
-}
-
-ViommuSmmuv3AS *vismmu_find_add_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn,
-                                        bool ssv, uint32_t ssid, unsigned attrs)
-{
-    AsKey key = { .bus = bus, .devfn = devfn, .ssv = ssv, .ssid = ssid, .attrs = attrs };
-    ViommuSmmuv3AS *sas = g_hash_table_lookup(s->as_table, &key);
+    ViommuSmmuv3State *s = opaque;
+    ViommuSmmuv3AS *sas = g_new0(ViommuSmmuv3AS, 1);
     g_autofree char *name = NULL;
 
-    if (sas) {
-        return sas;
-    }
-    if (ssv && s->npasid_as >= MAX_PASID_AS) {
-        qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: more than %d PASID address "
-                      "spaces requested; refusing PASID 0x%x\n", MAX_PASID_AS, ssid);
-        return NULL;
-    }
-    s->npasid_as += ssv;
-    sas = g_new0(ViommuSmmuv3AS, 1);
     sas->s = s;
-    sas->bus = bus;
-    sas->devfn = devfn;
-    sas->ssv = ssv;
-    sas->ssid = ssid;
-    sas->attrs = attrs;
-    sas->id = ++s->next_as_id;
-    sas->fast_sid = -1;
-    if (pci_bus_is_root(bus)) {
-        sas->root_bus = pci_bus_num(bus);
+    if (key->has_pasid) {
+        name = g_strdup_printf("viommu-smmuv3-%p-%02x-pasid%x-%u", key->bus, key->devfn,
+                               key->pasid, key->attrs);
     } else {
-        sas->bridge = bus->parent_dev;
-    }
-    sas->bus_num_other = vismmu_as_sid(sas) != PCI_BUILD_BDF(pci_bus_num(bus), devfn);
-    if (ssv) {
-        name = g_strdup_printf("viommu-smmuv3-%p-%02x-pasid%x-%u", bus, devfn, ssid, attrs);
-    } else {
-        name = g_strdup_printf("viommu-smmuv3-%p-%02x", bus, devfn);
+        name = g_strdup_printf("viommu-smmuv3-%p-%02x", key->bus, key->devfn);
     }
     memory_region_init_iommu(&sas->iommu, sizeof(sas->iommu), TYPE_VIOMMU_SMMUV3_IOMMU_MR,
                              OBJECT(s), name, UINT64_MAX);
     address_space_init(&sas->as, MEMORY_REGION(&sas->iommu), name);
-    g_hash_table_insert(s->as_table, g_memdup2(&key, sizeof(key)), sas);
-    QLIST_INSERT_HEAD(&s->as_list, sas, next);
-    return sas;
+    return &sas->sp;
+}
+
+void vismmu_spaces_init(ViommuSmmuv3State *s)
+{
+    viommu_spaces_init(&s->spaces, "viommu-smmuv3", MAX_PASID_AS, vismmu_space_new, s);
+}
+
+ViommuSmmuv3AS *vismmu_find_add_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn,
+                                   bool ssv, uint32_t ssid, unsigned attrs)
+{
+    ViommuSpaceKey key = { .bus = bus, .devfn = devfn, .has_pasid = ssv, .pasid = ssid,
+                           .attrs = attrs };
+    ViommuSpace *sp = viommu_spaces_get(&s->spaces, &key);
+
+    return sp ? container_of(sp, ViommuSmmuv3AS, sp) : NULL;
 }
 
 static AddressSpace *vismmu_get_as(PCIBus *bus, void *opaque, int devfn)
@@ -899,9 +603,10 @@ void vismmu_attach_bus(ViommuSmmuv3State *s, PCIBus *bus)
 
 ViommuSmmuv3AS *vismmu_find_rid_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn)
 {
-    AsKey key = { .bus = bus, .devfn = devfn };
+    ViommuSpaceKey key = { .bus = bus, .devfn = devfn };
+    ViommuSpace *sp = viommu_spaces_find(&s->spaces, &key);
 
-    return g_hash_table_lookup(s->as_table, &key);
+    return sp ? container_of(sp, ViommuSmmuv3AS, sp) : NULL;
 }
 
 void vismmu_iommu_mr_class_init(ObjectClass *klass, void *data)

@@ -208,8 +208,8 @@ static void vismmu_free(ViommuSmmuv3State *s)
 {
     g_clear_pointer(&s->cmdq_bh, qemu_bh_delete);
     g_clear_pointer(&s->evt_bh, qemu_bh_delete);
-    g_clear_pointer(&s->as_table, g_hash_table_destroy);
-    g_clear_pointer(&s->fast, qemu_vfree);
+    viommu_spaces_destroy(&s->spaces);
+    viommu_fast_destroy(&s->fast);
     g_clear_pointer(&s->cfg, vi_cfg_cache_free);
     g_clear_pointer(&s->iotlb, vi_iotlb_free);
     qemu_mutex_destroy(&s->mutex);
@@ -219,9 +219,6 @@ static void vismmu_realize(DeviceState *dev, Error **errp)
 {
     ViommuSmmuv3State *s = VIOMMU_SMMUV3(dev);
     ViommuSmmuv3Placement p = { 0 };
-    /* The fast path covers about as many pages as the IOTLB, within bounds. */
-    uint32_t nfast = pow2ceil(MAX(MIN(s->iotlb_entries, VIOMMU_SMMUV3_FAST_MAX),
-                                  VIOMMU_SMMUV3_FAST_MIN)) / VIOMMU_SMMUV3_FAST_PAGES;
 
     if (!vismmu_validate(s, errp)) {
         return;
@@ -233,22 +230,24 @@ static void vismmu_realize(DeviceState *dev, Error **errp)
     qemu_mutex_init(&s->mutex);
     s->iotlb = vi_iotlb_new(s->iotlb_entries);
     s->cfg = vi_smmu_cfg_cache_new(s->cfg_entries, s->cfg_entries * 4);
-    s->fast_bits = ctz32(nfast / VIOMMU_SMMUV3_FAST_WAYS);
-    s->fast = qemu_memalign(64, nfast * sizeof(ViommuSmmuv3Fast));
-    memset(s->fast, 0, nfast * sizeof(ViommuSmmuv3Fast));
+    /* The fast path covers about as many pages as the IOTLB, within bounds. */
+    viommu_fast_init(&s->fast, s->iotlb_entries);
     if (!s->iotlb || !s->cfg) {
         error_setg(errp, "viommu-smmuv3: cannot allocate the translation caches");
         vismmu_free(s);
         return;
     }
-    s->as_table = vismmu_as_table_new();
-    s->evt_bh = qemu_bh_new_guarded(vismmu_evt_bh, s, &dev->mem_reentrancy_guard);
-    s->cmdq_bh = qemu_bh_new_guarded(vismmu_cmdq_bh, s, &dev->mem_reentrancy_guard);
+    vismmu_spaces_init(s);
+    s->evt_bh = viommu_bh_new(dev, vismmu_evt_bh, s);
+    s->cmdq_bh = viommu_bh_new(dev, vismmu_cmdq_bh, s);
     /* Last: the machine side commits to the device (its DT node) on success. */
     if (!vismmu_place(s, &p, errp)) {
         vismmu_free(s);
         return;
     }
+    viommu_fast_add_test_props(&s->fast, OBJECT(s));
+    viommu_add_deviotlb_probe(OBJECT(s), &s->spaces, &s->bus,
+                              offsetof(ViommuSmmuv3AS, iommu) - offsetof(ViommuSmmuv3AS, sp));
     memory_region_init_io(&s->mmio, OBJECT(s), &vismmu_mmio_ops, s, "viommu-smmuv3",
                           VIOMMU_SMMUV3_MMIO_SIZE);
     memory_region_add_subregion(get_system_memory(), p.base, &s->mmio);

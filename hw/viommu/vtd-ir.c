@@ -36,7 +36,7 @@ static bool vivtd_irte_fetch_locked(ViommuVtdState *s, uint32_t index, uint64_t 
         irte[1] = c->irte[1];
         return true;
     }
-    if (vi_mem_read_le64s(&vivtd_mem, irta + (uint64_t)index * VIVTD_IRTE_SIZE, irte, 2) !=
+    if (vi_mem_read_le64s(&viommu_ram, irta + (uint64_t)index * VIVTD_IRTE_SIZE, irte, 2) !=
         VI_MEM_OK) {
         return false;
     }

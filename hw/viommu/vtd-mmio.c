@@ -64,14 +64,19 @@ void vivtd_irq_bh(void *opaque)
     vivtd_deliver_events(opaque);
 }
 
-/* Drop s->lock, then do what must not run under it. */
-void vivtd_unlock(ViommuVtdState *s, const VivtdDeferred *d)
+static void vivtd_process_queue_locked(ViommuVtdState *s, VivtdDeferred *dd);
+
+/*
+ * Drop s->lock, then do what must not run under it.  Interrupts of a
+ * translation go out from the bottom half, never inside the DMA it serves.
+ */
+static void vivtd_unlock_once(ViommuVtdState *s, const VivtdDeferred *d)
 {
     bool events = s->fault_irq_pending || s->inv_irq_pending;
 
     qemu_mutex_unlock(&s->lock);
     if (events) {
-        if (bql_locked()) {
+        if (bql_locked() && !(d && d->from_dma)) {
             vivtd_deliver_events(s);
         } else {
             qemu_bh_schedule(s->irq_bh);
@@ -85,6 +90,35 @@ void vivtd_unlock(ViommuVtdState *s, const VivtdDeferred *d)
     if (d && d->unmap_all) {
         vivtd_unmap_all(s);
     }
+}
+
+/*
+ * A wait descriptor that stopped the queue for the notifications of the
+ * invalidations before it (d->requeue) continues it once they ran.
+ */
+void vivtd_unlock(ViommuVtdState *s, const VivtdDeferred *d)
+{
+    VivtdDeferred again;
+
+    vivtd_unlock_once(s, d);
+    while (d && d->requeue) {
+        again = (VivtdDeferred) { 0 };
+        qemu_mutex_lock(&s->lock);
+        vivtd_process_queue_locked(s, &again);
+        vivtd_unlock_once(s, &again);
+        d = &again;
+    }
+}
+
+/* The hits a wait descriptor waited for have returned: continue the queue. */
+void vivtd_qi_bh(void *opaque)
+{
+    ViommuVtdState *s = opaque;
+    VivtdDeferred dd = { 0 };
+
+    vivtd_lock(s);
+    vivtd_process_queue_locked(s, &dd);
+    vivtd_unlock(s, &dd);
 }
 
 /* ------------------------------------------------------------------------
@@ -220,6 +254,7 @@ static void vivtd_iq_error_locked(ViommuVtdState *s, unsigned iqei)
 /* Every cache: context / PASID caches, IOTLB, interrupt entry cache. */
 void vivtd_flush_all_locked(ViommuVtdState *s)
 {
+    viommu_fast_bump_locked(&s->fast);
     vi_cfg_cache_inv_all(s->cfg);
     vi_iotlb_inval_all(s->iotlb);
     vivtd_iec_flush_locked(s);
@@ -349,7 +384,7 @@ static void vivtd_inv_wait_locked(ViommuVtdState *s, const uint64_t *d)
         uint64_t sa = d[1] & ~3ull;
 
         stl_le_p(buf, v);
-        if (vivtd_mem.ops->write(NULL, sa, buf, 4) != VI_MEM_OK) {
+        if (!viommu_ram_write(sa, buf, 4)) {
             qemu_log_mask(LOG_GUEST_ERROR, "viommu-vtd: wait status address 0x%" PRIx64
                           " is not RAM\n", sa);
         }
@@ -365,6 +400,9 @@ static void vivtd_inv_wait_locked(ViommuVtdState *s, const uint64_t *d)
  * checks cover the fields this model defines for each type; descriptor
  * words beyond 128 bits are reserved for every type.
  */
+/* vivtd_run_desc_locked(): a wait descriptor waits (not an IQEI). */
+#define VIVTD_QI_DEFER 0x100
+
 static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool wide,
                                       VivtdDeferred *dd)
 {
@@ -375,6 +413,9 @@ static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool
     uint32_t pasid = FIELD_EX64(d[0], VIVTD_INV0, PASID);
 
     trace_viommu_vtd_qi_desc(type, d[0], d[1]);
+    if (type != VIVTD_INV_WAIT) {
+        viommu_fast_bump_locked(&s->fast);      /* before the wait that follows */
+    }
     if (wide && (d[2] || d[3])) {
         return VIVTD_IQEI_RSVD;
     }
@@ -429,6 +470,18 @@ static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool
         if ((d[0] & VIVTD_WAIT0_RSVD) || (d[1] & 3)) {
             return VIVTD_IQEI_RSVD;
         }
+        /*
+         * With CAP.DWD/DRD the status write comes after what the descriptors
+         * before it caused: their notifications ran (vivtd_unlock() continues
+         * here), and translations that started before have returned.
+         */
+        if (dd->unmap_all || dd->iec || dd->iec_global) {
+            dd->requeue = true;
+            return VIVTD_QI_DEFER;
+        }
+        if (!viommu_fast_quiesce(&s->fast, s->qi_bh)) {
+            return VIVTD_QI_DEFER;      /* s->qi_bh continues */
+        }
         vivtd_inv_wait_locked(s, d);
         break;
     default:
@@ -470,11 +523,14 @@ static void vivtd_process_queue_locked(ViommuVtdState *s, VivtdDeferred *dd)
         unsigned err;
 
         s->iqh = head * dsize;
-        if (vi_mem_read_le64s(&vivtd_mem, base + head * dsize, d, dsize / 8) != VI_MEM_OK) {
+        if (vi_mem_read_le64s(&viommu_ram, base + head * dsize, d, dsize / 8) != VI_MEM_OK) {
             vivtd_iq_error_locked(s, VIVTD_IQEI_FETCH);
             return;
         }
         err = vivtd_run_desc_locked(s, d, wide, dd);
+        if (err == VIVTD_QI_DEFER) {
+            return;             /* IQH stays at the wait descriptor */
+        }
         if (err) {
             vivtd_iq_error_locked(s, err);
             return;
@@ -783,6 +839,8 @@ static MemTxResult vivtd_mmio_write(void *opaque, hwaddr off, uint64_t data, uns
     trace_viommu_vtd_mmio_write(off, data);
     vivtd_lock(s);
     vivtd_write32_locked(s, off, data, &dd);
+    /* Any register may change translations: the hit path starts over. */
+    viommu_fast_bump_locked(&s->fast);
     vivtd_unlock(s, &dd);
     return MEMTX_OK;
 }

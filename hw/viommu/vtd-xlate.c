@@ -1,9 +1,9 @@
 /*
- * viommu-vtd DMA remapping: guest memory as the core reads it, the
- * configuration lookup (the core's vi_vtd_cfg_lookup_cached() through the
- * context / PASID caches), translation through the IOTLB and the core's
- * walkers, and the per-(device, PASID) address spaces with their IOMMU
- * memory regions.  Lock rules: vtd-internal.h.
+ * viommu-vtd DMA remapping: the configuration lookup (the core's
+ * vi_vtd_cfg_lookup_cached() through the context / PASID caches),
+ * translation through the lock-free hit path, the IOTLB and the core's
+ * walkers over guest RAM (viommu_ram), and the per-(device, PASID) address
+ * spaces with their IOMMU memory regions.  Lock rules: vtd-internal.h.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,104 +21,6 @@
 #include "hw/viommu/core/vtd-cfg.h"
 #include "trace.h"
 
-/* Key of s->spaces. */
-typedef struct VivtdKey {
-    PCIBus *bus;
-    uint8_t devfn;
-    uint32_t pasid;
-    unsigned pattrs;
-} VivtdKey;
-
-/* ------------------------------------------------------------------------
- * Guest memory for the core: RAM only, atomic compare-and-swap for A/D.
- *
- * Table, descriptor and IRTE accesses resolve the guest physical address to
- * its RAM block and copy directly; anything else (MMIO, unassigned, a range
- * crossing the end of a block) is an external abort.  That keeps the walks
- * lock-free with respect to the BQL (no device callback can run), and makes
- * the A/D update a genuine 64-bit atomic compare-and-swap on guest RAM,
- * concurrent with vCPUs updating the same entries.  Writes mark the page
- * dirty for migration.
- */
-static void *vivtd_ram_ptr(uint64_t pa, size_t len, bool write, MemoryRegion **pmr,
-                           hwaddr *pxlat)
-{
-    hwaddr xlat, l = len;
-    MemoryRegion *mr = address_space_translate(&address_space_memory, pa, &xlat, &l,
-                                               write, MEMTXATTRS_UNSPECIFIED);
-
-    if (l < len || !memory_region_is_ram(mr) || (write && mr->readonly) ||
-        memory_region_is_ram_device(mr)) {
-        return NULL;
-    }
-    *pmr = mr;
-    *pxlat = xlat;
-    return (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
-}
-
-static vi_mem_result vivtd_mem_read(void *opaque, uint64_t pa, void *buf, size_t len)
-{
-    MemoryRegion *mr;
-    hwaddr xlat;
-    void *p;
-
-    RCU_READ_LOCK_GUARD();
-    p = vivtd_ram_ptr(pa, len, false, &mr, &xlat);
-    if (!p) {
-        return VI_MEM_ABORT;
-    }
-    memcpy(buf, p, len);
-    return VI_MEM_OK;
-}
-
-static vi_mem_result vivtd_mem_write(void *opaque, uint64_t pa, const void *buf, size_t len)
-{
-    MemoryRegion *mr;
-    hwaddr xlat;
-    void *p;
-
-    RCU_READ_LOCK_GUARD();
-    p = vivtd_ram_ptr(pa, len, true, &mr, &xlat);
-    if (!p) {
-        return VI_MEM_ABORT;
-    }
-    memcpy(p, buf, len);
-    memory_region_set_dirty(mr, xlat, len);
-    return VI_MEM_OK;
-}
-
-static vi_mem_result vivtd_mem_cmpxchg64(void *opaque, uint64_t pa, uint64_t *expected,
-                                         uint64_t desired, bool *swapped)
-{
-    MemoryRegion *mr;
-    hwaddr xlat;
-    uint64_t *p, old, exp = cpu_to_le64(*expected);
-
-    if (pa & 7) {
-        return VI_MEM_ABORT;
-    }
-    RCU_READ_LOCK_GUARD();
-    p = vivtd_ram_ptr(pa, 8, true, &mr, &xlat);
-    if (!p) {
-        return VI_MEM_ABORT;
-    }
-    old = qatomic_cmpxchg__nocheck(p, exp, cpu_to_le64(desired));
-    *swapped = old == exp;
-    *expected = le64_to_cpu(old);
-    if (*swapped) {
-        memory_region_set_dirty(mr, xlat, 8);
-    }
-    return VI_MEM_OK;
-}
-
-static const vi_mem_ops vivtd_mem_ops = {
-    .read = vivtd_mem_read,
-    .write = vivtd_mem_write,
-    .cmpxchg64 = vivtd_mem_cmpxchg64,
-};
-
-const vi_mem vivtd_mem = { .ops = &vivtd_mem_ops, .opaque = NULL };
-
 /* ------------------------------------------------------------------------
  * Translation
  */
@@ -128,7 +30,7 @@ uint16_t vivtd_as_sid(const VivtdAS *vas)
     if (vas->ioapic) {
         return vas->s->placement.ioapic_sid;
     }
-    return PCI_BUILD_BDF(pci_bus_num(vas->bus), vas->devfn);
+    return viommu_rid(&vas->sp.rid);
 }
 
 typedef struct VivtdXlateCfg {
@@ -153,7 +55,7 @@ static unsigned vivtd_lookup_cfg_locked(ViommuVtdState *s, const vi_vtd_req *req
     int r;
 
     memset(x, 0, sizeof(*x));
-    r = vi_vtd_cfg_lookup_cached(&vivtd_mem, s->cfg, &s->core_caps, s->rtaddr_act, req,
+    r = vi_vtd_cfg_lookup_cached(&viommu_ram, s->cfg, &s->core_caps, s->rtaddr_act, req,
                                  &cfg, &vf);
     *fpd = vf.fpd;
     if (r) {
@@ -248,10 +150,11 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
                                    bool is_write, IOMMUTLBEntry *out)
 {
     uint16_t sid = vivtd_as_sid(vas);
-    bool has_pasid = vas->pasid != VIVTD_NO_PASID;
+    bool has_pasid = vas->sp.key.has_pasid;
+    unsigned pattrs = vas->sp.key.attrs;
     vi_vtd_req req = {
-        .sid = sid, .has_pasid = has_pasid, .pasid = has_pasid ? vas->pasid : 0,
-        .priv = vas->pattrs & VIOMMU_PASID_PRIV, .exec = vas->pattrs & VIOMMU_PASID_EXEC,
+        .sid = sid, .has_pasid = has_pasid, .pasid = has_pasid ? vas->sp.key.pasid : 0,
+        .priv = pattrs & VIOMMU_PASID_PRIV, .exec = pattrs & VIOMMU_PASID_EXEC,
     };
     uint32_t access = (is_write ? VI_ACC_W : VI_ACC_R) |
                       (req.priv ? VI_ACC_PRIV : 0) | (req.exec && !is_write ? VI_ACC_X : 0);
@@ -313,14 +216,14 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
     } else {
         switch (x.mode) {
         case VIVTD_X_FS:
-            ok = vi_x86_fs_translate(&x.fs, &vivtd_mem, addr, access, &res, &f);
+            ok = vi_x86_fs_translate(&x.fs, &viommu_ram, addr, access, &res, &f);
             break;
         case VIVTD_X_NESTED:
-            ok = vi_vtd_nested_translate(&x.fs, &x.ss, &vivtd_mem, addr, access, &res, &f,
+            ok = vi_vtd_nested_translate(&x.fs, &x.ss, &viommu_ram, addr, access, &res, &f,
                                          NULL);
             break;
         default:
-            ok = vi_vtd_ss_translate(&x.ss, &vivtd_mem, addr, access, &res, &f);
+            ok = vi_vtd_ss_translate(&x.ss, &viommu_ram, addr, access, &res, &f);
             break;
         }
         if (!ok) {
@@ -356,34 +259,48 @@ intr_range:
     return false;
 }
 
+/* A translation the hit path could not answer: under s->lock. */
+static IOMMUTLBEntry __attribute__((noinline))
+vivtd_translate_slow(VivtdAS *vas, hwaddr addr, IOMMUAccessFlags flag, uint16_t sid)
+{
+    ViommuVtdState *s = vas->s;
+    IOMMUTLBEntry e = { .target_as = &address_space_memory };
+    VivtdDeferred dd = { .from_dma = true };
+    bool ok;
+
+    vivtd_lock(s);
+    viommu_fast_set_rid_locked(&s->fast, &vas->sp, sid);
+    ok = vivtd_translate_locked(s, vas, addr, flag == IOMMU_WO || flag == IOMMU_RW, &e);
+    if (ok) {
+        viommu_fast_insert_locked(&s->fast, &vas->sp, addr, &e);
+    }
+    if (ok && flag == IOMMU_RW && !(e.perm & IOMMU_RO)) {
+        ok = false;
+    }
+    vivtd_unlock(s, &dd);
+    trace_viommu_vtd_translate(sid, vas->sp.key.pasid, addr, e.translated_addr, e.perm, ok);
+    return e;
+}
+
 static IOMMUTLBEntry vivtd_translate(IOMMUMemoryRegion *iommu, hwaddr addr,
                                      IOMMUAccessFlags flag, int iommu_idx)
 {
     VivtdAS *vas = container_of(iommu, VivtdAS, iommu);
-    ViommuVtdState *s = vas->s;
-    IOMMUTLBEntry e = { .target_as = &address_space_memory };
-    bool ok;
+    uint16_t sid = vivtd_as_sid(vas);
+    IOMMUTLBEntry e;
 
-    vivtd_lock(s);
-    ok = vivtd_translate_locked(s, vas, addr, flag == IOMMU_WO || flag == IOMMU_RW, &e);
-    if (ok && flag == IOMMU_RW && !(e.perm & IOMMU_RO)) {
-        ok = false;
+    if (viommu_fast_hit(&vas->s->fast, &vas->sp, sid, addr,
+                        flag == IOMMU_NONE ? IOMMU_RO : flag, &e)) {
+        return e;
     }
-    vivtd_unlock(s, NULL);
-    trace_viommu_vtd_translate(vivtd_as_sid(vas), vas->pasid, addr, e.translated_addr,
-                               e.perm, ok);
-    return e;
+    return vivtd_translate_slow(vas, addr, flag, sid);
 }
 
 static int vivtd_notify_flag_changed(IOMMUMemoryRegion *iommu, IOMMUNotifierFlag old,
                                      IOMMUNotifierFlag new, Error **errp)
 {
-    if (new & IOMMU_NOTIFIER_MAP) {
-        error_setg(errp, "viommu-vtd does not support MAP notifiers (no shadowing "
-                   "for device assignment)");
-        return -EINVAL;
-    }
-    return 0;
+    return viommu_notify_flag_check(new, "viommu-vtd does not support MAP notifiers (no "
+                                    "shadowing for device assignment)", errp);
 }
 
 static void vivtd_replay(IOMMUMemoryRegion *iommu, IOMMUNotifier *n)
@@ -395,76 +312,57 @@ static void vivtd_replay(IOMMUMemoryRegion *iommu, IOMMUNotifier *n)
  * Address spaces
  */
 
-static guint vivtd_key_hash(gconstpointer k)
+static ViommuSpace *vivtd_space_new(void *opaque, const ViommuSpaceKey *key)
 {
-    const VivtdKey *key = k;
-
-    return g_direct_hash(key->bus) ^ (key->devfn * 0x9e3779b1u) ^ (key->pasid * 31u) ^
-           key->pattrs;
-}
-
-static gboolean vivtd_key_equal(gconstpointer a, gconstpointer b)
-{
-    const VivtdKey *x = a, *y = b;
-
-    return x->bus == y->bus && x->devfn == y->devfn && x->pasid == y->pasid &&
-           x->pattrs == y->pattrs;
-}
-
-VivtdAS *vivtd_find_as(ViommuVtdState *s, PCIBus *bus, int devfn, uint32_t pasid,
-                       unsigned pattrs, bool ioapic)
-{
-    VivtdKey key = { .bus = bus, .devfn = devfn, .pasid = pasid, .pattrs = pattrs };
-    VivtdAS *vas = g_hash_table_lookup(s->spaces, &key);
+    ViommuVtdState *s = opaque;
+    VivtdAS *vas = g_new0(VivtdAS, 1);
     g_autofree char *name = NULL;
 
-    if (vas) {
-        return vas;
-    }
-    vas = g_new0(VivtdAS, 1);
     vas->s = s;
-    vas->bus = bus;
-    vas->devfn = devfn;
-    vas->pasid = pasid;
-    vas->pattrs = pattrs;
-    vas->ioapic = ioapic;
-    if (pasid == VIVTD_NO_PASID) {
-        name = g_strdup_printf("viommu-vtd-%02x.%x", PCI_SLOT(devfn), PCI_FUNC(devfn));
+    if (!key->has_pasid) {
+        name = g_strdup_printf("viommu-vtd-%02x.%x", PCI_SLOT(key->devfn),
+                               PCI_FUNC(key->devfn));
     } else {
-        name = g_strdup_printf("viommu-vtd-%02x.%x-pasid-%x-%x", PCI_SLOT(devfn),
-                               PCI_FUNC(devfn), pasid, pattrs);
+        name = g_strdup_printf("viommu-vtd-%02x.%x-pasid-%x-%x", PCI_SLOT(key->devfn),
+                               PCI_FUNC(key->devfn), key->pasid, key->attrs);
     }
     memory_region_init(&vas->root, OBJECT(s), name, UINT64_MAX);
     memory_region_init_iommu(&vas->iommu, sizeof(vas->iommu), TYPE_VIOMMU_VTD_MR,
                              OBJECT(s), name, UINT64_MAX);
     memory_region_add_subregion_overlap(&vas->root, 0, MEMORY_REGION(&vas->iommu), 0);
-    if (pasid == VIVTD_NO_PASID) {
+    if (!key->has_pasid) {
         vivtd_ir_window_init(vas);
     }
     address_space_init(&vas->as, &vas->root, name);
-    g_hash_table_insert(s->spaces, g_memdup2(&key, sizeof(key)), vas);
-    return vas;
+    return &vas->sp;
 }
 
-GHashTable *vivtd_spaces_new(void)
+void vivtd_spaces_init(ViommuVtdState *s)
 {
-    return g_hash_table_new_full(vivtd_key_hash, vivtd_key_equal, g_free, g_free);
+    viommu_spaces_init(&s->spaces, "viommu-vtd", VIVTD_MAX_PASID_SPACES, vivtd_space_new, s);
+}
+
+VivtdAS *vivtd_find_as(ViommuVtdState *s, PCIBus *bus, int devfn, uint32_t pasid,
+                       unsigned pattrs, bool ioapic)
+{
+    ViommuSpaceKey key = { .bus = bus, .devfn = devfn, .has_pasid = pasid != VIVTD_NO_PASID,
+                           .pasid = pasid, .attrs = pattrs };
+    ViommuSpace *sp = viommu_spaces_get(&s->spaces, &key);
+    VivtdAS *vas = sp ? container_of(sp, VivtdAS, sp) : NULL;
+
+    if (vas && ioapic) {
+        vas->ioapic = true;
+    }
+    return vas;
 }
 
 /* Tell every unmap notifier that everything is gone (after any invalidation). */
 void vivtd_unmap_all(ViommuVtdState *s)
 {
-    GHashTableIter it;
-    gpointer key, value;
+    ViommuSpace *sp;
 
-    g_hash_table_iter_init(&it, s->spaces);
-    while (g_hash_table_iter_next(&it, &key, &value)) {
-        VivtdAS *vas = value;
-        IOMMUNotifier *n;
-
-        IOMMU_NOTIFIER_FOREACH(n, &vas->iommu) {
-            memory_region_unmap_iommu_notifier_range(n);
-        }
+    VIOMMU_SPACES_FOREACH(sp, &s->spaces) {
+        viommu_notify_unmap_all(&container_of(sp, VivtdAS, sp)->iommu);
     }
 }
 
@@ -477,27 +375,14 @@ static AddressSpace *vivtd_get_pasid_as(PCIBus *bus, void *opaque, int devfn,
                                         uint32_t pasid, unsigned attrs)
 {
     ViommuVtdState *s = opaque;
-
-    VivtdKey key = { .bus = bus, .devfn = devfn, .pasid = pasid,
-                   .pattrs = attrs & (VIOMMU_PASID_PRIV | VIOMMU_PASID_EXEC) };
+    VivtdAS *vas;
 
     if (!s->scalable || !s->pasid_bits || pasid >> s->pasid_bits) {
         return NULL;
     }
-    /*
-     * Address spaces live as long as the IOMMU (devices keep the pointer),
-     * so a guest cycling through PASIDs must not create them without bound.
-     */
-    if (!g_hash_table_lookup(s->spaces, &key)) {
-        if (s->pasid_spaces >= VIVTD_MAX_PASID_SPACES) {
-            qemu_log_mask(LOG_GUEST_ERROR, "viommu-vtd: more than %u PASID address "
-                          "spaces, PASID 0x%x refused\n", VIVTD_MAX_PASID_SPACES, pasid);
-            return NULL;
-        }
-        s->pasid_spaces++;
-    }
-    return &vivtd_find_as(s, bus, devfn, pasid, attrs & (VIOMMU_PASID_PRIV | VIOMMU_PASID_EXEC),
-                          false)->as;
+    vas = vivtd_find_as(s, bus, devfn, pasid, attrs & (VIOMMU_PASID_PRIV | VIOMMU_PASID_EXEC),
+                        false);
+    return vas ? &vas->as : NULL;
 }
 
 const PCIIOMMUOps vivtd_pci_ops = {

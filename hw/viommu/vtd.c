@@ -191,8 +191,13 @@ static void vivtd_realize(DeviceState *dev, Error **errp)
     }
 
     qemu_mutex_init(&s->lock);
-    s->irq_bh = qemu_bh_new(vivtd_irq_bh, s);
-    s->spaces = vivtd_spaces_new();
+    viommu_fast_init(&s->fast, s->iotlb_size);
+    viommu_fast_add_test_props(&s->fast, OBJECT(s));
+    viommu_add_deviotlb_probe(OBJECT(s), &s->spaces, &s->placement.bus,
+                              offsetof(VivtdAS, iommu) - offsetof(VivtdAS, sp));
+    s->irq_bh = viommu_bh_new(dev, vivtd_irq_bh, s);
+    s->qi_bh = viommu_bh_new(dev, vivtd_qi_bh, s);
+    vivtd_spaces_init(s);
     memory_region_init_io(&s->mmio, OBJECT(s), &vivtd_mmio_ops, s, "viommu-vtd",
                           VIVTD_MMIO_SIZE);
     memory_region_add_subregion(get_system_memory(), s->placement.base, &s->mmio);

@@ -6,10 +6,11 @@
  *   smmuv3-mmio.c   registers (page 0 / page 1), GBPA, the SMMU's interrupts
  *                   and global errors
  *   smmuv3-cmdq.c   command queue, invalidations, event queue
- *   smmuv3-xlate.c  guest memory for the core (RAM only), configuration
- *                   lookup (the core's vi_smmu_cfg_lookup_cached()), DMA
- *                   translation and its lock-free fast path, address spaces,
- *                   IOMMU notifiers
+ *   smmuv3-xlate.c  configuration lookup (the core's
+ *                   vi_smmu_cfg_lookup_cached()), DMA translation, address
+ *                   spaces, IOMMU notifiers; guest memory (RAM only), the
+ *                   lock-free hit path and the address-space table are the
+ *                   shared glue's (viommu-common.h)
  *   smmuv3-pri.c    PRI queue and PRG Responses
  *   smmuv3-virt.c   placement on the virt machine (MMIO, IRQs, PCIe bus, DT)
  * Registers and commands: include/hw/viommu/smmuv3-regs.h (shared with the
@@ -30,7 +31,8 @@
  *     to the event queue and signalled under the BQL afterwards (at once when
  *     the caller holds it, else from a bottom half).
  *   - The fast path takes no lock: it reads chunks under their seqlock and
- *     uses a result only while its generation equals s->gen (smmuv3-xlate.c).
+ *     uses a result only while its generation is current; CMD_SYNC waits
+ *     for the hits in flight (viommu_fast_quiesce(), viommu-common.h).
  *
  * Errors: guest errors end in their architected outcome (an event record,
  * CERROR in CMDQ_CONS, a GERROR bit, an aborted transaction), are logged with
@@ -105,25 +107,16 @@ static inline uint32_t vismmu_q_inc(uint32_t p, unsigned log2)
 }
 
 
-/*
- * The StreamID of an address space: its requester ID, without the cost of
- * pci_bus_num() (two QOM class checks) on every translation.  What that
- * returns is, for a root bus, a number fixed by the machine and, for any
- * other bus, the Secondary Bus Number of the bridge above it (a config
- * register the guest may rewrite at any time: read it each time).
- */
+/* The StreamID of an address space: its requester ID (viommu-common.h). */
 static inline uint32_t vismmu_as_sid(const ViommuSmmuv3AS *sas)
 {
-    uint8_t bus;
+    return viommu_rid(&sas->sp.rid);
+}
 
-    if (unlikely(sas->bus_num_other)) {
-        bus = pci_bus_num(sas->bus);
-    } else if (sas->bridge) {
-        bus = qatomic_read(&sas->bridge->config[PCI_SECONDARY_BUS]);
-    } else {
-        bus = sas->root_bus;
-    }
-    return PCI_BUILD_BDF(bus, sas->devfn);
+/* Everything the fast path holds is stale.  s->mutex held. */
+static inline void vismmu_gen_bump_locked(ViommuSmmuv3State *s)
+{
+    viommu_fast_bump_locked(&s->fast);
 }
 
 /*
@@ -156,11 +149,8 @@ void vismmu_cmdq_bh(void *opaque);
 void vismmu_inval_all(ViommuSmmuv3State *s);
 
 /* smmuv3-xlate.c */
-bool vismmu_ram_read(uint64_t pa, void *buf, size_t len);
-bool vismmu_ram_write(uint64_t pa, const void *buf, size_t len);
-void vismmu_gen_bump_locked(ViommuSmmuv3State *s);
 void vismmu_notify_unmap_all(ViommuSmmuv3State *s);
-GHashTable *vismmu_as_table_new(void);
+void vismmu_spaces_init(ViommuSmmuv3State *s);
 ViommuSmmuv3AS *vismmu_find_add_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn,
                                    bool ssv, uint32_t ssid, unsigned attrs);
 ViommuSmmuv3AS *vismmu_find_rid_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn);

@@ -17,6 +17,7 @@
 #include "hw/viommu/core/iotlb.h"
 #include "hw/viommu/core/cfg-cache.h"
 #include "hw/viommu/pasid-dma.h"
+#include "hw/viommu/viommu-common.h"
 
 #define TYPE_VIOMMU_SMMUV3              "viommu-smmuv3"
 #define TYPE_VIOMMU_SMMUV3_IOMMU_MR     "viommu-smmuv3-iommu-memory-region"
@@ -40,59 +41,12 @@ typedef struct ViommuSmmuv3Queue {
     uint32_t cons;
 } ViommuSmmuv3Queue;
 
-/*
- * The translation fast path: recent successful results of all the SMMU's
- * address spaces, read by translate() without s->mutex (see "The fast path"
- * in smmuv3-xlate.c).  A chunk holds the results for up to
- * VIOMMU_SMMUV3_FAST_PAGES consecutive 4K pages of one address space (DMA is
- * mostly sequential: consecutive pages share cache lines); chunks form sets
- * of VIOMMU_SMMUV3_FAST_WAYS.  A chunk is valid while its generation equals
- * the SMMU's (every invalidation or configuration change bumps that); it is
- * written only under s->mutex, its header behind its sequence count.
- */
-#define VIOMMU_SMMUV3_FAST_PAGES    16
-#define VIOMMU_SMMUV3_FAST_WAYS     2
-#define VIOMMU_SMMUV3_FAST_MIN      64      /* pages, at least */
-#define VIOMMU_SMMUV3_FAST_MAX      4096    /* pages, at most */
-typedef struct ViommuSmmuv3Fast {
-    QemuSeqLock seq;
-    uint32_t as_id;         /* ViommuSmmuv3AS.id; 0: never used */
-    uint64_t gen;           /* s->gen when the chunk was (re)started */
-    uint64_t base;          /* input address >> (12 + log2 FAST_PAGES) */
-    uint64_t pad;
-    /*
-     * Per page: output block base | perm (bits 1:0) | (log2 size - 12) << 2;
-     * 0: nothing cached.
-     */
-    uint64_t page[VIOMMU_SMMUV3_FAST_PAGES];
-} ViommuSmmuv3Fast;
-
 /* The address space of one requester (and PASID, for PASID-tagged DMA). */
 typedef struct ViommuSmmuv3AS {
+    ViommuSpace sp;         /* key: bus, devfn, SubstreamID (has_pasid), attrs */
     IOMMUMemoryRegion iommu;
     AddressSpace as;
     struct ViommuSmmuv3State *s;
-    PCIBus *bus;
-    uint8_t devfn;
-    bool ssv;               /* PASID-tagged: SubstreamID valid */
-    uint32_t ssid;
-    unsigned attrs;         /* VIOMMU_PASID_PRIV / VIOMMU_PASID_EXEC */
-    uint32_t id;            /* tags its fast-path entries; never 0 */
-    /*
-     * Where its bus number comes from: a root bus's is fixed (root_bus); any
-     * other bus's is the Secondary Bus Number of the bridge above it, which
-     * the guest programs.
-     */
-    PCIDevice *bridge;      /* NULL for a root bus */
-    uint8_t root_bus;
-    bool bus_num_other;     /* a bus numbered otherwise: ask pci_bus_num() */
-    /*
-     * The StreamID its fast-path entries were computed for (the bus number
-     * is the guest's to change): written under s->mutex, read by the fast
-     * path; -1 until the first translation.
-     */
-    int32_t fast_sid;
-    QLIST_ENTRY(ViommuSmmuv3AS) next;
     /*
      * PRI (requester address spaces only, BQL): where PRG Responses to this
      * requester go, attached by the device (viommu_pri_attach()); on
@@ -155,17 +109,15 @@ struct ViommuSmmuv3State {
 
     /*
      * Translation state, shared with translate() which runs without the BQL:
-     * everything below is protected by mutex (gen, fast[] and last_fault_as
+     * everything below is protected by mutex (fast and last_fault_as
      * are also read, atomically, by the lock-free fast path).
      */
     QemuMutex mutex;
     vi_iotlb *iotlb;
     vi_cfg_cache *cfg;
-    /* Bumped by every invalidation / config change; the fast path reads it. */
-    uint64_t gen;
-    ViommuSmmuv3Fast *fast; /* fast-path chunks (written under mutex) */
-    uint32_t fast_bits;     /* log2 of the number of sets */
-    uint32_t fast_victim;   /* round-robin replacement */
+    /* The lock-free hit path (viommu-common.h); its generation is bumped by
+     * every invalidation / config change. */
+    ViommuFast fast;
     uint64_t pending[VIOMMU_SMMUV3_PENDING_EVENTS][4];
     unsigned npending;
     bool pending_lost;
@@ -175,10 +127,7 @@ struct ViommuSmmuv3State {
     uint64_t last_fault_ev0;
 
     /* BQL-protected. */
-    GHashTable *as_table;   /* key -> ViommuSmmuv3AS */
-    QLIST_HEAD(, ViommuSmmuv3AS) as_list;
-    unsigned npasid_as;
-    uint32_t next_as_id;
+    ViommuSpaces spaces;    /* of ViommuSmmuv3AS */
     QLIST_HEAD(, ViommuSmmuv3AS) pri_list;     /* requesters with a PRI handler */
     uint64_t stats_events, stats_cmds, stats_page_requests;
 };

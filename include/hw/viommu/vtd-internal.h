@@ -4,8 +4,10 @@
  *   vtd.c        QOM device: properties, capabilities, realize, reset, migration
  *   vtd-mmio.c   registers, fault recording, fault / completion events, the
  *                invalidation queue and register-based invalidation
- *   vtd-xlate.c  guest memory (RAM only), configuration lookup (the core's
- *                vi_vtd_cfg_lookup_cached()), DMA translation, address spaces
+ *   vtd-xlate.c  configuration lookup (the core's vi_vtd_cfg_lookup_cached()),
+ *                DMA translation, address spaces; guest memory (RAM only),
+ *                the lock-free hit path and the address-space table are the
+ *                shared glue's (viommu-common.h)
  *   vtd-ir.c     interrupt remapping, the interrupt entry cache
  *   vtd-acpi.c   the DMAR table
  *
@@ -17,11 +19,15 @@
  *     translation and interrupt paths may run without the BQL (vCPU and I/O
  *     threads) and never take it.
  *   - Under s->lock nothing may call out of the device: guest memory is read
- *     only as RAM (vivtd_mem), never as MMIO; interrupts (fault events, wait
+ *     only as RAM (viommu_ram), never as MMIO; interrupts (fault events, wait
  *     completion, remapped MSIs), IEC notifiers and IOMMU unmap notifiers are
  *     recorded in a VivtdDeferred and run by vivtd_unlock() after it drops
- *     the lock: directly when the BQL is held, interrupts else from a bottom
- *     half.
+ *     the lock: directly from a register access, interrupts from the guarded
+ *     bottom half s->irq_bh otherwise (translations, no BQL).
+ *   - translate() hits of the lock-free path take no lock (viommu_fast_hit());
+ *     every MMIO write, every cache flush and every wait descriptor bumps its
+ *     generation under s->lock, and a wait descriptor completes only after
+ *     the hits in flight returned (viommu_fast_quiesce()).
  *
  * Errors: functions return false / a fault reason / an IQEI value; guest
  * errors are recorded architecturally (fault record, IQE) and logged with
@@ -46,6 +52,8 @@ typedef struct VivtdDeferred {
     bool iec;
     uint32_t iec_index, iec_mask;
     bool unmap_all;
+    bool from_dma;      /* a translation: interrupts only from the bottom half */
+    bool requeue;       /* a wait descriptor waits for the notifications above */
 } VivtdDeferred;
 
 /* A fault to record (a fault recording register's contents). */
@@ -69,14 +77,14 @@ extern const MemoryRegionOps vivtd_mmio_ops;
 void vivtd_lock(ViommuVtdState *s);
 void vivtd_unlock(ViommuVtdState *s, const VivtdDeferred *d);
 void vivtd_irq_bh(void *opaque);
+void vivtd_qi_bh(void *opaque);
 void vivtd_record_fault_locked(ViommuVtdState *s, const VivtdFaultInfo *fi);
 void vivtd_flush_all_locked(ViommuVtdState *s);
 
 /* vtd-xlate.c */
-extern const vi_mem vivtd_mem;
 extern const PCIIOMMUOps vivtd_pci_ops;
 extern const ViommuPasidOps vivtd_pasid_ops;
-GHashTable *vivtd_spaces_new(void);
+void vivtd_spaces_init(ViommuVtdState *s);
 VivtdAS *vivtd_find_as(ViommuVtdState *s, PCIBus *bus, int devfn, uint32_t pasid,
                        unsigned pattrs, bool ioapic);
 uint16_t vivtd_as_sid(const VivtdAS *vas);

@@ -13,6 +13,7 @@
 #include "exec/memory.h"
 #include "hw/viommu/vtd-regs.h"
 #include "hw/viommu/core/vtd-cfg.h"
+#include "hw/viommu/viommu-common.h"
 
 #define TYPE_VIOMMU_VTD "viommu-vtd"
 #define TYPE_VIOMMU_VTD_MR "viommu-vtd-iommu-memory-region"
@@ -39,12 +40,13 @@ typedef struct ViommuVtdPlacement {
 
 /* One address space: requests from (bus, devfn), untagged or with a PASID. */
 typedef struct VivtdAS {
+    /*
+     * key: bus, devfn, pasid (VIVTD_NO_PASID: requests without PASID), attrs
+     * (VIOMMU_PASID_PRIV / _EXEC)
+     */
+    ViommuSpace sp;
     ViommuVtdState *s;
-    PCIBus *bus;
-    uint8_t devfn;
     bool ioapic;                /* the IOAPIC's pseudo device (placement.ioapic_sid) */
-    uint32_t pasid;             /* VIVTD_NO_PASID: requests without PASID */
-    unsigned pattrs;            /* VIOMMU_PASID_PRIV / _EXEC */
     MemoryRegion root;
     IOMMUMemoryRegion iommu;
     MemoryRegion ir;            /* interrupt window (requests without PASID) */
@@ -83,13 +85,14 @@ struct ViommuVtdState {
     vi_vtd_caps core_caps;      /* cap / ecap as the core's lookup takes them */
     bool eim_on, ir_on;
     MemoryRegion mmio;
-    GHashTable *spaces;         /* VivtdKey -> VivtdAS */
-    unsigned pasid_spaces;      /* how many of them are PASID-tagged */
+    ViommuSpaces spaces;        /* of VivtdAS */
     VivtdAS *ioapic_as;
     QEMUBH *irq_bh;
+    QEMUBH *qi_bh;              /* resumes a wait descriptor (vtd-mmio.c) */
 
     /* Everything below is protected by lock (rules: vtd-internal.h). */
     QemuMutex lock;
+    ViommuFast fast;            /* the lock-free hit path (viommu-common.h) */
     vi_iotlb *iotlb;
     vi_cfg_cache *cfg;
     VivtdIecEntry iec[VIVTD_IEC_ENTRIES];
