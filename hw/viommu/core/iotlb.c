@@ -893,6 +893,7 @@ static inline uint32_t inval_slot(vi_iotlb *t, uint32_t i, const vi_iotlb_scope 
 {
     vi_iotlb_entry e;
 
+    t->stats.inval_visited++;
     slot_decode(t, i, &e);
     if (!scope_matches(sc, &e)) {
         return 0;

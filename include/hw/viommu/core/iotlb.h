@@ -144,6 +144,7 @@ typedef struct vi_iotlb_scope {
 
 typedef struct vi_iotlb_stats {
     uint64_t hits, misses, inserts, evictions, invalidated;
+    uint64_t inval_visited;     /* entries invalidations compared with a scope */
 } vi_iotlb_stats;
 
 typedef struct vi_iotlb vi_iotlb;
