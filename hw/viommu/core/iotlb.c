@@ -129,6 +129,9 @@ struct vi_iotlb {
     uint32_t nested;            /* entries with stage NESTED */
     uint32_t nglobal;           /* global entries */
     uint64_t shift_mask;        /* bit s: some entry has size_shift s */
+    unsigned fast_shift;        /* the one size shift present when lookups
+                                 * can take the fast path (no lock callbacks),
+                                 * else 0 */
     uint32_t shift_count[IOTLB_MAX_SHIFT + 1];
     vi_iotlb_stats stats;
     vi_lock_cb lock;
@@ -241,10 +244,20 @@ void vi_iotlb_free(vi_iotlb *t)
     }
 }
 
+/* After a change of shift_mask or of the lock callbacks. */
+static void fast_update(vi_iotlb *t)
+{
+    uint64_t m = t->shift_mask;
+
+    t->fast_shift = m && !(m & (m - 1)) && !t->lock.lock && !t->lock.unlock ?
+                    (unsigned)__builtin_ctzll(m) : 0;
+}
+
 void vi_iotlb_set_lock(vi_iotlb *t, void (*lock)(void *), void (*unlock)(void *),
                        void *opaque)
 {
     vi_lock_cb_set(&t->lock, lock, unlock, opaque);
+    fast_update(t);
 }
 
 uint32_t vi_iotlb_capacity(const vi_iotlb *t)
@@ -664,6 +677,7 @@ static void slot_free(vi_iotlb *t, size_t i)
     index_del(t, (uint32_t)i);
     if (--t->shift_count[sh] == 0) {
         t->shift_mask &= ~(1ull << sh);
+        fast_update(t);
     }
     if (slot_stage(s) == VI_IOTLB_NESTED) {
         t->nested--;
@@ -730,18 +744,15 @@ lookup_slow(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova, vi_iotlb_entry 
 bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
                      vi_iotlb_entry *e)
 {
-    uint64_t mask = t->shift_mask;
-    unsigned sh;
+    unsigned sh = t->fast_shift;
 
     /*
      * The fast path, which calls nothing: no lock callbacks and one block
      * size in the cache, so one set to probe.
      */
-    if (t->lock.lock || t->lock.unlock || !mask || (mask & (mask - 1)) ||
-        tag->stage > VI_IOTLB_NESTED) {
+    if (!sh || tag->stage > VI_IOTLB_NESTED) {
         return lookup_slow(t, tag, iova, e);
     }
-    sh = (unsigned)__builtin_ctzll(mask);
     return lookup_done(t, probe(t, key_hash(iova >> sh, sh, tag->vmid, tag->asid), tag,
                                 iova & ~((1ull << sh) - 1), sh), e);
 }
@@ -814,6 +825,7 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     t->nglobal += res->global;
     if (t->shift_count[sh]++ == 0) {
         t->shift_mask |= 1ull << sh;
+        fast_update(t);
     }
     t->stats.inserts++;
     vi_unlock(&t->lock);
@@ -1062,6 +1074,7 @@ static uint32_t inval_everything(vi_iotlb *t)
     memset(t->slots, 0, nslots_of(t->nsets) * sizeof(iotlb_slot));
     memset(t->shift_count, 0, sizeof(t->shift_count));
     t->shift_mask = 0;
+    fast_update(t);
     t->count = t->nested = t->nglobal = 0;
     index_reset(t);
     return n;
