@@ -17,7 +17,7 @@
  * entry, it never flushes anything else.  An entry takes 32 bytes (plus 8
  * for the IPA of nested entries, and a 16-byte header per set of 8 holding
  * the ways' fingerprints and LRU order), so a hit reads one small header and
- * one cache line; the invalidation index adds about 80 bytes per entry,
+ * one cache line; the invalidation index adds 96 bytes per entry,
  * never read by lookups.
  *
  * Lookups are a hash probe per block size currently present in the cache
