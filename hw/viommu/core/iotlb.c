@@ -1068,6 +1068,9 @@ static uint32_t inval_everything(vi_iotlb *t)
 {
     uint32_t n = t->count;
 
+    if (!n) {
+        return 0;
+    }
     for (uint32_t s = 0; s < t->nsets; s++) {
         t->sets[s].fp = 0;
     }
