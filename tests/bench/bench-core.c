@@ -223,6 +223,13 @@ static double run(bench_env *e, vi_iotlb *tlb, xlate_fn xl, uint8_t stage, bench
             }
             vi_iotlb_insert(tlb, &tag, e->va[i], &r, -1);
         }
+        /* Hot pages: one untimed pass, so the walks of the fill are out of the caches. */
+        for (unsigned i = 0; i < NPAGES; i++) {
+            vi_iotlb_entry ent;
+            uint64_t va = e->va[(i * 2654435761u) % (k == B_HIT_HOT ? HOT : NPAGES)] + 0x10;
+
+            sink += vi_iotlb_lookup(tlb, &tag, va, &ent);
+        }
     }
     r0 = fake_mem_reads(e->fm);
     t0 = now_ns();
@@ -433,6 +440,7 @@ int main(int argc, char **argv)
     uint32_t max_entries = 16384;
     const char *cur = NULL;
     bool within = true;
+    unsigned at_goal = 0, measured = 0;
     bench_env e;
     vi_iotlb *tlb;
 
@@ -475,11 +483,18 @@ int main(int argc, char **argv)
         qsort(ns, runs, sizeof(ns[0]), cmp_double);
         printf("  %-32s %12.1f %8s%.0f %14.2f  %s\n", row->name, ns[runs / 2], "<= ",
                row->target, reads, ns[runs / 2] <= row->target ? "ok" : "OVER TARGET");
+        measured++;
+        at_goal += ns[runs / 2] <= row->target;
         within &= vi_iotlb_mem_bytes(tlb) <= vi_iotlb_mem_bound(max_entries);
     }
     printf("IOTLB: %u entries (max %u), memory %zu bytes, bound %zu bytes: %s\n",
            vi_iotlb_count(tlb), vi_iotlb_capacity(tlb), vi_iotlb_mem_bytes(tlb),
            vi_iotlb_mem_bound(max_entries), within ? "within" : "EXCEEDED");
+    if (measured) {
+        /* Goals (issue 14): hit <= 25 ns, stage-1 miss <= 400 ns, nested miss <= 2 us. */
+        printf("core figures at goal: %u of %u%s\n", at_goal, measured,
+               at_goal == measured ? "" : " (OVER TARGET rows above)");
+    }
     if (!filter || strstr("invalidation", filter)) {
         bench_inval(runs);
     }

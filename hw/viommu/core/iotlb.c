@@ -435,8 +435,11 @@ static inline ptrdiff_t probe(const vi_iotlb *t, uint64_t h, const vi_iotlb_tag 
                               uint64_t base, unsigned sh)
 {
     uint32_t set = set_of_hash(t, h);
-    uint64_t cand = fp_candidates(t, &t->sets[set], fp_of_hash(h));
+    uint64_t cand;
 
+    /* The set's first ways (the likely hit) load while its header does. */
+    __builtin_prefetch(&t->slots[(size_t)set * IOTLB_WAYS]);
+    cand = fp_candidates(t, &t->sets[set], fp_of_hash(h));
     if (cand) {
         /* ~k0 has the global bit set: compare with it forced in nk0. */
         uint64_t nk0 = ~key_k0(tag, base, sh), k1 = key_k1(tag), k2 = key_k2(tag);
