@@ -439,6 +439,9 @@ static inline ptrdiff_t probe(const vi_iotlb *t, uint64_t h, const vi_iotlb_tag 
 
     /* The set's first ways (the likely hit) load while its header does. */
     __builtin_prefetch(&t->slots[(size_t)set * IOTLB_WAYS]);
+    if (tag->stage == VI_IOTLB_NESTED) {
+        __builtin_prefetch(&t->ipas[(size_t)set * IOTLB_WAYS]);   /* read on a hit */
+    }
     cand = fp_candidates(t, &t->sets[set], fp_of_hash(h));
     if (cand) {
         /* ~k0 has the global bit set: compare with it forced in nk0. */
