@@ -2,7 +2,8 @@
  * Benchmark of the translation core (make bench): per walker, IOTLB hit,
  * miss with a 4-level walk and miss with a nested 4x4 walk, in ns per
  * translation (median of repeated runs) and memory reads per translation,
- * plus the IOTLB memory use against its bound.
+ * plus the IOTLB memory use against its bound, and the cost of page- and
+ * domain-selective invalidations against the number of entries cached.
  *
  * Walkers: Arm VMSAv8-64 (stage 1, nested stage 1 over stage 2), VT-d first
  * stage (x86-64 4-level paging), VT-d second stage (4-level), VT-d nested
@@ -31,11 +32,12 @@
 #define OUT_BASE    0x80000000ull
 #define OUT2_BASE   0x800000000ull
 
+/* CPU time of this thread: time the machine gives other work does not count. */
 static double now_ns(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -221,6 +223,13 @@ static double run(bench_env *e, vi_iotlb *tlb, xlate_fn xl, uint8_t stage, bench
             }
             vi_iotlb_insert(tlb, &tag, e->va[i], &r, -1);
         }
+        /* Hot pages: one untimed pass, so the walks of the fill are out of the caches. */
+        for (unsigned i = 0; i < NPAGES; i++) {
+            vi_iotlb_entry ent;
+            uint64_t va = e->va[(i * 2654435761u) % (k == B_HIT_HOT ? HOT : NPAGES)] + 0x10;
+
+            sink += vi_iotlb_lookup(tlb, &tag, va, &ent);
+        }
     }
     r0 = fake_mem_reads(e->fm);
     t0 = now_ns();
@@ -275,6 +284,154 @@ static const char *const walker_desc[][2] = {
     { "vtd-nested", "VT-d nested, 4-level first stage over 4-level second stage" },
 };
 
+/*
+ * Invalidation cost on a full IOTLB of n entries (VT-d tags: second stage,
+ * 4K pages): 16 domains of 64 entries each that the invalidations name,
+ * and n - 1024 entries of 64 other domains that they do not.  Per
+ * page-selective invalidation of one present page (the two calls
+ * viommu-vtd makes: by address, then by IPA) and per domain-selective
+ * invalidation of a 64-entry domain; for scale, a scope that must visit
+ * every entry (by stream, matching nothing).  The first two should not grow
+ * with n (only cache misses in a bigger array), the last does.
+ */
+#define INV_NAMED   16          /* named domains, DIDs 1..16 */
+#define INV_PER     64          /* entries each */
+
+static void inv_fill(vi_iotlb *tlb, uint32_t n)
+{
+    vi_iotlb_inval_all(tlb);
+    /* Unrelated entries first: the named ones, newest, survive a full set. */
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = (j + INV_NAMED * INV_PER) % n;
+        bool named = i < INV_NAMED * INV_PER;
+        vi_iotlb_tag tag = { .sid = 8, .asid = named ? 1 + i / INV_PER : 100 + i % 64,
+                             .stage = VI_IOTLB_STAGE2 };
+        uint64_t iova = named ? (uint64_t)(i % INV_PER) << 12 : (uint64_t)(i / 64) << 12;
+        vi_pt_result r = { .out = OUT_BASE + ((uint64_t)i << 12), .size = 4096,
+                           .perm = VI_PERM_R | VI_PERM_W, .level = 1 };
+
+        vi_iotlb_insert(tlb, &tag, iova, &r, -1);
+    }
+}
+
+/* Entries the last measured invalidations compared, per invalidation. */
+static double inv_visits;
+
+static uint64_t inv_visited(vi_iotlb *tlb)
+{
+    vi_iotlb_stats st;
+
+    vi_iotlb_get_stats(tlb, &st);
+    return st.inval_visited;
+}
+
+static double inv_psi(vi_iotlb *tlb, uint32_t n)
+{
+    double t0, t1;
+    uint64_t v0;
+
+    inv_fill(tlb, n);
+    v0 = inv_visited(tlb);
+    t0 = now_ns();
+    for (uint32_t k = 0; k < INV_PER; k++) {
+        vi_iotlb_scope sc = { .match = VI_IOTLB_M_ASID | VI_IOTLB_M_ADDR, .tag.asid = 1,
+                              .addr = (uint64_t)k << 12, .len = 4096, .tagged_global = true };
+
+        sink += vi_iotlb_invalidate(tlb, &sc);
+        sc.match = VI_IOTLB_M_ASID | VI_IOTLB_M_IPA;
+        sink += vi_iotlb_invalidate(tlb, &sc);
+    }
+    t1 = now_ns();
+    inv_visits = (double)(inv_visited(tlb) - v0) / INV_PER;
+    return (t1 - t0) / INV_PER;
+}
+
+static double inv_dsi(vi_iotlb *tlb, uint32_t n)
+{
+    double t0, t1;
+    uint64_t v0;
+
+    inv_fill(tlb, n);
+    v0 = inv_visited(tlb);
+    t0 = now_ns();
+    for (unsigned k = 0; k < INV_NAMED; k++) {
+        vi_iotlb_scope sc = { .match = VI_IOTLB_M_ASID, .tag.asid = 1 + k,
+                              .tagged_global = true };
+
+        sink += vi_iotlb_invalidate(tlb, &sc);
+    }
+    t1 = now_ns();
+    inv_visits = (double)(inv_visited(tlb) - v0) / INV_NAMED;
+    return (t1 - t0) / INV_NAMED;
+}
+
+static double inv_scan(vi_iotlb *tlb, uint32_t n)
+{
+    vi_iotlb_scope sc = { .match = VI_IOTLB_M_SID, .tag.sid = 9 };
+    double t0, t1;
+
+    inv_fill(tlb, n);
+    t0 = now_ns();
+    sink += vi_iotlb_invalidate(tlb, &sc);
+    t1 = now_ns();
+    return t1 - t0;
+}
+
+static double median_of(double (*fn)(vi_iotlb *, uint32_t), vi_iotlb *tlb, uint32_t n,
+                        int runs)
+{
+    double ns[MAX_RUNS];
+
+    for (int r = 0; r < runs; r++) {
+        ns[r] = fn(tlb, n);
+    }
+    qsort(ns, runs, sizeof(ns[0]), cmp_double);
+    return ns[runs / 2];
+}
+
+#define INV_SIZES   4
+
+static void bench_inval(int runs)
+{
+    static const uint32_t sizes[INV_SIZES] = { 2048, 4096, 16384, 65536 };
+    double psi[INV_SIZES], dsi[INV_SIZES], scan[INV_SIZES], vpsi[INV_SIZES], vdsi[INV_SIZES];
+    double vpsi_max = 0, vdsi_max = 0;
+
+    printf("invalidation on a full IOTLB (VT-d second stage, 4K pages; %d named domains of "
+           "%d entries, the rest unrelated)\n", INV_NAMED, INV_PER);
+    printf("  %-8s %12s %14s %14s %16s %14s\n", "entries", "PSI ns/page", "PSI visited",
+           "DSI ns", "DSI visited", "scan-all ns");
+    for (unsigned i = 0; i < INV_SIZES; i++) {
+        vi_iotlb *tlb = vi_iotlb_new(sizes[i]);
+
+        if (!tlb) {
+            abort();
+        }
+        psi[i] = median_of(inv_psi, tlb, sizes[i], runs);
+        vpsi[i] = inv_visits;
+        dsi[i] = median_of(inv_dsi, tlb, sizes[i], runs);
+        vdsi[i] = inv_visits;
+        scan[i] = median_of(inv_scan, tlb, sizes[i], runs);
+        printf("  %-8u %12.1f %14.2f %14.1f %16.2f %14.1f\n", vi_iotlb_capacity(tlb), psi[i],
+               vpsi[i], dsi[i], vdsi[i], scan[i]);
+        vpsi_max = vpsi[i] > vpsi_max ? vpsi[i] : vpsi_max;
+        vdsi_max = vdsi[i] > vdsi_max ? vdsi[i] : vdsi_max;
+        vi_iotlb_free(tlb);
+    }
+    /*
+     * Goals: entries visited per invalidation do not grow with the number
+     * of unrelated entries: a PSI compares at most 2 (its page, and a rare
+     * fingerprint collision), a DSI at most its domain's 64 (a scan visits
+     * all).  Time also carries the cache misses of a bigger array.
+     */
+    printf("  PSI visits at most %.2f entries per page at any size (goal <= 2): %s\n", vpsi_max,
+           vpsi_max <= 2 ? "ok" : "OVER TARGET");
+    printf("  DSI visits at most %.2f entries per 64-entry domain (goal <= 64): %s\n", vdsi_max,
+           vdsi_max <= 64 ? "ok" : "OVER TARGET");
+    printf("  PSI time, %u / %u entries: %.2fx (scan-all: %.0fx)\n", sizes[INV_SIZES - 1],
+           sizes[0], psi[INV_SIZES - 1] / psi[0], scan[INV_SIZES - 1] / scan[0]);
+}
+
 int main(int argc, char **argv)
 {
     const char *filter = argc > 1 ? argv[1] : NULL;
@@ -283,6 +440,7 @@ int main(int argc, char **argv)
     uint32_t max_entries = 16384;
     const char *cur = NULL;
     bool within = true;
+    unsigned at_goal = 0, measured = 0;
     bench_env e;
     vi_iotlb *tlb;
 
@@ -325,11 +483,21 @@ int main(int argc, char **argv)
         qsort(ns, runs, sizeof(ns[0]), cmp_double);
         printf("  %-32s %12.1f %8s%.0f %14.2f  %s\n", row->name, ns[runs / 2], "<= ",
                row->target, reads, ns[runs / 2] <= row->target ? "ok" : "OVER TARGET");
+        measured++;
+        at_goal += ns[runs / 2] <= row->target;
         within &= vi_iotlb_mem_bytes(tlb) <= vi_iotlb_mem_bound(max_entries);
     }
     printf("IOTLB: %u entries (max %u), memory %zu bytes, bound %zu bytes: %s\n",
            vi_iotlb_count(tlb), vi_iotlb_capacity(tlb), vi_iotlb_mem_bytes(tlb),
            vi_iotlb_mem_bound(max_entries), within ? "within" : "EXCEEDED");
+    if (measured) {
+        /* Goals (issue 14): hit <= 25 ns, stage-1 miss <= 400 ns, nested miss <= 2 us. */
+        printf("core figures at goal: %u of %u%s\n", at_goal, measured,
+               at_goal == measured ? "" : " (OVER TARGET rows above)");
+    }
+    if (!filter || strstr("invalidation", filter)) {
+        bench_inval(runs);
+    }
     vi_iotlb_free(tlb);
     fake_mem_free(e.fm);
     return 0;

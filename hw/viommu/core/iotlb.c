@@ -12,19 +12,37 @@
  *     else is decoded -- and the payload but the IPA;
  *   - ipas[]: per slot, the IPA and stage-2 level of nested entries, read
  *     only for those.
- * With one block size in use and no global entries a hit is one hash, one
- * header, one slot; without lock callbacks it calls nothing.
- * The set of an entry is a hash of (input block, block size, VMID,
- * hash-ASID), where the hash-ASID is the ASID, or IOTLB_ANY_ASID for global
- * and stage-2-only entries (they must be found whatever ASID an
- * invalidation names).  So an invalidation by address within a VMID and
- * ASID probes two sets per block it covers; every other scope, and ranges
- * covering more blocks than there are sets, scan the array once.
+ * With one block size in use a hit is one hash, one header, one slot;
+ * without lock callbacks it calls nothing.  The set of an entry is a hash
+ * of (input block, block size, VMID, ASID), global and stage-2 entries
+ * included, and the fingerprint comes from the same hash: probing the set
+ * of (block, size, VMID, ASID) finds every entry of that domain and block
+ * and (but for 1 in 128 fingerprint collisions) nothing else.
+ *
+ * Invalidation index (never read by lookups), so that an invalidation
+ * visits the entries it matches rather than the whole array:
+ *   - domains: one node per (VMID, ASID) in use, in a hash chain by ASID
+ *     (so the domains of an ASID in every VMID are one chain) and in the
+ *     list of live domains; it counts its entries, global, stage-2 and
+ *     nested ones;
+ *   - PASIDs: one node per (domain, SSID) in use, in its domain's list,
+ *     holding the list of its entries (links[] per slot);
+ *   - IPAs: nested entries chained by (IPA block, size).
+ * A scope naming an ASID visits that ASID's domains; one naming a VMID
+ * without ASID the live domains of that VMID (the domains with global
+ * entries too, when a scope with an address ignores ASIDs for them); in a
+ * domain, the entries of the named SSID only, or all of them.  With an
+ * address, a domain is either probed block by block (one set per block
+ * and size present) or has its entry list walked, whichever visits fewer
+ * entries; nested entries are found by IPA through their chains.  So a
+ * page-selective invalidation costs a few set probes, a domain-selective
+ * one the domain's entries, whatever else is cached.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hw/viommu/core/iotlb.h"
 #include "lock-cb.h"
@@ -32,7 +50,7 @@
 #define IOTLB_WAYS          8u
 #define IOTLB_MIN_SHIFT     12u
 #define IOTLB_MAX_SHIFT     52u
-#define IOTLB_ANY_ASID      0x10000u
+#define NIL                 UINT32_MAX
 
 #define BYTES_01            0x0101010101010101ull
 #define BYTES_80            0x8080808080808080ull
@@ -70,22 +88,59 @@ typedef struct iotlb_set {
                                  * bytes of ways >= t->ways hold 0x7f */
 } iotlb_set;
 
+/* Per slot: its PASID node, its neighbours there and in its IPA chain. */
+typedef struct iotlb_link {
+    uint32_t pas, next, prev, inext, iprev;
+} iotlb_link;
+
+/* A (VMID, ASID) in use. */
+typedef struct iotlb_dom {
+    uint32_t hnext;             /* hash chain (by ASID), or free list */
+    uint32_t lnext, lprev;      /* live domains */
+    uint32_t pasids;            /* its PASID nodes */
+    uint32_t count, nglobal, ns2, nnested;
+    uint16_t vmid, asid;
+} iotlb_dom;
+
+/* An SSID in use in a domain. */
+typedef struct iotlb_pas {
+    uint32_t hnext;             /* hash chain (by domain, SSID), or free list */
+    uint32_t dom, ssid;
+    uint32_t head;              /* its entries (slot indices) */
+    uint32_t count;
+    uint32_t snext, sprev;      /* the domain's PASID nodes */
+} iotlb_pas;
+
 struct vi_iotlb {
     void *mem;                  /* allocation holding sets[], slots[], ipas[] */
+    void *imem;                 /* allocation holding the index */
     iotlb_set *sets;
     iotlb_slot *slots;          /* 64-byte aligned */
     uint64_t *ipas;             /* per slot: see iotlb_slot */
+    iotlb_link *links;          /* per slot */
+    iotlb_dom *doms;            /* nslots nodes */
+    iotlb_pas *pas;             /* nslots nodes */
+    uint32_t *dom_bkt, *pas_bkt, *ipa_bkt;  /* nslots chain heads each */
+    uint32_t dom_free, pas_free, dom_live;
     uint32_t nsets;             /* power of two */
     uint32_t ways;
     uint64_t way_mask;          /* 0x80 in the byte of every way < ways */
     uint32_t count;
     uint32_t nested;            /* entries with stage NESTED */
-    uint32_t any;               /* entries hashed with IOTLB_ANY_ASID */
+    uint32_t nglobal;           /* global entries */
     uint64_t shift_mask;        /* bit s: some entry has size_shift s */
+    unsigned fast_shift;        /* the one size shift present when lookups
+                                 * can take the fast path (no lock callbacks),
+                                 * else 0 */
     uint32_t shift_count[IOTLB_MAX_SHIFT + 1];
     vi_iotlb_stats stats;
     vi_lock_cb lock;
 };
+
+static size_t nslots_of(uint32_t nsets)
+{
+    return (size_t)nsets * IOTLB_WAYS;
+}
 
 /*
  * Bytes of the three arrays (plus alignment slack) for nsets sets; slots
@@ -94,10 +149,36 @@ struct vi_iotlb {
  */
 static size_t arrays_bytes(uint32_t nsets)
 {
-    size_t n = (size_t)nsets * IOTLB_WAYS;
+    size_t n = nslots_of(nsets);
 
     return 64 + (((size_t)nsets * sizeof(iotlb_set) + 63) & ~(size_t)63) +
            n * sizeof(iotlb_slot) + n * sizeof(uint64_t);
+}
+
+/* Bytes of the invalidation index per slot. */
+#define INDEX_BYTES_PER_SLOT \
+    (sizeof(iotlb_link) + sizeof(iotlb_dom) + sizeof(iotlb_pas) + 3 * sizeof(uint32_t))
+
+static size_t index_bytes(uint32_t nsets)
+{
+    return nslots_of(nsets) * INDEX_BYTES_PER_SLOT;
+}
+
+/* Empty index: every chain empty, every node free. */
+static void index_reset(vi_iotlb *t)
+{
+    size_t n = nslots_of(t->nsets);
+
+    memset(t->dom_bkt, 0xff, n * sizeof(uint32_t));
+    memset(t->pas_bkt, 0xff, n * sizeof(uint32_t));
+    memset(t->ipa_bkt, 0xff, n * sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++) {
+        t->doms[i].hnext = i + 1 < n ? (uint32_t)(i + 1) : NIL;
+        t->pas[i].hnext = i + 1 < n ? (uint32_t)(i + 1) : NIL;
+    }
+    t->dom_free = 0;
+    t->pas_free = 0;
+    t->dom_live = NIL;
 }
 
 vi_iotlb *vi_iotlb_new(uint32_t max_entries)
@@ -105,6 +186,7 @@ vi_iotlb *vi_iotlb_new(uint32_t max_entries)
     vi_iotlb *t;
     uint32_t ways, nsets = 1;
     uintptr_t p;
+    size_t n;
 
     if (max_entries == 0) {
         return NULL;
@@ -113,12 +195,16 @@ vi_iotlb *vi_iotlb_new(uint32_t max_entries)
     while ((uint64_t)nsets * 2 * ways <= max_entries) {
         nsets *= 2;
     }
+    n = nslots_of(nsets);
     t = calloc(1, sizeof(*t));
     if (!t) {
         return NULL;
     }
     t->mem = calloc(1, arrays_bytes(nsets));
-    if (!t->mem) {
+    t->imem = malloc(index_bytes(nsets));
+    if (!t->mem || !t->imem) {
+        free(t->mem);
+        free(t->imem);
         free(t);
         return NULL;
     }
@@ -126,7 +212,13 @@ vi_iotlb *vi_iotlb_new(uint32_t max_entries)
     t->sets = (iotlb_set *)p;
     p += ((size_t)nsets * sizeof(iotlb_set) + 63) & ~(size_t)63;
     t->slots = (iotlb_slot *)p;
-    t->ipas = (uint64_t *)(p + (size_t)nsets * IOTLB_WAYS * sizeof(iotlb_slot));
+    t->ipas = (uint64_t *)(p + n * sizeof(iotlb_slot));
+    t->doms = t->imem;
+    t->pas = (iotlb_pas *)(t->doms + n);
+    t->links = (iotlb_link *)(t->pas + n);
+    t->dom_bkt = (uint32_t *)(t->links + n);
+    t->pas_bkt = t->dom_bkt + n;
+    t->ipa_bkt = t->pas_bkt + n;
     t->nsets = nsets;
     t->ways = ways;
     for (uint32_t w = 0; w < IOTLB_WAYS; w++) {
@@ -139,6 +231,7 @@ vi_iotlb *vi_iotlb_new(uint32_t max_entries)
             t->sets[s].rank |= r << (8 * w);
         }
     }
+    index_reset(t);
     return t;
 }
 
@@ -146,14 +239,25 @@ void vi_iotlb_free(vi_iotlb *t)
 {
     if (t) {
         free(t->mem);
+        free(t->imem);
         free(t);
     }
+}
+
+/* After a change of shift_mask or of the lock callbacks. */
+static void fast_update(vi_iotlb *t)
+{
+    uint64_t m = t->shift_mask;
+
+    t->fast_shift = m && !(m & (m - 1)) && !t->lock.lock && !t->lock.unlock ?
+                    (unsigned)__builtin_ctzll(m) : 0;
 }
 
 void vi_iotlb_set_lock(vi_iotlb *t, void (*lock)(void *), void (*unlock)(void *),
                        void *opaque)
 {
     vi_lock_cb_set(&t->lock, lock, unlock, opaque);
+    fast_update(t);
 }
 
 uint32_t vi_iotlb_capacity(const vi_iotlb *t)
@@ -173,20 +277,20 @@ uint32_t vi_iotlb_count(vi_iotlb *t)
 
 size_t vi_iotlb_mem_bytes(const vi_iotlb *t)
 {
-    return sizeof(*t) + arrays_bytes(t->nsets);
+    return sizeof(*t) + arrays_bytes(t->nsets) + index_bytes(t->nsets);
 }
 
 size_t vi_iotlb_mem_bound(uint32_t max_entries)
 {
     /*
-     * A slot and an IPA per entry (at least one set's worth); one set header
-     * per IOTLB_WAYS entries, or a single one when max_entries <
-     * IOTLB_WAYS; alignment slack.
+     * A slot, an IPA and the index's share per entry (at least one set's
+     * worth); one set header per IOTLB_WAYS entries, or a single one when
+     * max_entries < IOTLB_WAYS; alignment slack.
      */
     size_t n = max_entries < IOTLB_WAYS ? IOTLB_WAYS : max_entries;
 
     return sizeof(vi_iotlb) + 128 + sizeof(iotlb_set) +
-           n * (sizeof(iotlb_slot) + sizeof(uint64_t)) +
+           n * (sizeof(iotlb_slot) + sizeof(uint64_t) + INDEX_BYTES_PER_SLOT) +
            (size_t)max_entries / IOTLB_WAYS * sizeof(iotlb_set);
 }
 
@@ -207,9 +311,9 @@ void vi_iotlb_get_stats(vi_iotlb *t, vi_iotlb_stats *st)
  * entries.
  */
 static inline uint64_t key_hash(uint64_t block, unsigned shift, uint16_t vmid,
-                                uint32_t hasid)
+                                uint16_t asid)
 {
-    uint64_t salt = shift | (uint64_t)vmid << 6 | (uint64_t)hasid << 22;
+    uint64_t salt = shift | (uint64_t)vmid << 6 | (uint64_t)asid << 22;
     uint64_t h = (block ^ salt) * 0xbf58476d1ce4e5b9ull;
 
     return h ^ (h >> 32);
@@ -225,16 +329,6 @@ static inline uint64_t fp_of_hash(uint64_t h)
     return (h >> 56) | 0x80;
 }
 
-static uint32_t set_of(const vi_iotlb *t, uint64_t block, unsigned shift, uint16_t vmid,
-                       uint32_t hasid)
-{
-    return set_of_hash(t, key_hash(block, shift, vmid, hasid));
-}
-
-static uint32_t hash_asid(const vi_iotlb_tag *tag, bool global)
-{
-    return (global || tag->stage == VI_IOTLB_STAGE2) ? IOTLB_ANY_ASID : tag->asid;
-}
 
 static inline unsigned slot_stage(const iotlb_slot *s)
 {
@@ -341,8 +435,14 @@ static inline ptrdiff_t probe(const vi_iotlb *t, uint64_t h, const vi_iotlb_tag 
                               uint64_t base, unsigned sh)
 {
     uint32_t set = set_of_hash(t, h);
-    uint64_t cand = fp_candidates(t, &t->sets[set], fp_of_hash(h));
+    uint64_t cand;
 
+    /* The set's first ways (the likely hit) load while its header does. */
+    __builtin_prefetch(&t->slots[(size_t)set * IOTLB_WAYS]);
+    if (tag->stage == VI_IOTLB_NESTED) {
+        __builtin_prefetch(&t->ipas[(size_t)set * IOTLB_WAYS]);   /* read on a hit */
+    }
+    cand = fp_candidates(t, &t->sets[set], fp_of_hash(h));
     if (cand) {
         /* ~k0 has the global bit set: compare with it forced in nk0. */
         uint64_t nk0 = ~key_k0(tag, base, sh), k1 = key_k1(tag), k2 = key_k2(tag);
@@ -362,22 +462,233 @@ static inline ptrdiff_t probe(const vi_iotlb *t, uint64_t h, const vi_iotlb_tag 
     return -1;
 }
 
+/* ------------------------------------------------------------------------
+ * The invalidation index
+ */
+
+static inline uint32_t bkt_mask(const vi_iotlb *t)
+{
+    return (uint32_t)nslots_of(t->nsets) - 1;
+}
+
+static inline uint32_t dom_bucket(const vi_iotlb *t, uint16_t asid)
+{
+    return (uint32_t)(((uint64_t)asid * 0x9e3779b97f4a7c15ull) >> 40) & bkt_mask(t);
+}
+
+static inline uint32_t pas_bucket(const vi_iotlb *t, uint32_t dom, uint32_t ssid)
+{
+    uint64_t h = ((uint64_t)dom << 32 | ssid) * 0xbf58476d1ce4e5b9ull;
+
+    return (uint32_t)(h ^ (h >> 32)) & bkt_mask(t);
+}
+
+static inline uint32_t ipa_bucket(const vi_iotlb *t, uint64_t block, unsigned sh)
+{
+    uint64_t h = (block ^ ((uint64_t)sh << 58)) * 0x94d049bb133111ebull;
+
+    return (uint32_t)(h ^ (h >> 32)) & bkt_mask(t);
+}
+
+static uint32_t dom_find(const vi_iotlb *t, uint16_t vmid, uint16_t asid)
+{
+    for (uint32_t d = t->dom_bkt[dom_bucket(t, asid)]; d != NIL; d = t->doms[d].hnext) {
+        if (t->doms[d].asid == asid && t->doms[d].vmid == vmid) {
+            return d;
+        }
+    }
+    return NIL;
+}
+
+static uint32_t pas_find(const vi_iotlb *t, uint32_t dom, uint32_t ssid)
+{
+    for (uint32_t p = t->pas_bkt[pas_bucket(t, dom, ssid)]; p != NIL; p = t->pas[p].hnext) {
+        if (t->pas[p].dom == dom && t->pas[p].ssid == ssid) {
+            return p;
+        }
+    }
+    return NIL;
+}
+
+/* The domain node of (vmid, asid), created if needed (a node is free: one
+ * per slot). */
+static uint32_t dom_get(vi_iotlb *t, uint16_t vmid, uint16_t asid)
+{
+    uint32_t d = dom_find(t, vmid, asid), b;
+    iotlb_dom *n;
+
+    if (d != NIL) {
+        return d;
+    }
+    d = t->dom_free;
+    n = &t->doms[d];
+    t->dom_free = n->hnext;
+    b = dom_bucket(t, asid);
+    *n = (iotlb_dom) { .hnext = t->dom_bkt[b], .lnext = t->dom_live, .lprev = NIL,
+                       .pasids = NIL, .vmid = vmid, .asid = asid };
+    t->dom_bkt[b] = d;
+    if (t->dom_live != NIL) {
+        t->doms[t->dom_live].lprev = d;
+    }
+    t->dom_live = d;
+    return d;
+}
+
+static uint32_t pas_get(vi_iotlb *t, uint32_t dom, uint32_t ssid)
+{
+    uint32_t p = pas_find(t, dom, ssid), b;
+    iotlb_pas *n;
+    iotlb_dom *d = &t->doms[dom];
+
+    if (p != NIL) {
+        return p;
+    }
+    p = t->pas_free;
+    n = &t->pas[p];
+    t->pas_free = n->hnext;
+    b = pas_bucket(t, dom, ssid);
+    *n = (iotlb_pas) { .hnext = t->pas_bkt[b], .dom = dom, .ssid = ssid, .head = NIL,
+                       .snext = d->pasids, .sprev = NIL };
+    t->pas_bkt[b] = p;
+    if (d->pasids != NIL) {
+        t->pas[d->pasids].sprev = p;
+    }
+    d->pasids = p;
+    return p;
+}
+
+static void dom_put(vi_iotlb *t, uint32_t d)
+{
+    iotlb_dom *n = &t->doms[d];
+    uint32_t *pp = &t->dom_bkt[dom_bucket(t, n->asid)];
+
+    while (*pp != d) {
+        pp = &t->doms[*pp].hnext;
+    }
+    *pp = n->hnext;
+    if (n->lprev != NIL) {
+        t->doms[n->lprev].lnext = n->lnext;
+    } else {
+        t->dom_live = n->lnext;
+    }
+    if (n->lnext != NIL) {
+        t->doms[n->lnext].lprev = n->lprev;
+    }
+    n->hnext = t->dom_free;
+    t->dom_free = d;
+}
+
+static void pas_put(vi_iotlb *t, uint32_t p)
+{
+    iotlb_pas *n = &t->pas[p];
+    uint32_t *pp = &t->pas_bkt[pas_bucket(t, n->dom, n->ssid)];
+
+    while (*pp != p) {
+        pp = &t->pas[*pp].hnext;
+    }
+    *pp = n->hnext;
+    if (n->sprev != NIL) {
+        t->pas[n->sprev].snext = n->snext;
+    } else {
+        t->doms[n->dom].pasids = n->snext;
+    }
+    if (n->snext != NIL) {
+        t->pas[n->snext].sprev = n->sprev;
+    }
+    n->hnext = t->pas_free;
+    t->pas_free = p;
+}
+
+/* Slot i (just filled) joins its domain, PASID and (nested) IPA chain. */
+static void index_add(vi_iotlb *t, uint32_t i)
+{
+    const iotlb_slot *s = &t->slots[i];
+    unsigned stage = slot_stage(s), sh = slot_shift(s);
+    uint32_t d = dom_get(t, (uint16_t)(s->k2 >> 16), (uint16_t)s->k2);
+    uint32_t p = pas_get(t, d, (uint32_t)(s->k1 >> 32));
+    iotlb_link *l = &t->links[i];
+    iotlb_pas *pn = &t->pas[p];
+    iotlb_dom *dn = &t->doms[d];
+
+    l->pas = p;
+    l->prev = NIL;
+    l->next = pn->head;
+    if (pn->head != NIL) {
+        t->links[pn->head].prev = i;
+    }
+    pn->head = i;
+    pn->count++;
+    dn->count++;
+    dn->nglobal += slot_global(s);
+    dn->ns2 += stage == VI_IOTLB_STAGE2;
+    if (stage == VI_IOTLB_NESTED) {
+        uint32_t b = ipa_bucket(t, t->ipas[i] >> sh, sh);
+
+        dn->nnested++;
+        l->iprev = NIL;
+        l->inext = t->ipa_bkt[b];
+        if (l->inext != NIL) {
+            t->links[l->inext].iprev = i;
+        }
+        t->ipa_bkt[b] = i;
+    }
+}
+
+/* Slot i (still holding its key) leaves the index. */
+static void index_del(vi_iotlb *t, uint32_t i)
+{
+    const iotlb_slot *s = &t->slots[i];
+    unsigned stage = slot_stage(s), sh = slot_shift(s);
+    iotlb_link *l = &t->links[i];
+    uint32_t p = l->pas, d = t->pas[p].dom;
+    iotlb_pas *pn = &t->pas[p];
+    iotlb_dom *dn = &t->doms[d];
+
+    if (l->prev != NIL) {
+        t->links[l->prev].next = l->next;
+    } else {
+        pn->head = l->next;
+    }
+    if (l->next != NIL) {
+        t->links[l->next].prev = l->prev;
+    }
+    if (stage == VI_IOTLB_NESTED) {
+        if (l->iprev != NIL) {
+            t->links[l->iprev].inext = l->inext;
+        } else {
+            t->ipa_bkt[ipa_bucket(t, t->ipas[i] >> sh, sh)] = l->inext;
+        }
+        if (l->inext != NIL) {
+            t->links[l->inext].iprev = l->iprev;
+        }
+        dn->nnested--;
+    }
+    dn->nglobal -= slot_global(s);
+    dn->ns2 -= stage == VI_IOTLB_STAGE2;
+    dn->count--;
+    if (--pn->count == 0) {
+        pas_put(t, p);
+    }
+    if (dn->count == 0) {
+        dom_put(t, d);
+    }
+}
+
 static void slot_free(vi_iotlb *t, size_t i)
 {
     const iotlb_slot *s = &t->slots[i];
     unsigned sh = slot_shift(s);
     unsigned w = (unsigned)(i % IOTLB_WAYS);
-    vi_iotlb_tag tag = { .asid = (uint16_t)s->k2, .stage = (uint8_t)slot_stage(s) };
 
+    index_del(t, (uint32_t)i);
     if (--t->shift_count[sh] == 0) {
         t->shift_mask &= ~(1ull << sh);
+        fast_update(t);
     }
-    if (tag.stage == VI_IOTLB_NESTED) {
+    if (slot_stage(s) == VI_IOTLB_NESTED) {
         t->nested--;
     }
-    if (hash_asid(&tag, slot_global(s)) == IOTLB_ANY_ASID) {
-        t->any--;
-    }
+    t->nglobal -= slot_global(s);
     t->count--;
     t->sets[i / IOTLB_WAYS].fp &= ~(0xffull << (8 * w));
     /* k0 all ones: a key no lookup builds, so a free slot never matches. */
@@ -389,126 +700,31 @@ static inline bool slot_used(const vi_iotlb *t, size_t i)
     return (t->sets[i / IOTLB_WAYS].fp >> (8 * (i % IOTLB_WAYS))) & 0xff;
 }
 
-/*
- * The hash-ASIDs a lookup of tag must probe: its own (unless no entry is
- * hashed by ASID), then IOTLB_ANY_ASID (if some entry is).  Returns how
- * many (0..2) and fills hasids[].
+/* ------------------------------------------------------------------------
+ * Lookup and insertion
  */
-static inline unsigned lookup_hasids(const vi_iotlb *t, const vi_iotlb_tag *tag,
-                                     uint32_t hasids[2])
-{
-    unsigned n = 0;
 
-    if (tag->stage == VI_IOTLB_STAGE2) {
-        hasids[n++] = IOTLB_ANY_ASID;
-        return n;
-    }
-    if (t->count != t->any) {
-        hasids[n++] = tag->asid;
-    }
-    if (t->any) {
-        hasids[n++] = IOTLB_ANY_ASID;
-    }
-    return n;
-}
-
-/* Every block size present, every hash-ASID: the slot index or -1. */
+/* Every block size present: the slot index or -1. */
 static ptrdiff_t __attribute__((noinline))
-lookup_all(const vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
-           const uint32_t *hasids, unsigned nh)
+lookup_all(const vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova)
 {
     uint64_t mask = t->shift_mask;
 
     while (mask) {
         unsigned sh = (unsigned)__builtin_ctzll(mask);
-        uint64_t base = iova & ~((1ull << sh) - 1);
+        ptrdiff_t i = probe(t, key_hash(iova >> sh, sh, tag->vmid, tag->asid), tag,
+                            iova & ~((1ull << sh) - 1), sh);
 
-        mask &= mask - 1;
-        for (unsigned k = 0; k < nh; k++) {
-            ptrdiff_t i = probe(t, key_hash(iova >> sh, sh, tag->vmid, hasids[k]), tag,
-                                base, sh);
-            if (i >= 0) {
-                return i;
-            }
+        if (i >= 0) {
+            return i;
         }
+        mask &= mask - 1;
     }
     return -1;
 }
 
-static inline bool lookup_unlocked(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
-                                   vi_iotlb_entry *e)
+static inline bool lookup_done(vi_iotlb *t, ptrdiff_t i, vi_iotlb_entry *e)
 {
-    uint64_t mask = t->shift_mask;
-    ptrdiff_t i = -1;
-    uint32_t hasids[2];
-    unsigned nh = lookup_hasids(t, tag, hasids);
-
-    if (tag->stage > VI_IOTLB_NESTED || !mask || !nh) {
-        /* never inserted, or empty */
-    } else if (!(mask & (mask - 1)) && nh == 1) {
-        /*
-         * The common case: one block size, and entries hashed either all by
-         * ASID or all without (global, stage 2): one set to probe.
-         */
-        unsigned sh = (unsigned)__builtin_ctzll(mask);
-
-        i = probe(t, key_hash(iova >> sh, sh, tag->vmid, hasids[0]), tag,
-                  iova & ~((1ull << sh) - 1), sh);
-    } else {
-        i = lookup_all(t, tag, iova, hasids, nh);
-    }
-    if (i >= 0) {
-        touch(&t->sets[(size_t)i / IOTLB_WAYS], (unsigned)((size_t)i % IOTLB_WAYS));
-        slot_decode(t, (size_t)i, e);
-        t->stats.hits++;
-        return true;
-    }
-    t->stats.misses++;
-    return false;
-}
-
-/* Every case: lock callbacks, several block sizes, both hash-ASIDs. */
-static bool __attribute__((noinline))
-lookup_slow(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova, vi_iotlb_entry *e)
-{
-    bool hit;
-
-    vi_lock(&t->lock);
-    hit = lookup_unlocked(t, tag, iova, e);
-    vi_unlock(&t->lock);
-    return hit;
-}
-
-bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
-                     vi_iotlb_entry *e)
-{
-    uint64_t mask;
-    uint32_t hasid;
-    unsigned sh;
-    ptrdiff_t i;
-
-    /*
-     * The fast path, which calls nothing: no lock callbacks, one block size
-     * in the cache, and entries hashed either all by ASID or all without
-     * (global, stage 2), so one set to probe.
-     */
-    if (t->lock.lock || t->lock.unlock) {
-        return lookup_slow(t, tag, iova, e);
-    }
-    mask = t->shift_mask;
-    if (!mask || (mask & (mask - 1)) || tag->stage > VI_IOTLB_NESTED) {
-        return lookup_slow(t, tag, iova, e);
-    }
-    if (tag->stage == VI_IOTLB_STAGE2 || t->count == t->any) {
-        hasid = IOTLB_ANY_ASID;
-    } else if (!t->any) {
-        hasid = tag->asid;
-    } else {
-        return lookup_slow(t, tag, iova, e);
-    }
-    sh = (unsigned)__builtin_ctzll(mask);
-    i = probe(t, key_hash(iova >> sh, sh, tag->vmid, hasid), tag, iova & ~((1ull << sh) - 1),
-              sh);
     if (i < 0) {
         t->stats.misses++;
         return false;
@@ -519,13 +735,41 @@ bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     return true;
 }
 
+/* Every case: lock callbacks, several block sizes. */
+static bool __attribute__((noinline))
+lookup_slow(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova, vi_iotlb_entry *e)
+{
+    bool hit;
+
+    vi_lock(&t->lock);
+    hit = lookup_done(t, tag->stage > VI_IOTLB_NESTED ? -1 : lookup_all(t, tag, iova), e);
+    vi_unlock(&t->lock);
+    return hit;
+}
+
+bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
+                     vi_iotlb_entry *e)
+{
+    unsigned sh = t->fast_shift;
+
+    /*
+     * The fast path, which calls nothing: no lock callbacks and one block
+     * size in the cache, so one set to probe.
+     */
+    if (!sh || tag->stage > VI_IOTLB_NESTED) {
+        return lookup_slow(t, tag, iova, e);
+    }
+    return lookup_done(t, probe(t, key_hash(iova >> sh, sh, tag->vmid, tag->asid), tag,
+                                iova & ~((1ull << sh) - 1), sh), e);
+}
+
 bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
                      const vi_pt_result *res, int s2_level)
 {
     unsigned sh, w;
     int l2 = s2_level >= 0 ? s2_level : res->level;
     uint64_t size = res->size, mask, base, h;
-    uint32_t hasid = hash_asid(tag, res->global), set;
+    uint32_t set;
     iotlb_set *st;
     iotlb_slot *s;
     ptrdiff_t i;
@@ -542,15 +786,7 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     mask = size - 1;
     base = iova & ~mask;
     vi_lock(&t->lock);
-    /* The same key may sit in the other set if its global flag changed. */
-    if (tag->stage != VI_IOTLB_STAGE2) {
-        uint32_t other = hasid == IOTLB_ANY_ASID ? tag->asid : IOTLB_ANY_ASID;
-        i = probe(t, key_hash(iova >> sh, sh, tag->vmid, other), tag, base, sh);
-        if (i >= 0) {
-            slot_free(t, (size_t)i);
-        }
-    }
-    h = key_hash(iova >> sh, sh, tag->vmid, hasid);
+    h = key_hash(iova >> sh, sh, tag->vmid, tag->asid);
     set = set_of_hash(t, h);
     st = &t->sets[set];
     i = probe(t, h, tag, base, sh);
@@ -587,20 +823,24 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     }
     st->fp |= fp_of_hash(h) << (8 * w);
     touch(st, w);
+    index_add(t, (uint32_t)i);
     t->count++;
     if (tag->stage == VI_IOTLB_NESTED) {
         t->nested++;
     }
-    if (hasid == IOTLB_ANY_ASID) {
-        t->any++;
-    }
+    t->nglobal += res->global;
     if (t->shift_count[sh]++ == 0) {
         t->shift_mask |= 1ull << sh;
+        fast_update(t);
     }
     t->stats.inserts++;
     vi_unlock(&t->lock);
     return true;
 }
+
+/* ------------------------------------------------------------------------
+ * Invalidation
+ */
 
 /* Does [base, base + 2^sh) overlap [a, a + len)? (len >= 1) */
 static bool overlaps(uint64_t base, unsigned sh, uint64_t a, uint64_t len)
@@ -666,19 +906,110 @@ static bool scope_matches(const vi_iotlb_scope *sc, const vi_iotlb_entry *e)
     return true;
 }
 
-static uint32_t inval_set(vi_iotlb *t, uint32_t set, const vi_iotlb_scope *sc)
+/* Slot i goes if the scope matches it; 1 if it went. */
+static inline uint32_t inval_slot(vi_iotlb *t, uint32_t i, const vi_iotlb_scope *sc)
 {
-    size_t first = (size_t)set * IOTLB_WAYS;
+    vi_iotlb_entry e;
+
+    t->stats.inval_visited++;
+    slot_decode(t, i, &e);
+    if (!scope_matches(sc, &e)) {
+        return 0;
+    }
+    slot_free(t, i);
+    return 1;
+}
+
+/* Every entry (slot index list from head), as scope sc says. */
+static uint32_t inval_list(vi_iotlb *t, uint32_t head, const vi_iotlb_scope *sc)
+{
     uint32_t n = 0;
 
-    for (uint32_t w = 0; w < t->ways; w++) {
-        vi_iotlb_entry e;
+    for (uint32_t i = head, next; i != NIL; i = next) {
+        next = t->links[i].next;
+        n += inval_slot(t, i, sc);
+    }
+    return n;
+}
 
-        if (slot_used(t, first + w)) {
-            slot_decode(t, first + w, &e);
-            if (scope_matches(sc, &e)) {
-                slot_free(t, first + w);
-                n++;
+/* Last byte of the range of an address scope. */
+static uint64_t scope_last(const vi_iotlb_scope *sc)
+{
+    uint64_t len = sc->len ? sc->len : 1, last = sc->addr + (len - 1);
+
+    return last < sc->addr ? UINT64_MAX : last;
+}
+
+/* Blocks of every size present that the range covers (saturating). */
+static uint64_t range_blocks(const vi_iotlb *t, const vi_iotlb_scope *sc)
+{
+    uint64_t mask = t->shift_mask, last = scope_last(sc), n = 0;
+
+    while (mask) {
+        unsigned sh = (unsigned)__builtin_ctzll(mask);
+        uint64_t k = (last >> sh) - (sc->addr >> sh) + 1;
+
+        mask &= mask - 1;
+        n = k > UINT64_MAX / 2 - n ? UINT64_MAX / 2 : n + k;
+    }
+    return n;
+}
+
+/*
+ * The entries of domain d at every block of the range, by set probes: a
+ * probe's candidates are d's entries of that block (and, rarely, a
+ * fingerprint collision, which the key check leaves alone: only d's
+ * entries go, the caller's iteration relies on it).
+ */
+static uint32_t inval_dom_probe(vi_iotlb *t, uint32_t d, const vi_iotlb_scope *sc)
+{
+    uint16_t vmid = t->doms[d].vmid, asid = t->doms[d].asid;
+    uint64_t mask = t->shift_mask, last = scope_last(sc);
+    uint64_t dkey = asid | (uint64_t)vmid << 16;
+    uint32_t n = 0;
+
+    while (mask) {
+        unsigned sh = (unsigned)__builtin_ctzll(mask);
+
+        mask &= mask - 1;
+        for (uint64_t b = sc->addr >> sh;; b++) {
+            uint64_t h = key_hash(b, sh, vmid, asid);
+            uint32_t set = set_of_hash(t, h);
+            uint64_t cand = fp_candidates(t, &t->sets[set], fp_of_hash(h));
+
+            while (cand) {
+                uint32_t i = set * IOTLB_WAYS + ((unsigned)__builtin_ctzll(cand) >> 3);
+
+                cand &= cand - 1;
+                if (slot_used(t, i) && (t->slots[i].k2 & K2_KEY_MASK) == dkey) {
+                    n += inval_slot(t, i, sc);
+                }
+            }
+            if (b == last >> sh) {
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/* Nested entries whose IPA block overlaps the range, through the IPA chains. */
+static uint32_t inval_ipa_chains(vi_iotlb *t, const vi_iotlb_scope *sc)
+{
+    uint64_t mask = t->shift_mask, last = scope_last(sc);
+    uint32_t n = 0;
+
+    while (mask) {
+        unsigned sh = (unsigned)__builtin_ctzll(mask);
+
+        mask &= mask - 1;
+        for (uint64_t b = sc->addr >> sh;; b++) {
+            for (uint32_t i = t->ipa_bkt[ipa_bucket(t, b, sh)], next; i != NIL; i = next) {
+                next = t->links[i].inext;
+                n += inval_slot(t, i, sc);
+            }
+            if (b == last >> sh) {
+                break;
             }
         }
     }
@@ -686,79 +1017,126 @@ static uint32_t inval_set(vi_iotlb *t, uint32_t set, const vi_iotlb_scope *sc)
 }
 
 /*
- * Which hash-ASIDs an address scope's entries can have, when probing is
- * possible: an input (ADDR) range naming VMID and ASID (the ASID's sets and
- * the ANY sets), or an IPA range naming the VMID while no nested entry
- * exists (stage-2 entries: the ANY sets).  Returns the number of hash-ASIDs
- * (0: scan instead) and fills hasids[].
+ * What an invalidation looks at, decided once per scope:
+ *   by_addr: ADDR or IPA given;
+ *   any_global: global entries of every ASID / SSID may match (an address
+ *     scope naming ASID or SSID without tagged_global);
+ *   ipa_chains: the nested part of an IPA scope goes through the IPA
+ *     chains (cheaper than walking the domains' lists), so a domain visit
+ *     needs only its stage-2 entries for IPA;
+ *   blocks: set probes per domain for the range.
  */
-static unsigned probe_plan(const vi_iotlb *t, const vi_iotlb_scope *sc, uint64_t len,
-                           uint32_t hasids[2])
-{
-    uint32_t m = sc->match;
-    uint64_t mask = t->shift_mask, blocks = 0;
-    unsigned n;
+typedef struct inval_plan {
+    const vi_iotlb_scope *sc;
+    bool by_addr, any_global, ipa_chains;
+    uint64_t blocks;
+} inval_plan;
 
-    if (!(m & VI_IOTLB_M_VMID) || sc->addr + (len - 1) < sc->addr) {
-        return 0;
-    }
-    if ((m & VI_IOTLB_M_ADDR) && (m & VI_IOTLB_M_ASID) && !(m & VI_IOTLB_M_IPA)) {
-        hasids[0] = sc->tag.asid;
-        hasids[1] = IOTLB_ANY_ASID;
-        n = 2;
-    } else if ((m & VI_IOTLB_M_IPA) && !(m & VI_IOTLB_M_ADDR) && !t->nested) {
-        hasids[0] = IOTLB_ANY_ASID;
-        n = 1;
-    } else {
-        return 0;
-    }
-    while (mask) {
-        unsigned sh = (unsigned)__builtin_ctzll(mask);
-        mask &= mask - 1;
-        blocks += (((sc->addr + len - 1) >> sh) - (sc->addr >> sh) + 1) * n;
-        if (blocks > t->nsets) {
+/* The entries of domain d the scope may match. */
+static uint32_t inval_dom(vi_iotlb *t, uint32_t d, const inval_plan *pl)
+{
+    const vi_iotlb_scope *sc = pl->sc;
+    iotlb_dom *dn = &t->doms[d];
+    uint32_t m = sc->match, p = NIL, cost = dn->count, n = 0;
+    bool one_pasid = false;
+
+    /* Only the named SSID's entries, unless global ones of others match. */
+    if ((m & VI_IOTLB_M_SSID) && (!pl->any_global || dn->nglobal == 0)) {
+        p = pas_find(t, d, sc->tag.ssid);
+        if (p == NIL) {
             return 0;
         }
+        one_pasid = true;
+        cost = t->pas[p].count;
+    }
+    if (pl->by_addr) {
+        if ((m & VI_IOTLB_M_IPA) && !(m & VI_IOTLB_M_ADDR) && pl->ipa_chains && !dn->ns2) {
+            return 0;           /* stage 1 never matches; nested done by IPA */
+        }
+        if (pl->blocks <= cost &&
+            (!(m & VI_IOTLB_M_IPA) || (m & VI_IOTLB_M_ADDR) || pl->ipa_chains)) {
+            /* Probing by input address finds what ADDR or stage-2 IPA match. */
+            return inval_dom_probe(t, d, sc);
+        }
+    }
+    if (one_pasid) {
+        return inval_list(t, t->pas[p].head, sc);
+    }
+    for (uint32_t q = dn->pasids, qn; q != NIL; q = qn) {
+        qn = t->pas[q].snext;
+        n += inval_list(t, t->pas[q].head, sc);
+    }
+    return n;
+}
+
+/* Every slot, reset as new: the scope matches every entry. */
+static uint32_t inval_everything(vi_iotlb *t)
+{
+    uint32_t n = t->count;
+
+    if (!n) {
+        return 0;
+    }
+    for (uint32_t s = 0; s < t->nsets; s++) {
+        t->sets[s].fp = 0;
+    }
+    memset(t->slots, 0, nslots_of(t->nsets) * sizeof(iotlb_slot));
+    memset(t->shift_count, 0, sizeof(t->shift_count));
+    t->shift_mask = 0;
+    fast_update(t);
+    t->count = t->nested = t->nglobal = 0;
+    index_reset(t);
+    return n;
+}
+
+static uint32_t inval_indexed(vi_iotlb *t, const vi_iotlb_scope *sc)
+{
+    uint32_t m = sc->match, n = 0;
+    inval_plan pl = { .sc = sc };
+
+    if (!t->count) {
+        return 0;
+    }
+    pl.by_addr = m & (VI_IOTLB_M_ADDR | VI_IOTLB_M_IPA);
+    pl.any_global = pl.by_addr && !sc->tagged_global &&
+                    (m & (VI_IOTLB_M_ASID | VI_IOTLB_M_SSID)) && t->nglobal;
+    if (pl.by_addr) {
+        pl.blocks = range_blocks(t, sc);
+    }
+    pl.ipa_chains = (m & VI_IOTLB_M_IPA) && !(m & VI_IOTLB_M_ADDR) &&
+                    (!t->nested || pl.blocks <= t->nested);
+    if (m & VI_IOTLB_M_ASID) {
+        /* The ASID's domains, then (any_global) the others holding globals. */
+        for (uint32_t d = t->dom_bkt[dom_bucket(t, sc->tag.asid)], dn; d != NIL; d = dn) {
+            dn = t->doms[d].hnext;
+            if (t->doms[d].asid == sc->tag.asid &&
+                (!(m & VI_IOTLB_M_VMID) || t->doms[d].vmid == sc->tag.vmid)) {
+                n += inval_dom(t, d, &pl);
+            }
+        }
+    }
+    if (!(m & VI_IOTLB_M_ASID) || pl.any_global) {
+        for (uint32_t d = t->dom_live, dn; d != NIL; d = dn) {
+            dn = t->doms[d].lnext;
+            if ((!(m & VI_IOTLB_M_VMID) || t->doms[d].vmid == sc->tag.vmid) &&
+                (!(m & VI_IOTLB_M_ASID) ||
+                 (t->doms[d].asid != sc->tag.asid && t->doms[d].nglobal))) {
+                n += inval_dom(t, d, &pl);
+            }
+        }
+    }
+    if (pl.ipa_chains && t->nested) {
+        n += inval_ipa_chains(t, sc);
     }
     return n;
 }
 
 uint32_t vi_iotlb_invalidate(vi_iotlb *t, const vi_iotlb_scope *sc)
 {
-    uint64_t len = sc->len ? sc->len : 1;
-    uint32_t n = 0, hasids[2];
-    unsigned nh;
+    uint32_t n;
 
     vi_lock(&t->lock);
-    if (sc->match == 0 && sc->stages == 0) {
-        for (size_t i = 0; i < (size_t)t->nsets * IOTLB_WAYS; i++) {
-            if (slot_used(t, i)) {
-                slot_free(t, i);
-                n++;
-            }
-        }
-    } else if ((nh = probe_plan(t, sc, len, hasids)) != 0) {
-        uint64_t mask = t->shift_mask;
-
-        while (mask) {
-            unsigned sh = (unsigned)__builtin_ctzll(mask);
-            uint64_t b = sc->addr >> sh, last = (sc->addr + len - 1) >> sh;
-
-            mask &= mask - 1;
-            for (;; b++) {
-                for (unsigned h = 0; h < nh; h++) {
-                    n += inval_set(t, set_of(t, b, sh, sc->tag.vmid, hasids[h]), sc);
-                }
-                if (b == last) {
-                    break;
-                }
-            }
-        }
-    } else {
-        for (uint32_t set = 0; set < t->nsets; set++) {
-            n += inval_set(t, set, sc);
-        }
-    }
+    n = sc->match == 0 && sc->stages == 0 ? inval_everything(t) : inval_indexed(t, sc);
     t->stats.invalidated += n;
     vi_unlock(&t->lock);
     return n;

@@ -13,19 +13,28 @@
  * Size: fixed at creation from a maximum number of entries; memory never
  * grows afterwards (vi_iotlb_mem_bytes() <= vi_iotlb_mem_bound(max)).  It is
  * set-associative (8 ways, the set chosen by a hash of the input block,
- * block size, VMID and ASID -- global and stage-2 entries hash as if they
- * had no ASID); a full set evicts its least recently used entry, it never
- * flushes anything else.  An entry takes 32 bytes (plus 8 for the IPA of
- * nested entries, and a 16-byte header per set of 8 holding the ways'
- * fingerprints and LRU order), so a hit reads one small header and one
- * cache line.
+ * block size, VMID and ASID); a full set evicts its least recently used
+ * entry, it never flushes anything else.  An entry takes 32 bytes (plus 8
+ * for the IPA of nested entries, and a 16-byte header per set of 8 holding
+ * the ways' fingerprints and LRU order), so a hit reads one small header and
+ * one cache line; the invalidation index adds 96 bytes per entry,
+ * never read by lookups.
  *
  * Lookups are a hash probe per block size currently present in the cache
- * (a bit mask keeps track; a second probe when global entries exist), so a
- * hit costs a few probes of one set -- one probe in the common case of a
- * single block size and no global entries.  Invalidations by address that name the
- * VMID and ASID (or an IPA range while no nested entry exists) probe only the
- * sets of the blocks in the range; other scopes scan the array once.
+ * (a bit mask keeps track), so a hit costs one probe in the common case of
+ * a single block size.
+ *
+ * Invalidation cost follows what matches, not what is cached: entries are
+ * indexed by domain (VMID, ASID), by SSID within it, and nested ones by IPA
+ * block.  A scope naming an ASID visits that ASID's domains (one naming an
+ * SSID too, that SSID's entries), one naming a VMID the domains of that
+ * VMID; with an address range a domain is probed set by set for the blocks
+ * of the range, or its entries are walked when there are fewer of them;
+ * an IPA range finds nested entries through their IPA chains.  So a
+ * page-selective invalidation is a few set probes and a domain-selective one
+ * visits that domain's entries, however full the IOTLB is with others;
+ * only scopes naming neither ASID nor VMID (by stream, by stage) visit every
+ * domain, and "all" resets the arrays.
  *
  * Invalidation: one function taking a vi_iotlb_scope, a set of field
  * matches; every scope the architectures define is a combination:
@@ -135,6 +144,7 @@ typedef struct vi_iotlb_scope {
 
 typedef struct vi_iotlb_stats {
     uint64_t hits, misses, inserts, evictions, invalidated;
+    uint64_t inval_visited;     /* entries invalidations compared with a scope */
 } vi_iotlb_stats;
 
 typedef struct vi_iotlb vi_iotlb;
