@@ -67,6 +67,8 @@ static vi_mem_result vivtd_mem_read(void *opaque, uint64_t pa, void *buf, size_t
     if (!p) {
         return VI_MEM_ABORT;
     }
+    /* Under QEMU's generic-fuzz (CONFIG_FUZZ) the fuzzer fills what DMA reads. */
+    fuzz_dma_read_cb(pa, len, mr);
     memcpy(buf, p, len);
     return VI_MEM_OK;
 }
