@@ -14,6 +14,8 @@
 #                       its IOMMU's translation (trace points), then a short run per target
 #   fuzz.sh device      run each device target for VIOMMU_FUZZ_DEV_SECONDS (default 600)
 #   fuzz.sh long        make fuzz: core, then smoke, then device
+# VIOMMU_FUZZ_TARGETS (default "smmuv3 vtd vtd-legacy") picks device targets;
+# VIOMMU_FUZZ_NO_BUILD=1 runs smoke / device on the binaries as they are.
 # Corpora are kept in $VIOMMU_CACHE/fuzz-corpus; crashes land in
 # $VIOMMU_CACHE/fuzz-artifacts.  Every line ends with the rate in execs/s.
 set -euo pipefail
@@ -34,16 +36,23 @@ ARTIFACTS=$VIOMMU_CACHE/fuzz-artifacts
 # the ECAM window are named: the fuzzer (and the seeds) map the BARs and set
 # Bus Master through ECAM, and reach the PASID / PRI / ATS capabilities too.
 TD="-device viommu-testdev,addr=04.0"
-dev_targets() {
+dev_targets() { # VIOMMU_FUZZ_TARGETS="smmuv3 vtd ..." picks some
+    local want=" ${VIOMMU_FUZZ_TARGETS:-smmuv3 vtd vtd-legacy} " l
+    all_targets | while IFS= read -r l; do
+        [[ "$want" == *" ${l%%|*} "* ]] && echo "$l"
+    done
+    return 0
+}
+all_targets() {
     printf '%s\n' \
-        "smmuv3|aarch64|-M virt,gic-version=3 -cpu max -nodefaults -device viommu-smmuv3 $TD|viommu-smmuv3 viommu-testdev-regs* viommu-testdev-msix* pcie-mmcfg-mmio*" \
-        "vtd|x86_64|-M q35 -nodefaults -device viommu-vtd,intremap=on $TD|viommu-vtd viommu-testdev" \
-        "vtd-legacy|x86_64|-M q35 -nodefaults -device viommu-vtd,intremap=on,scalable-mode=off $TD|viommu-vtd viommu-testdev"
+        "smmuv3|aarch64|-M virt,gic-version=3 -cpu max -nodefaults -device viommu-smmuv3 $TD|viommu-smmuv3 viommu-testdev-regs* msix-table* msix-pba* pcie-mmcfg-mmio*" \
+        "vtd|x86_64|-M q35 -nodefaults -L /usr/share/seabios -L /usr/share/qemu -device viommu-vtd,intremap=on $TD|viommu-vtd viommu-testdev" \
+        "vtd-legacy|x86_64|-M q35 -nodefaults -L /usr/share/seabios -L /usr/share/qemu -device viommu-vtd,intremap=on,scalable-mode=off $TD|viommu-vtd viommu-testdev"
 }
 
-rate() { # log: "N execs in S s = R execs/s" from libFuzzer's final stats
-    awk '/stat::number_of_executed_units/ {n = $2} /stat::average_exec_per_sec/ {r = $2}
-         END { if (n != "") printf "%s execs, %s execs/s", n, r }' "$1"
+rate() { # log: "N execs, R execs/s" from libFuzzer's final stats (all its runs)
+    awk '/stat::number_of_executed_units/ {n += $2; k++} /stat::average_exec_per_sec/ {r += $2}
+         END { if (k) printf "%d execs, %d execs/s", n, r / k }' "$1"
 }
 
 # ---------------------------------------------------------------------------
@@ -155,25 +164,26 @@ seeds() { # name: generate the seed directory, print it
 # the IOMMU translate the seed's IOVA to its expected address; then a short
 # run of each target from the seeds.
 dev_smoke() {
-    local rc=0 name arch args objs sdir s log iova pa ev
+    local rc=0 name arch args objs sdir s log ev re
     while IFS='|' read -r name arch args objs; do
         sdir=$(seeds "$name")
-        read -r iova pa < <(python3 "$SEEDS" --expect "$name")
-        case "$name" in smmuv3) ev=viommu_smmuv3_translate ;; *) ev=viommu_vtd_translate ;; esac
         for s in "$sdir"/seed-*; do
+            read -r ev re < <(python3 "$SEEDS" --expect "$name" "${s##*/seed-}")
             log=$VIOMMU_CACHE/fuzz-smoke-$name-$(basename "$s").log
             if ! run_dev "$name" "$arch" "$args" "$objs" "-trace $ev" "$s" >"$log" 2>&1; then
                 echo "smoke $name/$(basename "$s"): the seed crashed QEMU (see $log)"; rc=1
-            elif ! grep -Eq -- "-> $pa( |$)" "$log"; then
-                echo "smoke $name/$(basename "$s"): no translation to $pa reached (see $log)"; rc=1
+            elif ! grep -Eq -- "^$ev .*$re" "$log"; then
+                echo "smoke $name/$(basename "$s"): no '$ev ... $re' (see $log)"; rc=1
             else
-                echo "smoke $name/$(basename "$s"): reaches the translation ($iova -> $pa)"
+                echo "smoke $name/$(basename "$s"): reaches '$ev ... $re'"
             fi
         done
         log=$VIOMMU_CACHE/fuzz-smoke-$name.log
         if run_dev "$name" "$arch" "$args" "$objs" "" -runs="${VIOMMU_FUZZ_SMOKE_RUNS:-500}" \
                 -seed=1 "$sdir" >"$log" 2>&1; then
             echo "smoke $name: $(rate "$log")"
+        elif grep -q "in qtest_clock_step_next" "$log"; then
+            echo "smoke $name: $(rate "$log"), ended by a clock step with no timer armed (harness)"
         else
             rc=1; echo "smoke $name: failed (see $log)"; tail -n 40 "$log"
         fi
@@ -189,13 +199,26 @@ dev_run() {
         log=$VIOMMU_CACHE/fuzz-dev-$name.log
         mkdir -p "$corpus"
         note "generic-fuzz $name: $secs s, corpus $corpus"
-        if run_dev "$name" "$arch" "$args" "$objs" "" -max_total_time="$secs" \
-                "$corpus" "$sdir" >"$log" 2>&1; then
-            echo "generic-fuzz $name: $(rate "$log")"
-        else
+        # generic-fuzz's clock step with no timer armed (virt, idle) fails inside
+        # libqtest: a harness limitation, not a finding; resume from the corpus.
+        local end=$(($(date +%s) + secs)) left restarts=0
+        : >"$log"
+        while left=$((end - $(date +%s))); [ "$left" -gt 5 ]; do
+            if run_dev "$name" "$arch" "$args" "$objs" "" -max_total_time="$left" \
+                    "$corpus" "$sdir" >"$log.part" 2>&1; then
+                cat "$log.part" >>"$log"; break
+            fi
+            cat "$log.part" >>"$log"
+            if grep -q "in qtest_clock_step_next" "$log.part"; then
+                restarts=$((restarts + 1))
+                rm -f "$(sed -n "s/.*Test unit written to //p" "$log.part")"
+                continue
+            fi
             rc=1; echo "generic-fuzz $name: found something (see $log, $ARTIFACTS)"
-            tail -n 40 "$log"
-        fi
+            tail -n 40 "$log.part"
+            break
+        done
+        echo "generic-fuzz $name: $(rate "$log") ($restarts harness restarts)"
     done < <(dev_targets)
     return $rc
 }
@@ -204,8 +227,8 @@ case "$mode" in
     build) core_build ;;
     core) core_build && core_run ;;
     qemu-build) qemu_build ;;
-    smoke) qemu_build && dev_smoke ;;
-    device) qemu_build && dev_run ;;
+    smoke) [ -n "${VIOMMU_FUZZ_NO_BUILD:-}" ] || qemu_build; dev_smoke ;;
+    device) [ -n "${VIOMMU_FUZZ_NO_BUILD:-}" ] || qemu_build; dev_run ;;
     long)
         rc=0
         core_build && core_run || rc=1

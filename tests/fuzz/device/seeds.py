@@ -192,8 +192,8 @@ def sync_cmd(msi_addr):
     return (CMD_SYNC | (1 << 12) | (3 << 22) | (0xf << 24), msi_addr)
 
 
-def smmu_enable(s, cmds, st_2lvl=False, priq=False):
-    """Commands into the queue, then the reset sequence of a driver, then PROD."""
+def smmu_enable(s, cmds, kick, st_2lvl=False, priq=False):
+    """Commands into the queue, the reset sequence of a driver, PROD past kick of them."""
     for i, (w0, w1) in enumerate(cmds):
         s.mem(S_CMDQ + 16 * i, q(w0, w1), S_SCRATCH)
     s.write("smmu", A_CR0, 0)
@@ -219,7 +219,7 @@ def smmu_enable(s, cmds, st_2lvl=False, priq=False):
         cr0 |= CR0_PRIQEN
     s.write("smmu", A_IRQ_CTRL, 0x7)
     s.write("smmu", A_CR0, cr0)
-    s.write("smmu", A_CMDQ_PROD, len(cmds))
+    s.write("smmu", A_CMDQ_PROD, kick)
     s.read("smmu", A_CMDQ_CONS)
 
 
@@ -259,8 +259,7 @@ def smmu_seed(kind):
              (CMD_TLBI_NH_VA | (1 << 48), IOVA_SRC | 1), (CMD_TLBI_S2_IPA | (1 << 32), IOVA_SRC),
              (CMD_TLBI_NH_ASID | (1 << 48), 0), (CMD_PREFETCH_CONFIG | (sid << 32), 0),
              (CMD_ATC_INV | (sid << 32), 0x3f), sync_cmd(S_SYNC)]
-    smmu_enable(s, cmds + later, st_2lvl=st_2lvl, priq=kind == "s1-ssid")
-    s.write("smmu", A_CMDQ_PROD, len(cmds))
+    smmu_enable(s, cmds + later, len(cmds), st_2lvl=st_2lvl, priq=kind == "s1-ssid")
     if kind == "bypass":
         s.td_dma(S_SRC, S_DST, 0x100)
     else:
@@ -382,13 +381,19 @@ SEEDS = {
     "vtd-legacy": {"legacy": lambda: vtd_seed("legacy")},
 }
 
-# What each seed's first DMA through the IOMMU must translate to (fuzz.sh smoke).
-EXPECT = {"smmuv3": S_SRC, "vtd": V_SRC, "vtd-legacy": V_SRC}
+# The trace point, and a line of it, each seed must produce (fuzz.sh smoke):
+# its DMA translated to the expected address (bypass: the STE decoded).
+def expect(target, kind):
+    if target == "smmuv3":
+        if kind == "bypass":
+            return "viommu_smmuv3_ste", "sid 0x%x config %d " % (TD_DEVFN, STE_CFG_BYPASS)
+        return "viommu_smmuv3_translate", "-> 0x%x " % S_SRC
+    return "viommu_vtd_translate", "-> 0x%x .* ok 1" % V_SRC
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "--expect":
-        print("0x%x 0x%x" % (IOVA_SRC, EXPECT[sys.argv[2]]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--expect":
+        print(*expect(sys.argv[2], sys.argv[3]))
         return
     if len(sys.argv) != 3 or sys.argv[2] not in SEEDS:
         sys.exit("usage: seeds.py OUTDIR {%s} | seeds.py --expect TARGET" % ",".join(SEEDS))
