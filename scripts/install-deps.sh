@@ -2,6 +2,8 @@
 # Install, by name, the Debian packages the build and tests need.
 # meson >= 1.5 (QEMU 10.0 needs it) and python3-pycotap come from bookworm-backports.
 # libvirt-clients is only for virt-xml-validate (scripts/check-user-docs.sh).
+# clang + libclang-rt-14-dev give -fsanitize=fuzzer,address,undefined: the core fuzzers
+# (make check) and QEMU's --enable-fuzzing tree of scripts/fuzz.sh (make fuzz).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
