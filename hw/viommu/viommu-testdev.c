@@ -149,6 +149,7 @@ static bool td_dma_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirec
                 memcpy(ram, p, l);
                 memory_region_set_dirty(mr, xlat, l);
             } else {
+                fuzz_dma_read_cb(addr, l, mr);      /* as flatview_read(): generic-fuzz fills it */
                 memcpy(p, ram, l);
             }
         } else if (!td_mmio_rw(mr, xlat, p, l, write, d->attrs)) {
