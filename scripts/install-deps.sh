@@ -2,6 +2,7 @@
 # Install, by name, the Debian packages the build and tests need.
 # meson >= 1.5 (QEMU 10.0 needs it) and python3-pycotap come from bookworm-backports.
 # libvirt-clients is only for virt-xml-validate (scripts/check-user-docs.sh).
+# qemu-efi-aarch64 is the UEFI firmware of the arm64 ACPI guest column (scripts/guest-test.sh).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -10,7 +11,7 @@ PKGS=(
     python3 python3-venv python3-setuptools python3-pip
     libglib2.0-dev libfdt-dev libpixman-1-dev zlib1g-dev libslirp-dev
     clang lld libclang-rt-14-dev
-    seabios ipxe-qemu qemu-system-data
+    seabios ipxe-qemu qemu-system-data qemu-efi-aarch64
     cpio gzip xz-utils busybox-static
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     libelf-dev libssl-dev
