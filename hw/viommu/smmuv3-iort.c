@@ -1,5 +1,5 @@
 /*
- * The IORT (IO Remapping Table, Arm DEN 0049E.b) of a "virt" machine with
+ * The IORT (IO Remapping Table, Arm DEN 0049E.e) of a "virt" machine with
  * viommu-smmuv3, built in place of virt's own (its build_iort() calls this
  * first, scripts/hooks/virt-acpi.sh).  Nodes, in this order:
  *
@@ -9,7 +9,8 @@
  *                  ID mappings: StreamIDs 0..0xffff -> the ITS unchanged (a
  *                  device's MSI DeviceID is its RID, as QEMU's ITS sees it),
  *                  and with msi=on a single mapping msi-devid -> ITS for the
- *                  SMMU's own MSIs, named by the DeviceID mapping index;
+ *                  SMMU's own MSIs, named by the DeviceID mapping index and
+ *                  marked valid (E.e's flag: MSIs described next to GSIVs);
  *   Root complex   PCI segment 0, fully coherent, one ID mapping per host
  *                  bridge's RID range (main root bus, each pxb-pcie): to the
  *                  SMMUv3 node of the instance translating it, or straight to
@@ -24,14 +25,14 @@
 #include "hw/viommu/smmuv3-iort.h"
 #include "trace.h"
 
-/* DEN 0049E.b: table revision 3; node types and the revisions of that issue. */
-#define IORT_TABLE_REV          3
+/* DEN 0049E.e: table revision 6; node types and the revisions of that issue. */
+#define IORT_TABLE_REV          6
 #define IORT_NODE_ITS_GROUP     0
 #define IORT_NODE_RC            2
 #define IORT_NODE_SMMUV3        4
 #define IORT_ITS_GROUP_REV      1
-#define IORT_SMMUV3_REV         4
-#define IORT_RC_REV             3
+#define IORT_SMMUV3_REV         5
+#define IORT_RC_REV             4
 
 #define IORT_HEADER_SIZE        48      /* ACPI header + node count, offset, reserved */
 #define IORT_NODE_HDR_SIZE      16      /* type, length, revision, id, #maps, map offset */
@@ -45,6 +46,7 @@
 #define IORT_SMMUV3_COHACC      (1u << 0)
 #define IORT_SMMUV3_HTTU_SHIFT  1       /* 0: none, 1: HA, 2: HA + HD */
 #define IORT_SMMUV3_HTTU_HA_HD  2
+#define IORT_SMMUV3_DEVID_VALID (1u << 4)   /* the DeviceID mapping index is valid */
 
 /* Root complex memory access properties (Table 14/15): CCA = 1, CPM | DACS. */
 #define IORT_CCA_COHERENT       1
@@ -95,6 +97,9 @@ static void iort_smmuv3(GArray *t, const VismmuVirtInstance *in, uint32_t id, ui
     if (in->s->httu) {
         flags |= IORT_SMMUV3_HTTU_HA_HD << IORT_SMMUV3_HTTU_SHIFT;
     }
+    if (in->s->msi) {
+        flags |= IORT_SMMUV3_DEVID_VALID;
+    }
     iort_node_header(t, IORT_NODE_SMMUV3, IORT_SMMUV3_SIZE + nmaps * IORT_ID_MAP_SIZE,
                      IORT_SMMUV3_REV, id, nmaps, IORT_SMMUV3_SIZE);
     build_append_int_noprefix(t, in->base, 8);
@@ -108,7 +113,7 @@ static void iort_smmuv3(GArray *t, const VismmuVirtInstance *in, uint32_t id, ui
     build_append_int_noprefix(t, gsiv + VIOMMU_SMMUV3_IRQ_GERROR, 4);
     build_append_int_noprefix(t, gsiv + VIOMMU_SMMUV3_IRQ_CMD_SYNC, 4);
     build_append_int_noprefix(t, 0, 4);             /* proximity domain */
-    /* DeviceID mapping index: the single mapping below (the last one). */
+    /* DeviceID mapping index: the single mapping below (valid with msi=on). */
     build_append_int_noprefix(t, nmaps - 1, 4);
     /* StreamID = RID -> DeviceID unchanged. */
     iort_id_map(t, 0, 0x10000, 0, its_off, 0);
@@ -120,6 +125,16 @@ static void iort_smmuv3(GArray *t, const VismmuVirtInstance *in, uint32_t id, ui
 static void iort_root_complex(GArray *t, uint32_t id, const VismmuVirtRange *r, unsigned nr,
                               const uint32_t *smmu_off, uint32_t its_off)
 {
+    uint8_t pasid_bits = 0;
+
+    /* PASID capabilities: the widest SubstreamID an SMMU behind it takes. */
+    for (unsigned i = 0; i < VISMMU_VIRT_MAX_INSTANCES; i++) {
+        const VismmuVirtInstance *in = vismmu_virt_instance(i);
+
+        if (in && in->s->ssidsize > pasid_bits) {
+            pasid_bits = in->s->ssidsize;
+        }
+    }
     iort_node_header(t, IORT_NODE_RC, IORT_RC_SIZE + nr * IORT_ID_MAP_SIZE, IORT_RC_REV, id,
                      nr, IORT_RC_SIZE);
     build_append_int_noprefix(t, IORT_CCA_COHERENT, 4);
@@ -129,7 +144,8 @@ static void iort_root_complex(GArray *t, uint32_t id, const VismmuVirtRange *r, 
     build_append_int_noprefix(t, 0, 4);             /* ATS attribute: no ATS */
     build_append_int_noprefix(t, 0, 4);             /* PCI segment (MCFG) */
     build_append_int_noprefix(t, 64, 1);            /* memory address size limit */
-    build_append_int_noprefix(t, 0, 3);             /* reserved */
+    build_append_int_noprefix(t, pasid_bits, 2);    /* PASID capabilities: max width */
+    build_append_int_noprefix(t, 0, 1);             /* reserved */
     for (unsigned i = 0; i < nr; i++) {
         uint32_t rid = r[i].first_bus << 8;
         uint32_t count = (r[i].last_bus - r[i].first_bus + 1) << 8;

@@ -17,6 +17,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
+#include "qemu/bswap.h"
 #include "qapi/error.h"
 #include "hw/arm/virt.h"
 #include "hw/arm/fdt.h"
@@ -166,7 +167,7 @@ static void vismmu_virt_fdt(Notifier *n, void *data)
 {
     VirtMachineState *vms = VIRT_MACHINE(qdev_get_machine());
     void *fdt = MACHINE(vms)->fdt;
-    VismmuVirtRange r[VISMMU_VIRT_MAX_INSTANCES * 4];
+    VismmuVirtRange r[256];     /* one per host bridge, at most one per bus number */
     uint32_t map[ARRAY_SIZE(r) * 4];
     unsigned nr, nmap = 0;
 

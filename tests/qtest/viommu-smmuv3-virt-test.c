@@ -2,15 +2,15 @@
  * viommu-smmuv3 on virt: how the guest is told about it, with one instance
  * and with a second one serving a pxb-pcie root bus.
  *
- * - iort/*: the IORT as the firmware gets it (fw_cfg file etc/acpi/tables),
- *   parsed here by the layout of Arm DEN 0049E.b (independently of
+ * - iort/...: the IORT as the firmware gets it (fw_cfg file etc/acpi/tables),
+ *   parsed here by the layout of Arm DEN 0049E.e (independently of
  *   hw/viommu/smmuv3-iort.c): node types, identifiers, SMMUv3 base, flags,
  *   GSIVs, the DeviceID mapping of the SMMU's own MSIs, the root complex's ID
  *   mappings per host bridge range and which node each one names.
- * - dt/*: the device tree (QMP dumpdtb), parsed here: one arm,smmu-v3 node
+ * - dt/...: the device tree (QMP dumpdtb), parsed here: one arm,smmu-v3 node
  *   per instance with its registers, SPIs and msi-parent, and the PCIe host
  *   bridge's iommu-map sending each host bridge's RIDs to its instance.
- * - place/*: each instance's registers answer where both tables say, and the
+ * - place/...: each instance's registers answer where both tables say, and the
  *   placement refuses what cannot work (same root bus twice, a non-root
  *   primary-bus, two instances with one msi-devid).
  *
@@ -139,7 +139,7 @@ static IortMap iort_map(const Iort *io, const IortNode *nd, unsigned i)
 
 static void check_header(const Iort *io, unsigned nodes)
 {
-    g_assert_cmpuint(io->t[8], ==, 3);                     /* revision (E.b) */
+    g_assert_cmpuint(io->t[8], ==, 6);                     /* revision (E.e) */
     g_assert_cmpuint(le(io->t + 36, 4), ==, nodes);
     g_assert_cmpuint(le(io->t + 40, 4), ==, 48);
 }
@@ -162,10 +162,10 @@ static void check_smmu(const Iort *io, const IortNode *nd, uint64_t base, int sp
     IortMap m;
 
     g_assert_cmpuint(nd->type, ==, 4);
-    g_assert_cmpuint(nd->rev, ==, 4);
+    g_assert_cmpuint(nd->rev, ==, 5);
     g_assert_cmpuint(nd->map_off, ==, 68);
     g_assert_cmphex(le64(p + 16), ==, base);
-    g_assert_cmphex(le(p + 24, 4) & 1, ==, 1);                 /* COHACC override */
+    g_assert_cmphex(le(p + 24, 4), ==, 1 | 1 << 4);    /* COHACC override, DeviceID valid */
     g_assert_cmphex(le64(p + 32), ==, 0);                      /* no VATOS */
     g_assert_cmpuint(le(p + 44, 4), ==, spi + 32 + 0);         /* event: eventq */
     g_assert_cmpuint(le(p + 48, 4), ==, spi + 32 + 1);         /* PRI: priq */
@@ -198,6 +198,8 @@ static void check_rc_header(const Iort *io, const IortNode *rc, unsigned nmaps)
     g_assert_cmpuint(le(p + 16, 4), ==, 1);                    /* CCA: coherent */
     g_assert_cmphex(p[23], ==, 3);                             /* CPM | DACS */
     g_assert_cmpuint(le(p + 28, 4), ==, 0);                    /* segment 0 */
+    g_assert_cmpuint(p[32], ==, 64);                           /* address size limit */
+    g_assert_cmpuint(le(p + 33, 2), ==, 20);                   /* PASID width: ssidsize */
 }
 
 static void check_rc_map(const Iort *io, const IortNode *rc, unsigned i, uint32_t in,
@@ -305,7 +307,8 @@ static void test_iort_upstream(void)
     IortNode smmu;
 
     iort_fetch(qts, &io);
-    check_header(&io, 3);
+    g_assert_cmpuint(io.t[8], ==, 3);                      /* virt's: E.b */
+    g_assert_cmpuint(le(io.t + 36, 4), ==, 3);
     smmu = iort_node(&io, 1);
     g_assert_cmpuint(smmu.type, ==, 4);
     g_assert_cmpuint(smmu.nmaps, ==, 1);     /* ours always has 2 with msi=on */
