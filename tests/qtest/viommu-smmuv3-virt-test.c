@@ -17,8 +17,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
+#include "qemu/bswap.h"
 #include "libqtest.h"
-#include "libqos/fw_cfg.h"
 #include "qobject/qdict.h"
 
 #define VIRT_FW_CFG_BASE    0x09020000ull
@@ -64,16 +64,47 @@ typedef struct {
     uint32_t tlen;
 } Iort;
 
+/*
+ * virt's fw_cfg (docs/specs/fw_cfg.rst): data at +0, a big-endian selector
+ * at +8 (libqos' mm_fw_cfg has another layout).
+ */
+static void fwcfg_select(QTestState *qts, uint16_t key)
+{
+    qtest_writew(qts, VIRT_FW_CFG_BASE + 8, bswap16(key));
+}
+
+static void fwcfg_read(QTestState *qts, void *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        ((uint8_t *)buf)[i] = qtest_readb(qts, VIRT_FW_CFG_BASE);
+    }
+}
+
+#define FW_CFG_FILE_DIR     0x19
+
 /* The tables are laid out one after the other in etc/acpi/tables. */
 static void iort_fetch(QTestState *qts, Iort *io)
 {
-    QFWCFG *fw = mm_fw_cfg_init(qts, VIRT_FW_CFG_BASE);
+    uint32_t n, be;
     size_t off = 0;
 
-    io->len = 1 << 20;
-    io->blob = g_malloc0(io->len);
-    io->len = MIN(qfw_cfg_get_file(fw, "etc/acpi/tables", io->blob, io->len), io->len);
+    fwcfg_select(qts, FW_CFG_FILE_DIR);
+    fwcfg_read(qts, &be, 4);
+    n = be32_to_cpu(be);
+    io->len = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct { uint32_t size; uint16_t select, reserved; char name[56]; } f;
+
+        fwcfg_read(qts, &f, sizeof(f));
+        if (!strcmp(f.name, "etc/acpi/tables")) {
+            io->len = be32_to_cpu(f.size);
+            fwcfg_select(qts, be16_to_cpu(f.select));
+            break;
+        }
+    }
     g_assert_cmpuint(io->len, >, 36);
+    io->blob = g_malloc0(io->len);
+    fwcfg_read(qts, io->blob, io->len);
     io->t = NULL;
     while (off + 36 <= io->len) {
         uint32_t l = le(io->blob + off + 4, 4);
@@ -88,7 +119,6 @@ static void iort_fetch(QTestState *qts, Iort *io)
         }
         off += l;
     }
-    mm_fw_cfg_uninit(fw);
     g_assert_nonnull(io->t);
 }
 
