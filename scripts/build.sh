@@ -14,6 +14,7 @@ QEMU_TARGETS=(qemu-system-aarch64 qemu-system-x86_64
               tests/qtest/viommu/viommu-smmuv3-config-test
               tests/qtest/viommu/viommu-vtd-config-test
               tests/qtest/viommu/viommu-quiesce-test
+              tests/qtest/viommu/viommu-smmuv3-virt-test
               tests/qtest/viommu/viommu-smmuv3-perf-test)
 start=$(date +%s)
 need_space "$VIOMMU_CACHE" 1000

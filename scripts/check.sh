@@ -46,7 +46,8 @@ else
 fi
 run_suite qtest "$QEMU_BUILD" --suite viommu --num-processes 2
 
-# Guest Linux (iommufd stack) on our vIOMMUs, plus upstream's as reference columns.
+# Guest Linux (iommufd stack) on our vIOMMUs (arm64 both with a device tree and
+# under UEFI with ACPI), plus upstream's as reference columns.
 note "guest"
 "$VIOMMU_TOP/scripts/guest-test.sh" 2>&1 | tee "$logdir/guest.log"
 guest_rc=${PIPESTATUS[0]}

@@ -23,6 +23,19 @@ insert_after() {
     awk -v a="$anchor" -v l="$line" '{ print } !done && $0 ~ a { print l; done = 1 }' "$file" >"$file.viommu.tmp"
     mv "$file.viommu.tmp" "$file"
 }
+# insert_in_func FILE FUNC_REGEX ANCHOR_REGEX LINE: add LINE after the first line
+# matching ANCHOR that follows the first line matching FUNC, once.
+insert_in_func() {
+    local file=$1 func=$2 anchor=$3 line=$4
+    grep -qF -- "$line" "$file" && return 0
+    awk -v f="$func" -v a="$anchor" -v l="$line" '
+        { print }
+        !infunc && $0 ~ f { infunc = 1; next }
+        infunc == 1 && $0 ~ a { print l; infunc = 2; found = 1 }
+        END { exit !found }' "$file" >"$file.viommu.tmp" ||
+        { rm -f "$file.viommu.tmp"; die "graft: '$anchor' after '$func' not found in $file (QEMU tree not 10.0?)"; }
+    mv "$file.viommu.tmp" "$file"
+}
 append() { # FILE LINE
     grep -qF -- "$2" "$1" || printf '%s\n' "$2" >>"$1"
 }

@@ -45,11 +45,18 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
+# UEFI firmware for arm64 ACPI guests (package qemu-efi-aarch64, scripts/install-deps.sh).
+AAVMF_FD=${VIOMMU_AAVMF_FD:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
+
 # ---------------------------------------------------------------------------
-# Configurations: NAME | ARCH | machine (+cpu) options | vIOMMU -device options
-# Adding a vIOMMU column is one line here.
+# Configurations: NAME | ARCH | machine (+cpu, firmware) options | vIOMMU -device options
+# Adding a vIOMMU column is one line here.  arm64 boots with a device tree
+# (-kernel straight into Linux) unless the machine options give a -bios: then
+# UEFI firmware (Debian's qemu-efi-aarch64) starts the kernel as an EFI
+# application and Linux finds the SMMU in the ACPI IORT.
 CONFIGS=(
     "viommu-smmuv3|arm64|-M virt,gic-version=3 -cpu max|-device viommu-smmuv3"
+    "viommu-smmuv3-acpi|arm64|-M virt,gic-version=3,acpi=on -cpu max -bios $AAVMF_FD|-device viommu-smmuv3"
     "viommu-vtd|x86_64|-M q35,kernel-irqchip=split|-device viommu-vtd"
     "upstream-smmuv3|arm64|-M virt,gic-version=3,iommu=smmuv3 -cpu max|-global arm-smmuv3.stage=nested"
     "upstream-intel-iommu|x86_64|-M q35,kernel-irqchip=split|-device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on,x-pasid-mode=on"
@@ -207,6 +214,10 @@ for c in "${selected[@]}"; do
     case "$name" in upstream-*) reference=1 ;; *) reference=0 ;; esac
     qemu=$QEMU_BUILD/$(arch_qemu "$arch")
     [ -x "$qemu" ] || { report fail "$label/boot" "no $qemu: run make"; continue; }
+    case " $mopts " in
+        *" -bios "*) fw=${mopts#*-bios }; fw=${fw%% *}
+            [ -f "$fw" ] || { report fail "$label/boot" "no firmware $fw: install qemu-efi-aarch64 (scripts/install-deps.sh)"; continue; } ;;
+    esac
 
     kdir=$("$VIOMMU_TOP/scripts/guest-kernel.sh" "$arch" | tail -n 1) &&
         [ -f "$kdir/.complete" ] || { report fail "$label/boot" "guest kernel build failed"; continue; }

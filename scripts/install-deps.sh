@@ -4,6 +4,7 @@
 # libvirt-clients is only for virt-xml-validate (scripts/check-user-docs.sh).
 # clang + libclang-rt-14-dev give -fsanitize=fuzzer,address,undefined: the core fuzzers
 # (make check) and QEMU's --enable-fuzzing tree of scripts/fuzz.sh (make fuzz).
+# qemu-efi-aarch64 is the UEFI firmware of the arm64 ACPI guest column (scripts/guest-test.sh).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -12,7 +13,7 @@ PKGS=(
     python3 python3-venv python3-setuptools python3-pip
     libglib2.0-dev libfdt-dev libpixman-1-dev zlib1g-dev libslirp-dev
     clang lld libclang-rt-14-dev
-    seabios ipxe-qemu qemu-system-data
+    seabios ipxe-qemu qemu-system-data qemu-efi-aarch64
     cpio gzip xz-utils busybox-static
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     libelf-dev libssl-dev

@@ -366,6 +366,7 @@ static const Property vismmu_props[] = {
     DEFINE_PROP_UINT32("iotlb-entries", ViommuSmmuv3State, iotlb_entries, 4096),
     DEFINE_PROP_UINT32("cfg-entries", ViommuSmmuv3State, cfg_entries, 256),
     DEFINE_PROP_UINT16("msi-devid", ViommuSmmuv3State, msi_devid, 0xff00),
+    DEFINE_PROP_LINK("primary-bus", ViommuSmmuv3State, primary_bus, TYPE_PCI_BUS, PCIBus *),
 };
 
 static void vismmu_class_init(ObjectClass *klass, void *data)

@@ -1,23 +1,10 @@
 # Memory-core hook (sourced by scripts/graft.sh, which provides insert_after,
-# $Q and $TAG): accesses through a MemoryRegionCache over an IOMMU region
+# insert_in_func, $Q and $TAG): accesses through a MemoryRegionCache over an IOMMU region
 # that cross a 4 KiB page of the IOMMU's input space are split, so that each
 # part is translated (include/hw/viommu/cached-split.h says why: QEMU 10.0
 # translates such an access once, and virtio's used-ring writes then land on
 # the wrong physical page).  One line at the top of each of the two slow paths.
 
-# insert_in_func FILE FUNC_REGEX ANCHOR_REGEX LINE: add LINE after the first line
-# matching ANCHOR that follows the first line matching FUNC, once.
-insert_in_func() {
-    local file=$1 func=$2 anchor=$3 line=$4
-    grep -qF -- "$line" "$file" && return 0
-    awk -v f="$func" -v a="$anchor" -v l="$line" '
-        { print }
-        !infunc && $0 ~ f { infunc = 1; next }
-        infunc == 1 && $0 ~ a { print l; infunc = 2; found = 1 }
-        END { exit !found }' "$file" >"$file.viommu.tmp" ||
-        { rm -f "$file.viommu.tmp"; die "graft: '$anchor' after '$func' not found in $file (QEMU tree not 10.0?)"; }
-    mv "$file.viommu.tmp" "$file"
-}
 insert_after "$Q/system/physmem.c" '^#include "exec/memory.h"$' \
     "#include \"hw/viommu/cached-split.h\" /* $TAG */"
 insert_in_func "$Q/system/physmem.c" '^address_space_read_cached_slow\(' '^    MemoryRegion \*mr;$' \

@@ -85,6 +85,7 @@ struct ViommuSmmuv3State {
     uint32_t iotlb_entries;
     uint32_t cfg_entries;
     uint16_t msi_devid;     /* DeviceID of the SMMU's own MSIs at the ITS */
+    PCIBus *primary_bus;    /* the root bus it serves; NULL: the machine's main one */
 
     /* Derived at realize. */
     vi_smmu_caps caps;
