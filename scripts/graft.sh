@@ -43,6 +43,7 @@ append() { # FILE LINE
 link "$VIOMMU_TOP/hw/viommu" "$Q/hw/viommu"
 link "$VIOMMU_TOP/include/hw/viommu" "$Q/include/hw/viommu"
 link "$VIOMMU_TOP/tests/qtest" "$Q/tests/qtest/viommu"
+link "$VIOMMU_TOP/tests/common" "$Q/tests/qtest/viommu-common"
 
 insert_after "$Q/hw/meson.build" "^subdir\('misc'\)" "subdir('viommu') # $TAG"
 insert_after "$Q/hw/Kconfig" "^source misc/Kconfig" "source viommu/Kconfig" # minikconf has no trailing comments

@@ -53,7 +53,9 @@ flock -u 9
 
 # Everything that goes into the image decides its name.
 progs=("$guest_dir"/*.c)
+common_dir=$VIOMMU_TOP/tests/common
 key=$( { cat "$guest_dir/init.sh" "${progs[@]}" "$VIOMMU_TOP/include/hw/viommu/testdev-regs.h" \
+              "$common_dir/pt-builder.h" "$common_dir/pt-builder.c" \
               "$0" "$bb_dir/bin/busybox" "$kdir/version" "${extras[@]}";
          echo "$kdir"; "$cc" --version | head -n 1; } | sha256sum | cut -c1-12)
 out=$VIOMMU_CACHE/guest/initramfs-$arch-$key.cpio.gz
@@ -70,10 +72,13 @@ work=$VIOMMU_CACHE/guest/initramfs-$arch.work
 rm -rf "$work"
 mkdir -p "$work/bin"
 CFLAGS=(-O2 -g0 -static -Wall -Wextra -Wno-format-truncation -Werror
-        -isystem "$kdir/include" -I "$VIOMMU_TOP/include")
+        -isystem "$kdir/include" -I "$VIOMMU_TOP/include" -I "$common_dir")
 for src in "${progs[@]}"; do
     name=$(basename "$src" .c)
-    "$cc" "${CFLAGS[@]}" -o "$work/bin/$name" "$src" -lpthread 2>"$work/$name.log" || {
+    srcs=("$src")
+    # The test program builds its stage-1 tables with the shared page-table builder.
+    [ "$name" = viommu-guest-test ] && srcs+=("$common_dir/pt-builder.c")
+    "$cc" "${CFLAGS[@]}" -o "$work/bin/$name" "${srcs[@]}" -lpthread 2>"$work/$name.log" || {
         cat "$work/$name.log" >&2
         die "compiling $src for $arch failed"
     }

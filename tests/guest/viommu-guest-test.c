@@ -59,6 +59,7 @@
 #include <linux/vfio.h>
 
 #include "hw/viommu/testdev-regs.h"
+#include "pt-builder.h"
 
 /* ------------------------------------------------------------------------ */
 /* Results and diagnostics                                                   */
@@ -1064,6 +1065,7 @@ static int test_msix(void)
 struct s1 {
     uint8_t *mem;           /* the tables buffer */
     uint64_t ipa;           /* where it is in the parent's IOVA space */
+    unsigned next;          /* next free table page (ptb's allocator) */
 };
 
 #define S1_PAGE(n)      ((n) * 4096ull)
@@ -1072,43 +1074,81 @@ static uint64_t *s1_table(struct s1 *s, int n)
     return (uint64_t *)(s->mem + S1_PAGE(n));
 }
 
+/*
+ * ptb callbacks: "memory addresses" are IPAs / GPAs inside the tables buffer
+ * (so entries hold them directly, addr_offset 0); tables are its next pages.
+ */
+static uint64_t s1_read64(void *opaque, uint64_t addr)
+{
+    struct s1 *s = opaque;
+
+    return *(uint64_t *)(s->mem + (addr - s->ipa));
+}
+
+static void s1_write64(void *opaque, uint64_t addr, uint64_t val)
+{
+    struct s1 *s = opaque;
+
+    *(uint64_t *)(s->mem + (addr - s->ipa)) = val;
+}
+
+static uint64_t s1_alloc_table(void *opaque, uint64_t size)
+{
+    struct s1 *s = opaque;
+    uint64_t a = s->ipa + S1_PAGE(s->next);
+
+    (void)size;             /* every table here is one 4 KiB page */
+    s->next++;
+    return a;
+}
+
+/* A builder over s's tables with the root at table page root. */
+static void s1_builder(struct s1 *s, ptb *b, bool arm, int root, uint64_t table_bits)
+{
+    ptb_ops ops = {
+        .read64 = s1_read64, .write64 = s1_write64, .alloc_table = s1_alloc_table, .opaque = s,
+    };
+
+    if (arm) {
+        ptb_init_armv8(b, ops, 12, 1, 9, s->ipa + S1_PAGE(root));
+    } else {
+        ptb_init_x86(b, ops, PTB_X86_FS, 4, table_bits, s->ipa + S1_PAGE(root));
+    }
+}
+
 /* ---- Arm: VMSAv8-64 stage 1, 4 KiB granule, 39-bit VA (start at level 1) ---- */
 
 #define ARM_T0SZ            25
-#define ARM_DESC_VALID      (1ull << 0)
-#define ARM_DESC_TABLE      (1ull << 1)         /* table (L0-2) or page (L3) */
 #define ARM_PTE_ATTRIDX(i)  ((uint64_t)(i) << 2)
 #define ARM_PTE_AP_EL0_RW   (1ull << 6)         /* AP[2:1] = 01 */
-#define ARM_PTE_AP_RO       (1ull << 7)
 #define ARM_PTE_SH_INNER    (3ull << 8)
-#define ARM_PTE_AF          (1ull << 10)
 #define ARM_PTE_NG          (1ull << 11)
-#define ARM_ADDR_MASK       0x0000fffffffff000ull
+#define ARM_LEAF_ATTRS      (ARM_PTE_ATTRIDX(0) | ARM_PTE_AP_EL0_RW | ARM_PTE_SH_INNER | \
+                             PTB_ARMV8_AF | ARM_PTE_NG)
 
-/* Table pages inside the tables buffer: 0 = CD table, 1 = L1, 2 = L2, 3 = L3, 4 = L2 low */
-enum { ARM_CD = 0, ARM_L1 = 1, ARM_L2 = 2, ARM_L3 = 3, ARM_L2_LOW = 4 };
-
-static uint64_t arm_leaf(uint64_t out, bool block)
-{
-    return (out & ARM_ADDR_MASK) | ARM_DESC_VALID | (block ? 0 : ARM_DESC_TABLE) |
-           ARM_PTE_ATTRIDX(0) | ARM_PTE_AP_EL0_RW | ARM_PTE_SH_INNER | ARM_PTE_AF | ARM_PTE_NG;
-}
+/*
+ * Table pages inside the tables buffer: 0 = CD table, 1 = L1 (the root); ptb
+ * allocates 2 = L2, 3 = L3 (for VA_SRC..) and 4 = L2 low, in that order.
+ */
+enum { ARM_CD = 0, ARM_L1 = 1, ARM_FIRST_TABLE = 2 };
 
 static void arm_map_va(struct s1 *s, uint64_t va, uint64_t ipa, uint64_t len)
 {
+    ptb b;
+
+    s1_builder(s, &b, true, ARM_L1, 0);
     for (uint64_t o = 0; o < len; o += 4096) {
-        s1_table(s, ARM_L3)[((va + o) >> 12) & 511] = arm_leaf(ipa + o, false);
+        ptb_map(&b, va + o, ipa + o, 3, ARM_LEAF_ATTRS);
     }
 }
 
 static void arm_build_s1(struct s1 *s)
 {
+    ptb b;
+
     memset(s->mem, 0, TABLES_LEN);
+    s->next = ARM_FIRST_TABLE;
     /* L1[1] (VA 1 GiB..2 GiB) -> L2 -> L3 covering VA_SRC.. (2 MiB) */
-    s1_table(s, ARM_L1)[(VA_SRC >> 30) & 511] =
-        ((s->ipa + S1_PAGE(ARM_L2)) & ARM_ADDR_MASK) | ARM_DESC_VALID | ARM_DESC_TABLE;
-    s1_table(s, ARM_L2)[(VA_SRC >> 21) & 511] =
-        ((s->ipa + S1_PAGE(ARM_L3)) & ARM_ADDR_MASK) | ARM_DESC_VALID | ARM_DESC_TABLE;
     arm_map_va(s, VA_SRC, IOVA_SRC, BUF_LEN);
     arm_map_va(s, VA_DST, IOVA_DST, BUF_LEN);
     arm_map_va(s, VA_AUX, IOVA_AUX, BUF_LEN);
@@ -1117,9 +1157,8 @@ static void arm_build_s1(struct s1 *s)
      * maps in the parent stage (IOMMU_RESV_SW_MSI, 0x8000000), so MSI-X
      * doorbell writes pass stage 1 unchanged.
      */
-    s1_table(s, ARM_L1)[0] =
-        ((s->ipa + S1_PAGE(ARM_L2_LOW)) & ARM_ADDR_MASK) | ARM_DESC_VALID | ARM_DESC_TABLE;
-    s1_table(s, ARM_L2_LOW)[(0x8000000ull >> 21) & 511] = arm_leaf(0x8000000ull, true);
+    s1_builder(s, &b, true, ARM_L1, 0);
+    ptb_map(&b, 0x8000000ull, 0x8000000ull, 2, ARM_LEAF_ATTRS);
 }
 
 /* A 64-byte context descriptor: stage 1 at TTB0 = ttb with ASID asid. */
@@ -1151,36 +1190,25 @@ static void arm_build_cd(struct s1 *s, uint16_t asid)
 
 /* ---- Intel: first-stage (IA-32e 4-level) tables ---- */
 
-#define X86_P   (1ull << 0)
-#define X86_RW  (1ull << 1)
-#define X86_US  (1ull << 2)
-#define X86_A   (1ull << 5)
-#define X86_D   (1ull << 6)
-#define X86_PS  (1ull << 7)
-#define X86_ADDR_MASK 0x000ffffffffff000ull
-
-enum { X86_PML4 = 0, X86_PDPT = 1, X86_PD = 2, X86_PT = 3 };
-
-static uint64_t x86_leaf(uint64_t out)
-{
-    return (out & X86_ADDR_MASK) | X86_P | X86_RW | X86_US | X86_A | X86_D;
-}
+/* Table pages: 0 = PML4 (the root); ptb allocates PDPT, PD, PT after it. */
+enum { X86_PML4 = 0, X86_FIRST_TABLE = 1 };
+#define X86_DIR_BITS    (PTB_FS_P | PTB_FS_RW | PTB_FS_US | PTB_FS_A)
+#define X86_LEAF_ATTRS  (PTB_FS_RW | PTB_FS_US | PTB_FS_A | PTB_FS_D)
 
 static void x86_map_va(struct s1 *s, uint64_t va, uint64_t gpa, uint64_t len)
 {
+    ptb b;
+
+    s1_builder(s, &b, false, X86_PML4, X86_DIR_BITS);
     for (uint64_t o = 0; o < len; o += 4096) {
-        s1_table(s, X86_PT)[((va + o) >> 12) & 511] = x86_leaf(gpa + o);
+        ptb_map(&b, va + o, gpa + o, 1, X86_LEAF_ATTRS);
     }
 }
 
 static void x86_build_s1(struct s1 *s)
 {
-    uint64_t dir = X86_P | X86_RW | X86_US | X86_A;
-
     memset(s->mem, 0, TABLES_LEN);
-    s1_table(s, X86_PML4)[(VA_SRC >> 39) & 511] = ((s->ipa + S1_PAGE(X86_PDPT)) & X86_ADDR_MASK) | dir;
-    s1_table(s, X86_PDPT)[(VA_SRC >> 30) & 511] = ((s->ipa + S1_PAGE(X86_PD)) & X86_ADDR_MASK) | dir;
-    s1_table(s, X86_PD)[(VA_SRC >> 21) & 511] = ((s->ipa + S1_PAGE(X86_PT)) & X86_ADDR_MASK) | dir;
+    s->next = X86_FIRST_TABLE;
     x86_map_va(s, VA_SRC, IOVA_SRC, BUF_LEN);
     x86_map_va(s, VA_DST, IOVA_DST, BUF_LEN);
     x86_map_va(s, VA_AUX, IOVA_AUX, BUF_LEN);

@@ -6,6 +6,7 @@
 #include "qemu/osdep.h"
 #include "qemu/host-utils.h"
 #include "smmuv3-drv.h"
+#include "pt-builder.h"
 
 #define MASK(hi, lo)    ((~0ull >> (63 - (hi))) & (~0ull << (lo)))
 
@@ -324,6 +325,46 @@ static unsigned lvl_shift(const SmmuPt *pt, int level)
     return pt->gshift + (3 - level) * (pt->gshift - 3);
 }
 
+/* ptb callbacks: guest memory through qtest, tables from smmu_alloc(). */
+static uint64_t pt_read64(void *opaque, uint64_t addr)
+{
+    SmmuPt *pt = opaque;
+
+    return qtest_readq(pt->m->qts, addr);
+}
+
+static void pt_write64(void *opaque, uint64_t addr, uint64_t val)
+{
+    SmmuPt *pt = opaque;
+
+    qtest_writeq(pt->m->qts, addr, val);
+}
+
+static uint64_t pt_alloc_table(void *opaque, uint64_t size)
+{
+    SmmuPt *pt = opaque;
+    uint64_t a = smmu_alloc(pt->m, size, size);
+
+    g_assert_cmpuint(pt->ntables, <, ARRAY_SIZE(pt->tables));
+    pt->tables[pt->ntables] = a;
+    pt->table_size[pt->ntables++] = size;
+    return a;
+}
+
+/* A VMSAv8-64 builder over pt's tables (made per call: SmmuPt may be copied). */
+static void pt_builder(SmmuPt *pt, ptb *b)
+{
+    ptb_ops ops = {
+        .read64 = pt_read64,
+        .write64 = pt_write64,
+        .alloc_table = pt_alloc_table,
+        .opaque = pt,
+    };
+
+    ptb_init_armv8(b, ops, pt->gshift, pt->start_level,
+                   pt->ia - lvl_shift(pt, pt->start_level), pt->root);
+}
+
 void smmu_pt_init(SmmuPt *pt, TdMachine *m, bool s2, unsigned gshift, unsigned ia,
                   int start_level)
 {
@@ -349,7 +390,7 @@ void smmu_pt_init(SmmuPt *pt, TdMachine *m, bool s2, unsigned gshift, unsigned i
 
 static uint64_t leaf_attrs(const SmmuPt *pt, unsigned perm)
 {
-    uint64_t a = (3u << 8) | ((perm & PT_NOAF) ? 0 : (1u << 10));
+    uint64_t a = (3u << 8) | ((perm & PT_NOAF) ? 0 : PTB_ARMV8_AF);
 
     if (pt->s2) {
         a |= (0xfu << 2) | ((perm & PT_R) ? (1u << 6) : 0) | ((perm & PT_W) ? (1u << 7) : 0);
@@ -359,63 +400,32 @@ static uint64_t leaf_attrs(const SmmuPt *pt, unsigned perm)
     return a;
 }
 
-static uint64_t pt_walk_to(SmmuPt *pt, uint64_t va, bool alloc, int leaf_level)
-{
-    uint64_t table = pt->root;
-    uint64_t gmask = (1ull << pt->gshift) - 1;
-
-    for (int level = pt->start_level; ; level++) {
-        unsigned shift = lvl_shift(pt, level);
-        uint64_t bits = level == pt->start_level ? pt->ia - shift : pt->gshift - 3;
-        uint64_t slot = table + ((va >> shift) & ((1ull << bits) - 1)) * 8;
-        uint64_t e;
-
-        if (level == leaf_level) {
-            return slot;
-        }
-        e = qtest_readq(pt->m->qts, slot);
-        if (!(e & 1)) {
-            g_assert_true(alloc);
-            e = smmu_alloc(pt->m, 1u << pt->gshift, 1u << pt->gshift);
-            g_assert_cmpuint(pt->ntables, <, ARRAY_SIZE(pt->tables));
-            pt->tables[pt->ntables] = e;
-            pt->table_size[pt->ntables++] = 1u << pt->gshift;
-            e |= 3;
-            qtest_writeq(pt->m->qts, slot, e);
-        }
-        table = e & MASK(47, 12) & ~gmask;
-    }
-}
-
-static uint64_t pt_walk(SmmuPt *pt, uint64_t va, bool alloc)
-{
-    return pt_walk_to(pt, va, alloc, 3);
-}
-
 void smmu_pt_map_block(SmmuPt *pt, int level, uint64_t va, uint64_t pa, unsigned perm)
 {
-    uint64_t slot = pt_walk_to(pt, va, true, level);
+    ptb b;
 
     g_assert_cmpint(level, <, 3);
-    qtest_writeq(pt->m->qts, slot, (pa & MASK(47, lvl_shift(pt, level))) | 1 |
-                 leaf_attrs(pt, perm));
+    pt_builder(pt, &b);
+    g_assert_cmpuint(ptb_map(&b, va, pa, level, leaf_attrs(pt, perm)), !=, 0);
 }
 
 void smmu_pt_map(SmmuPt *pt, uint64_t va, uint64_t pa, uint64_t size, unsigned perm)
 {
     uint64_t page = 1ull << pt->gshift;
+    ptb b;
 
+    pt_builder(pt, &b);
     for (uint64_t off = 0; off < size; off += page) {
-        uint64_t slot = pt_walk(pt, va + off, true);
-
-        qtest_writeq(pt->m->qts, slot, ((pa + off) & MASK(47, pt->gshift)) | 3 |
-                     leaf_attrs(pt, perm));
+        g_assert_cmpuint(ptb_map(&b, va + off, pa + off, 3, leaf_attrs(pt, perm)), !=, 0);
     }
 }
 
 uint64_t smmu_pt_leaf(SmmuPt *pt, uint64_t va)
 {
-    return pt_walk(pt, va, false);
+    ptb b;
+
+    pt_builder(pt, &b);
+    return ptb_lookup(&b, va, 3);
 }
 
 SmmuEnv *smmu_env_start(const char *smmu_props, bool st_2lvl, unsigned cmdq_log2,

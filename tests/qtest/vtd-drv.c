@@ -5,6 +5,7 @@
  */
 #include "qemu/osdep.h"
 #include "vtd-drv.h"
+#include "pt-builder.h"
 
 uint32_t vtd_rd32(Vtd *v, uint32_t reg)
 {
@@ -181,40 +182,65 @@ uint64_t vtd_table(Vtd *v)
     return td_alloc(v->m, 4096);
 }
 
-static unsigned lshift(int l)
+/* ptb callbacks: guest memory through qtest, tables from vtd_alloc(). */
+static uint64_t pt_read64(void *opaque, uint64_t addr)
 {
-    return 12u + 9u * (unsigned)(l - 1);
+    Vtd *v = opaque;
+
+    return qtest_readq(v->qts, addr);
+}
+
+static void pt_write64(void *opaque, uint64_t addr, uint64_t val)
+{
+    Vtd *v = opaque;
+
+    qtest_writeq(v->qts, addr, val);
+}
+
+static uint64_t pt_alloc_table(void *opaque, uint64_t size)
+{
+    return vtd_alloc(opaque, size);
+}
+
+/*
+ * A builder over the tables at root (top level top).  First-stage table
+ * entries carry U/S (FS_PRW), second-stage ones never do (SS_RW): that picks
+ * the format, which decides what counts as a present table entry.
+ */
+static void pt_builder(Vtd *v, ptb *b, uint64_t root, int top, uint64_t table_bits)
+{
+    ptb_ops ops = {
+        .read64 = pt_read64,
+        .write64 = pt_write64,
+        .alloc_table = pt_alloc_table,
+        .opaque = v,
+    };
+
+    ptb_init_x86(b, ops, (table_bits & FS_US) ? PTB_X86_FS : PTB_VTD_SS, top,
+                 table_bits, root);
+    b->addr_offset = v->gpa_off;
 }
 
 uint64_t vtd_map(Vtd *v, uint64_t root, int top, uint64_t iova, int leaf, uint64_t pa,
                  uint64_t leaf_bits, uint64_t table_bits)
 {
-    uint64_t table = root;
+    uint64_t slot;
+    ptb b;
 
-    for (int l = top; l > leaf; l--) {
-        uint64_t slot = table + ((iova >> lshift(l)) & 511) * 8;
-        uint64_t e = qtest_readq(v->qts, slot);
-
-        if (!e) {
-            e = (vtd_table(v) + v->gpa_off) | table_bits;
-            qtest_writeq(v->qts, slot, e);
-        }
-        table = (e & 0x000ffffffffff000ull) - v->gpa_off;
-    }
-    table += ((iova >> lshift(leaf)) & 511) * 8;
-    qtest_writeq(v->qts, table, pa | leaf_bits);
-    return table;
+    pt_builder(v, &b, root, top, table_bits);
+    slot = ptb_entry(&b, iova, leaf);
+    g_assert_cmpuint(slot, !=, 0);
+    /* The leaf exactly as asked (tests write non-canonical leaves too). */
+    qtest_writeq(v->qts, slot, pa | leaf_bits);
+    return slot;
 }
 
 uint64_t vtd_entry(Vtd *v, uint64_t root, int top, uint64_t iova, int l)
 {
-    uint64_t table = root;
+    ptb b;
 
-    for (int i = top; i > l; i--) {
-        uint64_t e = qtest_readq(v->qts, table + ((iova >> lshift(i)) & 511) * 8);
-        table = (e & 0x000ffffffffff000ull) - v->gpa_off;
-    }
-    return table + ((iova >> lshift(l)) & 511) * 8;
+    pt_builder(v, &b, root, top, SS_RW);
+    return ptb_lookup(&b, iova, l);
 }
 
 void vtd_qi_add(Vtd *v, uint64_t qw0, uint64_t qw1)
