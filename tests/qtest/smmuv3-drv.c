@@ -468,6 +468,34 @@ void smmu_s1_setup(SmmuEnv *e, SmmuS1 *s, unsigned gshift, uint16_t asid)
     smmu_write_ste(e->d, SMMU_TD_SID, ste);
 }
 
+void smmu_expect_event(SmmuEnv *e, unsigned type, uint64_t ev[4])
+{
+    uint64_t tmp[4];
+
+    g_assert_true(smmu_next_event(e->d, ev));
+    g_assert_cmphex(EVT_TYPE(ev), ==, type);
+    g_assert_cmphex(EVT_SID(ev), ==, SMMU_TD_SID);
+    if (smmu_next_event(e->d, tmp)) {
+        g_test_message("extra event %016" PRIx64 " %016" PRIx64 " %016" PRIx64
+                       " %016" PRIx64, tmp[0], tmp[1], tmp[2], tmp[3]);
+        g_assert_not_reached();
+    }
+}
+
+void smmu_expect_no_event(SmmuEnv *e)
+{
+    uint64_t ev[4];
+
+    g_assert_false(smmu_next_event(e->d, ev));
+}
+
+uint64_t smmu_dma_read(SmmuEnv *e, uint64_t iova, uint64_t scratch_iova, uint64_t scratch_pa)
+{
+    qtest_writeq(e->m->qts, scratch_pa, 0);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_NONE);
+    return qtest_readq(e->m->qts, scratch_pa);
+}
+
 void smmu_check_copy(SmmuEnv *e, uint64_t src, uint64_t src_pa, uint64_t dst, uint64_t dst_pa,
                      uint64_t val)
 {

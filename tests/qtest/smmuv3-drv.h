@@ -201,6 +201,11 @@ typedef struct SmmuS1 {
 } SmmuS1;
 
 void smmu_s1_setup(SmmuEnv *e, SmmuS1 *s, unsigned gshift, uint16_t asid);
+/* The next event is type, from the test device's StreamID, and no other one follows. */
+void smmu_expect_event(SmmuEnv *e, unsigned type, uint64_t ev[4]);
+void smmu_expect_no_event(SmmuEnv *e);
+/* What the device reads at iova: 8 bytes copied to scratch_iova, which maps to scratch_pa. */
+uint64_t smmu_dma_read(SmmuEnv *e, uint64_t iova, uint64_t scratch_iova, uint64_t scratch_pa);
 /* A copy of 8 known bytes from iova src to iova dst must land at pa dst_pa. */
 void smmu_check_copy(SmmuEnv *e, uint64_t src, uint64_t src_pa, uint64_t dst, uint64_t dst_pa,
                      uint64_t val);

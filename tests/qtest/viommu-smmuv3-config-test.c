@@ -16,31 +16,6 @@
 
 typedef SmmuEnv Env;
 
-static void expect_event(Env *e, unsigned type, uint64_t ev[4])
-{
-    uint64_t tmp[4];
-
-    g_assert_true(smmu_next_event(e->d, ev));
-    g_assert_cmphex(EVT_TYPE(ev), ==, type);
-    g_assert_cmphex(EVT_SID(ev), ==, SID);
-    g_assert_false(smmu_next_event(e->d, tmp));
-}
-
-static void expect_no_event(Env *e)
-{
-    uint64_t ev[4];
-
-    g_assert_false(smmu_next_event(e->d, ev));
-}
-
-/* What the device reads at iova: 8 bytes copied to scratch (iova -> pa). */
-static uint64_t dma_read(Env *e, uint64_t iova, uint64_t scratch_iova, uint64_t scratch_pa)
-{
-    qtest_writeq(e->m->qts, scratch_pa, 0);
-    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_NONE);
-    return qtest_readq(e->m->qts, scratch_pa);
-}
-
 static uint32_t gerror_active(Env *e)
 {
     return smmu_readl(e->d, SMMU_GERROR) ^ smmu_readl(e->d, SMMU_GERRORN);
@@ -139,7 +114,7 @@ static void test_wired_irqs(void)
     gic_clear_all(qts);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, a + 8, 8), ==, TD_ERR_READ_FAULT);
     sync_cs(e, VISMMU_SYNC_CS_NONE, 0, 0);
-    expect_event(e, EVT_C_BAD_STE, (uint64_t[4]){ 0 });
+    smmu_expect_event(e, EVT_C_BAD_STE, (uint64_t[4]){ 0 });
     expect_lines(qts, 1u << LINE_EVTQ);
     /* ... and none with EVENTQ_IRQEN clear. */
     smmu_writel(e->d, SMMU_IRQ_CTRL, IRQ_CTRL_GERROR);
@@ -209,7 +184,7 @@ static void test_gerror_msi_abort(void)
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, a + 8, 8), ==, TD_ERR_READ_FAULT);
     g_assert_cmpuint(smmu_sync(e->d), ==, 0);
-    expect_event(e, EVT_C_BAD_STE, ev);
+    smmu_expect_event(e, EVT_C_BAD_STE, ev);
     g_assert_cmphex(gerror_active(e), ==, R_VISMMU_GERROR_MSI_EVENTQ_ABT_ERR_MASK);
     g_assert_cmphex(qtest_readl(qts, box), ==, 0x6e01);
     gerror_ack(e);
@@ -218,7 +193,7 @@ static void test_gerror_msi_abort(void)
     smmu_writeq(e->d, SMMU_EVENTQ_IRQ_CFG0, box + 0x10);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, a + 8, 8), ==, TD_ERR_READ_FAULT);
     g_assert_cmpuint(smmu_sync(e->d), ==, 0);
-    expect_event(e, EVT_C_BAD_STE, ev);
+    smmu_expect_event(e, EVT_C_BAD_STE, ev);
     g_assert_cmphex(qtest_readl(qts, box + 0x10), ==, 0xe0e0);
     g_assert_cmphex(gerror_active(e), ==, 0);
 
@@ -300,7 +275,7 @@ static void test_one_stage(gconstpointer data)
     }
     smmu_write_ste(e->d, SID, ste);
     smmu_check_copy(e, 0x10000, a, 0x20000, b, 0x51 + s2_only);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     /* The other one, and nesting, are a bad STE. */
     if (s2_only) {
         smmu_ste_s1(ste, cdtab, 0, 0, 0);
@@ -310,13 +285,13 @@ static void test_one_stage(gconstpointer data)
     }
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x10000, 0x20000, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_STE, ev);
+    smmu_expect_event(e, EVT_C_BAD_STE, ev);
     smmu_ste_s1(ste, cdtab, 0, 0, 0);
     smmu_ste_s2(ste, &s2, 4);
     g_assert_cmpuint((ste[0] >> 1) & 7, ==, STE_CFG_NESTED);
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x10000, 0x20000, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_STE, ev);
+    smmu_expect_event(e, EVT_C_BAD_STE, ev);
     smmu_env_stop(e);
 }
 
@@ -336,7 +311,7 @@ static void test_st_linear_only(void)
     smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
     smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R | PT_W);
     smmu_check_copy(e, 0x10000, a, 0x20000, b, 0x2a);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     /* The same STE behind a valid 2-level table the unit does not walk. */
     qtest_writeq(e->m->qts, l1, e->d->strtab | 9);          /* L2 of 256, SPLIT 8 */
     smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN);
@@ -346,7 +321,7 @@ static void test_st_linear_only(void)
     smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE_RANGE, 31), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x10000, 0x20000, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_STREAMID, ev);
+    smmu_expect_event(e, EVT_C_BAD_STREAMID, ev);
     smmu_env_stop(e);
 }
 
@@ -377,16 +352,16 @@ static void test_cd_linear_only(void)
     smmu_write_ste(e->d, SID, ste);
     for (int i = 1; i < 4; i++) {
         td_writel(e->td, TD_PASID, TD_PASID_VALID | (2 * i + 1));
-        g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0xc0 + i);
+        g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==, 0xc0 + i);
     }
     td_writel(e->td, TD_PASID, 0);
-    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0xc0);
-    expect_no_event(e);
+    g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==, 0xc0);
+    smmu_expect_no_event(e);
     /* S1Fmt 2-level (4K leaf tables) without CD2L. */
     smmu_ste_s1(ste, cdtab, 1, 3, S1DSS_SSID0);
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_STE, ev);
+    smmu_expect_event(e, EVT_C_BAD_STE, ev);
     smmu_env_stop(e);
 }
 
@@ -409,14 +384,14 @@ static void test_ril_off(void)
     smmu_pt_map(&s.pt, scratch_iova, scratch, 4096, PT_R | PT_W);
     qtest_writeq(e->m->qts, blk + 0x3000, 0xb10c1);
     qtest_writeq(e->m->qts, blk2 + 0x3000, 0xb10c2);
-    g_assert_cmphex(dma_read(e, va + 0x3000, scratch_iova, scratch), ==, 0xb10c1);
+    g_assert_cmphex(smmu_dma_read(e, va + 0x3000, scratch_iova, scratch), ==, 0xb10c1);
     smmu_pt_map_block(&s.pt, 2, va, blk2, PT_R | PT_W);        /* the same entry */
-    g_assert_cmphex(dma_read(e, va + 0x3000, scratch_iova, scratch), ==, 0xb10c1);   /* cached */
+    g_assert_cmphex(smmu_dma_read(e, va + 0x3000, scratch_iova, scratch), ==, 0xb10c1);   /* cached */
     /* TG = 4K, NUM = 0, SCALE = 0, TTL = 3: as if TG = 0, the plain VA form. */
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_VA | (6ull << 48),
                                    (va + 0x3000) | (1ull << 10) | (3ull << 8)), ==, 0);
-    g_assert_cmphex(dma_read(e, va + 0x3000, scratch_iova, scratch), ==, 0xb10c2);
-    expect_no_event(e);
+    g_assert_cmphex(smmu_dma_read(e, va + 0x3000, scratch_iova, scratch), ==, 0xb10c2);
+    smmu_expect_no_event(e);
     smmu_env_stop(e);
 }
 
@@ -464,35 +439,35 @@ static void test_small_caches(void)
             int i = g_rand_int_range(r, 0, SC_PAGES);
 
             td_writel(e->td, TD_PASID, 0);
-            g_assert_cmphex(dma_read(e, base + i * 4096ull, scratch_iova, scratch), ==,
+            g_assert_cmphex(smmu_dma_read(e, base + i * 4096ull, scratch_iova, scratch), ==,
                             0x5c000 + i);
             if (n % 4 == 0) {
                 int j = g_rand_int_range(r, 1, SC_SSIDS);
 
                 td_writel(e->td, TD_PASID, TD_PASID_VALID | j);
-                g_assert_cmphex(dma_read(e, base, scratch_iova, scratch), ==,
+                g_assert_cmphex(smmu_dma_read(e, base, scratch_iova, scratch), ==,
                                 0x5c000 + SC_PAGES + j);
             }
         }
     }
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     /* Remap every page of SSID 0 one further; one TLBI by ASID takes them all. */
     td_writel(e->td, TD_PASID, 0);
     for (int i = 0; i < SC_PAGES; i++) {
-        dma_read(e, base + i * 4096ull, scratch_iova, scratch);
+        smmu_dma_read(e, base + i * 4096ull, scratch_iova, scratch);
         qtest_writeq(qts, smmu_pt_leaf(&pt[0], base + i * 4096ull),
                      (qtest_readq(qts, smmu_pt_leaf(&pt[0], base + i * 4096ull)) &
                       ~0x0000fffffffff000ull) | (data + ((i + 1) % SC_PAGES) * 4096ull));
     }
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_ASID | (30ull << 48), 0), ==, 0);
     for (int i = SC_PAGES - 1; i >= 0; i--) {
-        g_assert_cmphex(dma_read(e, base + i * 4096ull, scratch_iova, scratch), ==,
+        g_assert_cmphex(smmu_dma_read(e, base + i * 4096ull, scratch_iova, scratch), ==,
                         0x5c000 + (i + 1) % SC_PAGES);
     }
     /* A new CD for SSID 5 (SSID 0's tables): CFGI_CD of it alone. */
     for (int j = 1; j < SC_SSIDS; j++) {
         td_writel(e->td, TD_PASID, TD_PASID_VALID | j);
-        dma_read(e, base, scratch_iova, scratch);
+        smmu_dma_read(e, base, scratch_iova, scratch);
     }
     smmu_cd(cd, &pt[0], 99);
     smmu_write_cd(e->d, cdtab + 5 * 64, cd);
@@ -500,11 +475,11 @@ static void test_small_caches(void)
                      ==, 0);
     for (int j = 1; j < SC_SSIDS; j++) {
         td_writel(e->td, TD_PASID, TD_PASID_VALID | j);
-        g_assert_cmphex(dma_read(e, base, scratch_iova, scratch), ==,
+        g_assert_cmphex(smmu_dma_read(e, base, scratch_iova, scratch), ==,
                         j == 5 ? 0x5c000 + 1 : 0x5c000 + SC_PAGES + j);
     }
     td_writel(e->td, TD_PASID, 0);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     g_rand_free(r);
     smmu_env_stop(e);
 }
@@ -552,9 +527,9 @@ static void test_pasid_nested(void)
     smmu_write_ste(e->d, SID, ste);
     for (int i = 0; i < NS_N; i++) {
         td_writel(e->td, TD_PASID, i ? TD_PASID_VALID | ssid[i] : 0);
-        g_assert_cmphex(dma_read(e, va, scratch_iova, scratch), ==, 0xa0 + i);
+        g_assert_cmphex(smmu_dma_read(e, va, scratch_iova, scratch), ==, 0xa0 + i);
     }
-    expect_no_event(e);
+    smmu_expect_no_event(e);
 
     /* One substream's output IPA unmapped at stage 2: its S2 fault alone. */
     qtest_writeq(qts, smmu_pt_leaf(&s2, out_ipa + 0x1000), 0);
@@ -562,27 +537,27 @@ static void test_pasid_nested(void)
                                    (out_ipa + 0x1000) >> 12 << 12), ==, 0);
     td_writel(e->td, TD_PASID, TD_PASID_VALID | ssid[1]);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_true(EVT_S2(ev));
     g_assert_true(EVT_SSV(ev));
     g_assert_cmpuint(EVT_SSID(ev), ==, ssid[1]);
     g_assert_cmphex(EVT_IPA(ev), ==, out_ipa + 0x1000);
     td_writel(e->td, TD_PASID, TD_PASID_VALID | ssid[2]);
-    g_assert_cmphex(dma_read(e, va, scratch_iova, scratch), ==, 0xa2);
+    g_assert_cmphex(smmu_dma_read(e, va, scratch_iova, scratch), ==, 0xa2);
 
     /* A new CD (stage 1 of index NS_N) for SSID 6, read through stage 2. */
     smmu_cd(cd, &s1[NS_N], 50);
     smmu_write_cd(e->d, cdtab + ssid[2] * 64, cd);
-    g_assert_cmphex(dma_read(e, va, scratch_iova, scratch), ==, 0xa2);      /* cached */
+    g_assert_cmphex(smmu_dma_read(e, va, scratch_iova, scratch), ==, 0xa2);      /* cached */
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32) |
                                    ((uint64_t)ssid[2] << 12), 1), ==, 0);
-    g_assert_cmphex(dma_read(e, va, scratch_iova, scratch), ==, 0xa0 + NS_N);
+    g_assert_cmphex(smmu_dma_read(e, va, scratch_iova, scratch), ==, 0xa0 + NS_N);
     /* The CD table's IPA unmapped: the CD fetch faults at stage 2 (CLASS = CD). */
     qtest_writeq(qts, smmu_pt_leaf(&s2, cd_ipa), 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_S12_VMALL | (7ull << 32), 0), ==, 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD_ALL | ((uint64_t)SID << 32), 0), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_true(EVT_S2(ev));
     g_assert_cmpuint(EVT_CLASS(ev), ==, 0);
     g_assert_cmphex(EVT_IPA(ev), ==, cd_ipa + ssid[2] * 64 - (cd_ipa + ssid[2] * 64) % 4096);

@@ -41,30 +41,6 @@ static Env *env_start(const char *props)
     return smmu_env_start(props, false, 8, 6, NULL);
 }
 
-static void expect_event(Env *e, unsigned type, uint64_t ev[4])
-{
-    uint64_t tmp[4];
-
-    g_assert_true(smmu_next_event(e->d, ev));
-    g_assert_cmphex(EVT_TYPE(ev), ==, type);
-    g_assert_cmphex(EVT_SID(ev), ==, SID);
-    g_assert_false(smmu_next_event(e->d, tmp));
-}
-
-static void expect_no_event(Env *e)
-{
-    uint64_t ev[4];
-
-    g_assert_false(smmu_next_event(e->d, ev));
-}
-
-static uint64_t dma_read(Env *e, uint64_t iova, uint64_t scratch_iova, uint64_t scratch_pa)
-{
-    qtest_writeq(e->m->qts, scratch_pa, 0);
-    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_NONE);
-    return qtest_readq(e->m->qts, scratch_pa);
-}
-
 /*
  * Issue one command and a SYNC; when the command is ILLEGAL, check the
  * queue stopped at it, and recover as Linux does (the command replaced by a
@@ -244,37 +220,37 @@ static void test_hyp_el2(void)
     smmu_write_ste(e->d, SID, ste);
 
     /* EL2 (E2H = 0): TTB0 translates, TTB1 is not there. */
-    g_assert_cmphex(dma_read(e, va, sva, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, va, sva, scratch), ==, 0x1111);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, hva, sva, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     pte = smmu_pt_leaf(&pt0, va);
     qtest_writeq(qts, pte, (qtest_readq(qts, pte) & ~MASK(47, 12)) | p2);
-    g_assert_cmphex(dma_read(e, va, sva, scratch), ==, 0x1111);     /* cached */
+    g_assert_cmphex(smmu_dma_read(e, va, sva, scratch), ==, 0x1111);     /* cached */
     /* No ASID in EL2: TLBI_EL2_VA with any ASID removes it. */
     g_assert_cmpuint(cmd_err(e, CMD_TLBI_EL2_VA | TLBI_ASID(0x55), va), ==, 0);
-    g_assert_cmphex(dma_read(e, va, sva, scratch), ==, 0x2222);
+    g_assert_cmphex(smmu_dma_read(e, va, sva, scratch), ==, 0x2222);
     qtest_writeq(qts, pte, (qtest_readq(qts, pte) & ~MASK(47, 12)) | p1);
     g_assert_cmpuint(cmd_err(e, CMD_TLBI_EL2_ALL, 0), ==, 0);
-    g_assert_cmphex(dma_read(e, va, sva, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, va, sva, scratch), ==, 0x1111);
 
     /* EL2-E2H: both ranges, ASID-tagged entries. */
     smmu_writel(e->d, SMMU_CR2, smmu_readl(e->d, SMMU_CR2) | R_VISMMU_CR2_E2H_MASK);
     g_assert_cmphex(smmu_readl(e->d, SMMU_CR2) & R_VISMMU_CR2_E2H_MASK, ==,
                     R_VISMMU_CR2_E2H_MASK);
     g_assert_cmpuint(cmd_err(e, CMD_CFGI_STE_RANGE, 31), ==, 0);
-    g_assert_cmphex(dma_read(e, hva, hsva, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, hva, hsva, scratch), ==, 0x1111);
     pte = smmu_pt_leaf(&pt1, hva);
     qtest_writeq(qts, pte, (qtest_readq(qts, pte) & ~MASK(47, 12)) | p2);
     g_assert_cmpuint(cmd_err(e, CMD_TLBI_EL2_ASID | TLBI_ASID(8), 0), ==, 0);
-    g_assert_cmphex(dma_read(e, hva, hsva, scratch), ==, 0x1111);   /* other ASID */
+    g_assert_cmphex(smmu_dma_read(e, hva, hsva, scratch), ==, 0x1111);   /* other ASID */
     g_assert_cmpuint(cmd_err(e, CMD_TLBI_EL2_ASID | TLBI_ASID(7), 0), ==, 0);
-    g_assert_cmphex(dma_read(e, hva, hsva, scratch), ==, 0x2222);
+    g_assert_cmphex(smmu_dma_read(e, hva, hsva, scratch), ==, 0x2222);
     qtest_writeq(qts, pte, (qtest_readq(qts, pte) & ~MASK(47, 12)) | p1);
     g_assert_cmpuint(cmd_err(e, CMD_TLBI_EL2_VA | TLBI_ASID(8), hva), ==, 0);
-    g_assert_cmphex(dma_read(e, hva, hsva, scratch), ==, 0x2222);   /* other ASID */
+    g_assert_cmphex(smmu_dma_read(e, hva, hsva, scratch), ==, 0x2222);   /* other ASID */
     g_assert_cmpuint(cmd_err(e, CMD_TLBI_EL2_VAA, hva), ==, 0);
-    g_assert_cmphex(dma_read(e, hva, hsva, scratch), ==, 0x1111);
-    expect_no_event(e);
+    g_assert_cmphex(smmu_dma_read(e, hva, hsva, scratch), ==, 0x1111);
+    smmu_expect_no_event(e);
     smmu_env_stop(e);
 }
 
@@ -300,13 +276,13 @@ static void test_s2_ipa_beyond_ias(void)
 
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, big | 0x2000, 0x1000, 8), ==,
                      TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_ADDR_SIZE, ev);
+    smmu_expect_event(e, EVT_F_ADDR_SIZE, ev);
     g_assert_false(EVT_S2(ev));
     g_assert_cmphex(EVT_ADDR(ev), ==, big | 0x2000);
     /* Within IAS but beyond S2T0SZ (40 bits): stage-2 Translation fault. */
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, (1ull << 40) | 0x2000, 0x1000, 8), ==,
                      TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_true(EVT_S2(ev));
     smmu_env_stop(e);
 }
@@ -327,7 +303,7 @@ static void test_fetch_events(void)
     smmu_ste_s1(ste, UNBACKED_PA, 0, 0, 0);
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x1000, 0x2000, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_CD_FETCH, ev);
+    smmu_expect_event(e, EVT_F_CD_FETCH, ev);
     g_assert_cmphex(ev[3], ==, UNBACKED_PA);
     g_assert_cmphex(ev[1], ==, 0);
     g_assert_cmphex(ev[2], ==, 0);
@@ -339,7 +315,7 @@ static void test_fetch_events(void)
     smmu_ste_s2(ste, &s2, 3);
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x1000, 0x2000, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_CD_FETCH, ev);
+    smmu_expect_event(e, EVT_F_CD_FETCH, ev);
     g_assert_cmphex(ev[3], ==, UNBACKED_PA + 0x5040);
     g_assert_false(EVT_S2(ev));
     g_assert_cmphex(ev[1], ==, 0);
@@ -351,7 +327,7 @@ static void test_fetch_events(void)
     smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
     g_assert_cmpuint(cmd_err(e, CMD_CFGI_STE_RANGE, 31), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x1000, 0x2000, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_STE_FETCH, ev);
+    smmu_expect_event(e, EVT_F_STE_FETCH, ev);
     g_assert_cmphex(ev[3], ==, UNBACKED_PA + SID * 64);
     g_assert_cmphex(ev[1], ==, 0);
     g_assert_cmphex(ev[2], ==, 0);
@@ -430,18 +406,18 @@ static void test_nested_s2_ttl(void)
     smmu_ste_s2(ste, &s2, vmid);
     smmu_write_ste(e->d, SID, ste);
 
-    g_assert_cmphex(dma_read(e, va, sva, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, va, sva, scratch), ==, 0x1111);
     s2pte = smmu_pt_leaf(&s2, ipa);
     qtest_writeq(qts, s2pte, (qtest_readq(qts, s2pte) & ~MASK(47, 12)) | p2);
-    g_assert_cmphex(dma_read(e, va, sva, scratch), ==, 0x1111);     /* cached */
+    g_assert_cmphex(smmu_dma_read(e, va, sva, scratch), ==, 0x1111);     /* cached */
     /* TTL 2 names stage-2 level-2 leaves: not this entry's. */
     g_assert_cmpuint(cmd_err(e, CMD_TLBI_S2_IPA | TLBI_VMID(vmid),
                              ipa | TLBI_TG(1) | TLBI_TTL(2)), ==, 0);
-    g_assert_cmphex(dma_read(e, va, sva, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, va, sva, scratch), ==, 0x1111);
     g_assert_cmpuint(cmd_err(e, CMD_TLBI_S2_IPA | TLBI_VMID(vmid),
                              ipa | TLBI_TG(1) | TLBI_TTL(3)), ==, 0);
-    g_assert_cmphex(dma_read(e, va, sva, scratch), ==, 0x2222);
-    expect_no_event(e);
+    g_assert_cmphex(smmu_dma_read(e, va, sva, scratch), ==, 0x2222);
+    smmu_expect_no_event(e);
     smmu_env_stop(e);
 }
 

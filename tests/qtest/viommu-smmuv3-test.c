@@ -34,36 +34,6 @@ static void env_stop(Env *e)
     smmu_env_stop(e);
 }
 
-/* Expect exactly one pending event of this type; return it in ev. */
-static void expect_event(Env *e, unsigned type, uint64_t ev[4])
-{
-    uint64_t tmp[4];
-
-    g_assert_true(smmu_next_event(e->d, ev));
-    g_assert_cmphex(EVT_TYPE(ev), ==, type);
-    g_assert_cmphex(EVT_SID(ev), ==, SID);
-    if (smmu_next_event(e->d, tmp)) {
-        g_test_message("extra event %016" PRIx64 " %016" PRIx64 " %016" PRIx64
-                       " %016" PRIx64, tmp[0], tmp[1], tmp[2], tmp[3]);
-        g_assert_not_reached();
-    }
-}
-
-static void expect_no_event(Env *e)
-{
-    uint64_t ev[4];
-
-    g_assert_false(smmu_next_event(e->d, ev));
-}
-
-/* What the device reads at iova (8 bytes through a checksum-free copy to a PA). */
-static uint64_t dma_read(Env *e, uint64_t iova, uint64_t scratch_iova, uint64_t scratch_pa)
-{
-    qtest_writeq(e->m->qts, scratch_pa, 0);
-    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_NONE);
-    return qtest_readq(e->m->qts, scratch_pa);
-}
-
 /* ------------------------------------------------------------------------
  * Registers, properties, reset
  */
@@ -195,7 +165,7 @@ static void test_s1(gconstpointer data)
     smmu_pt_map(&s.pt, iova_msi, msi, page, PT_R | PT_W);
 
     smmu_check_copy(e, iova_a + 8, a + 8, iova_b + page - 8, b + page - 8, 0x0123456789abcdefull);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
 
     /* MSI-X through stage 1 lands at the translated address. */
     td_msix_setup(e->td, 0, iova_msi + 0x40, 0xabcd0001);
@@ -207,7 +177,7 @@ static void test_s1(gconstpointer data)
     /* Unmapped: the device sees a read fault, the SMMU records F_TRANSLATION. */
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova_a + page, iova_b, 8), ==,
                      TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_cmphex(EVT_ADDR(ev), ==, iova_a + page);
     g_assert_cmpuint(EVT_RNW(ev), ==, 1);
     g_assert_cmpuint(EVT_S2(ev), ==, 0);
@@ -218,7 +188,7 @@ static void test_s1(gconstpointer data)
     smmu_check_copy(e, iova_ro, ro, iova_b, b, 0x5555);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova_a, iova_ro + 16, 8), ==,
                      TD_ERR_WRITE_FAULT);
-    expect_event(e, EVT_F_PERMISSION, ev);
+    smmu_expect_event(e, EVT_F_PERMISSION, ev);
     g_assert_cmphex(EVT_ADDR(ev), ==, iova_ro + 16);
     g_assert_cmpuint(EVT_RNW(ev), ==, 0);
     g_assert_cmphex(qtest_readq(e->m->qts, ro + 16), ==, 0);
@@ -248,7 +218,7 @@ static void test_httu(void)
     smmu_check_copy(e, 0x10000, a, 0x20000, b, 0xacce55);
     g_assert_true(qtest_readq(e->m->qts, pte_a) & (1u << 10));     /* AF set */
     g_assert_false(qtest_readq(e->m->qts, pte_b) & (1u << 7));     /* dirty: AP[2] = 0 */
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     env_stop(e);
 }
 
@@ -280,25 +250,25 @@ static void test_s2_concat(void)
     smmu_check_copy(e, ipa_a, a, ipa_b, b, 0x99);
     g_assert_cmphex(qtest_readl(e->m->qts, msi + 4), ==, 0x51);
     td_writel(e->td, TD_IRQ, 0);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
 
     /* Stage-2 fault: S2 = 1, CLASS = IN, IPA given. */
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x8000005000ull, ipa_b, 8), ==,
                      TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_cmpuint(EVT_S2(ev), ==, 1);
     g_assert_cmpuint(EVT_CLASS(ev), ==, 2);
     g_assert_cmphex(EVT_IPA(ev), ==, 0x8000005000ull);
     /* Write-only page: reads are refused at stage 2. */
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, ipa_msi, ipa_b, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_PERMISSION, ev);
+    smmu_expect_event(e, EVT_F_PERMISSION, ev);
     g_assert_cmpuint(EVT_S2(ev), ==, 1);
     /* With S2R = 0 stage-2 faults are not recorded (the access still fails). */
     ste[2] &= ~(1ull << 58);
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x8000005000ull, ipa_b, 8), ==,
                      TD_ERR_READ_FAULT);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     env_stop(e);
 }
 
@@ -317,7 +287,7 @@ static void test_s2_granules(void)
         smmu_ste_s2(ste, &s2, 9);
         smmu_write_ste(e->d, SID, ste);
         smmu_check_copy(e, 0x20000000000ull + 24, a + 24, 0x10000, b, 0x1600 + g);
-        expect_no_event(e);
+        smmu_expect_no_event(e);
         env_stop(e);
     }
 }
@@ -363,12 +333,12 @@ static void test_nested(void)
     smmu_check_copy(e, va_a, a, va_b, b, 3);
     g_assert_cmphex(qtest_readl(e->m->qts, msi), ==, 0x7777);
     td_writel(e->td, TD_IRQ, 0);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
 
     /* Stage-1 output not mapped at stage 2: S2 fault, CLASS = IN, IPA = S1 output. */
     smmu_pt_map(&s1, va_a + 0x1000, 0x5000009000ull, 4096, PT_R | PT_W);   /* same tables */
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va_a + 0x1000, va_b, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_cmpuint(EVT_S2(ev), ==, 1);
     g_assert_cmpuint(EVT_CLASS(ev), ==, 2);
     g_assert_cmphex(EVT_IPA(ev), ==, 0x5000009000ull);
@@ -378,7 +348,7 @@ static void test_nested(void)
     qtest_writeq(e->m->qts, smmu_pt_leaf(&s2, smmu_pt_leaf(&s1, va_a) & ~0xfffull), 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_S12_VMALL | (2ull << 32), 0), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va_a, va_b, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_cmpuint(EVT_S2(ev), ==, 1);
     g_assert_cmpuint(EVT_CLASS(ev), ==, 1);
     g_assert_cmphex(EVT_IPA(ev), ==, smmu_pt_leaf(&s1, va_a) & ~0xfffull);
@@ -387,7 +357,7 @@ static void test_nested(void)
     qtest_writeq(e->m->qts, smmu_pt_leaf(&s2, cd_ipa), 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va_a, va_b, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_cmpuint(EVT_S2(ev), ==, 1);
     g_assert_cmpuint(EVT_CLASS(ev), ==, 0);
     g_assert_cmphex(EVT_IPA(ev), ==, cd_ipa);
@@ -407,13 +377,13 @@ static void test_st_2lvl(void)
     smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_W);
     smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R | PT_W);
     smmu_check_copy(e, 0x10000, a, 0x20000, b, 0xabcdef);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
 
     /* L1 descriptor with Span 0: the StreamID is out of range (RECINVSID is set). */
     qtest_writeq(e->m->qts, e->d->strtab, 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE | ((uint64_t)SID << 32), 1), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x10000, 0x20000, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_STREAMID, ev);
+    smmu_expect_event(e, EVT_C_BAD_STREAMID, ev);
     env_stop(e);
 }
 
@@ -466,30 +436,30 @@ static void test_pasid(void)
 
     for (int i = 0; i < NPASID; i++) {
         set_pasid(e, pasids[i]);
-        g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1000 + i);
+        g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==, 0x1000 + i);
     }
     set_pasid(e, UINT32_MAX);
-    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1000 + NPASID);
-    expect_no_event(e);
+    g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==, 0x1000 + NPASID);
+    smmu_expect_no_event(e);
 
     /* SSID 0 is reserved for non-PASID traffic with S1DSS = substream 0. */
     set_pasid(e, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
+    smmu_expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
     g_assert_cmpuint(EVT_SSV(ev), ==, 1);
     /* A PASID whose L1CD is invalid. */
     set_pasid(e, 130);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
+    smmu_expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
     g_assert_cmpuint(EVT_SSID(ev), ==, 130);
     /* A PASID beyond S1CDMax. */
     set_pasid(e, 5000);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
+    smmu_expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
     /* A valid L1CD but an invalid CD. */
     set_pasid(e, 2);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_CD, ev);
+    smmu_expect_event(e, EVT_C_BAD_CD, ev);
     g_assert_cmpuint(EVT_SSID(ev), ==, 2);
 
     /* S1DSS = bypass: non-PASID traffic is untranslated, PASID traffic still is. */
@@ -500,16 +470,16 @@ static void test_pasid(void)
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, pa[1], scratch, 8), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readq(e->m->qts, scratch), ==, 0x1001);
     set_pasid(e, pasids[2]);
-    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1002);
+    g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==, 0x1002);
 
     /* S1DSS = terminate: non-PASID traffic gets F_STREAM_DISABLED. */
     ste[1] &= ~3ull;
     smmu_write_ste(e->d, SID, ste);
     set_pasid(e, UINT32_MAX);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_STREAM_DISABLED, ev);
+    smmu_expect_event(e, EVT_F_STREAM_DISABLED, ev);
     set_pasid(e, pasids[3]);
-    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1003);
+    g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==, 0x1003);
 
     /* CFGI_CD of one substream makes its new CD visible. */
     qtest_writeq(e->m->qts, smmu_pt_leaf(&pt[3], iova),
@@ -525,9 +495,9 @@ static void test_pasid(void)
     }
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32) |
                                    ((uint64_t)pasids[3] << 12), 1), ==, 0);
-    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==, 0x1002);
+    g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==, 0x1002);
     set_pasid(e, UINT32_MAX);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     env_stop(e);
 }
 
@@ -584,29 +554,29 @@ static void test_invalidation(void)
         uint64_t from = i & 1 ? p2 : p1, to = i & 1 ? p1 : p2;
 
         g_test_message("invalidation by %s", cmds[i].name);
-        g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==,
+        g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==,
                         qtest_readq(e->m->qts, from));
         qtest_writeq(e->m->qts, pte, s1_pte(to));
         /* The model caches: without the command the old page is still seen. */
-        g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==,
+        g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==,
                         qtest_readq(e->m->qts, from));
         for (int j = 0; j < ARRAY_SIZE(misses); j++) {
             g_test_message("  not by %s", misses[j].name);
             g_assert_cmpuint(smmu_cmd_sync(e->d, misses[j].w0, misses[j].w1), ==, 0);
-            g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==,
+            g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==,
                             qtest_readq(e->m->qts, from));
         }
         g_assert_cmpuint(smmu_cmd_sync(e->d, cmds[i].w0, cmds[i].w1), ==, 0);
-        g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), ==,
+        g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==,
                         qtest_readq(e->m->qts, to));
     }
 
     /* CFGI_STE: the STE becomes Abort. */
     qtest_writeq(e->m->qts, smmu_ste_addr(e->d, SID), 1);
-    g_assert_cmphex(dma_read(e, iova, scratch_iova, scratch), !=, 0);
+    g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), !=, 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE | ((uint64_t)SID << 32), 1), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
-    expect_no_event(e);                     /* Config abort records nothing */
+    smmu_expect_no_event(e);                     /* Config abort records nothing */
     env_stop(e);
 }
 
@@ -633,21 +603,21 @@ static void test_tbi(void)
     smmu_pt_map(&s.pt, scratch_va, scratch, 4096, PT_R | PT_W);
     qtest_writeq(e->m->qts, p1, 0x1111);
     qtest_writeq(e->m->qts, p2, 0x2222);
-    g_assert_cmphex(dma_read(e, tagged, scratch_va, scratch), ==, 0x1111);
-    g_assert_cmphex(dma_read(e, tagged2, scratch_va, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, tagged, scratch_va, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, tagged2, scratch_va, scratch), ==, 0x1111);
     /* Remap, invalidate the untagged VA: both tags see the new page. */
     qtest_writeq(e->m->qts, smmu_pt_leaf(&s.pt, va), 0);
     smmu_pt_map(&s.pt, va, p2, 4096, PT_R | PT_W);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_VA | ((uint64_t)asid << 48), va), ==, 0);
-    g_assert_cmphex(dma_read(e, tagged, scratch_va, scratch), ==, 0x2222);
-    g_assert_cmphex(dma_read(e, tagged2, scratch_va, scratch), ==, 0x2222);
-    g_assert_cmphex(dma_read(e, va, scratch_va, scratch), ==, 0x2222);
+    g_assert_cmphex(smmu_dma_read(e, tagged, scratch_va, scratch), ==, 0x2222);
+    g_assert_cmphex(smmu_dma_read(e, tagged2, scratch_va, scratch), ==, 0x2222);
+    g_assert_cmphex(smmu_dma_read(e, va, scratch_va, scratch), ==, 0x2222);
     /* A tagged TLBI address names the same page. */
     qtest_writeq(e->m->qts, smmu_pt_leaf(&s.pt, va), 0);
     smmu_pt_map(&s.pt, va, p1, 4096, PT_R | PT_W);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_VAA, tagged2), ==, 0);
-    g_assert_cmphex(dma_read(e, tagged, scratch_va, scratch), ==, 0x1111);
-    expect_no_event(e);
+    g_assert_cmphex(smmu_dma_read(e, tagged, scratch_va, scratch), ==, 0x1111);
+    smmu_expect_no_event(e);
     env_stop(e);
 }
 
@@ -672,24 +642,24 @@ static void test_invalidation_s2(void)
     qtest_writeq(e->m->qts, p2, 0x2222);
     pte = smmu_pt_leaf(&s2, ipa);
 
-    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
     qtest_writeq(e->m->qts, pte, p2 | s2attr);
-    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
     /* TLBI_NH_* do not touch stage-2-only entries; other VMIDs neither. */
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_ALL | ((uint64_t)vmid << 32), 0), ==, 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_S2_IPA | ((uint64_t)(vmid + 1) << 32),
                                    ipa), ==, 0);
-    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
+    g_assert_cmphex(smmu_dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_S2_IPA | ((uint64_t)vmid << 32), ipa),
                      ==, 0);
-    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x2222);
+    g_assert_cmphex(smmu_dma_read(e, ipa, scratch_ipa, scratch), ==, 0x2222);
 
     qtest_writeq(e->m->qts, pte, p1 | s2attr);
-    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x2222);
+    g_assert_cmphex(smmu_dma_read(e, ipa, scratch_ipa, scratch), ==, 0x2222);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_S12_VMALL | ((uint64_t)vmid << 32), 0),
                      ==, 0);
-    g_assert_cmphex(dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
-    expect_no_event(e);
+    g_assert_cmphex(smmu_dma_read(e, ipa, scratch_ipa, scratch), ==, 0x1111);
+    smmu_expect_no_event(e);
     env_stop(e);
 }
 
@@ -711,7 +681,7 @@ static void test_events(void)
     /* F_ACCESS: AF = 0 without hardware update. */
     smmu_pt_map(&s.pt, 0x30000, a, 4096, PT_R | PT_W | PT_NOAF);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x30000, vb, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_ACCESS, ev);
+    smmu_expect_event(e, EVT_F_ACCESS, ev);
 
     /* F_ADDR_SIZE: an output address beyond CD.IPS (32 bits). */
     s.cd[0] &= ~(7ull << 32);
@@ -719,14 +689,14 @@ static void test_events(void)
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD_ALL | ((uint64_t)SID << 32), 0), ==, 0);
     smmu_pt_map(&s.pt, 0x40000, 0x100000000ull, 4096, PT_R | PT_W);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x40000, vb, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_ADDR_SIZE, ev);
+    smmu_expect_event(e, EVT_F_ADDR_SIZE, ev);
 
     /* Record suppression: CD.R = 0 -> the fault is not recorded. */
     s.cd[0] &= ~(1ull << 45);
     smmu_write_cd(e->d, s.cdtab, s.cd);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x50000, vb, 8), ==, TD_ERR_READ_FAULT);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     s.cd[0] |= (1ull << 45) | (5ull << 32);
 
     /* F_WALK_EABT: TTB0 points at nothing. */
@@ -736,7 +706,7 @@ static void test_events(void)
     /* CFGI_CD does not touch the TLB: the guest also invalidates the ASID. */
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_ASID | (3ull << 48), 0), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_WALK_EABT, ev);
+    smmu_expect_event(e, EVT_F_WALK_EABT, ev);
     g_assert_cmphex(ev[3] & ~0xfffull, ==, UNBACKED_PA);
 
     /* C_BAD_CD: CD.V = 0. */
@@ -744,13 +714,13 @@ static void test_events(void)
     smmu_write_cd(e->d, s.cdtab, s.cd);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_CD, ev);
+    smmu_expect_event(e, EVT_C_BAD_CD, ev);
 
     /* F_CD_FETCH: S1ContextPtr points at nothing. */
     smmu_ste_s1(ste, UNBACKED_PA, 0, 0, 0);
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_CD_FETCH, ev);
+    smmu_expect_event(e, EVT_F_CD_FETCH, ev);
     g_assert_cmphex(ev[3], ==, UNBACKED_PA);
 
     /* C_BAD_SUBSTREAMID: PASID-tagged DMA on a stream without substreams. */
@@ -759,25 +729,25 @@ static void test_events(void)
     td_cfg_writew(e->td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
     set_pasid(e, 3);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
+    smmu_expect_event(e, EVT_C_BAD_SUBSTREAMID, ev);
     set_pasid(e, UINT32_MAX);
 
     /* C_BAD_STE: V = 0, and a reserved Config. */
     ste[0] &= ~1ull;
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_STE, ev);
+    smmu_expect_event(e, EVT_C_BAD_STE, ev);
     ste[0] = 1 | (2 << 1);
     smmu_write_ste(e->d, SID, ste);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_STE, ev);
+    smmu_expect_event(e, EVT_C_BAD_STE, ev);
 
     /* Bypass STE: untranslated. */
     memset(ste, 0, sizeof(ste));
     ste[0] = 1 | (STE_CFG_BYPASS << 1);
     smmu_write_ste(e->d, SID, ste);
     smmu_check_copy(e, a, a, b, b, 0xb1a5);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
 
     /* C_BAD_STREAMID: the stream table is shorter than the StreamID. */
     smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN);
@@ -785,11 +755,11 @@ static void test_events(void)
     smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE_RANGE, 31), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_C_BAD_STREAMID, ev);
+    smmu_expect_event(e, EVT_C_BAD_STREAMID, ev);
     /* ... not recorded without CR2.RECINVSID. */
     smmu_writel(e->d, SMMU_CR2, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 8), ==, TD_ERR_READ_FAULT);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
 
     /* F_STE_FETCH: the stream table is nowhere. */
     smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN);
@@ -798,7 +768,7 @@ static void test_events(void)
     smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE_RANGE, 31), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_STE_FETCH, ev);
+    smmu_expect_event(e, EVT_F_STE_FETCH, ev);
     g_assert_cmphex(ev[3], ==, UNBACKED_PA + SID * 64);
 
     /* Tables are fetched from RAM only: a stream table in a device's BAR aborts. */
@@ -807,7 +777,7 @@ static void test_events(void)
     smmu_writel(e->d, SMMU_CR0, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_STE_RANGE, 31), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_STE_FETCH, ev);
+    smmu_expect_event(e, EVT_F_STE_FETCH, ev);
     g_assert_cmphex(ev[3], ==, e->td->bar.addr);
     env_stop(e);
 }
@@ -858,7 +828,7 @@ static void test_evtq_mmio(void)
     smmu_writel(e->d, SMMU_GERRORN, smmu_readl(e->d, SMMU_GERROR));
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, va, vb, 8), ==, TD_ERR_READ_FAULT);
     g_assert_cmpuint(smmu_sync(e->d), ==, 0);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
 
     /*
      * The SMMU's own registers as the queue: slot 1 would be CR0..CR2, and
@@ -965,7 +935,7 @@ static void test_evtq_wrap(void)
             g_assert_true(smmu_next_event(e->d, ev));
             g_assert_cmphex(EVT_TYPE(ev), ==, EVT_C_BAD_STE);
         }
-        expect_no_event(e);
+        smmu_expect_no_event(e);
     }
     /* 9 records through a 4-entry queue: the wrap bit has flipped. */
     g_assert_cmphex(smmu_readl(e->d, SMMU_EVENTQ_PROD) & 7, ==, 9 & 7);
@@ -1069,14 +1039,14 @@ static void test_msi_unmapped(void)
     td_writel(e->td, TD_PATTERN, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x10000, 8), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readl(e->m->qts, msi + 0x40), ==, 0x42);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
 
     qtest_writel(e->m->qts, msi + 0x40, 0);
     qtest_writeq(e->m->qts, smmu_pt_leaf(&s.pt, doorbell), 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_VA | (9ull << 48), doorbell), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x10000, 8), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readl(e->m->qts, msi + 0x40), ==, 0);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_cmphex(EVT_ADDR(ev), ==, doorbell);
     g_assert_cmpuint(EVT_RNW(ev), ==, 0);
     env_stop(e);
@@ -1139,7 +1109,7 @@ static void test_its(gconstpointer data)
     td_writel(e->td, TD_PATTERN, 0x01020304);
     g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x10000, 8), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readl(e->m->qts, a), ==, 0x01020304);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
 
     /* Unmap the doorbell: the MSI write faults and never reaches the ITS. */
     leaf = mode == 0 ? smmu_pt_leaf(&s1, MSI_IOVA) :
@@ -1147,7 +1117,7 @@ static void test_its(gconstpointer data)
     qtest_writeq(e->m->qts, leaf, 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x10000, 8), ==, TD_ERR_NONE);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_cmphex(EVT_ADDR(ev), ==, MSI_IOVA + 0x40);
     g_assert_cmpuint(EVT_RNW(ev), ==, 0);
     g_assert_cmpuint(EVT_S2(ev), ==, mode != 0);
@@ -1249,7 +1219,7 @@ static void test_pri(void)
     g_assert_cmphex(qtest_readl(qts, box), ==, 0x9e1);      /* the PRI queue's MSI */
     g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID);
     /* The refused write is also an F_TRANSLATION event (CD.R = 1). */
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     g_assert_cmphex(EVT_ADDR(ev), ==, iova_b + 4096);
     /* No response, no progress. */
     qtest_clock_step(qts, 10000000);
@@ -1367,7 +1337,7 @@ static void test_pri_pasid(void)
                      ==, 0);
     g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readq(qts, b + 0x10), ==, 0x0badc0de5eedf00dull);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     env_stop(e);
 }
 
@@ -1605,7 +1575,7 @@ static void test_migration(void)
     smmu_pt_map(&s.pt, 0x200000, b, 0x10000, PT_R | PT_W);
     smmu_check_copy(e, 0x100000, a, 0x200000, b, 0x600d);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x900000, 0x200000, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     qtest_writeq(e->m->qts, a + 0x100, 0xdeadbeef12345678ull);
     td_writel(e->td, TD_DELAY_NS, 500000);
     td_program(e->td, TD_OP_COPY, 0x100100, 0x200100, 8);
@@ -1638,7 +1608,7 @@ static void test_migration(void)
     smmu_check_copy(e, 0x100000, a, 0x300000, c, 0x5eed);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NSNH_ALL, 0), ==, 0);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x900000, 0x200000, 8), ==, TD_ERR_READ_FAULT);
-    expect_event(e, EVT_F_TRANSLATION, ev);
+    smmu_expect_event(e, EVT_F_TRANSLATION, ev);
     env_stop(e);
     unlink(file);
 }
@@ -1832,7 +1802,7 @@ static void test_concurrency(gconstpointer data)
         }
     }
     g_assert_cmpuint(mode ? replaces : syncs, ==, mode ? 40 * 8 : 40 * 8 * 2);
-    expect_no_event(e);
+    smmu_expect_no_event(e);
     qvirtqueue_cleanup(vd->bus, vq, &e->m->alloc);
     qvirtio_pci_device_disable(vp);
     g_free(vp->pdev);
