@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
+#include "qemu/bswap.h"
 #include "libqos/pci-pc.h"
 #include "qobject/qdict.h"
 #include "testdev-drv.h"
@@ -249,4 +250,47 @@ void td_wait_migration(QTestState *qts)
         g_usleep(10000);
     }
     g_assert_not_reached();
+}
+
+uint64_t td_page_tagged(TdMachine *m, uint32_t tag)
+{
+    uint64_t a = td_alloc(m, 4096);
+
+    for (int i = 0; i < 16; i++) {
+        qtest_writel(m->qts, a + 4 * i, tag * 0x10001u + i);
+    }
+    return a;
+}
+
+uint64_t td_page_tagged_sum(uint32_t tag)
+{
+    uint32_t w[16];
+
+    for (int i = 0; i < 16; i++) {
+        w[i] = cpu_to_le32(tag * 0x10001u + i);
+    }
+    return td_fnv1a64((uint8_t *)w, sizeof(w));
+}
+
+uint32_t td_dma_sum(Td *td, uint64_t iova, uint64_t *sum)
+{
+    uint32_t err = td_do(td, TD_OP_CHECKSUM, iova, 0, 64);
+
+    *sum = td_readq(td, TD_RESULT_LO);
+    return err;
+}
+
+void td_assert_reads(Td *td, uint64_t iova, uint32_t tag)
+{
+    uint64_t sum;
+
+    g_assert_cmpuint(td_dma_sum(td, iova, &sum), ==, TD_ERR_NONE);
+    g_assert_cmphex(sum, ==, td_page_tagged_sum(tag));
+}
+
+void td_assert_pasid_reads(Td *td, uint32_t pasid_reg, uint64_t iova, uint32_t tag)
+{
+    td_writel(td, TD_PASID, pasid_reg);
+    td_assert_reads(td, iova, tag);
+    td_writel(td, TD_PASID, 0);
 }

@@ -74,4 +74,13 @@ void td_wait_migration(QTestState *qts);
 /* The FNV-1a 64 checksum the device computes for TD_OP_CHECKSUM. */
 uint64_t td_fnv1a64(const uint8_t *buf, size_t len);
 
+/* A page of guest RAM holding 16 words derived from tag, and the FNV-1a of its first 64 bytes. */
+uint64_t td_page_tagged(TdMachine *m, uint32_t tag);
+uint64_t td_page_tagged_sum(uint32_t tag);
+/* Checksum 64 bytes at iova through the IOMMU: TD_ERR_*, the sum in *sum. */
+uint32_t td_dma_sum(Td *td, uint64_t iova, uint64_t *sum);
+/* iova reads as the page tagged tag (untagged DMA, or with TD_PASID = pasid_reg). */
+void td_assert_reads(Td *td, uint64_t iova, uint32_t tag);
+void td_assert_pasid_reads(Td *td, uint32_t pasid_reg, uint64_t iova, uint32_t tag);
+
 #endif

@@ -28,49 +28,9 @@ static TdMachine *start(const char *vtd_opts, const char *extra)
     return td_machine_start("kernel-irqchip=split", args);
 }
 
-/* A page of guest RAM filled with a pattern derived from tag. */
-static uint64_t page(TdMachine *m, uint32_t tag)
-{
-    uint64_t a = td_alloc(m, 4096);
-
-    for (int i = 0; i < 16; i++) {
-        qtest_writel(m->qts, a + 4 * i, tag * 0x10001u + i);
-    }
-    return a;
-}
-
-static uint64_t page_sum(uint32_t tag)
-{
-    uint32_t w[16];
-
-    for (int i = 0; i < 16; i++) {
-        w[i] = cpu_to_le32(tag * 0x10001u + i);
-    }
-    return td_fnv1a64((uint8_t *)w, sizeof(w));
-}
-
-/* Checksum 64 bytes at iova through the IOMMU: TD_ERR_*, the sum in *sum. */
-static uint32_t dma_sum(Td *td, uint64_t iova, uint64_t *sum)
-{
-    uint32_t err = td_do(td, TD_OP_CHECKSUM, iova, 0, 64);
-
-    *sum = td_readq(td, TD_RESULT_LO);
-    return err;
-}
-
-static void assert_reads(Td *td, uint64_t iova, uint32_t tag)
-{
-    uint64_t sum;
-
-    g_assert_cmpuint(dma_sum(td, iova, &sum), ==, TD_ERR_NONE);
-    g_assert_cmphex(sum, ==, page_sum(tag));
-}
-
 static void assert_pasid_reads(Td *td, uint32_t pasid, uint64_t iova, uint32_t tag)
 {
-    td_writel(td, TD_PASID, pasid ? TD_PASID_VALID | pasid : 0);
-    assert_reads(td, iova, tag);
-    td_writel(td, TD_PASID, 0);
+    td_assert_pasid_reads(td, pasid ? TD_PASID_VALID | pasid : 0, iova, tag);
 }
 
 /* ------------------------------------------------------------------------
@@ -290,14 +250,14 @@ static void psi_remap_all(TdMachine *m, Vtd *v, uint64_t ss, uint32_t tag)
 {
     for (int i = 0; i < 8; i++) {
         qtest_writeq(m->qts, vtd_entry(v, ss, 4, PSI_BASE + i * 4096ull, 1),
-                     page(m, tag + i) | SS_RW);
+                     td_page_tagged(m, tag + i) | SS_RW);
     }
 }
 
 static void assert_psi_pages(Td *td, uint32_t tag_lo, uint32_t tag_hi, int first_hi)
 {
     for (int i = 0; i < 8; i++) {
-        assert_reads(td, PSI_BASE + i * 4096ull, (i < first_hi ? tag_lo : tag_hi) + i);
+        td_assert_reads(td, PSI_BASE + i * 4096ull, (i < first_hi ? tag_lo : tag_hi) + i);
     }
 }
 
@@ -309,7 +269,7 @@ static void test_psi_address_mask(void)
     uint64_t ss = vtd_table(v);
 
     for (int i = 0; i < 8; i++) {
-        vtd_map(v, ss, 4, PSI_BASE + i * 4096ull, 1, page(m, 100 + i), SS_RW, SS_RW);
+        vtd_map(v, ss, 4, PSI_BASE + i * 4096ull, 1, td_page_tagged(m, 100 + i), SS_RW, SS_RW);
     }
     vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
     vtd_enable(v);
@@ -340,7 +300,7 @@ static void test_psi_address_mask(void)
     vtd_wr64(v, VIVTD_IOTLB, VIVTD_IOTLB_IVT | VIVTD_IOTLB_PSI | VIVTD_IOTLB_DID(DID));
     g_assert_false(vtd_rd64(v, VIVTD_IOTLB) & VIVTD_IOTLB_IVT);
     for (int i = 0; i < 8; i++) {
-        assert_reads(td, PSI_BASE + i * 4096ull, (i == 4 || i == 5 ? 300 : 200) + i);
+        td_assert_reads(td, PSI_BASE + i * 4096ull, (i == 4 || i == 5 ? 300 : 200) + i);
     }
     td_close(td);
     vtd_free(v);
@@ -373,8 +333,8 @@ static void test_stage_off(gconstpointer data)
     g_assert_cmpint(!!(cap & VIVTD_CAP_FL1GP), ==, has_fs);
     g_assert_true(ecap & VIVTD_ECAP_SMTS);
 
-    vtd_map(v, fs, 4, IOVA_A, 1, page(m, 1), FS_PRW, FS_PRW);
-    vtd_map(v, ss, 4, IOVA_A, 1, page(m, 2), SS_RW, SS_RW);
+    vtd_map(v, fs, 4, IOVA_A, 1, td_page_tagged(m, 1), FS_PRW, FS_PRW);
+    vtd_map(v, ss, 4, IOVA_A, 1, td_page_tagged(m, 2), SS_RW, SS_RW);
     /* Nested: FS at PA (identity second stage for its tables) -> page 3. */
     vtd_map(v, nfs, 4, IOVA_A, 1, 0x80000000ull, FS_PRW, FS_PRW);
     for (int l = 4; l >= 1; l--) {
@@ -382,7 +342,7 @@ static void test_stage_off(gconstpointer data)
 
         vtd_map(v, ss, 4, t, 1, t, SS_RW, SS_RW);
     }
-    vtd_map(v, ss, 4, 0x80000000ull, 1, page(m, 3), SS_RW, SS_RW);
+    vtd_map(v, ss, 4, 0x80000000ull, 1, td_page_tagged(m, 3), SS_RW, SS_RW);
     dir = vtd_ctx_sm(v, SID, 0, 0, 0);
     vtd_pe_fs(pe, fs, false, DID, false);
     vtd_pasid_entry(v, dir, 1, pe);
@@ -402,14 +362,14 @@ static void test_stage_off(gconstpointer data)
             assert_pasid_reads(td, pasid, IOVA_A, pasid);
         } else {
             td_writel(td, TD_PASID, TD_PASID_VALID | pasid);
-            g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+            g_assert_cmpuint(td_dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
             td_writel(td, TD_PASID, 0);
             g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x5b);
         }
     }
     /* Pass-through is there in every configuration. */
     {
-        uint64_t a = page(m, 4);
+        uint64_t a = td_page_tagged(m, 4);
 
         assert_pasid_reads(td, 4, a, 4);
     }
@@ -462,7 +422,7 @@ static void np_build(NestPasid *e)
         vtd_map(e->v, e->fs[i], 4, IOVA_A, 1, e->out_gpa[i], FS_PRW, FS_PRW);
         e->v->gpa_off = 0;
         np_map_fs_tables(e, e->ss[i == 2], e->fs[i], IOVA_A);
-        vtd_map(e->v, e->ss[i == 2], 4, e->out_gpa[i], 1, page(e->m, 10 + i), SS_RW, SS_RW);
+        vtd_map(e->v, e->ss[i == 2], 4, e->out_gpa[i], 1, td_page_tagged(e->m, 10 + i), SS_RW, SS_RW);
     }
     e->dir = vtd_ctx_sm(e->v, SID, 4, 0, 0);
     for (int i = 0; i < NP_N; i++) {
@@ -492,7 +452,7 @@ static void np_retarget(NestPasid *e, int i, uint64_t gpa, uint32_t tag)
 {
     uint64_t leaf;
 
-    vtd_map(e->v, e->ss[i == 2], 4, gpa, 1, page(e->m, tag), SS_RW, SS_RW);
+    vtd_map(e->v, e->ss[i == 2], 4, gpa, 1, td_page_tagged(e->m, tag), SS_RW, SS_RW);
     e->v->gpa_off = GPA_OFF;
     leaf = vtd_entry(e->v, e->fs[i], 4, IOVA_A, 1);
     e->v->gpa_off = 0;
@@ -534,7 +494,7 @@ static void test_pasid_nesting(void)
      * stage: a page-selective IOTLB invalidation of that GPA in its domain
      * reaches its nested translation; the other domain's is not named.
      */
-    qtest_writeq(e.m->qts, vtd_entry(e.v, e.ss[1], 4, 0x80000000ull, 1), page(e.m, 22) | SS_RW);
+    qtest_writeq(e.m->qts, vtd_entry(e.v, e.ss[1], 4, 0x80000000ull, 1), td_page_tagged(e.m, 22) | SS_RW);
     np_assert_all(&e, (uint32_t[]){ 20, 21, 12 });
     vtd_qi_add(e.v, VIVTD_INV_IOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), 0x80000000ull);
     vtd_qi_sync(e.v);
@@ -556,7 +516,7 @@ static void test_pasid_nesting(void)
         vtd_qi_add(e.v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
         vtd_qi_sync(e.v);
         td_writel(e.td, TD_PASID, TD_PASID_VALID | 7);
-        g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+        g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
         td_writel(e.td, TD_PASID, 0);
         g_assert_cmphex(vtd_take_fault(e.v, &hi, NULL), ==, 0x79);
         g_assert_true(hi & VIVTD_FRCD_PP);

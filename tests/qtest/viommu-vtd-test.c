@@ -33,52 +33,6 @@ static TdMachine *start(const char *vtd_opts)
     return td_machine_start("kernel-irqchip=split", extra);
 }
 
-/* A page of guest RAM filled with a pattern derived from tag. */
-static uint64_t page(TdMachine *m, uint32_t tag)
-{
-    uint64_t a = td_alloc(m, 4096);
-
-    for (int i = 0; i < 16; i++) {
-        qtest_writel(m->qts, a + 4 * i, tag * 0x10001u + i);
-    }
-    return a;
-}
-
-static uint64_t page_sum(uint32_t tag)
-{
-    uint32_t w[16];
-
-    for (int i = 0; i < 16; i++) {
-        w[i] = cpu_to_le32(tag * 0x10001u + i);
-    }
-    return td_fnv1a64((uint8_t *)w, sizeof(w));
-}
-
-/* Checksum 64 bytes at iova through the IOMMU; TD_ERR_* or the sum. */
-static uint32_t dma_sum(Td *td, uint64_t iova, uint64_t *sum)
-{
-    uint32_t err = td_do(td, TD_OP_CHECKSUM, iova, 0, 64);
-
-    *sum = td_readq(td, TD_RESULT_LO);
-    return err;
-}
-
-/* Does iova read as the page tagged tag? */
-static void assert_reads(Td *td, uint64_t iova, uint32_t tag)
-{
-    uint64_t sum;
-
-    g_assert_cmpuint(dma_sum(td, iova, &sum), ==, TD_ERR_NONE);
-    g_assert_cmphex(sum, ==, page_sum(tag));
-}
-
-static void assert_pasid_reads(Td *td, uint32_t pasid_reg, uint64_t iova, uint32_t tag)
-{
-    td_writel(td, TD_PASID, pasid_reg);
-    assert_reads(td, iova, tag);
-    td_writel(td, TD_PASID, 0);
-}
-
 /* ------------------------------------------------------------------------
  * Capabilities and properties
  */
@@ -168,11 +122,11 @@ static void test_reset(void)
     TdMachine *m = start(NULL);
     Td *td = td_open(m, TD_DEVFN);
     Vtd *v = vtd_new(m, true);
-    uint64_t a = page(m, 5);
+    uint64_t a = td_page_tagged(m, 5);
 
     vtd_enable(v);
     vtd_enable_ir(v, 3, false);
-    g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     qtest_qmp_assert_success(m->qts, "{ 'execute': 'system_reset' }");
     qtest_qmp_eventwait(m->qts, "RESET");
     g_assert_cmphex(vtd_rd32(v, VIVTD_GSTS), ==, 0);
@@ -184,7 +138,7 @@ static void test_reset(void)
     g_assert_cmphex(vtd_rd32(v, VIVTD_FECTL), ==, VIVTD_CTL_IM);
     td_close(td);
     td = td_open(m, TD_DEVFN);
-    assert_reads(td, a, 5);                 /* untranslated again */
+    td_assert_reads(td, a, 5);                 /* untranslated again */
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -253,7 +207,7 @@ static void test_legacy_ss(void)
                                     " -device viommu-testdev,addr=05.0");
     Td *td = td_open(m, TD_DEVFN), *td2 = td_open(m, TD2_DEVFN);
     Vtd *v = vtd_new(m, false);
-    uint64_t slpt = vtd_table(v), a = page(m, 1), b = td_alloc(m, 4096), ro = page(m, 3);
+    uint64_t slpt = vtd_table(v), a = td_page_tagged(m, 1), b = td_alloc(m, 4096), ro = td_page_tagged(m, 3);
     uint64_t big = td_alloc(m, 4 << 20) , hi, lo;
 
     big = (big + 0x1fffff) & ~0x1fffffull;      /* a 2 MiB aligned block */
@@ -267,7 +221,7 @@ static void test_legacy_ss(void)
 
     g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A + 8, IOVA_B + 16, 32), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readl(m->qts, b + 16), ==, 1 * 0x10001u + 2);
-    assert_reads(td, IOVA_C, 3);
+    td_assert_reads(td, IOVA_C, 3);
     g_assert_cmpuint(td_do(td, TD_OP_COPY, 0x201234, IOVA_B, 4), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readl(m->qts, b), ==, 0xb16b00b5);
 
@@ -308,30 +262,30 @@ static void test_legacy_pt_and_cfg_faults(void)
     TdMachine *m = start("scalable-mode=off");
     Td *td = td_open(m, TD_DEVFN);
     Vtd *v = vtd_new(m, false);
-    uint64_t a = page(m, 7), ce;
+    uint64_t a = td_page_tagged(m, 7), ce;
 
     vtd_enable(v);
     /* No root entry: reason 1. */
-    g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x01);
     /* Pass-through context entry: untranslated. */
     vtd_ctx_legacy(v, SID, 2, 0, 2, DID);
     vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
-    assert_reads(td, a, 7);
+    td_assert_reads(td, a, 7);
     /* Reserved bit in the context entry: reason 0xb. */
     ce = (qtest_readq(m->qts, v->root) & ~0xfffull) + SID * 16;
     qtest_writeq(m->qts, ce, qtest_readq(m->qts, ce) | (1ull << 5));
     vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(SID), 0);
     vtd_qi_sync(v);
-    g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x0b);
     /* FPD: the DMA is still blocked, nothing is recorded. */
     qtest_writeq(m->qts, ce + 8, 2 | (DID << 8));
     qtest_writeq(m->qts, ce, vtd_table(v) | 2 | 1);     /* FPD, empty second stage */
     vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(SID), 0);
     vtd_qi_sync(v);
-    g_assert_cmpuint(dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, a, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
     td_close(td);
     vtd_free(v);
@@ -348,7 +302,7 @@ static void test_sm_first_stage(gconstpointer opaque)
     TdMachine *m = start(level5 ? "aw-bits=57" : NULL);
     Td *td = td_open(m, TD_DEVFN);
     Vtd *v = vtd_new(m, true);
-    uint64_t fs = vtd_table(v), a = page(m, 11), b = td_alloc(m, 4096), sup = page(m, 12);
+    uint64_t fs = vtd_table(v), a = td_page_tagged(m, 11), b = td_alloc(m, 4096), sup = td_page_tagged(m, 12);
     uint64_t dir, pe[8], leaf_b;
     uint64_t iova_a = level5 ? 0x00ab000012345000ull : 0x00007f0012345000ull;
     int top = level5 ? 5 : 4;
@@ -361,20 +315,20 @@ static void test_sm_first_stage(gconstpointer opaque)
     vtd_pasid_entry(v, dir, 0, pe);
     vtd_enable(v);
 
-    assert_reads(td, iova_a, 11);
+    td_assert_reads(td, iova_a, 11);
     g_assert_cmpuint(td_do(td, TD_OP_COPY, iova_a, IOVA_B + 8, 16), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readl(m->qts, b + 8), ==, 11 * 0x10001u);
     /* Hardware set A and D in the written page's entry. */
     g_assert_cmphex(qtest_readq(m->qts, leaf_b) & (FS_A | FS_D), ==, FS_A | FS_D);
     /* Requests without PASID are user requests: a supervisor page is refused. */
-    g_assert_cmpuint(dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x81);
     /* Non-canonical input. */
-    g_assert_cmpuint(dma_sum(td, level5 ? 1ull << 60 : 1ull << 50, &(uint64_t){0}), ==,
+    g_assert_cmpuint(td_dma_sum(td, level5 ? 1ull << 60 : 1ull << 50, &(uint64_t){0}), ==,
                      TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x80);
     /* Not present. */
-    g_assert_cmpuint(dma_sum(td, 0x5000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, 0x5000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x71);
     td_close(td);
     vtd_free(v);
@@ -386,7 +340,7 @@ static void test_sm_second_stage_and_pt(void)
     TdMachine *m = start(NULL);
     Td *td = td_open(m, TD_DEVFN);
     Vtd *v = vtd_new(m, true);
-    uint64_t ss = vtd_table(v), a = page(m, 21), ro = page(m, 22), dir, pe[8], hi;
+    uint64_t ss = vtd_table(v), a = td_page_tagged(m, 21), ro = td_page_tagged(m, 22), dir, pe[8], hi;
 
     vtd_map(v, ss, 4, IOVA_A, 1, a, SS_RW, SS_RW);
     vtd_map(v, ss, 4, IOVA_C, 1, ro, SS_R, SS_RW);
@@ -394,12 +348,12 @@ static void test_sm_second_stage_and_pt(void)
     vtd_pe_ss(pe, ss, 2, DID);
     vtd_pasid_entry(v, dir, 0, pe);
     vtd_enable(v);
-    assert_reads(td, IOVA_A, 21);
-    assert_reads(td, IOVA_C, 22);
+    td_assert_reads(td, IOVA_A, 21);
+    td_assert_reads(td, IOVA_C, 22);
     g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_C, 4), ==, TD_ERR_WRITE_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x85);
     g_assert_false(hi & VIVTD_FRCD_PP);           /* request without PASID */
-    g_assert_cmpuint(dma_sum(td, 0x9000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, 0x9000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x79);
 
     /* Pass-through PASID entry: untranslated. */
@@ -408,12 +362,12 @@ static void test_sm_second_stage_and_pt(void)
     vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID), 0);
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, ro, 22);
+    td_assert_reads(td, ro, 22);
     /* Not present PASID entry: reason 0x59. */
     qtest_writeq(m->qts, (qtest_readq(m->qts, dir) & ~0xfffull), 0);
     vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(3), 0);
     vtd_qi_sync(v);
-    g_assert_cmpuint(dma_sum(td, ro, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, ro, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x59);
     td_close(td);
     vtd_free(v);
@@ -438,7 +392,7 @@ static void nest_setup(NestEnv *e)
     e->m = start(NULL);
     e->td = td_open(e->m, TD_DEVFN);
     e->v = vtd_new(e->m, true);
-    e->out = page(e->m, 31);
+    e->out = td_page_tagged(e->m, 31);
     e->fs = vtd_table(e->v);
     e->ss = vtd_table(e->v);
     e->v->gpa_off = GPA_OFF;
@@ -469,7 +423,7 @@ static void test_sm_nested(void)
     uint64_t slot, saved, hi, lo;
 
     nest_setup(&e);
-    assert_reads(e.td, IOVA_A, 31);
+    td_assert_reads(e.td, IOVA_A, 31);
     g_assert_cmpuint(td_do(e.td, TD_OP_FILL, 0, IOVA_A + 64, 4), ==, TD_ERR_NONE);
     /* A/D of the FS leaf were written through the second stage. */
     g_assert_true(qtest_readq(e.m->qts, vtd_entry(e.v, e.fs_tables[1], 1, IOVA_A, 1)) & FS_D);
@@ -479,7 +433,7 @@ static void test_sm_nested(void)
     saved = qtest_readq(e.m->qts, slot);
     qtest_writeq(e.m->qts, slot, 0);
     nest_flush(&e);
-    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, &lo), ==, 0x71);
     g_assert_cmphex(lo, ==, IOVA_A);
     qtest_writeq(e.m->qts, slot, saved);
@@ -491,7 +445,7 @@ static void test_sm_nested(void)
         saved = qtest_readq(e.m->qts, s2);
         qtest_writeq(e.m->qts, s2, 0);
         nest_flush(&e);
-        g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+        g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
         g_assert_cmphex(vtd_take_fault(e.v, &hi, &lo), ==, 0x79);
         g_assert_cmphex(lo, ==, IOVA_A);
         qtest_writeq(e.m->qts, s2, saved);
@@ -500,33 +454,33 @@ static void test_sm_nested(void)
         slot = e.fs_tables[l] + ((IOVA_A >> (12 + 9 * (l - 1))) & 511) * 8;
         qtest_writeq(e.m->qts, slot, qtest_readq(e.m->qts, slot) & ~FS_A);
         nest_flush(&e);
-        g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+        g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
         g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x77);
         qtest_writeq(e.m->qts, s2, saved);
         nest_flush(&e);
-        assert_reads(e.td, IOVA_A, 31);
+        td_assert_reads(e.td, IOVA_A, 31);
     }
     /* The parent (second stage) remaps the output GPA: page-selective IOTLB
      * invalidation of that GPA reaches the nested translation of IOVA_A. */
     slot = vtd_entry(e.v, e.ss, 4, NEST_OUT_GPA, 1);
-    qtest_writeq(e.m->qts, slot, page(e.m, 32) | SS_RW);
-    assert_reads(e.td, IOVA_A, 31);                 /* cached */
+    qtest_writeq(e.m->qts, slot, td_page_tagged(e.m, 32) | SS_RW);
+    td_assert_reads(e.td, IOVA_A, 31);                 /* cached */
     vtd_qi_add(e.v, VIVTD_INV_IOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), NEST_OUT_GPA + 0x10000000);
     vtd_qi_sync(e.v);
-    assert_reads(e.td, IOVA_A, 31);                 /* another GPA */
+    td_assert_reads(e.td, IOVA_A, 31);                 /* another GPA */
     vtd_qi_add(e.v, VIVTD_INV_IOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), NEST_OUT_GPA);
     vtd_qi_sync(e.v);
-    assert_reads(e.td, IOVA_A, 32);
+    td_assert_reads(e.td, IOVA_A, 32);
     /* Stage-2 fault on the output: read-only output page refuses a write. */
     qtest_writeq(e.m->qts, slot, e.out | SS_R);
     nest_flush(&e);
-    assert_reads(e.td, IOVA_A, 31);
+    td_assert_reads(e.td, IOVA_A, 31);
     g_assert_cmpuint(td_do(e.td, TD_OP_FILL, 0, IOVA_A, 4), ==, TD_ERR_WRITE_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x85);
     /* And not present at all. */
     qtest_writeq(e.m->qts, slot, 0);
     nest_flush(&e);
-    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x79);
     td_close(e.td);
     vtd_free(e.v);
@@ -541,11 +495,11 @@ static void test_pasid_dma(void)
     uint64_t fs0 = vtd_table(v), fs5 = vtd_table(v), fs9 = vtd_table(v), ss = vtd_table(v);
     uint64_t dir, pe[8], hi;
 
-    vtd_map(v, fs0, 4, IOVA_A, 1, page(m, 40), FS_PRW, FS_PRW);
-    vtd_map(v, fs5, 4, IOVA_A, 1, page(m, 45), FS_PRW, FS_PRW);
-    vtd_map(v, fs5, 4, IOVA_C, 1, page(m, 46), FS_P | FS_RW, FS_PRW);   /* supervisor */
-    vtd_map(v, fs9, 4, IOVA_A, 1, page(m, 49), FS_PRW, FS_PRW);
-    vtd_map(v, ss, 4, IOVA_A, 1, page(m, 50), SS_RW, SS_RW);
+    vtd_map(v, fs0, 4, IOVA_A, 1, td_page_tagged(m, 40), FS_PRW, FS_PRW);
+    vtd_map(v, fs5, 4, IOVA_A, 1, td_page_tagged(m, 45), FS_PRW, FS_PRW);
+    vtd_map(v, fs5, 4, IOVA_C, 1, td_page_tagged(m, 46), FS_P | FS_RW, FS_PRW);   /* supervisor */
+    vtd_map(v, fs9, 4, IOVA_A, 1, td_page_tagged(m, 49), FS_PRW, FS_PRW);
+    vtd_map(v, ss, 4, IOVA_A, 1, td_page_tagged(m, 50), SS_RW, SS_RW);
     dir = vtd_ctx_sm(v, SID, 2, 0, 0);          /* 512 directory entries */
     vtd_pe_fs(pe, fs0, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
@@ -560,33 +514,33 @@ static void test_pasid_dma(void)
                   PCI_PASID_CTRL_ENABLE | PCI_PASID_CTRL_PRIV);
     g_assert_true(td_readl(td, TD_CAPS) & TD_CAPS_PASID_PATH);
 
-    assert_reads(td, IOVA_A, 40);                               /* RID_PASID 0 */
-    assert_pasid_reads(td, TD_PASID_VALID | 5, IOVA_A, 45);
-    assert_pasid_reads(td, TD_PASID_VALID | 9, IOVA_A, 49);
-    assert_pasid_reads(td, TD_PASID_VALID | 0x4321, IOVA_A, 50);
+    td_assert_reads(td, IOVA_A, 40);                               /* RID_PASID 0 */
+    td_assert_pasid_reads(td, TD_PASID_VALID | 5, IOVA_A, 45);
+    td_assert_pasid_reads(td, TD_PASID_VALID | 9, IOVA_A, 49);
+    td_assert_pasid_reads(td, TD_PASID_VALID | 0x4321, IOVA_A, 50);
     /* Supervisor request: allowed by SRE on PASID 5, to a supervisor page. */
-    assert_pasid_reads(td, TD_PASID_VALID | TD_PASID_PRIV | 5, IOVA_C, 46);
+    td_assert_pasid_reads(td, TD_PASID_VALID | TD_PASID_PRIV | 5, IOVA_C, 46);
     td_writel(td, TD_PASID, TD_PASID_VALID | 5);
-    g_assert_cmpuint(dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x81);
     g_assert_true(hi & VIVTD_FRCD_PP);
     g_assert_cmphex((hi >> VIVTD_FRCD_PV_SHIFT) & 0xfffff, ==, 5);
     /* ... refused by SRE = 0 on PASID 9 (0x5d). */
     td_writel(td, TD_PASID, TD_PASID_VALID | TD_PASID_PRIV | 9);
-    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x5d);
     g_assert_true(hi & VIVTD_FRCD_PRIV);
     /* A PASID without an entry: 0x59, and one beyond the directory: 0x46... */
     td_writel(td, TD_PASID, TD_PASID_VALID | 7);
-    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x59);
     g_assert_cmphex((hi >> VIVTD_FRCD_PV_SHIFT) & 0xfffff, ==, 7);
     td_writel(td, TD_PASID, TD_PASID_VALID | 0x10000);
-    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x46);
     /* ... or a directory entry that is not present: 0x51. */
     td_writel(td, TD_PASID, TD_PASID_VALID | 0x2000);
-    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x51);
     td_writel(td, TD_PASID, 0);
     td_close(td);
@@ -608,7 +562,7 @@ static void test_intr_range_blocked(void)
     uint64_t fs = vtd_table(v), ss = vtd_table(v), dir, pe[8], hi, lo;
 
     vtd_map(v, fs, 4, IOVA_A, 1, VIVTD_IR_BASE, FS_PRW, FS_PRW);
-    vtd_map(v, fs, 4, IOVA_B, 1, page(m, 80), FS_PRW, FS_PRW);
+    vtd_map(v, fs, 4, IOVA_B, 1, td_page_tagged(m, 80), FS_PRW, FS_PRW);
     vtd_map(v, ss, 4, 0x40000000ull, 3, 0xc0000000ull, SS_RW | SS_PS, SS_RW);
     dir = vtd_ctx_sm(v, SID, 0, 0, 0);
     vtd_pe_fs(pe, fs, false, DID, false);
@@ -620,9 +574,9 @@ static void test_intr_range_blocked(void)
     vtd_enable(v);
     td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
 
-    assert_reads(td, IOVA_B, 80);
+    td_assert_reads(td, IOVA_B, 80);
     for (int i = 0; i < 2; i++) {
-        g_assert_cmpuint(dma_sum(td, IOVA_A + 0x10, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+        g_assert_cmpuint(td_dma_sum(td, IOVA_A + 0x10, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
         g_assert_cmphex(vtd_take_fault(v, NULL, &lo), ==, 0x87);
         g_assert_cmphex(lo, ==, IOVA_A);
     }
@@ -630,16 +584,16 @@ static void test_intr_range_blocked(void)
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x87);
     /* Second stage: the 1 GiB page at 3 GiB holds the range. */
     td_writel(td, TD_PASID, TD_PASID_VALID | 2);
-    g_assert_cmpuint(dma_sum(td, 0x40000000ull + 0x3ee00000ull, &(uint64_t){0}), ==,
+    g_assert_cmpuint(td_dma_sum(td, 0x40000000ull + 0x3ee00000ull, &(uint64_t){0}), ==,
                      TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x87);
     /* Pass-through: the input address is the output. */
     td_writel(td, TD_PASID, TD_PASID_VALID | 3);
-    g_assert_cmpuint(dma_sum(td, VIVTD_IR_BASE, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, VIVTD_IR_BASE, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x87);
     g_assert_true(hi & VIVTD_FRCD_PP);
     /* ... and a write there (an MSI around remapping) is refused too. */
-    g_assert_cmpuint(td_do(td, TD_OP_COPY, page(m, 81), VIVTD_IR_BASE, 4), ==,
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, td_page_tagged(m, 81), VIVTD_IR_BASE, 4), ==,
                      TD_ERR_WRITE_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x87);
     td_writel(td, TD_PASID, 0);
@@ -660,21 +614,21 @@ static void test_fpd_teardown(void)
     Vtd *v = vtd_new(m, true);
     uint64_t fs = vtd_table(v), dir, pe[8], pea, hi;
 
-    vtd_map(v, fs, 4, IOVA_A, 1, page(m, 90), FS_PRW, FS_PRW);
+    vtd_map(v, fs, 4, IOVA_A, 1, td_page_tagged(m, 90), FS_PRW, FS_PRW);
     dir = vtd_ctx_sm(v, SID, 0, 0, 0);
     vtd_pe_fs(pe, fs, false, DID, false);
     pea = vtd_pasid_entry(v, dir, 0, pe);
     vtd_enable(v);
-    assert_reads(td, IOVA_A, 90);
+    td_assert_reads(td, IOVA_A, 90);
 
     qtest_writeq(m->qts, pea, 2);                   /* FPD, P = 0 */
     vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID) | VIVTD_INV_PASID(0), 0);
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_false(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
     qtest_writeq(m->qts, pea, 0);                   /* without FPD: recorded */
-    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, NULL, NULL), ==, 0x59);
 
     /* Context FPD, the PASID table of PASID 64 in MMIO (the unit's registers). */
@@ -685,7 +639,7 @@ static void test_fpd_teardown(void)
     vtd_qi_sync(v);
     td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
     td_writel(td, TD_PASID, TD_PASID_VALID | 64);
-    g_assert_cmpuint(dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x58);
     g_assert_cmphex((hi >> VIVTD_FRCD_PV_SHIFT) & 0xfffff, ==, 64);
     td_writel(td, TD_PASID, 0);
@@ -705,62 +659,62 @@ static void test_inv_piotlb_and_pasid_cache(void)
     Vtd *v = vtd_new(m, true);
     uint64_t fs = vtd_table(v), fs2 = vtd_table(v), dir, pe[8], la, lb;
 
-    la = vtd_map(v, fs, 4, IOVA_A, 1, page(m, 60), FS_PRW, FS_PRW);
-    lb = vtd_map(v, fs, 4, IOVA_B, 1, page(m, 61), FS_PRW, FS_PRW);
+    la = vtd_map(v, fs, 4, IOVA_A, 1, td_page_tagged(m, 60), FS_PRW, FS_PRW);
+    lb = vtd_map(v, fs, 4, IOVA_B, 1, td_page_tagged(m, 61), FS_PRW, FS_PRW);
     dir = vtd_ctx_sm(v, SID, 0, 0, 0);
     vtd_pe_fs(pe, fs, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
     vtd_enable(v);
-    assert_reads(td, IOVA_A, 60);
-    assert_reads(td, IOVA_B, 61);
+    td_assert_reads(td, IOVA_A, 60);
+    td_assert_reads(td, IOVA_B, 61);
 
     /* Change both PTEs: the cached translations stay until invalidated. */
-    qtest_writeq(m->qts, la, page(m, 62) | FS_PRW);
-    qtest_writeq(m->qts, lb, page(m, 63) | FS_PRW);
-    assert_reads(td, IOVA_A, 60);
+    qtest_writeq(m->qts, la, td_page_tagged(m, 62) | FS_PRW);
+    qtest_writeq(m->qts, lb, td_page_tagged(m, 63) | FS_PRW);
+    td_assert_reads(td, IOVA_A, 60);
     /* Page-selective P_IOTLB of another PASID / DID: nothing changes. */
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID) | VIVTD_INV_PASID(1), IOVA_A);
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID + 1), IOVA_A);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 60);
+    td_assert_reads(td, IOVA_A, 60);
     /* Page-selective for page A: A is new, B still stale. */
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), IOVA_A);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 62);
-    assert_reads(td, IOVA_B, 61);
+    td_assert_reads(td, IOVA_A, 62);
+    td_assert_reads(td, IOVA_B, 61);
     /* All of PASID 0 (non-global): B too. */
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_B, 63);
+    td_assert_reads(td, IOVA_B, 63);
 
     /* A new PASID entry (another FS table): cached until a PASID-cache invalidation. */
-    vtd_map(v, fs2, 4, IOVA_A, 1, page(m, 64), FS_PRW, FS_PRW);
+    vtd_map(v, fs2, 4, IOVA_A, 1, td_page_tagged(m, 64), FS_PRW, FS_PRW);
     vtd_pe_fs(pe, fs2, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 62);                   /* old entry, walked again */
+    td_assert_reads(td, IOVA_A, 62);                   /* old entry, walked again */
     vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID + 1), 0);    /* other DID */
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 62);
+    td_assert_reads(td, IOVA_A, 62);
     vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID), 0);        /* PASID-sel. */
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 64);
+    td_assert_reads(td, IOVA_A, 64);
     /* Domain-selective PASID-cache and global, each with the IOTLB flush. */
     vtd_pe_fs(pe, fs, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
     vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(0) | VIVTD_INV_DID(DID), 0);
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 62);
+    td_assert_reads(td, IOVA_A, 62);
     vtd_pe_fs(pe, fs2, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
     vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(3), 0);
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 64);
+    td_assert_reads(td, IOVA_A, 64);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -780,32 +734,32 @@ static void test_inv_global_and_large_am(void)
     Vtd *v = vtd_new(m, true);
     uint64_t fs = vtd_table(v), dir, pe[8], la;
 
-    la = vtd_map(v, fs, 4, IOVA_A, 1, page(m, 70), FS_PRW | FS_G, FS_PRW);
+    la = vtd_map(v, fs, 4, IOVA_A, 1, td_page_tagged(m, 70), FS_PRW | FS_G, FS_PRW);
     dir = vtd_ctx_sm(v, SID, 0, 0, 0);
     vtd_pe_fs(pe, fs, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
     vtd_enable(v);
-    assert_reads(td, IOVA_A, 70);
+    td_assert_reads(td, IOVA_A, 70);
 
-    qtest_writeq(m->qts, la, page(m, 71) | FS_PRW | FS_G);
-    assert_reads(td, IOVA_A, 70);                   /* cached */
+    qtest_writeq(m->qts, la, td_page_tagged(m, 71) | FS_PRW | FS_G);
+    td_assert_reads(td, IOVA_A, 70);                   /* cached */
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 71);
+    td_assert_reads(td, IOVA_A, 71);
 
     /* AM 19: 2 GiB from 0, IOVA_A inside. */
-    qtest_writeq(m->qts, la, page(m, 72) | FS_PRW | FS_G);
-    assert_reads(td, IOVA_A, 71);
+    qtest_writeq(m->qts, la, td_page_tagged(m, 72) | FS_PRW | FS_G);
+    td_assert_reads(td, IOVA_A, 71);
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), VIVTD_INV_AM(19));
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 72);
+    td_assert_reads(td, IOVA_A, 72);
     /* AM 63: the whole input space (the size does not fit 64 bits). */
-    qtest_writeq(m->qts, la, page(m, 73) | FS_PRW);
-    assert_reads(td, IOVA_A, 72);
+    qtest_writeq(m->qts, la, td_page_tagged(m, 73) | FS_PRW);
+    td_assert_reads(td, IOVA_A, 72);
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID),
                0x7f0000000000ull | VIVTD_INV_AM(63));
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 73);
+    td_assert_reads(td, IOVA_A, 73);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -818,62 +772,62 @@ static void test_inv_iotlb_and_context(void)
     Vtd *v = vtd_new(m, false);
     uint64_t ss = vtd_table(v), ss2 = vtd_table(v), la, lb;
 
-    la = vtd_map(v, ss, 4, IOVA_A, 1, page(m, 70), SS_RW, SS_RW);
-    lb = vtd_map(v, ss, 4, IOVA_B, 1, page(m, 71), SS_RW, SS_RW);
-    vtd_map(v, ss2, 4, IOVA_A, 1, page(m, 72), SS_RW, SS_RW);
+    la = vtd_map(v, ss, 4, IOVA_A, 1, td_page_tagged(m, 70), SS_RW, SS_RW);
+    lb = vtd_map(v, ss, 4, IOVA_B, 1, td_page_tagged(m, 71), SS_RW, SS_RW);
+    vtd_map(v, ss2, 4, IOVA_A, 1, td_page_tagged(m, 72), SS_RW, SS_RW);
     vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
     vtd_enable(v);
-    assert_reads(td, IOVA_A, 70);
-    assert_reads(td, IOVA_B, 71);
-    qtest_writeq(m->qts, la, page(m, 73) | SS_RW);
-    qtest_writeq(m->qts, lb, page(m, 74) | SS_RW);
+    td_assert_reads(td, IOVA_A, 70);
+    td_assert_reads(td, IOVA_B, 71);
+    qtest_writeq(m->qts, la, td_page_tagged(m, 73) | SS_RW);
+    qtest_writeq(m->qts, lb, td_page_tagged(m, 74) | SS_RW);
     /* PSI of another domain, then of page A (AM 0). */
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID + 1), IOVA_A);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 70);
+    td_assert_reads(td, IOVA_A, 70);
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), IOVA_A);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 73);
-    assert_reads(td, IOVA_B, 71);
+    td_assert_reads(td, IOVA_A, 73);
+    td_assert_reads(td, IOVA_B, 71);
     /* DSI of another domain, then of ours. */
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID + 1), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_B, 71);
+    td_assert_reads(td, IOVA_B, 71);
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_B, 74);
+    td_assert_reads(td, IOVA_B, 74);
     /* Global. */
-    qtest_writeq(m->qts, lb, page(m, 75) | SS_RW);
-    assert_reads(td, IOVA_B, 74);
+    qtest_writeq(m->qts, lb, td_page_tagged(m, 75) | SS_RW);
+    td_assert_reads(td, IOVA_B, 74);
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_B, 75);
+    td_assert_reads(td, IOVA_B, 75);
 
     /* Context entry now points at ss2: cached until a context-cache invalidation. */
     vtd_ctx_legacy(v, SID, 0, ss2, 2, DID);
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 73);
+    td_assert_reads(td, IOVA_A, 73);
     vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(SID + 1), 0);     /* another device */
     vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(2) | VIVTD_INV_DID(DID + 1), 0);    /* another domain */
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 73);
+    td_assert_reads(td, IOVA_A, 73);
     vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(3) | VIVTD_CC_SID(SID), 0);
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 72);
+    td_assert_reads(td, IOVA_A, 72);
     /* Domain-selective and global context-cache invalidations. */
     vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
     vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 73);
+    td_assert_reads(td, IOVA_A, 73);
     vtd_ctx_legacy(v, SID, 0, ss2, 2, DID);
     vtd_qi_add(v, VIVTD_INV_CC | VIVTD_INV_G(1), 0);
     vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(1), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 72);
+    td_assert_reads(td, IOVA_A, 72);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -887,30 +841,30 @@ static void test_inv_registers(void)
     Vtd *v = vtd_new(m, false);
     uint64_t ss = vtd_table(v), ss2 = vtd_table(v), la, r;
 
-    la = vtd_map(v, ss, 4, IOVA_A, 1, page(m, 80), SS_RW, SS_RW);
-    vtd_map(v, ss2, 4, IOVA_A, 1, page(m, 81), SS_RW, SS_RW);
+    la = vtd_map(v, ss, 4, IOVA_A, 1, td_page_tagged(m, 80), SS_RW, SS_RW);
+    vtd_map(v, ss2, 4, IOVA_A, 1, td_page_tagged(m, 81), SS_RW, SS_RW);
     vtd_ctx_legacy(v, SID, 0, ss, 2, DID);
     vtd_wr64(v, VIVTD_RTADDR, v->root);
     vtd_gcmd(v, VIVTD_GCMD_SRTP, true);
     vtd_gcmd(v, VIVTD_GCMD_TE, true);
-    assert_reads(td, IOVA_A, 80);
-    qtest_writeq(m->qts, la, page(m, 82) | SS_RW);
-    assert_reads(td, IOVA_A, 80);
+    td_assert_reads(td, IOVA_A, 80);
+    qtest_writeq(m->qts, la, td_page_tagged(m, 82) | SS_RW);
+    td_assert_reads(td, IOVA_A, 80);
     vtd_wr64(v, VIVTD_IVA, IOVA_A);
     vtd_wr64(v, VIVTD_IOTLB, VIVTD_IOTLB_IVT | VIVTD_IOTLB_PSI | VIVTD_IOTLB_DID(DID));
     r = vtd_rd64(v, VIVTD_IOTLB);
     g_assert_false(r & VIVTD_IOTLB_IVT);
     g_assert_cmpuint((r >> VIVTD_IOTLB_IAIG_SHIFT) & 3, ==, 3);
-    assert_reads(td, IOVA_A, 82);
+    td_assert_reads(td, IOVA_A, 82);
     vtd_ctx_legacy(v, SID, 0, ss2, 2, DID);
     vtd_wr64(v, VIVTD_IOTLB, VIVTD_IOTLB_IVT | VIVTD_IOTLB_GLOBAL);
-    assert_reads(td, IOVA_A, 82);
+    td_assert_reads(td, IOVA_A, 82);
     vtd_wr64(v, VIVTD_CCMD, VIVTD_CCMD_ICC | VIVTD_CCMD_DEVICE | ((uint64_t)SID << 16));
     r = vtd_rd64(v, VIVTD_CCMD);
     g_assert_false(r & VIVTD_CCMD_ICC);
     g_assert_cmpuint((r >> VIVTD_CCMD_CAIG_SHIFT) & 3, ==, 3);
     vtd_wr64(v, VIVTD_IOTLB, VIVTD_IOTLB_IVT | VIVTD_IOTLB_DSI | VIVTD_IOTLB_DID(DID));
-    assert_reads(td, IOVA_A, 81);
+    td_assert_reads(td, IOVA_A, 81);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -1021,7 +975,7 @@ static void test_fault_records(void)
     /* Fault event: vector 0x61 to APIC 0, masked at first. */
     vtd_wr32(v, VIVTD_FEDATA, 0x61);
     vtd_wr32(v, VIVTD_FEADDR, 0xfee00000);
-    g_assert_cmpuint(dma_sum(td, 0x10000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, 0x10000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_true(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
     g_assert_false(vtd_lapic_irr(m->qts, 0x61));
     vtd_wr32(v, VIVTD_FECTL, 0);                      /* unmask: the pending event goes */
@@ -1031,7 +985,7 @@ static void test_fault_records(void)
 
     /* Fill all records, then overflow. */
     for (int i = 1; i < VIVTD_NUM_FRCD + 3; i++) {
-        g_assert_cmpuint(dma_sum(td, 0x10000 + i * 0x1000ull, &(uint64_t){0}), ==,
+        g_assert_cmpuint(td_dma_sum(td, 0x10000 + i * 0x1000ull, &(uint64_t){0}), ==,
                          TD_ERR_READ_FAULT);
     }
     for (int i = 0; i < VIVTD_NUM_FRCD; i++) {
@@ -1043,18 +997,18 @@ static void test_fault_records(void)
     g_assert_true(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_PPF);
     /* Software frees one record; PFO still set: nothing more is logged. */
     vtd_wr32(v, VIVTD_FRCD(0) + 12, 1u << 31);
-    g_assert_cmpuint(dma_sum(td, 0x90000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, 0x90000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_false(vtd_frcd_hi(v, 0) & VIVTD_FRCD_F);
     /* PFO cleared: the next fault lands in the next record of the ring. */
     vtd_wr32(v, VIVTD_FSTS, VIVTD_FSTS_PFO);
-    g_assert_cmpuint(dma_sum(td, 0x91000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, 0x91000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_true(vtd_frcd_hi(v, 0) & VIVTD_FRCD_F);
     g_assert_cmphex(vtd_frcd_lo(v, 0), ==, 0x91000);
     vtd_frcd_clear_all(v);
     g_assert_cmphex(vtd_rd32(v, VIVTD_FSTS) & (VIVTD_FSTS_PPF | VIVTD_FSTS_PFO), ==, 0);
     /* After service, the next fault raises a new event. */
     vtd_wr32(v, VIVTD_FEDATA, 0x62);
-    g_assert_cmpuint(dma_sum(td, 0x92000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, 0x92000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_true(vtd_lapic_irr(m->qts, 0x62));
     td_close(td);
     vtd_free(v);
@@ -1076,7 +1030,7 @@ static void test_fault_event_ip(void)
     vtd_enable(v);
     vtd_wr32(v, VIVTD_FEDATA, 0x63);
     vtd_wr32(v, VIVTD_FEADDR, 0xfee00000);
-    g_assert_cmpuint(dma_sum(td, 0x10000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, 0x10000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_true(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
     vtd_wr32(v, VIVTD_FRCD(0) + 12, 1u << 31);        /* the only condition: serviced */
     g_assert_false(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
@@ -1084,7 +1038,7 @@ static void test_fault_event_ip(void)
     g_assert_false(vtd_lapic_irr(m->qts, 0x63));
     /* An invalidation queue error with a fault record: IP stays until both go. */
     vtd_wr32(v, VIVTD_FECTL, VIVTD_CTL_IM);
-    g_assert_cmpuint(dma_sum(td, 0x11000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, 0x11000, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     vtd_qi_add(v, 0xf, 0);
     vtd_qi_kick(v);
     g_assert_true(vtd_rd32(v, VIVTD_FECTL) & VIVTD_CTL_IP);
@@ -1118,13 +1072,13 @@ static void test_fault_reasons_fsptptr(void)
     uint64_t s2, saved, pe[8], fs;
 
     nest_setup(&e);
-    assert_reads(e.td, IOVA_A, 31);
+    td_assert_reads(e.td, IOVA_A, 31);
     /* Nested: the second stage refuses reading the FS root table: 0x75. */
     s2 = vtd_entry(e.v, e.ss, 4, e.fs_tables[4] + GPA_OFF, 1);
     saved = qtest_readq(e.m->qts, s2);
     qtest_writeq(e.m->qts, s2, saved & ~SS_R);
     nest_flush(&e);
-    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x75);
     qtest_writeq(e.m->qts, s2, saved);
     /* ... a lower table: 0x76. */
@@ -1132,35 +1086,35 @@ static void test_fault_reasons_fsptptr(void)
     saved = qtest_readq(e.m->qts, s2);
     qtest_writeq(e.m->qts, s2, saved & ~SS_R);
     nest_flush(&e);
-    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x76);
     qtest_writeq(e.m->qts, s2, saved);
     /* Nested FSPTPTR beyond the second stage's AW (39 bits), below HAW: 0x74. */
     vtd_pe_nested(pe, 1ull << 40, e.ss, 1, DID);
     set_pe_and_flush(e.v, e.dir, pe);
-    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x74);
     /* FSPTPTR bits 63:52 are reserved, nested (a GPA) or not: 0x5a. */
     vtd_pe_nested(pe, (e.fs + GPA_OFF) | (1ull << 55), e.ss, 2, DID);
     set_pe_and_flush(e.v, e.dir, pe);
-    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x5a);
     /* First stage only: the root table is not RAM: 0x73; a lower table: 0x70. */
     vtd_pe_fs(pe, 0x200000000ull, false, DID, false);
     set_pe_and_flush(e.v, e.dir, pe);
-    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x73);
     fs = vtd_table(e.v);
     qtest_writeq(e.m->qts, fs + ((IOVA_A >> 39) & 511) * 8, 0x200000000ull | FS_PRW);
     vtd_pe_fs(pe, fs, false, DID, false);
     set_pe_and_flush(e.v, e.dir, pe);
-    g_assert_cmpuint(dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(e.td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x70);
     /* Pass-through: an output (= input) beyond HAW (48 bits): 0x84. */
     vtd_pe_pt(pe, DID);
     set_pe_and_flush(e.v, e.dir, pe);
-    assert_reads(e.td, e.out, 31);
-    g_assert_cmpuint(dma_sum(e.td, 1ull << 50, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    td_assert_reads(e.td, e.out, 31);
+    g_assert_cmpuint(td_dma_sum(e.td, 1ull << 50, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(e.v, NULL, NULL), ==, 0x84);
     td_close(e.td);
     vtd_free(e.v);
@@ -1440,14 +1394,14 @@ static void test_migration(void)
     static const uint32_t offs[6] = { VIVTD_RTADDR, VIVTD_IQA, VIVTD_IQH, VIVTD_IRTA, VIVTD_FRCD(0) + 8,
                                       VIVTD_FRCD(0) };
 
-    vtd_map(v, fs, 4, IOVA_A, 1, page(m, 90), FS_PRW, FS_PRW);
+    vtd_map(v, fs, 4, IOVA_A, 1, td_page_tagged(m, 90), FS_PRW, FS_PRW);
     dir = vtd_ctx_sm(v, SID, 0, 0, 0);
     vtd_pe_fs(pe, fs, false, DID, false);
     vtd_pasid_entry(v, dir, 0, pe);
     vtd_enable(v);
     vtd_enable_ir(v, 7, false);
-    assert_reads(td, IOVA_A, 90);
-    g_assert_cmpuint(dma_sum(td, IOVA_B, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    td_assert_reads(td, IOVA_A, 90);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_B, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     for (int i = 0; i < 6; i++) {
         regs[i] = vtd_rd64(v, offs[i]);
     }
@@ -1469,11 +1423,11 @@ static void test_migration(void)
     g_assert_cmphex(vtd_rd32(v, VIVTD_GSTS) & (VIVTD_GCMD_TE | VIVTD_GCMD_QIE | VIVTD_GCMD_IRE), ==,
                     VIVTD_GCMD_TE | VIVTD_GCMD_QIE | VIVTD_GCMD_IRE);
     /* Translation works from the (empty) caches; the queue goes on. */
-    assert_reads(td, IOVA_A, 90);
+    td_assert_reads(td, IOVA_A, 90);
     vtd_frcd_clear_all(v);
     vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 90);
+    td_assert_reads(td, IOVA_A, 90);
     td_close(td);
     vtd_free(v);
     td_machine_stop(m);
@@ -1643,7 +1597,7 @@ static void hostile_recover(TdMachine *m, Td *td, bool legacy)
 {
     Vtd *v = vtd_new(m, !legacy);
     uint64_t t = vtd_table(v), dir, pe[8], hi, lo;
-    uint64_t a = page(m, 97), b = td_alloc(m, 4096);
+    uint64_t a = td_page_tagged(m, 97), b = td_alloc(m, 4096);
     unsigned vec = 0xef;
 
     td_writel(td, TD_CMD, TD_CMD_RESET);
@@ -1673,10 +1627,10 @@ static void hostile_recover(TdMachine *m, Td *td, bool legacy)
     }
     vtd_enable(v);
     vtd_enable_ir(v, 3, false);
-    assert_reads(td, IOVA_A, 97);
+    td_assert_reads(td, IOVA_A, 97);
     g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_B + 8, 16), ==, TD_ERR_NONE);
     g_assert_cmphex(qtest_readl(m->qts, b + 8), ==, 97 * 0x10001u);
-    g_assert_cmpuint(dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_C, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
     g_assert_cmphex(vtd_take_fault(v, &hi, &lo), ==, legacy ? 0x06 : 0x71);
     g_assert_cmphex(hi & 0xffff, ==, SID);
     g_assert_cmphex(lo, ==, IOVA_C);
@@ -1694,11 +1648,11 @@ static void hostile_recover(TdMachine *m, Td *td, bool legacy)
     g_assert_true(vtd_lapic_irr(m->qts, vec));
     /* ... and an invalidation still takes effect. */
     qtest_writeq(m->qts, vtd_entry(v, t, legacy ? 3 : 4, IOVA_A, 1),
-                 page(m, 96) | (legacy ? SS_RW : FS_PRW));
+                 td_page_tagged(m, 96) | (legacy ? SS_RW : FS_PRW));
     vtd_qi_add(v, (legacy ? VIVTD_INV_IOTLB : VIVTD_INV_PIOTLB) | VIVTD_INV_G(2) |
                VIVTD_INV_DID(DID + 1), 0);
     vtd_qi_sync(v);
-    assert_reads(td, IOVA_A, 96);
+    td_assert_reads(td, IOVA_A, 96);
     g_assert_false(vtd_rd32(v, VIVTD_FSTS) & (VIVTD_FSTS_PPF | VIVTD_FSTS_IQE | VIVTD_FSTS_PFO));
     vtd_free(v);
 }
@@ -1721,11 +1675,11 @@ static void test_hostile(gconstpointer data)
     }
     /* IOVA_B: the device can write the remapping unit's own registers. */
     if (legacy) {
-        vtd_map(v, fs, 3, IOVA_A, 1, page(m, 99), SS_RW, SS_RW);
+        vtd_map(v, fs, 3, IOVA_A, 1, td_page_tagged(m, 99), SS_RW, SS_RW);
         vtd_map(v, fs, 3, IOVA_B, 1, VIVTD_MMIO_BASE, SS_RW, SS_RW);
         vtd_ctx_legacy(v, SID, 0, fs, 1, DID);
     } else {
-        vtd_map(v, fs, 4, IOVA_A, 1, page(m, 99), FS_PRW, FS_PRW);
+        vtd_map(v, fs, 4, IOVA_A, 1, td_page_tagged(m, 99), FS_PRW, FS_PRW);
         vtd_map(v, fs, 4, IOVA_B, 1, VIVTD_MMIO_BASE, FS_PRW, FS_PRW);
         dir = vtd_ctx_sm(v, SID, 0, 0, 0);
         vtd_pe_fs(pe, fs, false, DID, false);
