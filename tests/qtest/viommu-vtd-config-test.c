@@ -54,31 +54,10 @@ static void msi_fire(Td *td, uint32_t addr, uint32_t data)
     td_writel(td, TD_IRQ, 0);
 }
 
-/*
- * The message a remappable interrupt becomes (the unit's x-int-remap hook,
- * the path kvm_arch_fixup_msi_route() takes): "RET ADDR DATA".
- */
-static char *remap(QTestState *qts, uint64_t addr, uint32_t data, uint16_t sid)
-{
-    g_autofree char *arg = g_strdup_printf("0x%" PRIx64 " 0x%x 0x%x", addr, data, sid);
-    QDict *r;
-    char *res;
-
-    r = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': {'path': '/machine/peripheral/iommu',"
-                  " 'property': 'x-int-remap', 'value': %s}}", arg);
-    g_assert_true(qdict_haskey(r, "return"));
-    qobject_unref(r);
-    r = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': {'path': '/machine/peripheral/iommu',"
-                  " 'property': 'x-int-remap'}}");
-    res = g_strdup(qdict_get_str(r, "return"));
-    qobject_unref(r);
-    return res;
-}
-
 static void assert_remaps(QTestState *qts, unsigned handle, uint64_t addr, uint32_t data)
 {
     g_autofree char *want = g_strdup_printf("0 0x%" PRIx64 " 0x%x", addr, data);
-    g_autofree char *got = remap(qts, VIVTD_MSI_REMAP_ADDR(handle, 0), 0, SID);
+    g_autofree char *got = vtd_int_remap_fixup(qts, VIVTD_MSI_REMAP_ADDR(handle, 0), 0, SID);
 
     g_assert_cmpstr(got, ==, want);
 }

@@ -1258,29 +1258,6 @@ static void test_ir_ioapic(void)
     td_machine_stop(m);
 }
 
-/*
- * KVM route fix-ups (kvm_arch_fixup_msi_route() -> int_remap), through the
- * device's x-int-remap hook since a qtest runs without KVM: the IOAPIC's
- * routes come with X86_IOMMU_SID_INVALID and must translate whatever source
- * the IRTE names; a fix-up that fails records no fault.
- */
-static char *int_remap_fixup(QTestState *qts, uint64_t addr, uint32_t data, uint16_t sid)
-{
-    g_autofree char *arg = g_strdup_printf("0x%" PRIx64 " 0x%x 0x%x", addr, data, sid);
-    QDict *r;
-    char *res;
-
-    r = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': {'path': '/machine/peripheral/iommu',"
-                  " 'property': 'x-int-remap', 'value': %s}}", arg);
-    g_assert_true(qdict_haskey(r, "return"));
-    qobject_unref(r);
-    r = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': {'path': '/machine/peripheral/iommu',"
-                  " 'property': 'x-int-remap'}}");
-    res = g_strdup(qdict_get_str(r, "return"));
-    qobject_unref(r);
-    return res;
-}
-
 static void test_ir_route_fixup(void)
 {
     TdMachine *m = start("scalable-mode=off,id=iommu");
@@ -1295,20 +1272,20 @@ static void test_ir_route_fixup(void)
     vtd_irte(v, 13, 0x6b, 0, 0x0020, 1, true);       /* 00:04.0's */
     vtd_irte(v, 14, 0x6c, 0, 0xff00, 1, false);      /* not present */
     /* The IOAPIC's route: no source-id, translated (0x26 before the fix). */
-    r = int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(12, 0), 0, 0xffff);
+    r = vtd_int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(12, 0), 0, 0xffff);
     g_assert_cmpstr(r, ==, "0 0xfee03000 0x406a");
     g_free(r);
-    r = int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(13, 0), 0, 0xffff);
+    r = vtd_int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(13, 0), 0, 0xffff);
     g_assert_cmpstr(r, ==, "0 0xfee00000 0x406b");
     g_free(r);
     /* A device's route is still verified, and refused quietly. */
-    r = int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(12, 0), 0, 0x0020);
+    r = vtd_int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(12, 0), 0, 0x0020);
     g_assert_cmpint(atoi(r), !=, 0);
     g_free(r);
-    r = int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(14, 0), 0, 0xffff);
+    r = vtd_int_remap_fixup(m->qts, VIVTD_MSI_REMAP_ADDR(14, 0), 0, 0xffff);
     g_assert_cmpint(atoi(r), !=, 0);
     g_free(r);
-    r = int_remap_fixup(m->qts, 0xfee00000, 0x30, 0xffff);     /* compatibility format */
+    r = vtd_int_remap_fixup(m->qts, 0xfee00000, 0x30, 0xffff);     /* compatibility format */
     g_assert_cmpint(atoi(r), !=, 0);
     g_free(r);
     g_assert_false(vtd_rd32(v, VIVTD_FSTS) & (VIVTD_FSTS_PPF | VIVTD_FSTS_PFO));

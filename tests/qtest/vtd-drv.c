@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
+#include "qobject/qdict.h"
 #include "vtd-drv.h"
 #include "pt-builder.h"
 
@@ -346,4 +347,21 @@ bool vtd_lapic_irr(QTestState *qts, unsigned vector)
         }
     }
     return strstr(irr, needle) != NULL;
+}
+
+char *vtd_int_remap_fixup(QTestState *qts, uint64_t addr, uint32_t data, uint16_t sid)
+{
+    g_autofree char *arg = g_strdup_printf("0x%" PRIx64 " 0x%x 0x%x", addr, data, sid);
+    QDict *r;
+    char *res;
+
+    r = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': {'path': '/machine/peripheral/iommu',"
+                  " 'property': 'x-int-remap', 'value': %s}}", arg);
+    g_assert_true(qdict_haskey(r, "return"));
+    qobject_unref(r);
+    r = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': {'path': '/machine/peripheral/iommu',"
+                  " 'property': 'x-int-remap'}}");
+    res = g_strdup(qdict_get_str(r, "return"));
+    qobject_unref(r);
+    return res;
 }

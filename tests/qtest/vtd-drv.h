@@ -64,6 +64,13 @@ void vtd_enable_qi(Vtd *v);
 void vtd_enable_ir(Vtd *v, unsigned s, bool eim);
 
 /* Legacy context entry for sid: translation type tt, second-stage table. */
+/*
+ * What a remappable interrupt (addr, data) from sid becomes, through the unit's
+ * x-int-remap hook (the path KVM's route fix-up kvm_arch_fixup_msi_route()
+ * takes, since a qtest runs without KVM): "RET ADDR DATA", g_free() it.
+ */
+char *vtd_int_remap_fixup(QTestState *qts, uint64_t addr, uint32_t data, uint16_t sid);
+
 void vtd_ctx_legacy(Vtd *v, uint16_t sid, unsigned tt, uint64_t slpt, unsigned aw,
                     uint16_t did);
 /*
