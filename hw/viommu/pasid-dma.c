@@ -76,6 +76,16 @@ AddressSpace *viommu_pasid_address_space(PCIDevice *dev, uint32_t pasid, unsigne
                                   dev->devfn, pasid, attrs);
 }
 
+void viommu_pasid_address_space_put(PCIDevice *dev, AddressSpace *as)
+{
+    PCIBus *iommu_bus;
+    const ViommuPasidOps *ops = pasid_provider(dev, &iommu_bus);
+
+    /* The provider cannot change while the device holds the space (BQL, no hotplug of IOMMUs). */
+    assert(ops);
+    ops->put_address_space(pci_get_bus(dev), iommu_bus->iommu_opaque, as);
+}
+
 bool viommu_pri_attach(PCIDevice *dev, ViommuPrgResponseFn *respond, void *opaque)
 {
     PCIBus *iommu_bus;

@@ -526,7 +526,7 @@ void vismmu_notify_unmap_all(ViommuSmmuv3State *s)
 /* ------------------------------------------------------------------------
  * Address spaces
  */
-static ViommuSpace *vismmu_space_new(void *opaque, const ViommuSpaceKey *key)
+static ViommuSpace *vismmu_space_new(void *opaque, const ViommuSpaceKey *key, uint32_t id)
 {
     ViommuSmmuv3State *s = opaque;
     ViommuSmmuv3AS *sas = g_new0(ViommuSmmuv3AS, 1);
@@ -534,8 +534,8 @@ static ViommuSpace *vismmu_space_new(void *opaque, const ViommuSpaceKey *key)
 
     sas->s = s;
     if (key->has_pasid) {
-        name = g_strdup_printf("viommu-smmuv3-%p-%02x-pasid%x-%u", key->bus, key->devfn,
-                               key->pasid, key->attrs);
+        name = g_strdup_printf("viommu-smmuv3-%p-%02x-pasid%x-%u-%u", key->bus, key->devfn,
+                               key->pasid, key->attrs, id);
     } else {
         name = g_strdup_printf("viommu-smmuv3-%p-%02x", key->bus, key->devfn);
     }
@@ -545,9 +545,39 @@ static ViommuSpace *vismmu_space_new(void *opaque, const ViommuSpaceKey *key)
     return &sas->sp;
 }
 
+static bool vismmu_space_release(void *opaque, ViommuSpace *sp)
+{
+    ViommuSmmuv3State *s = opaque;
+    ViommuSmmuv3AS *sas = container_of(sp, ViommuSmmuv3AS, sp);
+
+    if (sas->iommu.iommu_notify_flags) {
+        return false;
+    }
+    /* Fault merging compares this pointer: a new space may get the same memory. */
+    if (qatomic_read(&s->last_fault_as) == sas) {
+        qatomic_set(&s->last_fault_as, NULL);
+    }
+    viommu_space_detach(&sas->as);
+    return true;
+}
+
+static void vismmu_space_free(ViommuSpace *sp)
+{
+    ViommuSmmuv3AS *sas = container_of(sp, ViommuSmmuv3AS, sp);
+
+    object_unparent(OBJECT(&sas->iommu));
+    g_free(sas);
+}
+
+static const ViommuSpaceOps vismmu_space_ops = {
+    .create = vismmu_space_new,
+    .release = vismmu_space_release,
+    .free = vismmu_space_free,
+};
+
 void vismmu_spaces_init(ViommuSmmuv3State *s)
 {
-    viommu_spaces_init(&s->spaces, "viommu-smmuv3", MAX_PASID_AS, vismmu_space_new, s);
+    viommu_spaces_init(&s->spaces, "viommu-smmuv3", MAX_PASID_AS, &vismmu_space_ops, s);
 }
 
 ViommuSmmuv3AS *vismmu_find_add_as(ViommuSmmuv3State *s, PCIBus *bus, int devfn,
@@ -583,12 +613,20 @@ static AddressSpace *vismmu_get_pasid_as(PCIBus *bus, void *opaque, int devfn,
     return sas ? &sas->as : NULL;
 }
 
+static void vismmu_put_pasid_as(PCIBus *bus, void *opaque, AddressSpace *as)
+{
+    ViommuSmmuv3State *s = opaque;
+
+    viommu_spaces_put(&s->spaces, &container_of(as, ViommuSmmuv3AS, as)->sp);
+}
+
 static const PCIIOMMUOps vismmu_iommu_ops = {
     .get_address_space = vismmu_get_as,
 };
 
 static const ViommuPasidOps vismmu_pasid_ops = {
     .get_address_space = vismmu_get_pasid_as,
+    .put_address_space = vismmu_put_pasid_as,
     .pri_attach = vismmu_pri_attach,
     .pri_detach = vismmu_pri_detach,
     .page_request = vismmu_page_request,

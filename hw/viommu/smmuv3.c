@@ -36,6 +36,8 @@ static void vismmu_reset_hold(Object *obj, ResetType type)
     s->cmdq = (ViommuSmmuv3Queue) { 0 };
     s->evtq = (ViommuSmmuv3Queue) { 0 };
     s->evtq_irq_cfg0 = s->evtq_irq_cfg1 = s->evtq_irq_cfg2 = 0;
+    /* No configuration survives: the PASID spaces no device holds can go. */
+    viommu_spaces_release_idle(&s->spaces);
     /* PRI attachments are the devices' (they detach at their own reset). */
     s->priq = (ViommuSmmuv3Queue) { 0 };
     s->priq_irq_cfg0 = s->priq_irq_cfg1 = s->priq_irq_cfg2 = 0;
@@ -246,6 +248,7 @@ static void vismmu_realize(DeviceState *dev, Error **errp)
         return;
     }
     viommu_fast_add_test_props(&s->fast, OBJECT(s));
+    viommu_spaces_add_test_props(OBJECT(s), &s->spaces);
     viommu_add_deviotlb_probe(OBJECT(s), &s->spaces, &s->bus,
                               offsetof(ViommuSmmuv3AS, iommu) - offsetof(ViommuSmmuv3AS, sp));
     memory_region_init_io(&s->mmio, OBJECT(s), &vismmu_mmio_ops, s, "viommu-smmuv3",

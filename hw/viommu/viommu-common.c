@@ -137,14 +137,15 @@ static gboolean viommu_key_equal(gconstpointer a, gconstpointer b)
 }
 
 void viommu_spaces_init(ViommuSpaces *t, const char *name, unsigned max_pasid,
-                        ViommuSpaceNewFn *create, void *opaque)
+                        const ViommuSpaceOps *ops, void *opaque)
 {
     *t = (ViommuSpaces) {
-        .name = name, .max_pasid = max_pasid, .create = create, .opaque = opaque,
+        .name = name, .max_pasid = max_pasid, .ops = ops, .opaque = opaque,
         .table = g_hash_table_new_full(viommu_key_hash, viommu_key_equal, g_free, NULL),
     };
     QLIST_INIT(&t->live);
     QLIST_INIT(&t->gone);
+    QTAILQ_INIT(&t->idle);
 }
 
 /* The property a bus with spaces in t carries: its release prunes them. */
@@ -184,25 +185,36 @@ ViommuSpace *viommu_spaces_get(ViommuSpaces *t, const ViommuSpaceKey *key)
 {
     ViommuSpace *sp = g_hash_table_lookup(t->table, key);
     g_autofree char *prop = NULL;
+    uint32_t id;
 
     if (sp) {
+        if (key->has_pasid && !sp->users++) {
+            QTAILQ_REMOVE(&t->idle, sp, idle_next);
+            t->nidle--;
+        }
         return sp;
     }
-    /* Spaces live as long as the IOMMU: a guest cycling PASIDs is bounded. */
+    /* Every space in use counts (idle ones were released first): bounded. */
     if (key->has_pasid && t->npasid >= t->max_pasid) {
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: more than %u PASID address spaces; PASID "
+        viommu_spaces_release_idle(t);
+    }
+    if (key->has_pasid && t->npasid >= t->max_pasid) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: more than %u PASID address spaces in use; PASID "
                       "0x%x refused\n", t->name, t->max_pasid, key->pasid);
         return NULL;
     }
-    sp = t->create(t->opaque, key);
+    id = ++t->next_id;
+    sp = t->ops->create(t->opaque, key, id);
     if (!sp) {
         return NULL;
     }
     t->npasid += key->has_pasid;
     sp->key = *key;
     viommu_rid_init(&sp->rid, key->bus, key->devfn);
-    sp->id = ++t->next_id;
+    sp->id = id;
     sp->fast_rid = -1;
+    sp->users = key->has_pasid;
+    sp->free = t->ops->free;
     g_hash_table_insert(t->table, g_memdup2(key, sizeof(*key)), sp);
     QLIST_INSERT_HEAD(&t->live, sp, next);
     /* Forget the bus's spaces when it is finalized (hot-unplug of its bridge). */
@@ -211,6 +223,106 @@ ViommuSpace *viommu_spaces_get(ViommuSpaces *t, const ViommuSpaceKey *key)
         object_property_add(OBJECT(key->bus), prop, "none", NULL, NULL, viommu_bus_gone, t);
     }
     return sp;
+}
+
+void viommu_space_detach(AddressSpace *as)
+{
+    MemoryRegion *root = as->root;
+
+    memory_region_transaction_begin();
+    address_space_destroy(as);
+    /*
+     * Make the commit rebuild the topology: that drops the memory core's
+     * cached flat view of root, which address_space_destroy() alone leaves
+     * behind (holding the space's regions) until some later commit.
+     */
+    memory_region_set_enabled(root, false);
+    memory_region_transaction_commit();
+}
+
+/*
+ * Two grace periods: the memory core's RCU work for the space (queued by
+ * address_space_destroy() before ours) drops the space's last flat view
+ * only when it runs, and that view's own destruction, which still touches
+ * the space's regions, is queued then, after the first pass of ours.
+ */
+static void viommu_space_free_rcu(struct rcu_head *head)
+{
+    ViommuSpace *sp = container_of(head, ViommuSpace, rcu);
+
+    if (!sp->free_queued) {
+        sp->free_queued = true;
+        call_rcu1(&sp->rcu, viommu_space_free_rcu);
+        return;
+    }
+    sp->free(sp);
+}
+
+/* Take idle sp out of the table and release it; false if the device keeps it. */
+static bool viommu_space_release(ViommuSpaces *t, ViommuSpace *sp)
+{
+    if (!t->ops->release(t->opaque, sp)) {
+        return false;
+    }
+    trace_viommu_space_released(t->name, sp->key.devfn, sp->key.pasid, sp->id);
+    QTAILQ_REMOVE(&t->idle, sp, idle_next);
+    t->nidle--;
+    QLIST_REMOVE(sp, next);
+    t->npasid--;
+    g_hash_table_remove(t->table, &sp->key);
+    /* After the memory core's own RCU work queued by release(): callbacks run in order. */
+    call_rcu1(&sp->rcu, viommu_space_free_rcu);
+    return true;
+}
+
+void viommu_spaces_put(ViommuSpaces *t, ViommuSpace *sp)
+{
+    unsigned tries;
+
+    if (!sp->key.has_pasid) {
+        return;
+    }
+    assert(sp->users);
+    if (--sp->users) {
+        return;
+    }
+    if (!sp->key.bus) {         /* its bus is gone: it stays on t->gone */
+        return;
+    }
+    QTAILQ_INSERT_TAIL(&t->idle, sp, idle_next);
+    t->nidle++;
+    /* Oldest first; one the device keeps moves to the back (each visited once). */
+    for (tries = t->nidle; t->nidle > VIOMMU_SPACES_IDLE_MAX && tries; tries--) {
+        ViommuSpace *old = QTAILQ_FIRST(&t->idle);
+
+        if (!viommu_space_release(t, old)) {
+            QTAILQ_REMOVE(&t->idle, old, idle_next);
+            QTAILQ_INSERT_TAIL(&t->idle, old, idle_next);
+        }
+    }
+}
+
+void viommu_spaces_release_idle(ViommuSpaces *t)
+{
+    ViommuSpace *sp, *next;
+
+    QTAILQ_FOREACH_SAFE(sp, &t->idle, idle_next, next) {
+        viommu_space_release(t, sp);
+    }
+}
+
+static void viommu_spaces_count_get(Object *obj, Visitor *v, const char *name, void *opaque,
+                                    Error **errp)
+{
+    ViommuSpaces *t = opaque;
+    uint32_t n = t->npasid;
+
+    visit_type_uint32(v, name, &n, errp);
+}
+
+void viommu_spaces_add_test_props(Object *obj, ViommuSpaces *t)
+{
+    object_property_add(obj, "x-pasid-spaces", "uint32", viommu_spaces_count_get, NULL, NULL, t);
 }
 
 /*
@@ -234,6 +346,10 @@ void viommu_spaces_prune_bus(ViommuSpaces *t, PCIBus *bus)
         g_hash_table_remove(t->table, &sp->key);
         QLIST_REMOVE(sp, next);
         t->npasid -= sp->key.has_pasid;
+        if (sp->key.has_pasid && !sp->users) {
+            QTAILQ_REMOVE(&t->idle, sp, idle_next);
+            t->nidle--;
+        }
         sp->key.bus = NULL;
         sp->rid.bus = NULL;
         sp->rid.bridge = NULL;

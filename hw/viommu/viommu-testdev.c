@@ -470,6 +470,9 @@ static void td_execute(ViommuTestdevState *s)
         err = td_run(s, &d);
         s->dma_active = false;
     }
+    if (d.as) {
+        viommu_pasid_address_space_put(PCI_DEVICE(s), d.as);
+    }
     if (err != TD_RUN_WAIT) {
         td_complete(s, err);
     }
@@ -501,6 +504,9 @@ static void td_go(ViommuTestdevState *s)
     trace_viommu_testdev_start(s->op, s->src, s->dst, s->len, s->pasid);
 
     err = td_prepare(s, &d);
+    if (d.as) {
+        viommu_pasid_address_space_put(PCI_DEVICE(s), d.as);   /* each run takes it again */
+    }
     if (err != TD_ERR_NONE) {
         td_complete(s, err);
     } else if (s->delay_ns) {

@@ -312,7 +312,7 @@ static void vivtd_replay(IOMMUMemoryRegion *iommu, IOMMUNotifier *n)
  * Address spaces
  */
 
-static ViommuSpace *vivtd_space_new(void *opaque, const ViommuSpaceKey *key)
+static ViommuSpace *vivtd_space_new(void *opaque, const ViommuSpaceKey *key, uint32_t id)
 {
     ViommuVtdState *s = opaque;
     VivtdAS *vas = g_new0(VivtdAS, 1);
@@ -323,8 +323,8 @@ static ViommuSpace *vivtd_space_new(void *opaque, const ViommuSpaceKey *key)
         name = g_strdup_printf("viommu-vtd-%02x.%x", PCI_SLOT(key->devfn),
                                PCI_FUNC(key->devfn));
     } else {
-        name = g_strdup_printf("viommu-vtd-%02x.%x-pasid-%x-%x", PCI_SLOT(key->devfn),
-                               PCI_FUNC(key->devfn), key->pasid, key->attrs);
+        name = g_strdup_printf("viommu-vtd-%02x.%x-pasid-%x-%x-%u", PCI_SLOT(key->devfn),
+                               PCI_FUNC(key->devfn), key->pasid, key->attrs, id);
     }
     memory_region_init(&vas->root, OBJECT(s), name, UINT64_MAX);
     memory_region_init_iommu(&vas->iommu, sizeof(vas->iommu), TYPE_VIOMMU_VTD_MR,
@@ -337,9 +337,37 @@ static ViommuSpace *vivtd_space_new(void *opaque, const ViommuSpaceKey *key)
     return &vas->sp;
 }
 
+static bool vivtd_space_release(void *opaque, ViommuSpace *sp)
+{
+    VivtdAS *vas = container_of(sp, VivtdAS, sp);
+
+    if (vas->iommu.iommu_notify_flags) {
+        return false;
+    }
+    viommu_space_detach(&vas->as);
+    return true;
+}
+
+static void vivtd_space_free(ViommuSpace *sp)
+{
+    VivtdAS *vas = container_of(sp, VivtdAS, sp);
+
+    /* PASID spaces have no interrupt window: root holds the IOMMU region only. */
+    memory_region_del_subregion(&vas->root, MEMORY_REGION(&vas->iommu));
+    object_unparent(OBJECT(&vas->iommu));
+    object_unparent(OBJECT(&vas->root));
+    g_free(vas);
+}
+
+static const ViommuSpaceOps vivtd_space_ops = {
+    .create = vivtd_space_new,
+    .release = vivtd_space_release,
+    .free = vivtd_space_free,
+};
+
 void vivtd_spaces_init(ViommuVtdState *s)
 {
-    viommu_spaces_init(&s->spaces, "viommu-vtd", VIVTD_MAX_PASID_SPACES, vivtd_space_new, s);
+    viommu_spaces_init(&s->spaces, "viommu-vtd", VIVTD_MAX_PASID_SPACES, &vivtd_space_ops, s);
 }
 
 VivtdAS *vivtd_find_as(ViommuVtdState *s, PCIBus *bus, int devfn, uint32_t pasid,
@@ -385,12 +413,20 @@ static AddressSpace *vivtd_get_pasid_as(PCIBus *bus, void *opaque, int devfn,
     return vas ? &vas->as : NULL;
 }
 
+static void vivtd_put_pasid_as(PCIBus *bus, void *opaque, AddressSpace *as)
+{
+    ViommuVtdState *s = opaque;
+
+    viommu_spaces_put(&s->spaces, &container_of(as, VivtdAS, as)->sp);
+}
+
 const PCIIOMMUOps vivtd_pci_ops = {
     .get_address_space = vivtd_get_as,
 };
 
 const ViommuPasidOps vivtd_pasid_ops = {
     .get_address_space = vivtd_get_pasid_as,
+    .put_address_space = vivtd_put_pasid_as,
 };
 
 

@@ -108,7 +108,11 @@ static void vivtd_reset_state(ViommuVtdState *s)
 
 static void vivtd_reset_hold(Object *obj, ResetType type)
 {
-    vivtd_reset_state(VIOMMU_VTD(obj));
+    ViommuVtdState *s = VIOMMU_VTD(obj);
+
+    vivtd_reset_state(s);
+    /* No configuration survives: the PASID spaces no device holds can go. */
+    viommu_spaces_release_idle(&s->spaces);
 }
 
 void viommu_vtd_set_placement(ViommuVtdState *s, const ViommuVtdPlacement *p)
@@ -193,6 +197,7 @@ static void vivtd_realize(DeviceState *dev, Error **errp)
     qemu_mutex_init(&s->lock);
     viommu_fast_init(&s->fast, s->iotlb_size);
     viommu_fast_add_test_props(&s->fast, OBJECT(s));
+    viommu_spaces_add_test_props(OBJECT(s), &s->spaces);
     viommu_add_deviotlb_probe(OBJECT(s), &s->spaces, &s->placement.bus,
                               offsetof(VivtdAS, iommu) - offsetof(VivtdAS, sp));
     s->irq_bh = viommu_bh_new(dev, vivtd_irq_bh, s);

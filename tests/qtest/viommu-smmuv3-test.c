@@ -501,6 +501,65 @@ static void test_pasid(void)
     env_stop(e);
 }
 
+
+/*
+ * A PASID's address space is the device's only while it issues requests: a
+ * guest cycling through more PASIDs than the IOMMU keeps idle spaces for
+ * (VIOMMU_SPACES_IDLE_MAX, 32) leaves at most that many, and the spaces made
+ * again for PASIDs that come back translate as before.
+ */
+#define NCYCLE 40
+
+static void test_pasid_spaces_bounded(void)
+{
+    Env *e = env_start("id=iommu", false);
+    QTestState *qts = e->m->qts;
+    uint64_t l1 = smmu_alloc(e->m, 16 * 8, 4096), l2 = smmu_alloc(e->m, 64 * 64, 4096);
+    uint64_t scratch = td_alloc(e->m, 4096), cd[8], ste[8], ev[4];
+    const uint64_t iova = 0x100000, scratch_iova = 0x200000;
+    SmmuPt pt;
+    QDict *r;
+
+    td_cfg_writew(e->td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+    qtest_writeq(qts, l1, l2 | 1);
+    for (int i = 1; i <= NCYCLE; i++) {
+        uint64_t pa = td_alloc(e->m, 4096);
+
+        qtest_writeq(qts, pa, 0x2000 + i);
+        smmu_pt_init(&pt, e->m, false, 12, 48, -1);
+        smmu_pt_map(&pt, iova, pa, 4096, PT_R | PT_W);
+        smmu_pt_map(&pt, scratch_iova, scratch, 4096, PT_R | PT_W);
+        smmu_cd(cd, &pt, 100 + i);
+        smmu_write_cd(e->d, l2 + i * 64, cd);
+    }
+    smmu_ste_s1(ste, l1, 1, 10, S1DSS_SSID0);
+    smmu_write_ste(e->d, SID, ste);
+
+    for (int round = 0; round < 3; round++) {
+        for (int i = 1; i <= NCYCLE; i++) {
+            set_pasid(e, i);
+            g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==, 0x2000 + i);
+        }
+    }
+    smmu_expect_no_event(e);
+    /* PASIDs without a valid CD: refused, and their spaces do not pile up either. */
+    for (int i = NCYCLE + 1; i < NCYCLE + 1 + 200; i++) {
+        set_pasid(e, i);
+        g_assert_cmpuint(td_do(e->td, TD_OP_COPY, iova, scratch_iova, 8), ==, TD_ERR_READ_FAULT);
+        /* L1 descriptor 0 is valid (its CDs are not), the others are not. */
+        smmu_expect_event(e, i < 64 ? EVT_C_BAD_CD : EVT_C_BAD_SUBSTREAMID, ev);
+        g_assert_cmpuint(EVT_SSID(ev), ==, i);
+    }
+    r = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': {'path': '/machine/peripheral/iommu',"
+                  " 'property': 'x-pasid-spaces'}}");
+    g_assert_cmpint(qdict_get_int(r, "return"), <=, 32);
+    g_assert_cmpint(qdict_get_int(r, "return"), >=, 1);
+    qobject_unref(r);
+    set_pasid(e, 7);
+    g_assert_cmphex(smmu_dma_read(e, iova, scratch_iova, scratch), ==, 0x2000 + 7);
+    set_pasid(e, UINT32_MAX);
+    env_stop(e);
+}
 /* ------------------------------------------------------------------------
  * Invalidation: each command removes the stale entry it names.
  */
@@ -1831,6 +1890,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/nested", test_nested);
     qtest_add_func("/viommu-smmuv3/st-2lvl", test_st_2lvl);
     qtest_add_func("/viommu-smmuv3/pasid-cd-2lvl", test_pasid);
+    qtest_add_func("/viommu-smmuv3/pasid-spaces-bounded", test_pasid_spaces_bounded);
     qtest_add_func("/viommu-smmuv3/invalidation/s1", test_invalidation);
     qtest_add_func("/viommu-smmuv3/invalidation/s2", test_invalidation_s2);
     qtest_add_func("/viommu-smmuv3/invalidation/tbi", test_tbi);

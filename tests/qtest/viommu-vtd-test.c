@@ -548,6 +548,56 @@ static void test_pasid_dma(void)
     td_machine_stop(m);
 }
 
+
+/*
+ * A PASID's address space is the device's only while it issues requests: a
+ * guest cycling through more PASIDs than the unit keeps idle spaces for
+ * (VIOMMU_SPACES_IDLE_MAX, 32) leaves at most that many, and the spaces made
+ * again for PASIDs that come back translate as before.
+ */
+#define NCYCLE 40
+
+static void test_pasid_spaces_bounded(void)
+{
+    TdMachine *m = start("id=iommu");
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t dir, pe[8], hi;
+    QDict *r;
+
+    dir = vtd_ctx_sm(v, SID, 2, 0, 0);          /* 512 directory entries */
+    for (int i = 1; i <= NCYCLE; i++) {
+        uint64_t fs = vtd_table(v);
+
+        vtd_map(v, fs, 4, IOVA_A, 1, td_page_tagged(m, 100 + i), FS_PRW, FS_PRW);
+        vtd_pe_fs(pe, fs, false, DID + i, false);
+        vtd_pasid_entry(v, dir, i, pe);
+    }
+    vtd_enable(v);
+    td_cfg_writew(td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 1; i <= NCYCLE; i++) {
+            td_assert_pasid_reads(td, TD_PASID_VALID | i, IOVA_A, 100 + i);
+        }
+    }
+    /* PASIDs without an entry: refused (0x59; 0x51 past directory entry 0), not piling up. */
+    for (int i = NCYCLE + 1; i < NCYCLE + 1 + 200; i++) {
+        td_writel(td, TD_PASID, TD_PASID_VALID | i);
+        g_assert_cmpuint(td_dma_sum(td, IOVA_A, &(uint64_t){0}), ==, TD_ERR_READ_FAULT);
+        g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, i < 64 ? 0x59 : 0x51);
+        g_assert_cmphex((hi >> VIVTD_FRCD_PV_SHIFT) & 0xfffff, ==, i);
+    }
+    r = qtest_qmp(m->qts, "{'execute': 'qom-get', 'arguments': {'path': "
+                  "'/machine/peripheral/iommu', 'property': 'x-pasid-spaces'}}");
+    g_assert_cmpint(qdict_get_int(r, "return"), <=, 32);
+    g_assert_cmpint(qdict_get_int(r, "return"), >=, 1);
+    qobject_unref(r);
+    td_assert_pasid_reads(td, TD_PASID_VALID | 7, IOVA_A, 107);
+    td_writel(td, TD_PASID, 0);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
 /*
  * Translated addresses in the interrupt range 0xFEEx_xxxx are blocked with
  * reason 0x87 (3.14): through a first-stage page (walked, then from the
@@ -1777,6 +1827,7 @@ int main(int argc, char **argv)
                    test_sm_second_stage_and_pt);
     qtest_add_func("/viommu-vtd/scalable/nested", test_sm_nested);
     qtest_add_func("/viommu-vtd/scalable/pasid-dma", test_pasid_dma);
+    qtest_add_func("/viommu-vtd/scalable/pasid-spaces-bounded", test_pasid_spaces_bounded);
     qtest_add_func("/viommu-vtd/scalable/interrupt-range-blocked", test_intr_range_blocked);
     qtest_add_func("/viommu-vtd/faults/fpd-teardown", test_fpd_teardown);
     qtest_add_func("/viommu-vtd/invalidation/piotlb-pasid-cache",

@@ -6,7 +6,8 @@
  * translate().  PASID-tagged requests therefore take a path of their own: an
  * IOMMU registers, next to its PCIIOMMUOps, a hook returning a distinct
  * AddressSpace per (requester, PASID, request attributes), and a device asks
- * for it with viommu_pasid_address_space().  Ordinary DMA keeps using
+ * for it with viommu_pasid_address_space() and hands it back with
+ * viommu_pasid_address_space_put().  Ordinary DMA keeps using
  * pci_dma_*() unchanged, so upstream IOMMUs and devices are unaffected.
  *
  * PCIe Page Request Interface (PRI, PCIe 6.0 section 10.4) takes the same
@@ -69,10 +70,12 @@ typedef struct ViommuPasidOps {
     /*
      * The address space for requests from (bus, devfn) tagged with pasid and
      * the VIOMMU_PASID_* attrs, or NULL if the IOMMU cannot take them.  Called
-     * with the BQL held; the result must stay valid while the IOMMU lives.
+     * with the BQL held; the result is the caller's until it hands it back
+     * with put_address_space (the IOMMU may then release it).
      */
     AddressSpace *(*get_address_space)(PCIBus *bus, void *opaque, int devfn,
                                        uint32_t pasid, unsigned attrs);
+    void (*put_address_space)(PCIBus *bus, void *opaque, AddressSpace *as);
 
     /*
      * PRI, all optional (NULL: the IOMMU takes no page requests).  Called
@@ -105,6 +108,14 @@ void viommu_pasid_register(const PCIIOMMUOps *iommu_ops, const ViommuPasidOps *o
  * or a conventional PCI bus on the way, which cannot carry TLP prefixes).
  */
 AddressSpace *viommu_pasid_address_space(PCIDevice *dev, uint32_t pasid, unsigned attrs);
+
+/*
+ * Hand back an address space from viommu_pasid_address_space() (BQL), once
+ * the requests that used it are done: a device holds it only while it
+ * issues requests, so a guest cycling through PASIDs does not make the IOMMU
+ * keep an address space for each.
+ */
+void viommu_pasid_address_space_put(PCIDevice *dev, AddressSpace *as);
 
 /*
  * Attach dev's PRG Response handler at the IOMMU in front of it.  False when

@@ -6,7 +6,8 @@
  *   - Requester IDs (ViommuRid): a requester's bus number without
  *     pci_bus_num() on every translation.
  *   - The address-space table (ViommuSpaces): one space per (bus, devfn,
- *     PASID, attributes), PASID-tagged ones bounded, pruned when a bus goes.
+ *     PASID, attributes), PASID-tagged ones counted by their users and
+ *     released when idle ones pile up, pruned when a bus goes.
  *   - IOMMU notifiers: unmap-all, DEVIOTLB_UNMAP included.
  *   - The lock-free hit path (ViommuFast): recent results validated by a
  *     generation, and the reader epochs that make an invalidation's
@@ -25,6 +26,8 @@
 #define HW_VIOMMU_VIOMMU_COMMON_H
 
 #include "qemu/atomic.h"
+#include "qemu/queue.h"
+#include "qemu/rcu.h"
 #include "qemu/seqlock.h"
 #include "qemu/thread.h"
 #include "qemu/main-loop.h"
@@ -90,40 +93,85 @@ typedef struct ViommuSpaceKey {
 
 /* The common part of a device's address space (its first member). */
 typedef struct ViommuSpace {
+    struct rcu_head rcu;    /* freeing a released PASID space */
     ViommuSpaceKey key;     /* key.bus is NULL once the bus is gone */
     ViommuRid rid;
-    uint32_t id;            /* tags its fast-path results; never 0 */
+    uint32_t id;            /* tags its fast-path results; never 0, never reused */
     /*
      * The requester ID its fast-path results were made for (the bus number
      * is the guest's to change): written under the translation lock, read
      * by the hit path; -1 until the first translation.
      */
     int32_t fast_rid;
+    /*
+     * PASID spaces only (BQL): the devices' references (viommu_spaces_get()
+     * takes one, viommu_spaces_put() drops it); at 0 the space is idle, on
+     * ViommuSpaces.idle, and may be released.  Requester spaces are never
+     * released: PCIIOMMUOps hands them out for good.
+     */
+    unsigned users;
+    QTAILQ_ENTRY(ViommuSpace) idle_next;
+    void (*free)(struct ViommuSpace *sp);
+    bool free_queued;       /* the second grace period of its freeing began */
     QLIST_ENTRY(ViommuSpace) next;
 } ViommuSpace;
 
-/* Make the device's address space for key (BQL); returns its ViommuSpace. */
-typedef ViommuSpace *ViommuSpaceNewFn(void *opaque, const ViommuSpaceKey *key);
+typedef struct ViommuSpaceOps {
+    /*
+     * Make the device's address space for key (BQL).  id is the space's
+     * (unique over the IOMMU's life: memory-region names built from it do
+     * not clash with a released space whose regions still await RCU).
+     */
+    ViommuSpace *(*create)(void *opaque, const ViommuSpaceKey *key, uint32_t id);
+    /*
+     * Detach an idle PASID space from the memory core (BQL) with
+     * viommu_space_detach(), and forget any pointer to it; false keeps it
+     * (notifiers are registered on its region).  free() runs after an RCU
+     * grace period, once no translation can be using it.
+     */
+    bool (*release)(void *opaque, ViommuSpace *sp);
+    void (*free)(ViommuSpace *sp);
+} ViommuSpaceOps;
+
+/*
+ * Idle PASID spaces kept for reuse, per IOMMU: a device cycling through
+ * PASIDs costs the memory core (every transaction commit rebuilds each
+ * address space's flat view) and memory only for the spaces in use plus
+ * these, instead of growing to max_pasid.
+ */
+#define VIOMMU_SPACES_IDLE_MAX  32
 
 typedef struct ViommuSpaces {
     const char *name;           /* the device, for messages */
     GHashTable *table;          /* ViommuSpaceKey -> ViommuSpace (live only) */
     QLIST_HEAD(, ViommuSpace) live;
     QLIST_HEAD(, ViommuSpace) gone;     /* their bus was removed */
-    unsigned npasid, max_pasid;
+    QTAILQ_HEAD(, ViommuSpace) idle;    /* PASID spaces without users, oldest first */
+    unsigned npasid, max_pasid, nidle;
     uint32_t next_id;
-    ViommuSpaceNewFn *create;
+    const ViommuSpaceOps *ops;
     void *opaque;
 } ViommuSpaces;
 
 void viommu_spaces_init(ViommuSpaces *t, const char *name, unsigned max_pasid,
-                        ViommuSpaceNewFn *create, void *opaque);
+                        const ViommuSpaceOps *ops, void *opaque);
+/* For ViommuSpaceOps.release: take as (and its root region) out of the memory core. */
+void viommu_space_detach(AddressSpace *as);
 void viommu_spaces_destroy(ViommuSpaces *t);
 ViommuSpace *viommu_spaces_find(ViommuSpaces *t, const ViommuSpaceKey *key);
-/* Find or make; NULL (logged) beyond max_pasid PASID-tagged spaces. */
+/*
+ * Find or make; NULL (logged) beyond max_pasid PASID spaces in use.  A
+ * PASID space comes with a reference the caller drops with
+ * viommu_spaces_put().
+ */
 ViommuSpace *viommu_spaces_get(ViommuSpaces *t, const ViommuSpaceKey *key);
+void viommu_spaces_put(ViommuSpaces *t, ViommuSpace *sp);
+/* Release every idle PASID space (IOMMU reset: nothing of them survives). */
+void viommu_spaces_release_idle(ViommuSpaces *t);
 /* Forget every space of bus (also done by itself when the bus is finalized). */
 void viommu_spaces_prune_bus(ViommuSpaces *t, PCIBus *bus);
+/* x-pasid-spaces (read-only): PASID spaces in the table, for tests. */
+void viommu_spaces_add_test_props(Object *obj, ViommuSpaces *t);
 
 #define VIOMMU_SPACES_FOREACH(sp, t) QLIST_FOREACH(sp, &(t)->live, next)
 
