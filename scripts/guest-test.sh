@@ -235,6 +235,8 @@ for c in "${selected[@]}"; do
     # viommu-vtd-test (interrupt-remapping/ioapic), and every guest IRQ goes through remapping.
     [ "$arch" != x86_64 ] || append+=" no_timer_check"
     [ "$verbose" = 0 ] || append+=" viommu.verbose=1"
+    # Extra kernel arguments from the caller (scripts/guest-bench.sh: iommu.strict=0/1).
+    [ -z "${VIOMMU_GUEST_APPEND:-}" ] || append+=" $VIOMMU_GUEST_APPEND"
     [ -z "$run_file" ] || append+=" viommu.run=/extra/$(basename "$run_file")"
     [ -z "$run_guest" ] || append+=" viommu.run=$run_guest"
     devargs=()

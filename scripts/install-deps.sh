@@ -18,6 +18,7 @@ PKGS=(
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     libelf-dev libssl-dev
     libxml2-utils libvirt-clients
+    linux-perf
 )
 BPO_PKGS=(meson python3-pycotap)
 
