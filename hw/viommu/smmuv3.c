@@ -249,8 +249,8 @@ static void vismmu_realize(DeviceState *dev, Error **errp)
     }
     viommu_fast_add_test_props(&s->fast, OBJECT(s));
     viommu_spaces_add_test_props(OBJECT(s), &s->spaces);
-    viommu_add_deviotlb_probe(OBJECT(s), &s->spaces, &s->bus,
-                              offsetof(ViommuSmmuv3AS, iommu) - offsetof(ViommuSmmuv3AS, sp));
+    viommu_add_notifier_probes(OBJECT(s), &s->spaces, &s->bus,
+                               offsetof(ViommuSmmuv3AS, iommu) - offsetof(ViommuSmmuv3AS, sp));
     memory_region_init_io(&s->mmio, OBJECT(s), &vismmu_mmio_ops, s, "viommu-smmuv3",
                           VIOMMU_SMMUV3_MMIO_SIZE);
     memory_region_add_subregion(get_system_memory(), p.base, &s->mmio);

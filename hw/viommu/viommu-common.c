@@ -690,30 +690,36 @@ void viommu_fast_add_test_props(ViommuFast *f, Object *obj)
 }
 
 /*
- * x-deviotlb-probe (test hook): writing a devfn registers an
- * IOMMU_NOTIFIER_DEVIOTLB_UNMAP notifier, as vhost with ATS does, on that
- * requester's space of the root bus; x-deviotlb-events counts what it got.
+ * Notifier probes (test hooks), as no qtest-visible device registers IOMMU
+ * notifiers itself (vhost needs a kernel or vhost-user backend, vfio a host
+ * device):
+ * x-deviotlb-probe: writing a devfn registers an IOMMU_NOTIFIER_DEVIOTLB_UNMAP
+ * notifier, as vhost with ATS does, on that requester's space of the root
+ * bus; x-deviotlb-events counts what it got.
+ * x-map-probe: writing a devfn registers a MAP+UNMAP notifier, as vfio does;
+ * the IOMMU's refusal is the property's error.
  */
-typedef struct ViommuDevtlbProbe {
+typedef struct ViommuNotifierProbe {
     IOMMUNotifier n;
+    IOMMUNotifierFlag flags;
     ViommuSpaces *t;
     PCIBus **bus;
     size_t mr_off;
     bool registered;
     uint32_t events;
-} ViommuDevtlbProbe;
+} ViommuNotifierProbe;
 
-static void devtlb_probe_notify(IOMMUNotifier *n, IOMMUTLBEntry *e)
+static void notifier_probe_notify(IOMMUNotifier *n, IOMMUTLBEntry *e)
 {
-    ViommuDevtlbProbe *p = container_of(n, ViommuDevtlbProbe, n);
+    ViommuNotifierProbe *p = container_of(n, ViommuNotifierProbe, n);
 
     qatomic_inc(&p->events);
 }
 
-static void devtlb_probe_set(Object *obj, Visitor *v, const char *name, void *opaque,
-                             Error **errp)
+static void notifier_probe_set(Object *obj, Visitor *v, const char *name, void *opaque,
+                               Error **errp)
 {
-    ViommuDevtlbProbe *p = opaque;
+    ViommuNotifierProbe *p = opaque;
     ViommuSpaceKey key = { 0 };
     ViommuSpace *sp;
     uint32_t devfn;
@@ -722,14 +728,13 @@ static void devtlb_probe_set(Object *obj, Visitor *v, const char *name, void *op
         return;
     }
     if (p->registered || devfn > 0xff || !*p->bus) {
-        error_setg(errp, "x-deviotlb-probe: one devfn (0-255) once, after realize");
+        error_setg(errp, "%s: one devfn (0-255) once, after realize", name);
         return;
     }
     key.bus = *p->bus;
     key.devfn = devfn;
     sp = viommu_spaces_get(p->t, &key);
-    iommu_notifier_init(&p->n, devtlb_probe_notify, IOMMU_NOTIFIER_DEVIOTLB_UNMAP, 0,
-                        HWADDR_MAX, 0);
+    iommu_notifier_init(&p->n, notifier_probe_notify, p->flags, 0, HWADDR_MAX, 0);
     if (memory_region_register_iommu_notifier(
             MEMORY_REGION((IOMMUMemoryRegion *)((char *)sp + p->mr_off)), &p->n, errp)) {
         return;
@@ -737,23 +742,34 @@ static void devtlb_probe_set(Object *obj, Visitor *v, const char *name, void *op
     p->registered = true;
 }
 
-static void devtlb_probe_events(Object *obj, Visitor *v, const char *name, void *opaque,
-                                Error **errp)
+static void notifier_probe_events(Object *obj, Visitor *v, const char *name, void *opaque,
+                                  Error **errp)
 {
-    ViommuDevtlbProbe *p = opaque;
+    ViommuNotifierProbe *p = opaque;
     uint32_t val = qatomic_read(&p->events);
 
     visit_type_uint32(v, name, &val, errp);
 }
 
-void viommu_add_deviotlb_probe(Object *obj, ViommuSpaces *t, PCIBus **bus, size_t mr_off)
+static void add_notifier_probe(Object *obj, const char *set_name, const char *events_name,
+                               IOMMUNotifierFlag flags, ViommuSpaces *t, PCIBus **bus,
+                               size_t mr_off)
 {
-    ViommuDevtlbProbe *p = g_new0(ViommuDevtlbProbe, 1);
+    ViommuNotifierProbe *p = g_new0(ViommuNotifierProbe, 1);
 
+    p->flags = flags;
     p->t = t;
     p->bus = bus;
     p->mr_off = mr_off;
-    object_property_add(obj, "x-deviotlb-probe", "uint32", NULL, devtlb_probe_set, NULL, p);
-    object_property_add(obj, "x-deviotlb-events", "uint32", devtlb_probe_events, NULL,
-                        NULL, p);
+    object_property_add(obj, set_name, "uint32", NULL, notifier_probe_set, NULL, p);
+    if (events_name) {
+        object_property_add(obj, events_name, "uint32", notifier_probe_events, NULL, NULL, p);
+    }
+}
+
+void viommu_add_notifier_probes(Object *obj, ViommuSpaces *t, PCIBus **bus, size_t mr_off)
+{
+    add_notifier_probe(obj, "x-deviotlb-probe", "x-deviotlb-events",
+                       IOMMU_NOTIFIER_DEVIOTLB_UNMAP, t, bus, mr_off);
+    add_notifier_probe(obj, "x-map-probe", NULL, IOMMU_NOTIFIER_IOTLB_EVENTS, t, bus, mr_off);
 }

@@ -198,8 +198,8 @@ static void vivtd_realize(DeviceState *dev, Error **errp)
     viommu_fast_init(&s->fast, s->iotlb_size);
     viommu_fast_add_test_props(&s->fast, OBJECT(s));
     viommu_spaces_add_test_props(OBJECT(s), &s->spaces);
-    viommu_add_deviotlb_probe(OBJECT(s), &s->spaces, &s->placement.bus,
-                              offsetof(VivtdAS, iommu) - offsetof(VivtdAS, sp));
+    viommu_add_notifier_probes(OBJECT(s), &s->spaces, &s->placement.bus,
+                               offsetof(VivtdAS, iommu) - offsetof(VivtdAS, sp));
     s->irq_bh = viommu_bh_new(dev, vivtd_irq_bh, s);
     s->qi_bh = viommu_bh_new(dev, vivtd_qi_bh, s);
     vivtd_spaces_init(s);

@@ -529,16 +529,52 @@ static void test_vtd_deviotlb_notifier(void)
     td_machine_stop(m);
 }
 
+/*
+ * Both vIOMMUs refuse MAP notifiers (they do not shadow guest tables for vfio
+ * device assignment): registering one, as vfio does, must fail with the
+ * IOMMU's reason rather than silently get no MAP events; the requester's
+ * space stays usable for UNMAP-only consumers afterwards.
+ */
+static void map_probe_refused(const char *machine_opts, const char *iommu)
+{
+    g_autofree char *extra = g_strdup_printf("-device %s,id=viommu0 "
+                                             "-device viommu-testdev,addr=04.0", iommu);
+    TdMachine *m = td_machine_start(machine_opts, extra);
+    QDict *r, *err;
+
+    r = qtest_qmp(m->qts, "{'execute': 'qom-set', 'arguments': {'path': %s, "
+                  "'property': 'x-map-probe', 'value': %d}}", IOMMU_PATH, TD_DEVFN);
+    g_assert_false(qdict_haskey(r, "return"));
+    err = qdict_get_qdict(r, "error");
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(qdict_get_str(err, "desc"), "MAP"));
+    qobject_unref(r);
+    iommu_prop_set(m->qts, "x-deviotlb-probe", TD_DEVFN, false);
+    td_machine_stop(m);
+}
+
+static void test_smmuv3_map_refused(void)
+{
+    map_probe_refused(NULL, "viommu-smmuv3");
+}
+
+static void test_vtd_map_refused(void)
+{
+    map_probe_refused("kernel-irqchip=split", "viommu-vtd");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     if (!strcmp(qtest_get_arch(), "aarch64")) {
         qtest_add_func("/viommu-smmuv3/quiesce/sync-waits-for-hit", test_smmuv3_sync_waits);
         qtest_add_func("/viommu-smmuv3/quiesce/stress", test_smmuv3_stress);
+        qtest_add_func("/viommu-smmuv3/notifier/map-refused", test_smmuv3_map_refused);
     } else if (!strcmp(qtest_get_arch(), "x86_64")) {
         qtest_add_func("/viommu-vtd/quiesce/wait-waits-for-hit", test_vtd_wait_waits);
         qtest_add_func("/viommu-vtd/quiesce/stress", test_vtd_stress);
         qtest_add_func("/viommu-vtd/notifier/deviotlb-unmap", test_vtd_deviotlb_notifier);
+        qtest_add_func("/viommu-vtd/notifier/map-refused", test_vtd_map_refused);
     }
     return g_test_run();
 }

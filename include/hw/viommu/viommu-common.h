@@ -188,11 +188,12 @@ int viommu_notify_flag_check(IOMMUNotifierFlag new, const char *why, Error **err
 void viommu_notify_unmap_all(IOMMUMemoryRegion *mr);
 
 /*
- * Test hook properties x-deviotlb-probe / x-deviotlb-events on obj: a
- * DEVIOTLB_UNMAP notifier on a root-bus requester's space (*bus), whose
- * IOMMUMemoryRegion is mr_off bytes after its ViommuSpace.
+ * Test hook properties on obj: x-deviotlb-probe / x-deviotlb-events (a
+ * DEVIOTLB_UNMAP notifier, as vhost with ATS registers) and x-map-probe (a
+ * MAP+UNMAP notifier, as vfio registers) on a root-bus requester's space
+ * (*bus), whose IOMMUMemoryRegion is mr_off bytes after its ViommuSpace.
  */
-void viommu_add_deviotlb_probe(Object *obj, ViommuSpaces *t, PCIBus **bus, size_t mr_off);
+void viommu_add_notifier_probes(Object *obj, ViommuSpaces *t, PCIBus **bus, size_t mr_off);
 
 /* ------------------------------------------------------------------------
  * Deferred work
