@@ -2,7 +2,7 @@
 # The analysis half of scripts/guest-profile.sh (see there):
 #   guest-profile.py SYSTEM.MAP NONE-PREFIX VIOMMU-PREFIX NAME
 # Each prefix names PREFIX.txt (perf script -F tid,time,ip,sym with call
-# chains) and PREFIX.log (the guest's output with "VIOMMU-BENCH: run N SECONDS").
+# chains) and PREFIX.log (the guest's output with "VIOMMU-BENCH: blk run N SECONDS").
 import bisect
 import collections
 import re
@@ -75,7 +75,7 @@ def category(addrs, names, chain, top):
 
 
 def profile(addrs, names, prefix):
-    runs = [float(x) for x in re.findall(r'VIOMMU-BENCH: run \d+ ([0-9.]+)', open(prefix + '.log').read())]
+    runs = [float(x) for x in re.findall(r'VIOMMU-BENCH: blk run \d+ ([0-9.]+)', open(prefix + '.log').read())]
     if not runs:
         sys.exit('%s.log: no bench runs (did the guest fail?)' % prefix)
     all_s = list(samples(prefix + '.txt'))

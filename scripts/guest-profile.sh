@@ -41,7 +41,7 @@ mkdir -p "$work"
 
 profile_one() { # tag device-opts
     local tag=$1 dev=$2 pid="" i
-    VIOMMU_GUEST_APPEND=$extra "$VIOMMU_TOP/scripts/guest-test.sh" \
+    VIOMMU_GUEST_APPEND="$extra viommu.bench=blk" "$VIOMMU_TOP/scripts/guest-test.sh" \
         --config "profile-$tag|$arch|$machine -perfmap|$dev" --run-guest /usr/bin/viommu-guest-bench \
         --disk-mib 256 --timeout 900 > "$work/$tag.log" 2>&1 &
     local runner=$!

@@ -9,6 +9,7 @@
 # --tests LIST    subtests by number or name, comma separated (default: all)
 # --timeout S     wall-clock limit per guest (default 180)
 # --device OPTS   extra -device for QEMU (repeatable), e.g. virtio-blk-pci,...
+# --qemu-arg ARG  one more word of QEMU's command line (repeatable), e.g. -object
 # --no-virtio     leave out the virtio-blk disk and virtio-net NIC (iommu_platform=on)
 #                 that every guest gets for the DMA-API subtest
 # --run FILE      instead of the suite, run FILE (a static guest program or a
@@ -100,13 +101,14 @@ check_dmesg() { # log
 }
 export DMESG_BAD DMESG_FAULT
 
-verbose=0 want=() adhoc=() tests="" timeout=180 devices=() run_file="" run_guest="" disk_mib="" list=0 virtio=1
+verbose=0 want=() adhoc=() tests="" timeout=180 devices=() qemu_args=() run_file="" run_guest="" disk_mib="" list=0 virtio=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --viommu)  want+=("${2:?--viommu needs a name}"); shift 2 ;;
         --tests)   tests=${2:?--tests needs a list}; shift 2 ;;
         --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
         --device)  devices+=("${2:?--device needs options}"); shift 2 ;;
+        --qemu-arg) qemu_args+=("${2?--qemu-arg needs an argument}"); shift 2 ;;
         --run)     run_file=${2:?--run needs a file}; shift 2 ;;
         --list)    list=1; shift ;;
         --list-raw) printf '%s\n' "${CONFIGS[@]}"; exit 0 ;;
@@ -241,6 +243,7 @@ for c in "${selected[@]}"; do
     [ -z "$run_guest" ] || append+=" viommu.run=$run_guest"
     devargs=()
     for d in "${devices[@]}"; do devargs+=(-device "$d"); done
+    devargs+=("${qemu_args[@]}")
     log=$logdir/$arch-$name.$$.log
     if [ $virtio = 1 ]; then
         disk=$logdir/$arch-$name.$$.disk
