@@ -12,6 +12,8 @@
  *           iothread each) by one reader process per CPU, each pinned to its CPU
  *           and reading its own part: with no global lock on the IOMMU's hit
  *           path it scales like no-IOMMU does;
+ *   nvme    the same reads as blk from the first NVMe namespace (QEMU's nvme
+ *           device: its queues and PRP lists are DMA through the IOMMU too);
  *   net     MIB/8 MiB sent and then as much received over TCP through the
  *           virtio-net NIC with MAC 52:54:00:76:6e:01 (QEMU user network
  *           10.7.0.0/24), to and from a peer on the host at the address given
@@ -117,6 +119,13 @@ static bool find_disk(bool mq, char *dev, size_t len)
         closedir(d);
     }
     return found;
+}
+
+/* /dev/nvme0n1 if the guest has it. */
+static bool find_nvme(char *dev, size_t len)
+{
+    snprintf(dev, len, "/dev/nvme0n1");
+    return access("/sys/block/nvme0n1", F_OK) == 0;
 }
 
 /* The interface whose MAC address is mac, or "" */
@@ -369,8 +378,8 @@ static bool wanted(const char *cases, const char *name)
 
 int main(int argc, char **argv)
 {
-    char cases[256] = "", dev[64], mqdev[64], dom[64], netif[IFNAMSIZ], peer[64];
-    bool have_mq, have_net;
+    char cases[256] = "", dev[64], mqdev[64], nvdev[64], dom[64], netif[IFNAMSIZ], peer[64];
+    bool have_mq, have_nvme, have_net;
     int opt, failed = 0;
 
     kernel_arg("viommu.bench", cases, sizeof(cases));
@@ -397,6 +406,7 @@ int main(int argc, char **argv)
     printf("VIOMMU-BENCH: domain %s\n", dom);
 
     have_mq = find_disk(true, mqdev, sizeof(mqdev));
+    have_nvme = find_nvme(nvdev, sizeof(nvdev));
     find_netif(NET_MAC, netif, sizeof(netif));
     kernel_arg("viommu.bench-peer", peer, sizeof(peer));
     have_net = netif[0] && peer[0];
@@ -408,6 +418,10 @@ int main(int argc, char **argv)
     if (cases[0] ? wanted(cases, "blk-mq") : have_mq) {
         failed |= have_mq ? run_case("blk-mq", run_blk_mq, mqdev, opt_mib, opt_mib) :
                   (printf("VIOMMU-BENCH: error no disk with serial %s\n", MQ_SERIAL), 1);
+    }
+    if (cases[0] ? wanted(cases, "nvme") : have_nvme) {
+        failed |= have_nvme ? run_case("nvme", run_blk, nvdev, opt_mib, opt_mib) :
+                  (printf("VIOMMU-BENCH: error no NVMe namespace\n"), 1);
     }
     if (cases[0] ? wanted(cases, "net") : have_net) {
         if (!have_net || netif_up(netif, NET_ADDR)) {
