@@ -492,8 +492,8 @@ static void test_sm_nested(void)
  * PASID entry SSADE; VT-d rev 4 3.8 / 9.8): a read sets A on every entry of
  * the walk and D nowhere, a write sets D on the leaf, a write after a read
  * of the same page (its read-only-clean translation cached) still sets D, a
- * D the driver cleared is set again by the next write once the IOTLB is
- * invalidated, a refused write sets nothing, and with SSADE = 0 nothing is
+ * D the driver cleared is set again by the next write (with or without an
+ * IOTLB invalidation in between), a refused write sets nothing, and with SSADE = 0 nothing is
  * ever set.
  */
 static uint64_t ss_flags(TdMachine *m, uint64_t entry)
@@ -547,6 +547,11 @@ static void test_sm_ss_dirty(void)
     g_assert_cmpuint(td_dma_sum(td, IOVA_B, &(uint64_t){0}), ==, TD_ERR_NONE);
     g_assert_cmphex(ss_flags(m, lb), ==, SS_A);
     g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, IOVA_B + 32, 4), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(m, lb), ==, SS_A | SS_D);
+    /* Cleared without an invalidation: still set by the next write, since a
+     * translation of an SSADE entry is never cached writable (docs/vtd.rst). */
+    qtest_writeq(m->qts, lb, qtest_readq(m->qts, lb) & ~SS_D);
+    g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, IOVA_B + 40, 4), ==, TD_ERR_NONE);
     g_assert_cmphex(ss_flags(m, lb), ==, SS_A | SS_D);
 
     /* SSADE = 0 (tracking off): flags cleared, PASID cache and IOTLB
