@@ -614,6 +614,10 @@ static void test_sm_nested_dirty(void)
     g_assert_cmphex(ss_flags(e.m, fs_leaf_page), ==, SS_A | SS_D);
     g_assert_cmpuint(td_do(e.td, TD_OP_FILL, 0, IOVA_A + 64, 4), ==, TD_ERR_NONE);
     g_assert_cmphex(ss_flags(e.m, out_leaf), ==, SS_A | SS_D);
+    /* The nested translation is not cached writable either. */
+    qtest_writeq(e.m->qts, out_leaf, qtest_readq(e.m->qts, out_leaf) & ~SS_D);
+    g_assert_cmpuint(td_do(e.td, TD_OP_FILL, 0, IOVA_A + 72, 4), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(e.m, out_leaf), ==, SS_A | SS_D);
     td_close(e.td);
     vtd_free(e.v);
     td_machine_stop(e.m);
