@@ -98,6 +98,8 @@ typedef struct Txn {
     uint64_t addr;
     bool write, read;
     bool priv, instr;       /* post-STE override */
+    bool write_uncached;    /* out: the write permission is not to be cached
+                             * (hardware-managed dirty state, core pt.h) */
 } Txn;
 
 static uint32_t txn_access(const Txn *t, bool write)
@@ -389,6 +391,7 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
         }
         /* Nested entries keep the stage-2 leaf level for TLBI_S2_IPA's TTL. */
         vi_iotlb_insert(s->iotlb, &tag, key, &res, s1 && s2 ? res.s2_level : -1);
+        t->write_uncached = res.dirty_tracked;
         if (!s1) {
             trace_viommu_smmuv3_memtype(t->sid, t->addr, s2_memtype(res.attrs,
                                                                     cfg.ste.s2.fwb));
@@ -441,8 +444,13 @@ vismmu_translate_slow(ViommuSmmuv3AS *sas, hwaddr addr, IOMMUAccessFlags flag, u
     before = s->npending;
     vismmu_xlate_locked(s, &t, sas->sp.key.attrs, flag, &e);
     if (e.perm != IOMMU_NONE) {
+        IOMMUTLBEntry fe = e;
+
+        if (t.write_uncached) {
+            fe.perm &= ~IOMMU_WO;
+        }
         qatomic_set(&s->last_fault_as, NULL);
-        viommu_fast_insert_locked(&s->fast, &sas->sp, addr, &e);
+        viommu_fast_insert_locked(&s->fast, &sas->sp, addr, &fe);
     } else if (s->npending == before + 1) {
         /*
          * QEMU's memory core splits one refused access into 4-byte pieces

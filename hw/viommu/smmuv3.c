@@ -359,7 +359,7 @@ static const Property vismmu_props[] = {
     DEFINE_PROP_BOOL("ril", ViommuSmmuv3State, ril, true),
     DEFINE_PROP_BOOL("st-2lvl", ViommuSmmuv3State, st_2lvl, true),
     DEFINE_PROP_BOOL("cd-2lvl", ViommuSmmuv3State, cd_2lvl, true),
-    DEFINE_PROP_BOOL("httu", ViommuSmmuv3State, httu, false),
+    DEFINE_PROP_BOOL("httu", ViommuSmmuv3State, httu, true),
     DEFINE_PROP_BOOL("fwb", ViommuSmmuv3State, fwb, true),
     DEFINE_PROP_BOOL("msi", ViommuSmmuv3State, msi, true),
     DEFINE_PROP_UINT8("cmdq-log2size", ViommuSmmuv3State, cmdq_log2, 19),

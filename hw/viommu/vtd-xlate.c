@@ -147,7 +147,7 @@ static bool vivtd_check_intr_range(vi_pt_result *res)
  * true with *out filled, or false after recording the fault (unless FPD).
  */
 static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t addr,
-                                   bool is_write, IOMMUTLBEntry *out)
+                                   bool is_write, IOMMUTLBEntry *out, bool *write_uncached)
 {
     uint16_t sid = vivtd_as_sid(vas);
     bool has_pasid = vas->sp.key.has_pasid;
@@ -173,6 +173,7 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
     out->iova = addr & ~0xfffull;
     out->addr_mask = 0xfff;
     out->perm = IOMMU_NONE;
+    *write_uncached = false;
     if (!(s->gsts & VIVTD_GCMD_TE)) {
         /* Translation disabled: requests pass untranslated. */
         out->translated_addr = addr & ~0xfffull;
@@ -234,6 +235,7 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
             return false;
         }
         vi_iotlb_insert(s->iotlb, &tag, addr, &res, -1);
+        *write_uncached = res.dirty_tracked;    /* SSADE: D is re-read (core pt.h) */
     }
     if (!vivtd_check_intr_range(&res)) {
         goto intr_range;
@@ -266,13 +268,19 @@ vivtd_translate_slow(VivtdAS *vas, hwaddr addr, IOMMUAccessFlags flag, uint16_t 
     ViommuVtdState *s = vas->s;
     IOMMUTLBEntry e = { .target_as = &address_space_memory };
     VivtdDeferred dd = { .from_dma = true };
-    bool ok;
+    bool ok, write_uncached;
 
     vivtd_lock(s);
     viommu_fast_set_rid_locked(&s->fast, &vas->sp, sid);
-    ok = vivtd_translate_locked(s, vas, addr, flag == IOMMU_WO || flag == IOMMU_RW, &e);
+    ok = vivtd_translate_locked(s, vas, addr, flag == IOMMU_WO || flag == IOMMU_RW, &e,
+                                &write_uncached);
     if (ok) {
-        viommu_fast_insert_locked(&s->fast, &vas->sp, addr, &e);
+        IOMMUTLBEntry fe = e;
+
+        if (write_uncached) {
+            fe.perm &= ~IOMMU_WO;
+        }
+        viommu_fast_insert_locked(&s->fast, &vas->sp, addr, &fe);
     }
     if (ok && flag == IOMMU_RW && !(e.perm & IOMMU_RO)) {
         ok = false;

@@ -2298,6 +2298,185 @@ static int test_fault_report(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* 9: dirty tracking                                                           */
+
+#define DIRTY_PAGES     24
+#define IOVA_DIRTY      0x10800000ull
+
+static int dirty_set(struct dev *d, uint32_t hwpt, bool on)
+{
+    struct iommu_hwpt_set_dirty_tracking s = {
+        .size = sizeof(s), .flags = on ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0, .hwpt_id = hwpt,
+    };
+
+    return ioctl(d->iommufd, IOMMU_HWPT_SET_DIRTY_TRACKING, &s) ? -errno : 0;
+}
+
+/* IOMMU_HWPT_GET_DIRTY_BITMAP over the whole buffer, one bit per page. */
+static int dirty_get(struct dev *d, uint32_t hwpt, size_t pg, uint32_t flags, uint64_t *bits)
+{
+    uint64_t map[(DIRTY_PAGES + 63) / 64] = { 0 };
+    struct iommu_hwpt_get_dirty_bitmap g = {
+        .size = sizeof(g), .hwpt_id = hwpt, .flags = flags, .iova = IOVA_DIRTY,
+        .length = DIRTY_PAGES * pg, .page_size = pg, .data = (uintptr_t)map,
+    };
+
+    if (ioctl(d->iommufd, IOMMU_HWPT_GET_DIRTY_BITMAP, &g)) {
+        return -errno;
+    }
+    *bits = map[0];
+    return 0;
+}
+
+static const char *page_list(uint64_t bits)
+{
+    static char buf[2][160];
+    static int slot;
+    char *b = buf[slot++ & 1];
+    size_t n = 0;
+
+    b[0] = 0;
+    for (int i = 0; i < DIRTY_PAGES && n < sizeof(buf[0]) - 8; i++) {
+        if (bits & (1ull << i)) {
+            n += snprintf(b + n, sizeof(buf[0]) - n, "%s%d", n ? "," : "", i);
+        }
+    }
+    return n ? b : "none";
+}
+
+/* The bitmap must name exactly the pages in want. */
+#define DIRTY_EXPECT(d, h, pg, flags, want, what) do {                              \
+        uint64_t got_ = 0;                                                          \
+        int r_ = dirty_get(d, h, pg, flags, &got_);                                 \
+        CHECK(r_ == 0, "%s: %s", what, ioctl_err("IOMMU_HWPT_GET_DIRTY_BITMAP", -r_)); \
+        CHECK(got_ == (uint64_t)(want), "%s: dirty pages {%s}, expected {%s}",      \
+              what, page_list(got_), page_list(want));                              \
+        vdiag("%s: dirty pages {%s}", what, page_list(got_));                       \
+    } while (0)
+
+/*
+ * The device writes some pages of a tracked buffer and reads others: fill and
+ * copy write (one fill crosses a page boundary), checksum and the source of a
+ * copy only read.  Returns the pages written.
+ */
+static int dirty_dma(struct dev *d, uint8_t *buf, size_t pg, const int *wr_pages, int nwr,
+                     const int *rd_pages, int nrd, uint32_t pat, uint64_t *written)
+{
+    struct dma_result res;
+    char what[96];
+
+    *written = 0;
+    for (int i = 0; i < nwr; i++) {
+        uint64_t off = wr_pages[i] * pg + 64 * (i + 1);
+
+        snprintf(what, sizeof(what), "fill in page %d", wr_pages[i]);
+        DMA_OK(d, TD_OP_FILL, 0, IOVA_DIRTY + off, 256, pat + i, 0, &res, what);
+        CHECK(pattern_ok(buf + off, 256, pat + i), "%s: the buffer does not hold the pattern", what);
+        *written |= 1ull << wr_pages[i];
+    }
+    for (int i = 0; i < nrd; i++) {
+        uint64_t off = rd_pages[i] * pg;
+
+        snprintf(what, sizeof(what), "checksum of page %d", rd_pages[i]);
+        DMA_OK(d, TD_OP_CHECKSUM, IOVA_DIRTY + off, 0, pg, 0, 0, &res, what);
+        CHECK(res.result == fnv1a64(buf + off, pg), "%s: wrong checksum", what);
+    }
+    return T_PASS;
+}
+
+static int test_dirty(void)
+{
+    static const int wr1[] = { 1, 2, 5, 8, 13, 20 }, rd1[] = { 0, 3, 4, 7, 11, 21 };
+    static const int wr2[] = { 2 }, rd2[] = { 5, 8 };
+    static const int wr3[] = { 3, 6 }, wr4[] = { 7, 23 };
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t len = DIRTY_PAGES * pg;
+    struct dev d;
+    struct dma_result res;
+    uint32_t ioas = 0, hwpt = 0;
+    uint64_t want, extra;
+    uint8_t *buf;
+    bool arm;
+    int r;
+
+    if ((r = dev_open(&d))) {
+        return r;
+    }
+    arm = d.hw_type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+    if (!(d.hw_caps & IOMMU_HW_CAP_DIRTY_TRACKING)) {
+        return unsupported(-EOPNOTSUPP, "IOMMU_GET_HW_INFO: no IOMMU_HW_CAP_DIRTY_TRACKING "
+                           "(caps 0x%llx)", (unsigned long long)d.hw_caps);
+    }
+    CHECK((buf = alloc_buf(len)), "out of memory");
+    fill_random(buf, len, 9);
+    CHECK((r = ioas_alloc(&d, &ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
+    CHECK((r = ioas_map(&d, ioas, buf, len, IOVA_DIRTY, MAP_RW)) == 0, "%s",
+          ioctl_err("IOMMU_IOAS_MAP", -r));
+    r = hwpt_alloc(&d, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, ioas, IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt);
+    if (r) {
+        return unsupported(r, "%s", ioctl_err("IOMMU_HWPT_ALLOC(DIRTY_TRACKING)", -r));
+    }
+    CHECK((r = attach(&d, hwpt)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(dirty hwpt)", -r));
+    vdiag("HWPT %u (DIRTY_TRACKING) attached, %d pages of %zu bytes at IOVA 0x%llx", hwpt,
+          DIRTY_PAGES, pg, IOVA_DIRTY);
+
+    /* Written before tracking starts: enabling takes a clean snapshot. */
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DIRTY + 9 * pg, 128, 0x99999999u, 0, &res, "fill before tracking");
+    CHECK((r = dirty_set(&d, hwpt, true)) == 0, "%s",
+          ioctl_err("IOMMU_HWPT_SET_DIRTY_TRACKING(on)", -r));
+    DIRTY_EXPECT(&d, hwpt, pg, 0, 0, "first read after enabling");
+
+    /* Writes (one fill across the 9/10 boundary, a copy from 12 to 14) and reads. */
+    if ((r = dirty_dma(&d, buf, pg, wr1, 6, rd1, 6, 0xd1d20000u, &want))) {
+        return r;
+    }
+    DMA_OK(&d, TD_OP_FILL, 0, IOVA_DIRTY + 10 * pg - 100, 200, 0x5a5a5a5au, 0, &res,
+           "fill across pages 9 and 10");
+    DMA_OK(&d, TD_OP_COPY, IOVA_DIRTY + 12 * pg + 8, IOVA_DIRTY + 14 * pg + 16, 512, 0, 0, &res,
+           "copy from page 12 to page 14");
+    CHECK(first_diff(buf + 12 * pg + 8, buf + 14 * pg + 16, 512) < 0, "copy 12 -> 14: wrong data");
+    want |= (1ull << 9) | (1ull << 10) | (1ull << 14);
+    DIRTY_EXPECT(&d, hwpt, pg, IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR, want, "read without clearing");
+    DIRTY_EXPECT(&d, hwpt, pg, 0, want, "read and clear");
+    DIRTY_EXPECT(&d, hwpt, pg, 0, 0, "read after clearing");
+
+    /* A cleared page written again is dirty again (its clean state reached the IOMMU). */
+    if ((r = dirty_dma(&d, buf, pg, wr2, 1, rd2, 2, 0xd2000000u, &want))) {
+        return r;
+    }
+    DIRTY_EXPECT(&d, hwpt, pg, 0, want, "a cleared page written again");
+    DIRTY_EXPECT(&d, hwpt, pg, 0, 0, "read after clearing again");
+
+    /*
+     * Tracking off.  VT-d clears the PASID entry's SSADE: writes set no D bit
+     * and nothing is reported.  Linux's arm-smmu-v3 keeps CD.HD and the DBM
+     * mappings of a dirty-tracking domain (arm_smmu_set_dirty_tracking() does
+     * nothing): the SMMU keeps recording, and the bitmap still reports exactly
+     * the writes.
+     */
+    CHECK((r = dirty_set(&d, hwpt, false)) == 0, "%s",
+          ioctl_err("IOMMU_HWPT_SET_DIRTY_TRACKING(off)", -r));
+    if ((r = dirty_dma(&d, buf, pg, wr3, 2, rd1, 2, 0xd3000000u, &extra))) {
+        return r;
+    }
+    DIRTY_EXPECT(&d, hwpt, pg, 0, arm ? extra : 0, "writes with tracking off");
+
+    /* On again: a clean snapshot, then exactly the new writes. */
+    if ((r = dirty_dma(&d, buf, pg, wr3, 1, NULL, 0, 0xd4000000u, &extra))) {
+        return r;
+    }
+    CHECK((r = dirty_set(&d, hwpt, true)) == 0, "%s",
+          ioctl_err("IOMMU_HWPT_SET_DIRTY_TRACKING(on again)", -r));
+    DIRTY_EXPECT(&d, hwpt, pg, 0, 0, "first read after enabling again");
+    if ((r = dirty_dma(&d, buf, pg, wr4, 2, rd2, 2, 0xd5000000u, &want))) {
+        return r;
+    }
+    DIRTY_EXPECT(&d, hwpt, pg, 0, want, "writes after enabling again");
+    DIRTY_EXPECT(&d, hwpt, pg, 0, 0, "read after clearing");
+    return T_PASS;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Runner                                                                      */
 
 /*
@@ -2330,6 +2509,8 @@ static const struct test tests[] = {
       "the guest kernel logs the IOMMU fault of a bad DMA" },
     { 8, "nested-pasid", test_nested_pasid, FAULTS_NONE,
       "PASID with nesting: RID and PASID 1 through their own stage 1s" },
+    { 9, "dirty", test_dirty, FAULTS_NONE,
+      "dirty tracking: exactly the pages the device wrote are reported, reads are not" },
 };
 
 static bool may_fault(const struct test *t)

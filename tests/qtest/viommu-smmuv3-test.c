@@ -51,6 +51,7 @@ static void test_registers(void)
     g_assert_cmphex(idr0 & 3, ==, 3);                   /* S1P, S2P */
     g_assert_cmphex((idr0 >> 2) & 3, ==, 2);            /* TTF AArch64 */
     g_assert_true(idr0 & (1u << 4));                    /* COHACC */
+    g_assert_cmphex((idr0 >> 6) & 3, ==, 2);            /* HTTU: access flag + dirty */
     g_assert_true(idr0 & (1u << 12));                   /* ASID16 */
     g_assert_true(idr0 & (1u << 13));                   /* MSI */
     g_assert_true(idr0 & (1u << 18));                   /* VMID16 */
@@ -218,6 +219,146 @@ static void test_httu(void)
     smmu_check_copy(e, 0x10000, a, 0x20000, b, 0xacce55);
     g_assert_true(qtest_readq(e->m->qts, pte_a) & (1u << 10));     /* AF set */
     g_assert_false(qtest_readq(e->m->qts, pte_b) & (1u << 7));     /* dirty: AP[2] = 0 */
+    smmu_expect_no_event(e);
+    env_stop(e);
+}
+
+/*
+ * Dirty tracking the way Linux's arm-smmu-v3 does it (IOMMU_HWPT_ALLOC_
+ * DIRTY_TRACKING: CD.HA + HD, io-pgtable-arm's ARM_HD quirk mapping every
+ * writable page writable-clean, DBM + AP[2]): the SMMU marks a page dirty by
+ * clearing AP[2] (IHI 0070 3.13, VMSA dirty state) on a write, never on a
+ * read; a page read first (its read-only translation cached) is still marked
+ * by a write; a page software cleaned again (AP[2] set, as
+ * read_and_clear_dirty() does, with no TLB invalidation since Linux 7.3's
+ * gather has no page size) is marked again by the next write; a page
+ * without DBM refuses the write and stays as it is, and with CD.HD = 0 DBM
+ * means nothing.  httu is on by default.
+ */
+#define AP2     (1ull << 7)
+#define DBM     (1ull << 51)
+
+static void clean(Env *e, uint64_t pte)
+{
+    qtest_writeq(e->m->qts, pte, qtest_readq(e->m->qts, pte) | AP2 | DBM);
+}
+
+static bool dirty(Env *e, uint64_t pte)
+{
+    return !(qtest_readq(e->m->qts, pte) & AP2);
+}
+
+static void test_s1_dirty_tracking(void)
+{
+    Env *e = env_start(NULL, false);
+    SmmuS1 s;
+    uint64_t pa[4], pte[4], iova[4], ev[4];
+
+    g_assert_cmphex(FIELD_EX32(smmu_readl(e->d, SMMU_IDR0), VISMMU_IDR0, HTTU), ==, 2);
+    smmu_s1_setup(e, &s, 12, 3);
+    s.cd[0] |= (1ull << 43) | (1ull << 42);     /* HA, HD */
+    smmu_write_cd(e->d, s.cdtab, s.cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+    for (int i = 0; i < 4; i++) {
+        pa[i] = td_alloc(e->m, 4096);
+        iova[i] = 0x100000ull + i * 0x1000ull;
+        smmu_pt_map(&s.pt, iova[i], pa[i], 4096, PT_R | PT_W);
+        pte[i] = smmu_pt_leaf(&s.pt, iova[i]);
+        clean(e, pte[i]);
+    }
+    /* 3: read-only, no DBM. */
+    qtest_writeq(e->m->qts, pte[3], (qtest_readq(e->m->qts, pte[3]) | AP2) & ~DBM);
+
+    /* Copy 0 -> 1: the source stays clean, the destination is dirty. */
+    smmu_check_copy(e, iova[0], pa[0], iova[1], pa[1], 0xd1d1d1d1ull);
+    g_assert_false(dirty(e, pte[0]));
+    g_assert_true(dirty(e, pte[1]));
+    g_assert_false(dirty(e, pte[2]));
+    /* 0 was read (cached without write): a write still marks it. */
+    g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, iova[0] + 8, 8), ==, TD_ERR_NONE);
+    g_assert_true(dirty(e, pte[0]));
+    /* Cleaned again without a TLBI: the next write marks it again. */
+    clean(e, pte[1]);
+    smmu_check_copy(e, iova[2], pa[2], iova[1] + 16, pa[1] + 16, 0x2222ull);
+    g_assert_true(dirty(e, pte[1]));
+    g_assert_false(dirty(e, pte[2]));
+    /* No DBM: the write is refused (F_PERMISSION) and AP[2] stays set. */
+    g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, iova[3], 8), ==, TD_ERR_WRITE_FAULT);
+    smmu_expect_event(e, EVT_F_PERMISSION, ev);
+    g_assert_cmphex(EVT_ADDR(ev), ==, iova[3]);
+    g_assert_false(dirty(e, pte[3]));
+    smmu_expect_no_event(e);
+
+    /* CD.HD = 0 (HA alone): DBM is ignored, a write to a clean page faults. */
+    s.cd[0] &= ~(1ull << 42);
+    smmu_write_cd(e->d, s.cdtab, s.cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_ASID | (3ull << 48), 0), ==, 0);
+    clean(e, pte[2]);
+    g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, iova[2], 8), ==, TD_ERR_WRITE_FAULT);
+    smmu_expect_event(e, EVT_F_PERMISSION, ev);
+    g_assert_false(dirty(e, pte[2]));
+    env_stop(e);
+}
+
+/*
+ * httu=off: IDR0.HTTU = 0 and CD.HA/HD are ignored: an AF = 0 page is an
+ * access fault and a DBM page stays read-only (the SMMU updates nothing).
+ */
+static void test_s1_httu_off(void)
+{
+    Env *e = env_start("httu=off", false);
+    SmmuS1 s;
+    uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), pte_a, pte_b, ev[4];
+
+    g_assert_cmphex(FIELD_EX32(smmu_readl(e->d, SMMU_IDR0), VISMMU_IDR0, HTTU), ==, 0);
+    smmu_s1_setup(e, &s, 12, 2);
+    s.cd[0] |= (1ull << 43) | (1ull << 42);
+    smmu_write_cd(e->d, s.cdtab, s.cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_NOAF);
+    smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R);
+    pte_a = smmu_pt_leaf(&s.pt, 0x10000);
+    pte_b = smmu_pt_leaf(&s.pt, 0x20000);
+    qtest_writeq(e->m->qts, pte_b, qtest_readq(e->m->qts, pte_b) | DBM);
+    g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x10000, 0x20000, 8), ==, TD_ERR_READ_FAULT);
+    smmu_expect_event(e, EVT_F_ACCESS, ev);
+    g_assert_false(qtest_readq(e->m->qts, pte_a) & (1u << 10));
+    g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x20000, 8), ==, TD_ERR_WRITE_FAULT);
+    smmu_expect_event(e, EVT_F_PERMISSION, ev);
+    g_assert_true(qtest_readq(e->m->qts, pte_b) & AP2);
+    env_stop(e);
+}
+
+/*
+ * Stage 2 with S2HA + S2HD: a write to a DBM page sets S2AP[1] (the stage-2
+ * dirty state), a read does not, and a page cleaned again without a TLBI is
+ * marked by the next write.
+ */
+static void test_s2_dirty_tracking(void)
+{
+    Env *e = env_start(NULL, false);
+    SmmuPt s2;
+    uint64_t ste[8], a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), pte_a, pte_b;
+    const uint64_t ipa_a = 0x40001000ull, ipa_b = 0x40002000ull;
+
+    smmu_pt_init(&s2, e->m, true, 12, 40, 1);
+    smmu_pt_map(&s2, ipa_a, a, 4096, PT_R);
+    smmu_pt_map(&s2, ipa_b, b, 4096, PT_R);
+    pte_a = smmu_pt_leaf(&s2, ipa_a);
+    pte_b = smmu_pt_leaf(&s2, ipa_b);
+    qtest_writeq(e->m->qts, pte_a, qtest_readq(e->m->qts, pte_a) | DBM);
+    qtest_writeq(e->m->qts, pte_b, qtest_readq(e->m->qts, pte_b) | DBM);
+    smmu_ste_s2(ste, &s2, 4);
+    ste[2] |= (1ull << 56) | (1ull << 55);      /* S2HA, S2HD */
+    smmu_write_ste(e->d, SID, ste);
+
+    smmu_check_copy(e, ipa_a, a, ipa_b, b, 0x5252ull);
+    g_assert_false(qtest_readq(e->m->qts, pte_a) & AP2);   /* S2AP[1] = 0: clean */
+    g_assert_true(qtest_readq(e->m->qts, pte_b) & AP2);    /* dirty, writable */
+    qtest_writeq(e->m->qts, pte_b, qtest_readq(e->m->qts, pte_b) & ~AP2);
+    smmu_check_copy(e, ipa_a, a, ipa_b + 8, b + 8, 0x5353ull);
+    g_assert_true(qtest_readq(e->m->qts, pte_b) & AP2);
     smmu_expect_no_event(e);
     env_stop(e);
 }
@@ -1885,6 +2026,9 @@ int main(int argc, char **argv)
     qtest_add_data_func("/viommu-smmuv3/s1/16k", GUINT_TO_POINTER(14), test_s1);
     qtest_add_data_func("/viommu-smmuv3/s1/64k", GUINT_TO_POINTER(16), test_s1);
     qtest_add_func("/viommu-smmuv3/s1/httu", test_httu);
+    qtest_add_func("/viommu-smmuv3/s1/dirty-tracking", test_s1_dirty_tracking);
+    qtest_add_func("/viommu-smmuv3/s1/httu-off", test_s1_httu_off);
+    qtest_add_func("/viommu-smmuv3/s2/dirty-tracking", test_s2_dirty_tracking);
     qtest_add_func("/viommu-smmuv3/s2/concatenated", test_s2_concat);
     qtest_add_func("/viommu-smmuv3/s2/16k-64k", test_s2_granules);
     qtest_add_func("/viommu-smmuv3/nested", test_nested);

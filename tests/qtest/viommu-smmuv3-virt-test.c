@@ -183,9 +183,13 @@ static void check_its_group(const Iort *io, const IortNode *its)
     g_assert_cmpuint(le(io->t + its->off + 20, 4), ==, 0);     /* its ID */
 }
 
-/* An SMMUv3 node of ours: base, COHACC, GSIVs = SPI + 32, maps to the ITS. */
-static void check_smmu(const Iort *io, const IortNode *nd, uint64_t base, int spi,
-                       uint32_t msi_devid, unsigned its_off)
+/*
+ * An SMMUv3 node of ours: base, COHACC, the HTTU override (2: HA + HD, with
+ * httu on, the default; Linux takes HTTU from here on ACPI), GSIVs = SPI +
+ * 32, maps to the ITS.
+ */
+static void check_smmu_httu(const Iort *io, const IortNode *nd, uint64_t base, int spi,
+                            uint32_t msi_devid, unsigned its_off, unsigned httu)
 {
     const uint8_t *p = io->t + nd->off;
     unsigned idx;
@@ -195,7 +199,8 @@ static void check_smmu(const Iort *io, const IortNode *nd, uint64_t base, int sp
     g_assert_cmpuint(nd->rev, ==, 5);
     g_assert_cmpuint(nd->map_off, ==, 68);
     g_assert_cmphex(le64(p + 16), ==, base);
-    g_assert_cmphex(le(p + 24, 4), ==, 1 | 1 << 4);    /* COHACC override, DeviceID valid */
+    /* COHACC override, HTTU override, DeviceID valid */
+    g_assert_cmphex(le(p + 24, 4), ==, 1 | httu << 1 | 1 << 4);
     g_assert_cmphex(le64(p + 32), ==, 0);                      /* no VATOS */
     g_assert_cmpuint(le(p + 44, 4), ==, spi + 32 + 0);         /* event: eventq */
     g_assert_cmpuint(le(p + 48, 4), ==, spi + 32 + 1);         /* PRI: priq */
@@ -244,6 +249,12 @@ static void check_rc_map(const Iort *io, const IortNode *rc, unsigned i, uint32_
     g_assert_cmphex(m.flags, ==, 0);
 }
 
+static void check_smmu(const Iort *io, const IortNode *nd, uint64_t base, int spi,
+                       uint32_t msi_devid, unsigned its_off)
+{
+    check_smmu_httu(io, nd, base, spi, msi_devid, its_off, 2);
+}
+
 static void test_iort_one(void)
 {
     QTestState *qts = start("-device viommu-smmuv3");
@@ -263,6 +274,21 @@ static void test_iort_one(void)
     g_assert_cmpuint(its.id, !=, smmu.id);
     g_assert_cmpuint(smmu.id, !=, rc.id);
     g_assert_cmpuint(its.id, !=, rc.id);
+    g_free(io.blob);
+    qtest_quit(qts);
+}
+
+/* httu=off: no HTTU override (ACPI Linux then enables no HA / HD). */
+static void test_iort_httu_off(void)
+{
+    QTestState *qts = start("-device viommu-smmuv3,httu=off");
+    Iort io;
+    IortNode its, smmu;
+
+    iort_fetch(qts, &io);
+    its = iort_node(&io, 0);
+    smmu = iort_node(&io, 1);
+    check_smmu_httu(&io, &smmu, SMMU0_BASE, SMMU0_SPI, 0xff00, its.off, 0);
     g_free(io.blob);
     qtest_quit(qts);
 }
@@ -536,6 +562,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("viommu-smmuv3-virt/iort/one", test_iort_one);
+    qtest_add_func("viommu-smmuv3-virt/iort/httu-off", test_iort_httu_off);
     qtest_add_func("viommu-smmuv3-virt/iort/two", test_iort_two);
     qtest_add_func("viommu-smmuv3-virt/iort/pxb-shared", test_iort_pxb_shared);
     qtest_add_func("viommu-smmuv3-virt/iort/pxb-bypass", test_iort_pxb_bypass);

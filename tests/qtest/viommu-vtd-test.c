@@ -487,6 +487,142 @@ static void test_sm_nested(void)
     td_machine_stop(e.m);
 }
 
+/*
+ * Second-stage A/D flags, as Linux's dirty tracking uses them (ECAP.SSADS,
+ * PASID entry SSADE; VT-d rev 4 3.8 / 9.8): a read sets A on every entry of
+ * the walk and D nowhere, a write sets D on the leaf, a write after a read
+ * of the same page (its read-only-clean translation cached) still sets D, a
+ * D the driver cleared is set again by the next write (with or without an
+ * IOTLB invalidation in between), a refused write sets nothing, and with SSADE = 0 nothing is
+ * ever set.
+ */
+static uint64_t ss_flags(TdMachine *m, uint64_t entry)
+{
+    return qtest_readq(m->qts, entry) & (SS_A | SS_D);
+}
+
+static void test_sm_ss_dirty(void)
+{
+    TdMachine *m = start(NULL);
+    Td *td = td_open(m, TD_DEVFN);
+    Vtd *v = vtd_new(m, true);
+    uint64_t ss = vtd_table(v), dir, pe[8], la, lb, lc, hi;
+
+    g_assert_true(vtd_rd64(v, VIVTD_ECAP) & VIVTD_ECAP_SLADS);
+    la = vtd_map(v, ss, 4, IOVA_A, 1, td_page_tagged(m, 81), SS_RW, SS_RW);
+    lb = vtd_map(v, ss, 4, IOVA_B, 1, td_page_tagged(m, 82), SS_RW, SS_RW);
+    lc = vtd_map(v, ss, 4, IOVA_C, 1, td_page_tagged(m, 83), SS_R, SS_RW);
+    dir = vtd_ctx_sm(v, SID, 0, 0, 0);
+    vtd_pe_ss(pe, ss, 2, DID);
+    pe[0] |= PE0_SSADE;
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_enable(v);
+
+    /* Read: A on the leaf and every table entry above it, no D. */
+    td_assert_reads(td, IOVA_A, 81);
+    g_assert_cmphex(ss_flags(m, la), ==, SS_A);
+    for (int l = 4; l >= 2; l--) {
+        g_assert_cmphex(ss_flags(m, vtd_entry(v, ss, 4, IOVA_A, l)), ==, SS_A);
+    }
+    g_assert_cmphex(ss_flags(m, lb), ==, 0);
+    /* Write (the source only read): D on the destination leaf alone. */
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_B + 8, 8), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(m, lb), ==, SS_A | SS_D);
+    g_assert_cmphex(ss_flags(m, la), ==, SS_A);
+    /* A was read and its translation cached without write: a write sets D. */
+    g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, IOVA_A + 16, 4), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(m, la), ==, SS_A | SS_D);
+    /* Read-only leaf: the write is refused (0x85) and sets no D. */
+    g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, IOVA_C, 4), ==, TD_ERR_WRITE_FAULT);
+    g_assert_cmphex(vtd_take_fault(v, &hi, NULL), ==, 0x85);
+    g_assert_cmphex(ss_flags(m, lc), ==, 0);
+    td_assert_reads(td, IOVA_C, 83);
+    g_assert_cmphex(ss_flags(m, lc), ==, SS_A);
+
+    /* The driver reads and clears D (Linux's read_and_clear_dirty), flushes
+     * the page: the next write sets it again, a read does not. */
+    qtest_writeq(m->qts, lb, qtest_readq(m->qts, lb) & ~SS_D);
+    vtd_qi_add(v, VIVTD_INV_PIOTLB | VIVTD_INV_G(3) | VIVTD_INV_DID(DID), IOVA_B);
+    vtd_qi_sync(v);
+    g_assert_cmpuint(td_dma_sum(td, IOVA_B, &(uint64_t){0}), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(m, lb), ==, SS_A);
+    g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, IOVA_B + 32, 4), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(m, lb), ==, SS_A | SS_D);
+    /* Cleared without an invalidation: still set by the next write, since a
+     * translation of an SSADE entry is never cached writable (docs/vtd.rst). */
+    qtest_writeq(m->qts, lb, qtest_readq(m->qts, lb) & ~SS_D);
+    g_assert_cmpuint(td_do(td, TD_OP_FILL, 0, IOVA_B + 40, 4), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(m, lb), ==, SS_A | SS_D);
+
+    /* SSADE = 0 (tracking off): flags cleared, PASID cache and IOTLB
+     * invalidated; reads and writes set nothing. */
+    vtd_pe_ss(pe, ss, 2, DID);
+    vtd_pasid_entry(v, dir, 0, pe);
+    qtest_writeq(m->qts, la, qtest_readq(m->qts, la) & ~(SS_A | SS_D));
+    qtest_writeq(m->qts, lb, qtest_readq(m->qts, lb) & ~(SS_A | SS_D));
+    for (int l = 4; l >= 2; l--) {
+        uint64_t t = vtd_entry(v, ss, 4, IOVA_A, l);
+
+        qtest_writeq(m->qts, t, qtest_readq(m->qts, t) & ~(SS_A | SS_D));
+    }
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_B, 64), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(m, la), ==, 0);
+    g_assert_cmphex(ss_flags(m, lb), ==, 0);
+    for (int l = 4; l >= 2; l--) {
+        g_assert_cmphex(ss_flags(m, vtd_entry(v, ss, 4, IOVA_A, l)), ==, 0);
+    }
+    /* SSADE on again: tracking resumes. */
+    pe[0] |= PE0_SSADE;
+    vtd_pasid_entry(v, dir, 0, pe);
+    vtd_qi_add(v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID), 0);
+    vtd_qi_add(v, VIVTD_INV_IOTLB | VIVTD_INV_G(2) | VIVTD_INV_DID(DID), 0);
+    vtd_qi_sync(v);
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, IOVA_A, IOVA_B, 64), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(m, la), ==, SS_A);
+    g_assert_cmphex(ss_flags(m, lb), ==, SS_A | SS_D);
+    td_close(td);
+    vtd_free(v);
+    td_machine_stop(m);
+}
+
+/*
+ * Nested with SSADE (Linux sets it on a nested domain whose parent tracks
+ * dirty pages): the second stage marks the output page dirty on a write and
+ * only accessed on a read, and the first-stage A/D write-backs, writes to
+ * the FS table pages through the second stage, mark those pages dirty.
+ */
+static void test_sm_nested_dirty(void)
+{
+    NestEnv e;
+    uint64_t pe[8], out_leaf, fs_leaf_page;
+
+    nest_setup(&e);
+    vtd_pe_nested(pe, e.fs + GPA_OFF, e.ss, 2, DID);
+    pe[0] |= PE0_SSADE;
+    vtd_pasid_entry(e.v, e.dir, 0, pe);
+    vtd_qi_add(e.v, VIVTD_INV_PC | VIVTD_INV_G(1) | VIVTD_INV_DID(DID), 0);
+    nest_flush(&e);
+    out_leaf = vtd_entry(e.v, e.ss, 4, NEST_OUT_GPA, 1);
+    fs_leaf_page = vtd_entry(e.v, e.ss, 4, e.fs_tables[1] + GPA_OFF, 1);
+
+    td_assert_reads(e.td, IOVA_A, 31);
+    g_assert_cmphex(ss_flags(e.m, out_leaf), ==, SS_A);
+    /* The FS leaf got A: a write to its table page, dirty in stage 2. */
+    g_assert_cmphex(ss_flags(e.m, fs_leaf_page), ==, SS_A | SS_D);
+    g_assert_cmpuint(td_do(e.td, TD_OP_FILL, 0, IOVA_A + 64, 4), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(e.m, out_leaf), ==, SS_A | SS_D);
+    /* The nested translation is not cached writable either. */
+    qtest_writeq(e.m->qts, out_leaf, qtest_readq(e.m->qts, out_leaf) & ~SS_D);
+    g_assert_cmpuint(td_do(e.td, TD_OP_FILL, 0, IOVA_A + 72, 4), ==, TD_ERR_NONE);
+    g_assert_cmphex(ss_flags(e.m, out_leaf), ==, SS_A | SS_D);
+    td_close(e.td);
+    vtd_free(e.v);
+    td_machine_stop(e.m);
+}
+
 static void test_pasid_dma(void)
 {
     TdMachine *m = start(NULL);
@@ -1826,6 +1962,8 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-vtd/scalable/second-stage-and-pass-through",
                    test_sm_second_stage_and_pt);
     qtest_add_func("/viommu-vtd/scalable/nested", test_sm_nested);
+    qtest_add_func("/viommu-vtd/scalable/second-stage-dirty", test_sm_ss_dirty);
+    qtest_add_func("/viommu-vtd/scalable/nested-dirty", test_sm_nested_dirty);
     qtest_add_func("/viommu-vtd/scalable/pasid-dma", test_pasid_dma);
     qtest_add_func("/viommu-vtd/scalable/pasid-spaces-bounded", test_pasid_spaces_bounded);
     qtest_add_func("/viommu-vtd/scalable/interrupt-range-blocked", test_intr_range_blocked);

@@ -18,6 +18,8 @@
 #define SS_W        (1ull << 1)
 #define SS_RW       (SS_R | SS_W)
 #define SS_PS       (1ull << 7)
+#define SS_A        (1ull << 8)     /* accessed, set by the unit when SSADE */
+#define SS_D        (1ull << 9)     /* dirty, likewise */
 #define FS_P        (1ull << 0)
 #define FS_RW       (1ull << 1)
 #define FS_US       (1ull << 2)
@@ -26,6 +28,9 @@
 #define FS_PS       (1ull << 7)
 #define FS_G        (1ull << 8)
 #define FS_PRW      (FS_P | FS_RW | FS_US)
+
+/* PASID entry word 0: SSADE (rev 3 SLADE), second-stage A/D flags enabled. */
+#define PE0_SSADE   (1ull << 9)
 
 /* PASID entry PGTT values. */
 #define PGTT_FS     1

@@ -81,6 +81,29 @@ static void test_basic(void)
 }
 
 /* Every page / block size of every granule. */
+/*
+ * A result whose write permission rests on hardware-managed dirty state
+ * (dirty_tracked) is cached without it: a write misses and walks again.
+ */
+static void test_dirty_tracked(void)
+{
+    vi_iotlb *t = vi_iotlb_new(64);
+    vi_iotlb_tag tag = mktag(3, 0, 7, 2, VI_IOTLB_STAGE1), o = mktag(3, 0, 8, 2, VI_IOTLB_STAGE1);
+    vi_pt_result r = mkres(0xabc000, 0x1000, VI_PERM_R | VI_PERM_W | VI_PERM_UR | VI_PERM_UW,
+                           3, false);
+    vi_iotlb_entry e;
+
+    r.dirty_tracked = true;
+    g_assert_true(vi_iotlb_insert(t, &tag, 0x5000, &r, -1));
+    g_assert_true(vi_iotlb_lookup(t, &tag, 0x5000, &e));
+    g_assert_cmphex(e.perm, ==, VI_PERM_R | VI_PERM_UR);
+    r.dirty_tracked = false;
+    g_assert_true(vi_iotlb_insert(t, &o, 0x5000, &r, -1));
+    g_assert_true(vi_iotlb_lookup(t, &o, 0x5000, &e));
+    g_assert_cmphex(e.perm, ==, VI_PERM_R | VI_PERM_W | VI_PERM_UR | VI_PERM_UW);
+    vi_iotlb_free(t);
+}
+
 static void test_block_sizes(void)
 {
     static const unsigned shifts[] = { 12, 14, 16, 21, 25, 29, 30, 36, 39, 42, 47, 52 };
@@ -921,6 +944,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/iotlb/basic", test_basic);
+    g_test_add_func("/iotlb/dirty-tracked", test_dirty_tracked);
     g_test_add_func("/iotlb/block-sizes", test_block_sizes);
     g_test_add_func("/iotlb/bound-and-lru", test_bound_and_lru);
     g_test_add_func("/iotlb/inval-scopes", test_inval_scopes);

@@ -371,9 +371,18 @@ static void test_s1_dirty(void)
     g_assert_true(s1_xlate(&e, va, RW_PRIV, &r, &f));
     g_assert_cmphex(r.perm & P_W, ==, P_W);
     g_assert_cmphex(fake_mem_peek64(e.fm, pte) & AP2, ==, 0);
+    /* Writable-dirty still rests on the dirty state: not to be cached for writes. */
+    g_assert_true(r.dirty_tracked);
+    /* Cleaned by software (AP[2] set again): the next write clears it again. */
+    fake_mem_poke64(e.fm, pte, fake_mem_peek64(e.fm, pte) | AP2);
+    g_assert_true(s1_xlate(&e, va, RW_PRIV, &r, &f));
+    g_assert_cmphex(fake_mem_peek64(e.fm, pte) & AP2, ==, 0);
     /* Without DBM, HD does nothing. */
     fake_mem_poke64(e.fm, pte, (fake_mem_peek64(e.fm, pte) | AP2) & ~VI_ARMV8_DESC_DBM);
     expect_fault(s1_xlate(&e, va, RW_PRIV, &r, &f), &f, VI_FAULT_PERMISSION, 3);
+    fake_mem_poke64(e.fm, pte, fake_mem_peek64(e.fm, pte) & ~AP2);
+    g_assert_true(s1_xlate(&e, va, RW_PRIV, &r, &f));
+    g_assert_false(r.dirty_tracked);
     s1_env_free(&e);
 }
 
@@ -886,6 +895,7 @@ static void test_s2_af_dirty_addr_size(void)
     g_assert_cmphex(fake_mem_peek64(e.fm, pte) & (AP2 | PTB_ARMV8_AF), ==, PTB_ARMV8_AF);
     g_assert_true(s2_xlate(&e, 0x30000, RW_PRIV, &r, &f));
     g_assert_cmphex(fake_mem_peek64(e.fm, pte) & AP2, ==, AP2);
+    g_assert_true(r.dirty_tracked);
     /* Output beyond PS. */
     e.cfg.oas = 36;
     g_assert_cmpint(vi_armv8_s2_prepare(&e.cfg, &e.s2), ==, VI_ARMV8_CFG_OK);

@@ -318,6 +318,80 @@ static void test_update_races(void)
     fake_mem_free(fm);
 }
 
+/* A memory whose compare-and-swap is refused (the entry is not in RAM). */
+static vi_mem_result abort_cmpxchg(void *o, uint64_t pa, uint64_t *exp, uint64_t des,
+                                   bool *swapped)
+{
+    *exp = fake_mem_peek64(o, pa);
+    *swapped = false;
+    return VI_MEM_ABORT;
+}
+
+static const vi_mem_ops abort_cas_ops = { losing_read, losing_write, abort_cmpxchg };
+
+/*
+ * Second-stage dirty tracking (SSADE, VT-d rev 4 3.8; rev 3 called it
+ * SLADE): a read sets A on every entry of the walk and no D, a write sets D
+ * on the leaf; W is granted only with D set, and the result says its write
+ * permission rests on hardware-managed dirty state (the IOTLB then caches it
+ * without W, so a D software cleared is seen by the next write); a refused
+ * write sets nothing on the leaf; SSADE = 0 sets nothing; an update the
+ * memory refuses is the second-stage access error (0x78) and changes nothing.
+ */
+static void test_ss_dirty_tracking(void)
+{
+    fake_mem *fm = fake_mem_new();
+    vi_mem am = { .ops = &abort_cas_ops, .opaque = fm };
+    uint64_t root = fake_mem_alloc_page(fm, 4096), va = 0x7000ull, ro_va = 0x9000ull;
+    vi_vtd_ss_cfg c = ss_cfg(root, 48);
+    uint64_t leaf, ro_leaf;
+    vi_pt_result r;
+    vi_fault f;
+
+    c.slade = true;
+    leaf = map(fm, root, 4, va, 1, 0x55000ull | SS_RW, PTB_VTD_SS, SS_RW, 0, NULL);
+    ro_leaf = map(fm, root, 4, ro_va, 1, 0x56000ull | VI_VTD_SS_R, PTB_VTD_SS, SS_RW, 0, NULL);
+    /* An update the memory refuses: access error, nothing written. */
+    g_assert_false(vi_vtd_ss_translate(&c, &am, va, WR, &r, &f));
+    g_assert_cmpint(f.kind, ==, VI_FAULT_WALK_EABT);
+    g_assert_cmphex(vi_vtd_walk_fault_reason(&f, VI_VTD_XLATE_SM_SS), ==, VI_VTD_FR_SS_ACCESS);
+    g_assert_cmphex(fake_mem_peek64(fm, leaf), ==, 0x55000ull | SS_RW);
+    g_assert_false(fake_mem_peek64(fm, entry_pa(fm, root, 4, va, 4, 0)) & VI_VTD_SS_A);
+
+    g_assert_true(vi_vtd_ss_translate(&c, fake_mem_vi(fm), va, RD, &r, &f));
+    g_assert_true(r.dirty_tracked);
+    g_assert_false(r.perm & VI_PERM_W);
+    g_assert_cmphex(fake_mem_peek64(fm, leaf), ==, 0x55000ull | SS_RW | VI_VTD_SS_A);
+    for (int l = 4; l >= 2; l--) {
+        uint64_t e = fake_mem_peek64(fm, entry_pa(fm, root, 4, va, l, 0));
+
+        g_assert_cmphex(e & (VI_VTD_SS_A | VI_VTD_SS_D), ==, VI_VTD_SS_A);
+    }
+    g_assert_true(vi_vtd_ss_translate(&c, fake_mem_vi(fm), va, WR, &r, &f));
+    g_assert_true(r.perm & VI_PERM_W);
+    g_assert_cmphex(fake_mem_peek64(fm, leaf), ==,
+                    0x55000ull | SS_RW | VI_VTD_SS_A | VI_VTD_SS_D);
+    /* Software cleans it (read-and-clear): the next write sets D again. */
+    fake_mem_poke64(fm, leaf, fake_mem_peek64(fm, leaf) & ~VI_VTD_SS_D);
+    g_assert_true(vi_vtd_ss_translate(&c, fake_mem_vi(fm), va, RD, &r, &f));
+    g_assert_false(fake_mem_peek64(fm, leaf) & VI_VTD_SS_D);
+    g_assert_true(vi_vtd_ss_translate(&c, fake_mem_vi(fm), va, WR, &r, &f));
+    g_assert_true(fake_mem_peek64(fm, leaf) & VI_VTD_SS_D);
+    /* Read-only leaf: the write is refused, the leaf untouched. */
+    g_assert_false(vi_vtd_ss_translate(&c, fake_mem_vi(fm), ro_va, WR, &r, &f));
+    g_assert_cmpint(f.kind, ==, VI_FAULT_PERMISSION);
+    g_assert_cmphex(fake_mem_peek64(fm, ro_leaf), ==, 0x56000ull | VI_VTD_SS_R);
+
+    /* SSADE = 0: no A, no D, writes granted from the entry alone. */
+    c.slade = false;
+    fake_mem_poke64(fm, leaf, 0x55000ull | SS_RW);
+    g_assert_true(vi_vtd_ss_translate(&c, fake_mem_vi(fm), va, WR, &r, &f));
+    g_assert_false(r.dirty_tracked);
+    g_assert_true(r.perm & VI_PERM_W);
+    g_assert_cmphex(fake_mem_peek64(fm, leaf), ==, 0x55000ull | SS_RW);
+    fake_mem_free(fm);
+}
+
 static void test_fs_eafe(void)
 {
     fake_mem *fm = fake_mem_new();
@@ -669,6 +743,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pt-x86/ss/levels", test_ss_levels);
     g_test_add_func("/pt-x86/ss/perms-faults", test_ss_perms_and_faults);
     g_test_add_func("/pt-x86/ss/large-ad", test_ss_large_and_ad);
+    g_test_add_func("/pt-x86/ss/dirty-tracking", test_ss_dirty_tracking);
     g_test_add_func("/pt-x86/nested/ok", test_nested_ok);
     g_test_add_func("/pt-x86/nested/faults", test_nested_faults);
     g_test_add_func("/pt-x86/random-tables", test_random_tables);

@@ -769,6 +769,9 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     unsigned sh, w;
     int l2 = s2_level >= 0 ? s2_level : res->level;
     uint64_t size = res->size, mask, base, h;
+    /* Hardware-managed dirty state: a write must see the entry (pt.h). */
+    uint32_t perm_cached = res->dirty_tracked ? VI_PERM_ALL & ~(VI_PERM_W | VI_PERM_UW)
+                                              : VI_PERM_ALL;
     uint32_t set;
     iotlb_set *st;
     iotlb_slot *s;
@@ -815,7 +818,7 @@ bool vi_iotlb_insert(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
     s->nk0 = ~(key_k0(tag, base, sh) | (res->global ? K0_GLOBAL : 0));
     s->k1 = key_k1(tag);
     s->k2 = key_k2(tag) | (uint64_t)res->attrs << 32;
-    s->p0 = (res->out & ~mask) | (res->perm & VI_PERM_ALL) |
+    s->p0 = (res->out & ~mask) | (res->perm & perm_cached) |
             level_encode(res->level) << P0_LEVEL_POS;
     if (tag->stage == VI_IOTLB_NESTED || l2 != res->level) {
         s->p0 |= P0_S2X;

@@ -71,6 +71,7 @@ bool vi_nested_run(vi_pt_walk *s1, const vi_stage *s2, vi_pt_result *res,
     res->level = r1.level;
     res->s2_level = r2.level;       /* for TLBI_S2_IPA's TTL (IOTLB s2_level) */
     res->global = r1.global;
+    res->dirty_tracked = r1.dirty_tracked || r2.dirty_tracked;
     return true;
 }
 

@@ -302,6 +302,15 @@ static vi_pt_step finish_leaf(vi_pt_walk *w, const vi_armv8_table *t, uint64_t d
     res->level = (int8_t)w->level;
     res->s2_level = res->level;
     res->global = w->fmt->stage == 1 && !(d & VI_ARMV8_DESC_NG);  /* S2: no ASIDs */
+    /*
+     * Writable-clean or writable-dirty (DBM under HD): software cleans it by
+     * setting AP[2] (clearing S2AP[1]) and Linux 7.3's arm-smmu-v3 does so
+     * without a TLB invalidation (its gather has no page size, so
+     * arm_smmu_iotlb_sync() returns early); not caching the write
+     * permission keeps every later write recorded (caching a translation is
+     * permitted, never required: IHI 0070 3.13, DDI 0487 D8.4).
+     */
+    res->dirty_tracked = t->hd && (d & VI_ARMV8_DESC_DBM);
     return VI_PT_STEP_LEAF;
 }
 

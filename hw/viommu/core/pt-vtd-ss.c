@@ -77,7 +77,10 @@ static vi_pt_step ss_decode(vi_pt_walk *w, uint64_t e)
     if (c->slade && !(e & VI_VTD_SS_D)) {
         perm &= ~(VI_PERM_W | VI_PERM_UW);
     }
-    return vi_x86_leaf(w, e, perm, false);
+    vi_x86_leaf(w, e, perm, false);
+    /* Software clears D at any time (read-and-clear): writes re-read it. */
+    w->res->dirty_tracked = c->slade;
+    return VI_PT_STEP_LEAF;
 }
 
 static const vi_pt_fmt vtd_ss_fmt = {

@@ -90,7 +90,7 @@
 #define VIVTD_ECAP_PSS(x)     ((uint64_t)(x) << 35)
 #define VIVTD_ECAP_PASID      (1ull << 40)
 #define VIVTD_ECAP_SMTS       (1ull << 43)
-#define VIVTD_ECAP_SLADS      (1ull << 45)
+#define VIVTD_ECAP_SLADS      (1ull << 45)   /* SSADS since rev 4: second-stage A/D */
 #define VIVTD_ECAP_SLTS       (1ull << 46)
 #define VIVTD_ECAP_FLTS       (1ull << 47)
 #define VIVTD_ECAP_SMPWC      (1ull << 48)

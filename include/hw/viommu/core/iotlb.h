@@ -179,6 +179,8 @@ bool vi_iotlb_lookup(vi_iotlb *t, const vi_iotlb_tag *tag, uint64_t iova,
  * Cache the translation res of iova for tag (a successful walk's result;
  * nested results carry res->ipa, and s2_level is the stage-2 leaf level or
  * -1 when not nested).  An entry with the same tag and block is replaced.
+ * With res->dirty_tracked the entry is cached without write permission, so
+ * a write misses and walks (the dirty state may have been cleaned).
  * False (nothing cached) if res->size is not a power of two in [4K, 2^52],
  * tag->stage is not a vi_iotlb_stage (or 0), or a leaf level is outside
  * [-8, 7] (no format has one).

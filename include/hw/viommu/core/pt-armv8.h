@@ -22,7 +22,8 @@
  *   - access flag: Access fault when AF == 0, unless AFFD (no fault) or HA
  *     (hardware sets AF with a compare-and-swap); dirty state with HD: a
  *     write to a DBM (bit 51) entry clears AP[2] (stage 1) or sets S2AP[1]
- *     (stage 2) with a compare-and-swap;
+ *     (stage 2) with a compare-and-swap; a DBM leaf under HD gives a
+ *     dirty_tracked result (pt.h);
  *   - WXN (a location writable in the regime is execute-never at both
  *     EL1 and EL0, DDI 0487 D8.4) and PAN (privileged data accesses to a
  *     location EL0 can access are refused);

@@ -4,7 +4,8 @@
  *
  * Supported: 3, 4 or 5 levels (AW 39/48/57), R/W/X (X checked when SLEE;
  * AND over all levels), 2 MiB / 1 GiB pages as CAP.SLLPS allows, A/D updates
- * when SLADE, reserved bits.  Geometry and level numbering: pt-x86.h.
+ * when SLADE (SSADE since rev 4: A on every entry used, D on the leaf of a
+ * write; the results are then dirty_tracked, pt.h), reserved bits.  Geometry and level numbering: pt-x86.h.
  *
  * Faults (vi_fault.kind):
  *   VI_FAULT_ADDR_SIZE   input beyond the AW (only ever raised by walk_init);
@@ -42,7 +43,7 @@ typedef struct vi_vtd_ss_cfg {
     uint8_t haw;        /* output / table address width in bits (<= 52) */
     uint8_t sllps;      /* CAP.SLLPS: bit 0 2 MiB pages, bit 1 1 GiB pages */
     bool slee;          /* X is checked (execute requests) */
-    bool slade;         /* A/D flags are set by hardware */
+    bool slade;         /* A/D flags are set by hardware (PASID entry SSADE) */
 } vi_vtd_ss_cfg;
 
 /* Is the configuration usable (levels / widths in range)?  */

@@ -95,6 +95,7 @@ static inline vi_pt_step vi_x86_leaf(vi_pt_walk *w, uint64_t e, uint32_t perm,
     res->attrs = VI_X86_ATTRS(e);
     res->level = (int8_t)w->level;
     res->global = global;
+    res->dirty_tracked = false;
     return VI_PT_STEP_LEAF;
 }
 

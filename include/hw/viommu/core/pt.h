@@ -87,6 +87,12 @@ typedef struct vi_pt_result {
     int8_t s2_level;    /* nested: level of the stage-2 leaf of the output;
                          * Arm walks: = level; else unspecified */
     bool global;        /* not tagged by ASID (Arm nG == 0, x86 G) */
+    bool dirty_tracked; /* the write permission rests on a dirty state the
+                         * hardware manages and software may clean at any
+                         * time (Arm DBM under HD, VT-d second stage with
+                         * SSADE): a cached copy must not grant writes, so
+                         * every write reads the entry as it is in memory
+                         * (vi_iotlb_insert() drops them) */
 } vi_pt_result;
 
 typedef struct vi_pt_walk vi_pt_walk;

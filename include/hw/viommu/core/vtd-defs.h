@@ -122,7 +122,7 @@ static inline unsigned vi_vtd_pdts_log2(unsigned pdts)
 #define VI_VTD_PE0_AW(w)                ((unsigned)vi_field((w), 4, 2))
 #define VI_VTD_PE0_SLEE(w)              ((unsigned)vi_field((w), 5, 5))
 #define VI_VTD_PE0_PGTT(w)              ((unsigned)vi_field((w), 8, 6))
-#define VI_VTD_PE0_SLADE(w)             ((unsigned)vi_field((w), 9, 9))
+#define VI_VTD_PE0_SLADE(w)             ((unsigned)vi_field((w), 9, 9))  /* SSADE (rev 4+) */
 #define VI_VTD_PE0_RSVD                 VI_MASK(11, 10)
 #define VI_VTD_PE0_SLPTPTR_MASK         VI_MASK(63, 12)
 /* qw1 */
