@@ -626,6 +626,136 @@ static void test_migration(void)
     unlink(file);
 }
 
+/* ------------------------------------------------------------------------
+ * Hostile programming: random page request registers, page group response
+ * descriptors and context entries (PRE, FPD) between PRI-enabled DMA from
+ * anywhere; the unit ends every request in an architected outcome and still
+ * works once the registers are sane again.
+ */
+static uint32_t hostile_env(const char *name, uint32_t def)
+{
+    const char *v = getenv(name);
+
+    return v && *v ? strtoul(v, NULL, 0) : def;
+}
+
+/* After an IQE: the descriptor at IQH becomes an IEC invalidation, the queue goes on. */
+static void qi_unstick(Vtd *v)
+{
+    uint64_t h = vtd_rd64(v, VIVTD_IQH);
+
+    if (vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_IQE) {
+        qtest_writeq(v->qts, v->iq + h, VIVTD_INV_IEC);
+        for (int i = 1; i < 4; i++) {
+            qtest_writeq(v->qts, v->iq + h + 8 * i, 0);
+        }
+        vtd_wr32(v, VIVTD_FSTS, VIVTD_FSTS_IQE);
+    }
+}
+
+static void test_hostile(void)
+{
+    static const uint32_t regs[] = {
+        VIVTD_PQH, VIVTD_PQH + 4, VIVTD_PQT, VIVTD_PQT + 4, VIVTD_PQA, VIVTD_PQA + 4,
+        VIVTD_PRS, VIVTD_PECTL, VIVTD_PEDATA, VIVTD_PEADDR, VIVTD_PEUADDR,
+    };
+    uint32_t seed = hostile_env("VIOMMU_HOSTILE_SEED", 0x9e7);
+    uint32_t count = hostile_env("VIOMMU_HOSTILE_COUNT", 1500);
+    Env *e = env_start(NULL, CTX_PRE);
+    GRand *r = g_rand_new_with_seed(seed);
+    uint64_t ctx = (qtest_readq(e->qts, e->v->root) & ~0xfffull) + (SID & 0x7f) * 32ull;
+    uint64_t ce0 = qtest_readq(e->qts, ctx), d[4];
+    unsigned fr[8];
+
+    g_test_message("hostile seed 0x%x count %u", seed, count);
+    prq_irq(e, 0x79);
+    td_cfg_writew(e->td, TD_CFG_PASID + PCI_PASID_CTRL, PCI_PASID_CTRL_ENABLE |
+                  PCI_PASID_CTRL_PRIV | PCI_PASID_CTRL_EXEC);
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t val = ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+
+        switch (g_rand_int_range(r, 0, 6)) {
+        case 0: {   /* page request registers; the base mostly our queue */
+            uint32_t off = regs[g_rand_int_range(r, 0, G_N_ELEMENTS(regs))];
+
+            if (off == VIVTD_PQA && g_rand_int_range(r, 0, 4)) {
+                val = e->v->prq | (val & 0xfff);
+            } else if ((off == VIVTD_PQH || off == VIVTD_PQT) && g_rand_int_range(r, 0, 4)) {
+                val &= 0xfe0;       /* within a one-page queue */
+            } else if (off < VIVTD_PRS && (off & 4) && g_rand_int_range(r, 0, 4)) {
+                val = 0;            /* upper halves mostly 0 */
+            }
+            vtd_wr32(e->v, off, off & 4 ? val >> 32 : val);
+            break;
+        }
+        case 1:     /* page group responses, mostly well-typed */
+            if (g_rand_int_range(r, 0, 4)) {
+                val = (val & ~0xe0full) | VIVTD_INV_PGRP;
+            }
+            vtd_qi_add(e->v, val, g_rand_boolean(r) ? VIVTD_PGRP_PRGI(g_rand_int(r)) :
+                       ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r));
+            vtd_qi_kick(e->v);
+            qi_unstick(e->v);
+            break;
+        case 2:     /* the context entry's PRE and FPD; now and then any low bits */
+            qtest_writeq(e->qts, ctx, g_rand_int_range(r, 0, 4) ?
+                         (ce0 & ~(CTX_PRE | CTX_FPD)) | (val & CTX_FPD) |
+                         (g_rand_int_range(r, 0, 4) ? CTX_PRE : 0) :
+                         (ce0 & ~0x1ffull) | (val & 0x1ff));
+            vtd_qi_add(e->v, VIVTD_INV_CC | VIVTD_INV_G(1), 0);
+            vtd_qi_kick(e->v);
+            qi_unstick(e->v);
+            break;
+        default: {  /* PRI DMA, with or without PASID; its outstanding request answered or not */
+            uint64_t a = g_rand_boolean(r) ? IOVA_A : val & ~0xfffull;
+
+            td_writel(e->td, TD_PASID, g_rand_boolean(r) ? 0 : TD_PASID_VALID |
+                      (g_rand_boolean(r) ? 5 : g_rand_int_range(r, 0, 1 << 20)) |
+                      (g_rand_boolean(r) ? TD_PASID_PRIV : 0));
+            td_program(e->td, TD_OP_CHECKSUM | TD_OP_PRI, a, 0, 64);
+            td_start(e->td);
+            if (td_wait_pri(e->td)) {
+                switch (g_rand_int_range(r, 0, 3)) {
+                case 0:
+                    vtd_qi_add(e->v, VIVTD_INV_PGRP | VIVTD_PGRP_RID(SID) |
+                               VIVTD_PGRP_RC(g_rand_boolean(r) ? VIVTD_PGRP_INVALID : 0),
+                               VIVTD_PGRP_PRGI(td_readl(e->td, TD_PRI_PRGI)));
+                    vtd_qi_kick(e->v);
+                    qi_unstick(e->v);
+                    break;
+                case 1:
+                    vtd_prq_next(e->v, d);
+                    break;
+                default:
+                    break;
+                }
+            }
+            td_writel(e->td, TD_CMD, TD_CMD_RESET);
+            td_cfg_writew(e->td, TD_CFG_PRI + PCI_PRI_STATUS,
+                          PCI_PRI_STATUS_RF | PCI_PRI_STATUS_UPRGI);
+            break;
+        }
+        }
+    }
+    g_rand_free(r);
+    /* Sane again: the queue, the status, the context entry; one round trip. */
+    g_assert_cmphex(vtd_rd32(e->v, VIVTD_VER), ==, VIVTD_VER_VALUE);
+    qi_unstick(e->v);
+    qtest_writeq(e->qts, ctx, ce0);
+    vtd_qi_add(e->v, VIVTD_INV_CC | VIVTD_INV_G(1), 0);
+    vtd_qi_sync(e->v);
+    vtd_prq_enable(e->v, 0);
+    vtd_wr32(e->v, VIVTD_PRS, VIVTD_PRS_PPR | VIVTD_PRS_PRO);
+    td_writel(e->td, TD_PASID, 0);
+    pri_start(e, TD_OP_CHECKSUM, IOVA_A, 0, 8);
+    next_req(e, d);
+    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI),
+                      VIVTD_PGRP_INVALID);
+    g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_DENIED);
+    take_faults(e->v, fr, 8);
+    env_stop(e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -639,5 +769,6 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-vtd/prq/many-responses", test_many_responses);
     qtest_add_func("/viommu-vtd/prq/prs-off", test_prs_off);
     qtest_add_func("/viommu-vtd/prq/migration", test_migration);
+    qtest_add_func("/viommu-vtd/prq/hostile", test_hostile);
     return g_test_run();
 }
