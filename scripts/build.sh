@@ -13,6 +13,7 @@ QEMU_TARGETS=(qemu-system-aarch64 qemu-system-x86_64
               tests/qtest/viommu/viommu-smmuv3-spec-test
               tests/qtest/viommu/viommu-smmuv3-config-test
               tests/qtest/viommu/viommu-vtd-config-test
+              tests/qtest/viommu/viommu-vtd-prq-test
               tests/qtest/viommu/viommu-quiesce-test
               tests/qtest/viommu/viommu-smmuv3-virt-test
               tests/qtest/viommu/viommu-smmuv3-perf-test)

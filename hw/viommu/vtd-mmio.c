@@ -26,28 +26,31 @@ void vivtd_lock(ViommuVtdState *s)
     qemu_mutex_lock(&s->lock);
 }
 
-static void vivtd_send_msi(uint64_t addr, uint32_t data)
+void vivtd_send_msi(uint64_t addr, uint32_t data)
 {
     MSIMessage msi = { .address = addr, .data = data };
 
     apic_get_class(NULL)->send_msi(&msi);
 }
 
-/* Pending fault / invalidation events, delivered with the BQL held. */
+/* Pending fault / invalidation / page request events, delivered with the BQL held. */
 static void vivtd_deliver_events(ViommuVtdState *s)
 {
-    bool fault, inv;
-    uint64_t faddr, iaddr;
-    uint32_t fdata, idata;
+    bool fault, inv, prq;
+    uint64_t faddr, iaddr, paddr;
+    uint32_t fdata, idata, pdata;
 
     qemu_mutex_lock(&s->lock);
     fault = s->fault_irq_pending;
     inv = s->inv_irq_pending;
-    s->fault_irq_pending = s->inv_irq_pending = false;
+    prq = s->prq_irq_pending;
+    s->fault_irq_pending = s->inv_irq_pending = s->prq_irq_pending = false;
     faddr = ((uint64_t)s->feuaddr << 32) | s->feaddr;
     fdata = s->fedata;
     iaddr = ((uint64_t)s->ieuaddr << 32) | s->ieaddr;
     idata = s->iedata;
+    paddr = ((uint64_t)s->peuaddr << 32) | s->peaddr;
+    pdata = s->pedata;
     qemu_mutex_unlock(&s->lock);
     if (fault) {
         trace_viommu_vtd_event("fault", faddr, fdata);
@@ -56,6 +59,10 @@ static void vivtd_deliver_events(ViommuVtdState *s)
     if (inv) {
         trace_viommu_vtd_event("inv-wait", iaddr, idata);
         vivtd_send_msi(iaddr, idata);
+    }
+    if (prq) {
+        trace_viommu_vtd_event("page-request", paddr, pdata);
+        vivtd_send_msi(paddr, pdata);
     }
 }
 
@@ -72,7 +79,7 @@ static void vivtd_process_queue_locked(ViommuVtdState *s, VivtdDeferred *dd);
  */
 static void vivtd_unlock_once(ViommuVtdState *s, const VivtdDeferred *d)
 {
-    bool events = s->fault_irq_pending || s->inv_irq_pending;
+    bool events = s->fault_irq_pending || s->inv_irq_pending || s->prq_irq_pending;
 
     qemu_mutex_unlock(&s->lock);
     if (events) {
@@ -89,6 +96,9 @@ static void vivtd_unlock_once(ViommuVtdState *s, const VivtdDeferred *d)
     }
     if (d && d->unmap_all) {
         vivtd_unmap_all(s);
+    }
+    if (d && d->nprg) {
+        vivtd_prg_send(s, d);
     }
 }
 
@@ -149,7 +159,7 @@ static uint32_t vivtd_fsts_locked(ViommuVtdState *s)
  * while IM masks it, else it interrupts at once; clearing IM with IP set
  * interrupts and clears IP.  *irq_pending asks vivtd_deliver_events() for it.
  */
-static void vivtd_ctl_event(uint32_t *ctl, bool *irq_pending)
+void vivtd_ctl_event(uint32_t *ctl, bool *irq_pending)
 {
     *ctl |= VIVTD_CTL_IP;
     if (!(*ctl & VIVTD_CTL_IM)) {
@@ -158,7 +168,7 @@ static void vivtd_ctl_event(uint32_t *ctl, bool *irq_pending)
     }
 }
 
-static void vivtd_ctl_write(uint32_t *ctl, uint32_t val, bool *irq_pending)
+void vivtd_ctl_write(uint32_t *ctl, uint32_t val, bool *irq_pending)
 {
     *ctl = (*ctl & ~VIVTD_CTL_IM) | (val & VIVTD_CTL_IM);
     if (!(val & VIVTD_CTL_IM) && (*ctl & VIVTD_CTL_IP)) {
@@ -400,9 +410,6 @@ static void vivtd_inv_wait_locked(ViommuVtdState *s, const uint64_t *d)
  * checks cover the fields this model defines for each type; descriptor
  * words beyond 128 bits are reserved for every type.
  */
-/* vivtd_run_desc_locked(): a wait descriptor waits (not an IQEI). */
-#define VIVTD_QI_DEFER 0x100
-
 static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool wide,
                                       VivtdDeferred *dd)
 {
@@ -465,17 +472,27 @@ static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool
             return VIVTD_IQEI_RSVD;
         }
         return vivtd_inv_iec_locked(s, d, dd);
+    case VIVTD_INV_PGRP:
+        if (!s->prs_on) {
+            return VIVTD_IQEI_TYPE;
+        }
+        return vivtd_inv_pgrp_locked(s, d, dd);
     case VIVTD_INV_WAIT:
-        /* PD (page-request drain) is reserved too: no page requests (PRS = 0). */
-        if ((d[0] & VIVTD_WAIT0_RSVD) || (d[1] & 3)) {
+        /*
+         * PD (page-request drain) exists with ECAP.PDS only.  Page requests
+         * are in the queue (or answered) when they arrive, so a drain only
+         * needs the responses before the wait sent (7.10), as below.
+         */
+        if ((d[0] & VIVTD_WAIT0_RSVD & ~(s->prs_on ? VIVTD_WAIT_PD : 0)) || (d[1] & 3)) {
             return VIVTD_IQEI_RSVD;
         }
         /*
          * With CAP.DWD/DRD the status write comes after what the descriptors
-         * before it caused: their notifications ran (vivtd_unlock() continues
-         * here), and translations that started before have returned.
+         * before it caused: their notifications and page group responses
+         * went out (vivtd_unlock() continues here), and translations that
+         * started before have returned.
          */
-        if (dd->unmap_all || dd->iec || dd->iec_global) {
+        if (dd->unmap_all || dd->iec || dd->iec_global || dd->nprg) {
             dd->requeue = true;
             return VIVTD_QI_DEFER;
         }
@@ -629,7 +646,12 @@ static void vivtd_handle_iotlb_reg_locked(ViommuVtdState *s, VivtdDeferred *dd)
 
 static uint32_t vivtd_read32_locked(ViommuVtdState *s, hwaddr off)
 {
+    uint32_t v32;
     uint64_t v;
+
+    if (vivtd_prq_read32_locked(s, off, &v32)) {
+        return v32;
+    }
 
     if (off >= VIVTD_FRCD0 && off < VIVTD_FRCD(VIVTD_NUM_FRCD)) {
         unsigned i = (off - VIVTD_FRCD0) / 16, w = (off & 0xf) / 4;
@@ -722,6 +744,9 @@ static void vivtd_write32_locked(ViommuVtdState *s, hwaddr off, uint32_t val, Vi
             s->frcd_hi[i] &= ~VIVTD_FRCD_F;
             vivtd_fault_serviced_locked(s);
         }
+        return;
+    }
+    if (vivtd_prq_write32_locked(s, off, val)) {
         return;
     }
     switch (off) {

@@ -360,6 +360,7 @@ static void vivtd_space_free(ViommuSpace *sp)
 {
     VivtdAS *vas = container_of(sp, VivtdAS, sp);
 
+    vivtd_pri_forget(vas);
     /* PASID spaces have no interrupt window: root holds the IOMMU region only. */
     memory_region_del_subregion(&vas->root, MEMORY_REGION(&vas->iommu));
     object_unparent(OBJECT(&vas->iommu));
@@ -435,6 +436,9 @@ const PCIIOMMUOps vivtd_pci_ops = {
 const ViommuPasidOps vivtd_pasid_ops = {
     .get_address_space = vivtd_get_pasid_as,
     .put_address_space = vivtd_put_pasid_as,
+    .pri_attach = vivtd_pri_attach,         /* vtd-prq.c */
+    .pri_detach = vivtd_pri_detach,
+    .page_request = vivtd_page_request,
 };
 
 

@@ -47,6 +47,7 @@ static void vivtd_core_caps(ViommuVtdState *s, vi_vtd_caps *c)
     c->eafs = c->flts;
     c->slads = c->slts;
     c->fs5lp = c->flts && s->aw_bits == 57;
+    c->prs = s->prs_on;
 }
 
 /* CAP_REG / ECAP_REG, and the same capabilities as the core's lookup takes them. */
@@ -76,6 +77,7 @@ static void vivtd_compute_caps(ViommuVtdState *s)
         s->ecap |= c.flts ? VIVTD_ECAP_FLTS | VIVTD_ECAP_SRS | VIVTD_ECAP_EAFS : 0;
         s->ecap |= c.slts ? VIVTD_ECAP_SLTS | VIVTD_ECAP_SLADS : 0;
         s->ecap |= c.nest ? VIVTD_ECAP_NEST : 0;
+        s->ecap |= c.prs ? VIVTD_ECAP_PRS | VIVTD_ECAP_PDS : 0;     /* vtd-prq.c */
     }
 }
 
@@ -102,6 +104,7 @@ static void vivtd_reset_state(ViommuVtdState *s)
     s->irta = s->irta_act = 0;
     s->next_frcd = 0;
     s->fault_irq_pending = s->inv_irq_pending = false;
+    vivtd_prq_reset_locked(s);
     vivtd_flush_all_locked(s);
     vivtd_unlock(s, NULL);
 }
@@ -164,6 +167,11 @@ static bool vivtd_check_props(ViommuVtdState *s, Error **errp)
         error_setg(errp, "eim=on needs intremap=on");
         return false;
     }
+    if (s->prs == ON_OFF_AUTO_ON && !s->scalable) {
+        error_setg(errp, "prs=on needs scalable-mode=on (page requests need scalable-mode "
+                   "context entries)");
+        return false;
+    }
     return true;
 }
 
@@ -183,6 +191,7 @@ static void vivtd_realize(DeviceState *dev, Error **errp)
     }
     s->eim_on = s->eim == ON_OFF_AUTO_ON ||
                 (s->eim == ON_OFF_AUTO_AUTO && s->ir_on && kvm_irqchip_is_split());
+    s->prs_on = s->prs == ON_OFF_AUTO_ON || (s->prs == ON_OFF_AUTO_AUTO && s->scalable);
     vivtd_compute_caps(s);
 
     s->iotlb = vi_iotlb_new(s->iotlb_size);
@@ -268,6 +277,10 @@ static const VMStateDescription vivtd_vmstate = {
         VMSTATE_UINT32(next_frcd, ViommuVtdState),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = (const VMStateDescription * const []) {
+        &vivtd_prq_vmstate,
+        NULL
+    },
 };
 
 static const Property vivtd_properties[] = {
@@ -279,6 +292,7 @@ static const Property vivtd_properties[] = {
     DEFINE_PROP_UINT8("pasid-bits", ViommuVtdState, pasid_bits, 20),
     DEFINE_PROP_BOOL("snoop-control", ViommuVtdState, snoop, true),
     DEFINE_PROP_ON_OFF_AUTO("eim", ViommuVtdState, eim, ON_OFF_AUTO_AUTO),
+    DEFINE_PROP_ON_OFF_AUTO("prs", ViommuVtdState, prs, ON_OFF_AUTO_AUTO),
     DEFINE_PROP_UINT32("iotlb-size", ViommuVtdState, iotlb_size, 4096),
     DEFINE_PROP_UINT32("context-cache-size", ViommuVtdState, ctx_cache_size, 256),
     DEFINE_PROP_UINT32("pasid-cache-size", ViommuVtdState, pasid_cache_size, 1024),

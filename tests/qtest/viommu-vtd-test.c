@@ -46,7 +46,7 @@ static void test_caps(void)
     g_assert_cmphex(vtd_rd32(v, VIVTD_VER), ==, VIVTD_VER_VALUE);
     /* The documented defaults (docs/vtd.rst), then field by field. */
     g_assert_cmphex(cap, ==, 0xc1d2078c222f0606ull);
-    g_assert_cmphex(ecap, ==, 0x1e99c84f020cbull);
+    g_assert_cmphex(ecap, ==, 0x1ed9ca4f020cbull);
     g_assert_cmphex((cap >> 8) & 0x1f, ==, 0x6);            /* SAGAW 39, 48 */
     g_assert_cmpuint((cap >> 16) & 0x3f, ==, 47);           /* MGAW */
     g_assert_cmphex((cap >> 24) & 0x3ff, ==, VIVTD_FRO);
@@ -58,7 +58,8 @@ static void test_caps(void)
     for (uint64_t bit = 1; bit; bit <<= 1) {
         uint64_t want = VIVTD_ECAP_QI | VIVTD_ECAP_IR | VIVTD_ECAP_PT | VIVTD_ECAP_SC |
                         VIVTD_ECAP_NEST | VIVTD_ECAP_PASID | VIVTD_ECAP_SMTS | VIVTD_ECAP_FLTS |
-                        VIVTD_ECAP_SLTS | VIVTD_ECAP_SRS | VIVTD_ECAP_EAFS | VIVTD_ECAP_SLADS;
+                        VIVTD_ECAP_SLTS | VIVTD_ECAP_SRS | VIVTD_ECAP_EAFS | VIVTD_ECAP_SLADS |
+                        VIVTD_ECAP_PRS | VIVTD_ECAP_PDS;
         if (want & bit) {
             g_assert_true(ecap & bit);
         }
@@ -85,7 +86,8 @@ static void test_caps(void)
     m = start("scalable-mode=off");
     v = vtd_new(m, false);
     ecap = vtd_rd64(v, VIVTD_ECAP);
-    g_assert_false(ecap & (VIVTD_ECAP_SMTS | VIVTD_ECAP_PASID | VIVTD_ECAP_NEST | VIVTD_ECAP_FLTS));
+    g_assert_false(ecap & (VIVTD_ECAP_SMTS | VIVTD_ECAP_PASID | VIVTD_ECAP_NEST | VIVTD_ECAP_FLTS |
+                           VIVTD_ECAP_PRS | VIVTD_ECAP_PDS));
     vtd_free(v);
     td_machine_stop(m);
 }
@@ -99,6 +101,7 @@ static void test_bad_properties(void)
         { "fs=off,ss=off", "scalable mode needs" },
         { "iotlb-size=0", "iotlb-size" },
         { "intremap=off,eim=on", "eim=on needs intremap=on" },
+        { "scalable-mode=off,prs=on", "prs=on needs scalable-mode=on" },
     };
     const char *qemu = g_getenv("QTEST_QEMU_BINARY");
 
@@ -1125,8 +1128,7 @@ static void test_qi_reserved(gconstpointer opaque)
     expect_iqe(v, VIVTD_INV_IEC | (1ull << 20), 0, VIVTD_IQEI_RSVD);
     expect_iqe(v, VIVTD_INV_IEC | VIVTD_IEC_G_INDEX | (1ull << 50), 0, VIVTD_IQEI_RSVD);
     expect_iqe(v, VIVTD_INV_IEC, 1, VIVTD_IQEI_RSVD);
-    /* Wait: PD without page requests, bits 31:12, a misaligned status address. */
-    expect_iqe(v, VIVTD_INV_WAIT | VIVTD_WAIT_SW | (1ull << 7), v->status, VIVTD_IQEI_RSVD);
+    /* Wait: bits 31:12, a misaligned status address (PD: viommu-vtd-prq-test). */
     expect_iqe(v, VIVTD_INV_WAIT | (1ull << 13), 0, VIVTD_IQEI_RSVD);
     expect_iqe(v, VIVTD_INV_WAIT | VIVTD_WAIT_SW, v->status | 2, VIVTD_IQEI_RSVD);
     if (dt) {

@@ -274,6 +274,38 @@ void vtd_qi_sync(Vtd *v)
     g_assert_cmphex(vtd_rd64(v, VIVTD_IQH), ==, vtd_rd64(v, VIVTD_IQT));
 }
 
+void vtd_prq_enable(Vtd *v, unsigned pqs)
+{
+    v->prq_entries = 128ull << pqs;
+    v->prq = td_alloc(v->m, 4096ull << pqs);
+    vtd_wr64(v, VIVTD_PQH, 0);
+    vtd_wr64(v, VIVTD_PQT, 0);
+    vtd_wr64(v, VIVTD_PQA, v->prq | pqs);
+}
+
+bool vtd_prq_next(Vtd *v, uint64_t d[4])
+{
+    uint64_t head = vtd_rd64(v, VIVTD_PQH), tail = vtd_rd64(v, VIVTD_PQT);
+
+    if (head == tail) {
+        return false;
+    }
+    for (int i = 0; i < 4; i++) {
+        d[i] = qtest_readq(v->qts, v->prq + head + 8 * i);
+    }
+    head = (head + VIVTD_PRQ_DESC_SIZE) % (v->prq_entries * VIVTD_PRQ_DESC_SIZE);
+    vtd_wr64(v, VIVTD_PQH, head);
+    return true;
+}
+
+void vtd_page_response(Vtd *v, uint16_t rid, bool pp, uint32_t pasid, unsigned prgi,
+                       unsigned code)
+{
+    vtd_qi_add(v, VIVTD_INV_PGRP | (pp ? VIVTD_PGRP_PP | VIVTD_INV_PASID(pasid) : 0) |
+               VIVTD_PGRP_RC(code) | VIVTD_PGRP_RID(rid), VIVTD_PGRP_PRGI(prgi));
+    vtd_qi_sync(v);
+}
+
 uint64_t vtd_frcd_hi(Vtd *v, int i)
 {
     return vtd_rd64(v, VIVTD_FRCD(i) + 8);

@@ -50,6 +50,8 @@ typedef struct Vtd {
     uint32_t wait_seq;
     uint64_t irt;               /* interrupt remapping table */
     uint64_t gpa_off;           /* builders: table entries hold PA + gpa_off */
+    uint64_t prq;               /* page request queue */
+    uint64_t prq_entries;
 } Vtd;
 
 uint32_t vtd_rd32(Vtd *v, uint32_t reg);
@@ -109,6 +111,16 @@ void vtd_qi_add(Vtd *v, uint64_t qw0, uint64_t qw1);
 void vtd_qi_sync(Vtd *v);
 /* Same, without waiting: returns after the tail write. */
 void vtd_qi_kick(Vtd *v);
+
+/*
+ * Page requests, as Linux's prq.c: a queue of 2^pqs pages (PQH, PQT, then
+ * PQA), the next descriptor at PQH (false if PQH == PQT; PQH advances), and
+ * a page group response to rid (queued with a wait).
+ */
+void vtd_prq_enable(Vtd *v, unsigned pqs);
+bool vtd_prq_next(Vtd *v, uint64_t d[4]);
+void vtd_page_response(Vtd *v, uint16_t rid, bool pp, uint32_t pasid, unsigned prgi,
+                       unsigned code);
 
 /* Fault records: the FRCD high word of record i, and clearing it. */
 uint64_t vtd_frcd_hi(Vtd *v, int i);

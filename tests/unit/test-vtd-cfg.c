@@ -358,6 +358,42 @@ static void test_sm_lookup(void)
 }
 
 /*
+ * A page request is checked up to the context entry (PRE, PASIDE, the PASID
+ * range): the PASID entry plays no part, even when it is not present.
+ */
+static void test_sm_page_request(void)
+{
+    sm_env e;
+    vi_vtd_caps c = caps_all();
+    vi_vtd_cfg cfg;
+    vi_vtd_fault f;
+    vi_vtd_req req = REQ(0x508);
+
+    sm_setup(&e);
+    c.prs = true;
+    req.page_req = true;
+    req.has_pasid = true;
+    req.pasid = 7;                          /* directory entry 0, PASID entry 7: absent */
+    g_assert_cmpint(sm_lookup(&e, &c, req, &cfg, &f), ==, VI_VTD_FR_SM_CTX_PRE);
+    fake_mem_poke64(e.fm, e.ctlo + 32 * 8, e.dir | (4 << 9) | (1 << 4) | (1 << 3) | 1);
+    g_assert_cmpint(sm_lookup(&e, &c, req, &cfg, &f), ==, 0);
+    g_assert_true(cfg.ctx.pre);
+    g_assert_false(cfg.has_pe);
+    g_assert_cmpuint(cfg.pasid, ==, 7);
+    /* The same PASID for DMA faults at the PASID entry. */
+    req.page_req = false;
+    g_assert_cmpint(sm_lookup(&e, &c, req, &cfg, &f), ==, VI_VTD_FR_SM_PE_NOT_PRESENT);
+    /* PASID beyond the directory (PDTS 4: 2^17 PASIDs). */
+    req.page_req = true;
+    req.pasid = 1u << 17;
+    g_assert_cmpint(sm_lookup(&e, &c, req, &cfg, &f), ==, VI_VTD_FR_SM_CTX_PASID_RANGE);
+    /* Without PRS the PRE bit is reserved. */
+    c.prs = false;
+    g_assert_cmpint(sm_lookup(&e, &c, REQ(0x508), &cfg, &f), ==, VI_VTD_FR_SM_CTX_RSVD);
+    fake_mem_free(e.fm);
+}
+
+/*
  * The device's lookup (through the context / PASID caches): hits return what
  * was decoded until an invalidation, request checks still run on every hit.
  */
@@ -997,6 +1033,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vtd-cfg/legacy/lookup", test_legacy_lookup);
     g_test_add_func("/vtd-cfg/sm/lookup", test_sm_lookup);
     g_test_add_func("/vtd-cfg/sm/lookup-cached", test_sm_lookup_cached);
+    g_test_add_func("/vtd-cfg/sm/page-request", test_sm_page_request);
     g_test_add_func("/vtd-cfg/fpd-not-present", test_fpd_not_present);
     g_test_add_func("/vtd-cfg/sm/context", test_sm_ctx);
     g_test_add_func("/vtd-cfg/sm/pasid-fetch", test_pasid_fetch);

@@ -510,6 +510,16 @@ int vi_vtd_cfg_lookup_cached(const vi_mem *mem, vi_cfg_cache *cache,
     if (r || !cfg->ctx.scalable) {
         return r;
     }
+    /*
+     * A page request is checked up to the context entry (PRE, PASIDE and the
+     * PASID range its directory covers; 7.5): no PASID entry is read.
+     */
+    if (req->page_req) {
+        if ((cfg->pasid >> 6) >> vi_vtd_pdts_log2(cfg->ctx.pdts)) {
+            return fail(fault, VI_VTD_FR_SM_CTX_PASID_RANGE, 0);
+        }
+        return ok(fault);
+    }
     if (!cache || !vi_cfg_cache_lookup_sub(cache, req->sid, cfg->pasid, &pc)) {
         gen = cache ? vi_cfg_cache_gen(cache) : 0;
         r = vi_vtd_pasid_fetch(mem, caps, &cfg->ctx, cfg->pasid, pe, &pc.pde_fpd, fault);

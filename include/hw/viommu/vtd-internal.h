@@ -9,6 +9,8 @@
  *                the lock-free hit path and the address-space table are the
  *                shared glue's (viommu-common.h)
  *   vtd-ir.c     interrupt remapping, the interrupt entry cache
+ *   vtd-prq.c    page requests (PRI) into the page request queue, page group
+ *                responses from the invalidation queue back to the devices
  *   vtd-acpi.c   the DMAR table
  *
  * Lock rules (the only statement of them):
@@ -46,6 +48,15 @@
 #define VIVTD_SLLPS           3       /* 2 MiB and 1 GiB second-stage pages */
 #define VIVTD_MAX_PASID_SPACES 4096   /* (device, PASID, attributes) address spaces */
 
+/* A PRG Response for requester sid, sent by vivtd_unlock() (vtd-prq.c). */
+typedef struct VivtdPrgOut {
+    uint16_t sid;
+    ViommuPrgResponse rsp;
+} VivtdPrgOut;
+
+/* Page group responses one queue pass hands over at most before it waits. */
+#define VIVTD_PRG_BATCH       16
+
 /* What vivtd_unlock() must do once s->lock is dropped. */
 typedef struct VivtdDeferred {
     bool iec_global;
@@ -54,7 +65,12 @@ typedef struct VivtdDeferred {
     bool unmap_all;
     bool from_dma;      /* a translation: interrupts only from the bottom half */
     bool requeue;       /* a wait descriptor waits for the notifications above */
+    unsigned nprg;      /* PRG Responses to send (BQL held) */
+    VivtdPrgOut prg[VIVTD_PRG_BATCH];
 } VivtdDeferred;
+
+/* vivtd_run_desc_locked() / handlers: the descriptor waits (not an IQEI). */
+#define VIVTD_QI_DEFER 0x100
 
 /* A fault to record (a fault recording register's contents). */
 typedef struct VivtdFaultInfo {
@@ -80,6 +96,9 @@ void vivtd_irq_bh(void *opaque);
 void vivtd_qi_bh(void *opaque);
 void vivtd_record_fault_locked(ViommuVtdState *s, const VivtdFaultInfo *fi);
 void vivtd_flush_all_locked(ViommuVtdState *s);
+void vivtd_send_msi(uint64_t addr, uint32_t data);
+void vivtd_ctl_event(uint32_t *ctl, bool *irq_pending);
+void vivtd_ctl_write(uint32_t *ctl, uint32_t val, bool *irq_pending);
 
 /* vtd-xlate.c */
 extern const PCIIOMMUOps vivtd_pci_ops;
@@ -96,5 +115,18 @@ int vivtd_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst, uint
 void vivtd_ir_class_init(ObjectClass *klass);
 unsigned vivtd_inv_iec_locked(ViommuVtdState *s, const uint64_t *d, VivtdDeferred *dd);
 void vivtd_iec_flush_locked(ViommuVtdState *s);
+
+/* vtd-prq.c */
+extern const VMStateDescription vivtd_prq_vmstate;
+bool vivtd_pri_attach(PCIBus *bus, void *opaque, int devfn, ViommuPrgResponseFn *respond,
+                      void *respond_opaque);
+void vivtd_pri_detach(PCIBus *bus, void *opaque, int devfn);
+void vivtd_pri_forget(VivtdAS *vas);
+int vivtd_page_request(PCIBus *bus, void *opaque, int devfn, const ViommuPageRequest *req);
+void vivtd_prq_reset_locked(ViommuVtdState *s);
+bool vivtd_prq_read32_locked(ViommuVtdState *s, hwaddr off, uint32_t *val);
+bool vivtd_prq_write32_locked(ViommuVtdState *s, hwaddr off, uint32_t val);
+unsigned vivtd_inv_pgrp_locked(ViommuVtdState *s, const uint64_t *d, VivtdDeferred *dd);
+void vivtd_prg_send(ViommuVtdState *s, const VivtdDeferred *d);
 
 #endif

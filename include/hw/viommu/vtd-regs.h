@@ -46,6 +46,14 @@
 #define VIVTD_IEUADDR         0x0ac   /* 32 */
 #define VIVTD_IQERCD          0x0b0   /* 64 */
 #define VIVTD_IRTA            0x0b8   /* 64 */
+#define VIVTD_PQH             0x0c0   /* 64, page request queue (ECAP.PRS) */
+#define VIVTD_PQT             0x0c8   /* 64 */
+#define VIVTD_PQA             0x0d0   /* 64 */
+#define VIVTD_PRS             0x0dc   /* 32 */
+#define VIVTD_PECTL           0x0e0   /* 32 */
+#define VIVTD_PEDATA          0x0e4   /* 32 */
+#define VIVTD_PEADDR          0x0e8   /* 32 */
+#define VIVTD_PEUADDR         0x0ec   /* 32 */
 #define VIVTD_IRO             0x20    /* ECAP.IRO: IOTLB registers at 0x200 */
 #define VIVTD_IVA             (VIVTD_IRO * 16)          /* 64 */
 #define VIVTD_IOTLB           (VIVTD_IRO * 16 + 8)      /* 64 */
@@ -85,10 +93,12 @@
 #define VIVTD_ECAP_IRO(x)     ((uint64_t)(x) << 8)
 #define VIVTD_ECAP_MHMV(x)    ((uint64_t)(x) << 20)
 #define VIVTD_ECAP_NEST       (1ull << 26)
+#define VIVTD_ECAP_PRS        (1ull << 29)
 #define VIVTD_ECAP_SRS        (1ull << 31)
 #define VIVTD_ECAP_EAFS       (1ull << 34)
 #define VIVTD_ECAP_PSS(x)     ((uint64_t)(x) << 35)
 #define VIVTD_ECAP_PASID      (1ull << 40)
+#define VIVTD_ECAP_PDS        (1ull << 42)
 #define VIVTD_ECAP_SMTS       (1ull << 43)
 #define VIVTD_ECAP_SLADS      (1ull << 45)   /* SSADS since rev 4: second-stage A/D */
 #define VIVTD_ECAP_SLTS       (1ull << 46)
@@ -172,6 +182,33 @@ FIELD(VIVTD_IQA, DW, 11, 1)
 #define VIVTD_IQEI_RSVD       4   /* reserved field set */
 #define VIVTD_IQEI_WIDTH      5   /* 128-bit descriptors while scalable mode is on */
 
+/*
+ * Page request queue (11.4.11): PQA = base | PQS (2^PQS 4 KiB pages, so
+ * 2^(PQS + 7) descriptors of 32 bytes); PQH / PQT are byte offsets of a
+ * descriptor; PRS_REG PPR / PRO are write-1-to-clear; PECTL as FECTL.
+ */
+FIELD(VIVTD_PQA, PQS, 0, 3)
+FIELD(VIVTD_PQ, OFF, 5, 14)             /* PQH_REG / PQT_REG */
+#define VIVTD_PQA_BASE_MASK   (~0xfffull)
+#define VIVTD_PRQ_DESC_SIZE   32
+#define VIVTD_PRS_PPR         (1u << 0)   /* pending page request */
+#define VIVTD_PRS_PRO         (1u << 1)   /* page request overflow */
+#define VIVTD_PEDATA_MASK     0xffffu     /* 31:16 reserved in rev 4 (EIMD before) */
+
+/* Page request descriptor (7.5), qw0 PRQ0 and qw1 PRQ1; qw2/qw3 (private data) zero. */
+FIELD(VIVTD_PRQ0, TYPE, 0, 8)
+FIELD(VIVTD_PRQ0, PP, 8, 1)             /* PASID present */
+FIELD(VIVTD_PRQ0, RID, 16, 16)
+FIELD(VIVTD_PRQ0, PASID, 32, 20)
+FIELD(VIVTD_PRQ0, EXE, 52, 1)           /* execute requested */
+FIELD(VIVTD_PRQ0, PM, 53, 1)            /* privileged mode requested */
+FIELD(VIVTD_PRQ1, RD, 0, 1)
+FIELD(VIVTD_PRQ1, WR, 1, 1)
+FIELD(VIVTD_PRQ1, LPIG, 2, 1)           /* last page in group */
+FIELD(VIVTD_PRQ1, PRGI, 3, 9)
+FIELD(VIVTD_PRQ1, ADDR, 12, 52)
+#define VIVTD_PRQ_TYPE_PAGE_REQ 1
+
 /* IRTA_REG. */
 #define VIVTD_IRTA_EIME       (1ull << 11)
 #define VIVTD_IRTA_S_MASK     0xfull
@@ -185,6 +222,7 @@ FIELD(VIVTD_IQA, DW, 11, 1)
 #define VIVTD_INV_PIOTLB      0x6
 #define VIVTD_INV_PC          0x7     /* PASID-cache */
 #define VIVTD_INV_PDEVTLB     0x8
+#define VIVTD_INV_PGRP        0x9     /* page group response (ECAP.PRS) */
 
 /* Descriptor fields, qw0 (INV0) and qw1 (INV1), common to the types using them. */
 FIELD(VIVTD_INV0, TYPE_LO, 0, 4)
@@ -210,10 +248,26 @@ FIELD(VIVTD_IEC0, IIDX, 32, 16)
 FIELD(VIVTD_WAIT0, IF, 4, 1)
 FIELD(VIVTD_WAIT0, SW, 5, 1)
 FIELD(VIVTD_WAIT0, FN, 6, 1)
-FIELD(VIVTD_WAIT0, PD, 7, 1)            /* page-request drain (PRS only) */
+FIELD(VIVTD_WAIT0, PD, 7, 1)            /* page-request drain (ECAP.PDS only) */
 FIELD(VIVTD_WAIT0, SDATA, 32, 32)
 #define VIVTD_WAIT0_RSVD      (R_VIVTD_WAIT0_PD_MASK | MAKE_64BIT_MASK(8, 1) | \
                                MAKE_64BIT_MASK(12, 20))
+
+/*
+ * Page group response descriptor (6.5.2, 7.5).  qw1 bit 2 was LPIG before rev
+ * 4.0 and is ignored (as by all hardware: Linux set it until 6.18); the
+ * other bits outside the fields are reserved.
+ */
+FIELD(VIVTD_PGRP0, PP, 4, 1)
+FIELD(VIVTD_PGRP0, RC, 12, 4)           /* response code */
+FIELD(VIVTD_PGRP0, RID, 16, 16)
+FIELD(VIVTD_PGRP1, OLD_LPIG, 2, 1)
+FIELD(VIVTD_PGRP1, PRGI, 3, 9)
+#define VIVTD_PGRP0_RSVD      (MAKE_64BIT_MASK(5, 4) | MAKE_64BIT_MASK(52, 12))
+#define VIVTD_PGRP1_RSVD      (MAKE_64BIT_MASK(0, 2) | MAKE_64BIT_MASK(12, 52))
+#define VIVTD_PGRP_SUCCESS    0x0
+#define VIVTD_PGRP_INVALID    0x1
+#define VIVTD_PGRP_FAILURE    0xf
 
 /* Descriptor builders (tests). */
 #define VIVTD_INV_G(g)        ((uint64_t)(g) << R_VIVTD_INV0_G_SHIFT)
@@ -231,6 +285,11 @@ FIELD(VIVTD_WAIT0, SDATA, 32, 32)
 #define VIVTD_WAIT_SW         R_VIVTD_WAIT0_SW_MASK
 #define VIVTD_WAIT_FN         R_VIVTD_WAIT0_FN_MASK
 #define VIVTD_WAIT_SDATA(d)   ((uint64_t)(d) << R_VIVTD_WAIT0_SDATA_SHIFT)
+#define VIVTD_WAIT_PD         R_VIVTD_WAIT0_PD_MASK
+#define VIVTD_PGRP_PP         R_VIVTD_PGRP0_PP_MASK
+#define VIVTD_PGRP_RC(c)      ((uint64_t)(c) << R_VIVTD_PGRP0_RC_SHIFT)
+#define VIVTD_PGRP_RID(r)     ((uint64_t)(r) << R_VIVTD_PGRP0_RID_SHIFT)
+#define VIVTD_PGRP_PRGI(i)    ((uint64_t)(i) << R_VIVTD_PGRP1_PRGI_SHIFT)
 
 /* Interrupt remapping table entry (9.10, 128 bits): low qword IRTE0, high IRTE1. */
 #define VIVTD_IRTE_SIZE       16

@@ -14,6 +14,7 @@
 #include "hw/viommu/vtd-regs.h"
 #include "hw/viommu/core/vtd-cfg.h"
 #include "hw/viommu/viommu-common.h"
+#include "hw/viommu/pasid-dma.h"
 
 #define TYPE_VIOMMU_VTD "viommu-vtd"
 #define TYPE_VIOMMU_VTD_MR "viommu-vtd-iommu-memory-region"
@@ -51,6 +52,10 @@ typedef struct VivtdAS {
     IOMMUMemoryRegion iommu;
     MemoryRegion ir;            /* interrupt window (requests without PASID) */
     AddressSpace as;
+    /* PRI (vtd-prq.c, BQL): the device's PRG Response handler, if attached. */
+    ViommuPrgResponseFn *pri_respond;
+    void *pri_opaque;
+    QLIST_ENTRY(VivtdAS) pri_next;
 } VivtdAS;
 
 /*
@@ -75,6 +80,7 @@ struct ViommuVtdState {
     bool fs, ss, nesting, snoop;
     uint8_t pasid_bits;
     OnOffAuto eim;
+    OnOffAuto prs;              /* page requests (ECAP.PRS/PDS); auto: scalable mode */
     uint32_t iotlb_size, ctx_cache_size, pasid_cache_size;
 
     bool placed;
@@ -83,12 +89,13 @@ struct ViommuVtdState {
     /* Derived at realize. */
     uint64_t cap, ecap;
     vi_vtd_caps core_caps;      /* cap / ecap as the core's lookup takes them */
-    bool eim_on, ir_on;
+    bool eim_on, ir_on, prs_on;
     MemoryRegion mmio;
     ViommuSpaces spaces;        /* of VivtdAS */
     VivtdAS *ioapic_as;
     QEMUBH *irq_bh;
     QEMUBH *qi_bh;              /* resumes a wait descriptor (vtd-mmio.c) */
+    QLIST_HEAD(, VivtdAS) pri_list;     /* untagged spaces with a PRI handler (BQL) */
 
     /* Everything below is protected by lock (rules: vtd-internal.h). */
     QemuMutex lock;
@@ -96,7 +103,7 @@ struct ViommuVtdState {
     vi_iotlb *iotlb;
     vi_cfg_cache *cfg;
     VivtdIecEntry iec[VIVTD_IEC_ENTRIES];
-    bool fault_irq_pending, inv_irq_pending;
+    bool fault_irq_pending, inv_irq_pending, prq_irq_pending;
 
     /* Architected state (migrated). */
     uint32_t gsts;
@@ -110,6 +117,9 @@ struct ViommuVtdState {
     uint32_t ics, iectl, iedata, ieaddr, ieuaddr;
     uint64_t irta, irta_act;
     uint32_t next_frcd;         /* next fault recording register to fill */
+    /* Page request queue (vtd-prq.c; migrated in a subsection). */
+    uint64_t pqh, pqt, pqa;
+    uint32_t prs_reg, pectl, pedata, peaddr, peuaddr;
 
     /* The x-int-remap qtest hook's last result (vtd-ir.c). */
     int x_int_remap_ret;

@@ -183,7 +183,9 @@ typedef struct vi_vtd_cfg {
 /*
  * rtaddr: the RTADDR_REG value (TTM selects legacy/scalable; TTM 10b/11b and
  * scalable without caps->smts give SM_RTADDR_INV).  Reasons: all of the
- * above plus ROOT_ACCESS / CTX_ACCESS / SM_ROOT_ACCESS / SM_CTX_ACCESS.
+ * above plus ROOT_ACCESS / CTX_ACCESS / SM_ROOT_ACCESS / SM_CTX_ACCESS.  A
+ * page request (req->page_req) stops after the context entry checks (PRE,
+ * PASIDE, PASID range): has_pe stays false.
  */
 int vi_vtd_cfg_lookup(const vi_mem *mem, const vi_vtd_caps *caps, uint64_t rtaddr,
                       const vi_vtd_req *req, vi_vtd_cfg *cfg, vi_vtd_fault *fault);
