@@ -101,7 +101,8 @@ struct ViommuTestdevState {
     uint32_t atc_hits, atc_misses, ats_invals, ats_inv_delay_ns;
     ViommuAtsInvalidate inv[VIOMMU_ATS_ITAGS];  /* received, not yet completed */
     uint32_t ninv;
-    QEMUTimer *ats_timer;   /* completes the invalidations received */
+    QEMUTimer *ats_timer;   /* completes the invalidations received, after the delay */
+    QEMUBH *ats_bh;         /* the same without delay */
     bool ats_attached;
 
     /* Properties. */
@@ -404,7 +405,9 @@ static void td_ats_invalidate(void *opaque, const ViommuAtsInvalidate *req)
         return;
     }
     s->inv[s->ninv++] = *req;
-    if (!timer_pending(s->ats_timer)) {
+    if (!s->ats_inv_delay_ns) {
+        qemu_bh_schedule(s->ats_bh);
+    } else if (!timer_pending(s->ats_timer)) {
         timer_mod(s->ats_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + s->ats_inv_delay_ns);
     }
 }
@@ -416,6 +419,7 @@ static void td_ats_update(ViommuTestdevState *s)
 
     td_atc_flush(s);
     timer_del(s->ats_timer);
+    qemu_bh_cancel(s->ats_bh);
     s->ninv = 0;
     if (s->ats_attached) {
         viommu_ats_detach(PCI_DEVICE(s));   /* outstanding invalidations end here */
@@ -1066,6 +1070,7 @@ static void td_realize(PCIDevice *pdev, Error **errp)
     }
     s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, td_timer_cb, s);
     s->ats_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, td_ats_inv_complete, s);
+    s->ats_bh = qemu_bh_new_guarded(td_ats_inv_complete, s, &DEVICE(s)->mem_reentrancy_guard);
     s->bh = qemu_bh_new_guarded(td_bh_cb, s, &DEVICE(s)->mem_reentrancy_guard);
 }
 
@@ -1079,6 +1084,7 @@ static void td_exit(PCIDevice *pdev)
         s->ats_attached = false;
     }
     timer_free(s->ats_timer);
+    qemu_bh_delete(s->ats_bh);
     timer_free(s->timer);
     qemu_bh_delete(s->bh);
     msix_unuse_all_vectors(pdev);

@@ -1179,7 +1179,6 @@ static void test_cmdq(void)
         { 0xff, 0 },                            /* unknown opcode */
         { CMD_PRI_RESP, 3u << 12 },             /* reserved Resp */
         { CMD_RESUME, 0 },                      /* no stall */
-        { CMD_ATC_INV, 0 },                     /* no ATS */
         { CMD_SYNC | (3u << 12), 0 },           /* reserved CS */
         { CMD_CFGI_STE | (1u << 10), 0 },       /* SSec: no Secure state */
     };
