@@ -1049,6 +1049,13 @@ static void td_realize(PCIDevice *pdev, Error **errp)
         /* STU is bits 4:0 (PCIe 6.0 7.8.3.3); upstream's helper makes 3:0 writable. */
         pci_set_word(pdev->wmask + TD_CFG_ATS + PCI_ATS_CTRL,
                      PCI_ATS_CTRL_ENABLE | PCI_ATS_CTRL_STU(0x1f));
+    } else if (s->pasid_width || s->pri) {
+        /*
+         * Extended capabilities start at 0x100 (PCIe 6.0 7.6.3): without ATS
+         * a Null Extended Capability (ID 0) heads the list, so PASID and PRI
+         * keep their offsets.
+         */
+        pcie_add_capability(pdev, 0, 1, TD_CFG_ATS, 8);
     }
     if (s->pasid_width) {
         td_init_pasid_cap(s);
