@@ -2522,6 +2522,9 @@ static int test_ats(void)
     CHECK((r = ats_ctrl(&ctrl)) == 0, "reading the ATS capability: %s", strerror(-r));
     diag("ATS control 0x%04x before attach, 0x%04x attached to the paging domain", before, ctrl);
     /* The IOMMU driver enables ATS when the device joins a paging domain (pci_enable_ats()). */
+    if (!ours && !(ctrl & PCI_ATS_CTRL_ENABLE)) {
+        return SKIP("the kernel did not enable ATS with this IOMMU (ATS control 0x%04x)", ctrl);
+    }
     CHECK(ctrl & PCI_ATS_CTRL_ENABLE, "the kernel did not enable ATS on the device (ATS control "
           "0x%04x): IOMMU without ATS, or no ATS path from the root complex", ctrl);
 
@@ -2529,6 +2532,11 @@ static int test_ats(void)
     fill_random(b.src, BUF_LEN, 10);
     memset(b.dst, 0x5a, BUF_LEN);
     misses = rd(&d, TD_ATC_MISSES);
+    if (!ours && dma(&d, TD_OP_TRANSLATE, IOVA_SRC, 0, 1, 0, 0, &res) == 0 &&
+        res.error == TD_ERR_NO_ATS_PATH) {
+        /* QEMU 10's IOMMUs answer no Translation Request of this device (no ATS API). */
+        return SKIP("ATS enabled, but the IOMMU takes no Translation Requests from the device");
+    }
     DMA_OK(&d, TD_OP_COPY | TD_OP_ATS, IOVA_SRC, IOVA_DST, ATS_LEN, 0, 0, &res, "ATS copy");
     CHECK(first_diff(b.src, b.dst, ATS_LEN) < 0, "ATS copy: destination differs from source");
     CHECK(rd(&d, TD_ATC_MISSES) - misses == 8, "ATS copy: %u Translation Requests, expected 8",
