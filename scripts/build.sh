@@ -16,7 +16,9 @@ QEMU_TARGETS=(qemu-system-aarch64 qemu-system-x86_64
               tests/qtest/viommu/viommu-vtd-prq-test
               tests/qtest/viommu/viommu-quiesce-test
               tests/qtest/viommu/viommu-smmuv3-virt-test
-              tests/qtest/viommu/viommu-smmuv3-perf-test)
+              tests/qtest/viommu/viommu-smmuv3-perf-test
+              tests/qtest/viommu/viommu-smmuv3-ats-test
+              tests/qtest/viommu/viommu-vtd-ats-test)
 start=$(date +%s)
 need_space "$VIOMMU_CACHE" 1000
 # One build at a time per cache: concurrent ninja runs in one tree corrupt its logs.

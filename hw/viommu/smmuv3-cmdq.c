@@ -16,7 +16,7 @@
 /* Commands executed per CMDQ_PROD write before a bottom half takes over. */
 #define CMDQ_BATCH          1024
 /* vismmu_cmd_exec(): CMD_SYNC waits for translations in flight (not a CERROR). */
-#define CMD_SYNC_WAIT       (-1)
+#define CMD_SYNC_WAIT       VISMMU_CMD_WAIT
 
 /* ------------------------------------------------------------------------
  * Event queue
@@ -225,6 +225,14 @@ static int vismmu_cmd_sync(ViommuSmmuv3State *s, const uint64_t *cmd)
         return VISMMU_CERROR_ILL;
     }
     /*
+     * The ATC invalidations before the SYNC complete first (4.7.3, 3.9.1):
+     * their Invalidate Completions continue the queue (s->cmdq_bh).
+     */
+    if (!viommu_ats_host_idle(&s->ats_host)) {
+        trace_viommu_smmuv3_sync_ats_wait(s->ats_host.pending);
+        return CMD_SYNC_WAIT;
+    }
+    /*
      * Translations in flight finish first (4.7.3): slow ones run under
      * s->mutex (taking it waits for them), hits of the fast path in reader
      * sections that viommu_fast_quiesce() waits for; until then CONS stays
@@ -308,8 +316,9 @@ static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
     switch (op) {
     case VISMMU_CMD_PREFETCH_CONFIG:
     case VISMMU_CMD_PREFETCH_ADDR:
-    case VISMMU_CMD_ATC_INV:           /* with ATS: no ATC state is modelled */
         return VISMMU_CERROR_NONE;
+    case VISMMU_CMD_ATC_INV:
+        return vismmu_cmd_atc_inv(s, cmd);
     case VISMMU_CMD_CFGI_STE:
         qemu_mutex_lock(&s->mutex);
         vi_cfg_cache_inv_sid(s->cfg, sid);

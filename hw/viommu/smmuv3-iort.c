@@ -126,13 +126,21 @@ static void iort_root_complex(GArray *t, uint32_t id, const VismmuVirtRange *r, 
                               const uint32_t *smmu_off, uint32_t its_off)
 {
     uint8_t pasid_bits = 0;
+    uint32_t ats = 0;
 
-    /* PASID capabilities: the widest SubstreamID an SMMU behind it takes. */
+    /*
+     * PASID capabilities: the widest SubstreamID an SMMU behind it takes.
+     * ATS attribute bit 0: the root complex supports ATS, when an SMMU behind
+     * it has IDR0.ATS (as the DT's ats-supported, smmuv3-virt.c).
+     */
     for (unsigned i = 0; i < VISMMU_VIRT_MAX_INSTANCES; i++) {
         const VismmuVirtInstance *in = vismmu_virt_instance(i);
 
         if (in && in->s->ssidsize > pasid_bits) {
             pasid_bits = in->s->ssidsize;
+        }
+        if (in && in->s->caps.ats) {
+            ats = 1;
         }
     }
     iort_node_header(t, IORT_NODE_RC, IORT_RC_SIZE + nr * IORT_ID_MAP_SIZE, IORT_RC_REV, id,
@@ -141,7 +149,7 @@ static void iort_root_complex(GArray *t, uint32_t id, const VismmuVirtRange *r, 
     build_append_int_noprefix(t, 0, 1);             /* allocation hints */
     build_append_int_noprefix(t, 0, 2);             /* reserved */
     build_append_int_noprefix(t, IORT_MAF_CPM_DACS, 1);
-    build_append_int_noprefix(t, 0, 4);             /* ATS attribute: no ATS */
+    build_append_int_noprefix(t, ats, 4);           /* ATS attribute */
     build_append_int_noprefix(t, 0, 4);             /* PCI segment (MCFG) */
     build_append_int_noprefix(t, 64, 1);            /* memory address size limit */
     build_append_int_noprefix(t, pasid_bits, 2);    /* PASID capabilities: max width */

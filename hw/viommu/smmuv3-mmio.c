@@ -176,7 +176,8 @@ static int vismmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
             vismmu_flush_events(s);
         }
         qemu_mutex_lock(&s->mutex);
-        s->cr0 = v & (VISMMU_CR0_MASK | (s->pri ? R_VISMMU_CR0_PRIQEN_MASK : 0));
+        s->cr0 = v & (VISMMU_CR0_MASK | (s->pri ? R_VISMMU_CR0_PRIQEN_MASK : 0) |
+                      (s->caps.ats ? VISMMU_CR0_ATSCHK : 0));
         vismmu_gen_bump_locked(s);
         qemu_mutex_unlock(&s->mutex);
         if ((old ^ s->cr0) & R_VISMMU_CR0_SMMUEN_MASK) {

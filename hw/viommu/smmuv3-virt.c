@@ -202,6 +202,18 @@ static void vismmu_virt_fdt(Notifier *n, void *data)
     if (nmap) {
         qemu_fdt_setprop(fdt, vms->pciehb_nodename, "iommu-map", map, nmap * sizeof(map[0]));
     }
+    /*
+     * The root complex forwards ATS (Translation Requests, Invalidate
+     * messages) between its endpoints and the SMMUs (pci-host-ecam binding:
+     * "ats-supported"), when an SMMU behind it has IDR0.ATS; each SMMU's
+     * IDR0.ATS still decides for its own streams.
+     */
+    for (unsigned i = 0; i < VISMMU_VIRT_MAX_INSTANCES; i++) {
+        if (vismmu_virt.inst[i].s && vismmu_virt.inst[i].s->caps.ats) {
+            qemu_fdt_setprop(fdt, vms->pciehb_nodename, "ats-supported", NULL, 0);
+            break;
+        }
+    }
 }
 
 static bool vismmu_virt_place(const ViommuSmmuv3State *s, ViommuSmmuv3Placement *p,

@@ -100,6 +100,18 @@ typedef struct Txn {
     bool priv, instr;       /* post-STE override */
     bool write_uncached;    /* out: the write permission is not to be cached
                              * (hardware-managed dirty state, core pt.h) */
+    /*
+     * An ATS Translation Request (IHI 0070 3.9.1.2): faults are not
+     * recorded; the outcome is the completion status (UR / CA, or SC with
+     * the permissions granted, none for a fault).
+     */
+    bool ats;
+    ViommuAtsStatus ats_status;
+    /*
+     * A Translated transaction (3.9.1.3): checked against SMMUEN and, with
+     * CR0.ATSCHK, STE.EATS; it passes untranslated or is aborted.
+     */
+    bool translated;
 } Txn;
 
 static uint32_t txn_access(const Txn *t, bool write)
@@ -129,13 +141,30 @@ static unsigned fault_event_type(const vi_fault *f)
 }
 
 /* Turn a walk fault into its event record, honouring CD.R / STE.S2R. */
-static void vismmu_fault_locked(ViommuSmmuv3State *s, const Txn *t, const vi_fault *f,
+static void vismmu_fault_locked(ViommuSmmuv3State *s, Txn *t, const vi_fault *f,
                        bool record_s1, bool record_s2)
 {
     unsigned type = fault_event_type(f);
     bool s2 = f->stage == 2;
     unsigned cls;
     uint64_t d1, d3 = 0;
+
+    if (t->translated) {
+        return;             /* 3.9.1.3: no event without CR2.REC_CFG_ATS */
+    }
+    if (t->ats) {
+        /*
+         * 3.9.1.2: translation, access and address-size faults (including a
+         * stage-2 fault of a CD or table fetch) answer SC with R = W = 0;
+         * illegal structures and external aborts answer CA.  No event.
+         */
+        if (type == VI_SMMU_EVT_C_BAD_STE || type == VI_SMMU_EVT_C_BAD_CD ||
+            type == VI_SMMU_EVT_F_WALK_EABT) {
+            t->ats_status = VIOMMU_ATS_CA;
+        }
+        trace_viommu_smmuv3_ats_fault(vi_smmu_event_name(type), t->sid, t->addr);
+        return;
+    }
 
     trace_viommu_smmuv3_fault(vi_fault_kind_name(f->kind), f->stage, t->sid, t->ssid,
                               t->addr, f->ipa);
@@ -173,10 +202,19 @@ static void vismmu_fault_locked(ViommuSmmuv3State *s, const Txn *t, const vi_fau
 }
 
 /* A configuration error event (C_BAD_*, F_*_FETCH, F_STREAM_DISABLED...). */
-static void vismmu_cfg_event_locked(ViommuSmmuv3State *s, const Txn *t, const vi_smmu_cfg_fault *cf)
+static void vismmu_cfg_event_locked(ViommuSmmuv3State *s, Txn *t, const vi_smmu_cfg_fault *cf)
 {
     uint64_t d3 = 0;
 
+    if (t->translated) {
+        return;             /* 3.9.1.3: aborted, no event without CR2.REC_CFG_ATS */
+    }
+    if (t->ats) {
+        /* 3.9.1.2: configuration errors answer CA; no event without CR2.REC_CFG_ATS. */
+        t->ats_status = VIOMMU_ATS_CA;
+        trace_viommu_smmuv3_ats_fault(vi_smmu_event_name(cf->event), t->sid, t->addr);
+        return;
+    }
     if (cf->event == VI_SMMU_EVT_C_BAD_STREAMID &&
         !(s->cr2 & R_VISMMU_CR2_RECINVSID_MASK)) {
         trace_viommu_smmuv3_event_suppressed("C_BAD_STREAMID", t->sid, t->addr);
@@ -264,6 +302,19 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
     bool s1 = false, s2 = false, ok;
     uint64_t size, key;
 
+    if (!(s->cr0 & R_VISMMU_CR0_SMMUEN_MASK) && t->translated) {
+        /* 3.9.1.3: F_TRANSL_FORBIDDEN, aborted. */
+        vismmu_event_locked(s, VI_SMMU_EVT_F_TRANSL_FORBIDDEN, t->sid, false, 0,
+                            t->write ? 0 : VI_SMMU_EVT1_RNW, t->addr, 0);
+        return;
+    }
+    if (!(s->cr0 & R_VISMMU_CR0_SMMUEN_MASK) && t->ats) {
+        /* 3.9.1.2: ATS is off with SMMUEN = 0: UR and F_BAD_ATS_TREQ. */
+        t->ats_status = VIOMMU_ATS_UR;
+        vismmu_event_locked(s, VI_SMMU_EVT_F_BAD_ATS_TREQ, t->sid, t->ssv, t->ssid, 0,
+                            t->addr, 0);
+        return;
+    }
     if (!(s->cr0 & R_VISMMU_CR0_SMMUEN_MASK)) {
         bool abort = s->gbpa & R_VISMMU_GBPA_ABORT_MASK;
 
@@ -300,7 +351,28 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
                                cfg.cd.tt[0].granule_shift, cfg.cd.tt[0].tsz);
     }
     if (cfg.ste.config == VI_SMMU_STE_CFG_ABORT) {
+        t->ats_status = VIOMMU_ATS_UR;  /* for ATS: UR, no event (3.9.1.2) */
         return;             /* terminated, no event */
+    }
+    if (t->translated) {
+        /* 3.9.1.3, ATSCHK = 1: a bypass STE or EATS = 0b00 forbids Translated traffic. */
+        if (cfg.ste.config == VI_SMMU_STE_CFG_BYPASS || cfg.ste.eats == VI_SMMU_EATS_ABORT) {
+            qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: Translated request from StreamID "
+                          "0x%x with ATS not enabled in its STE\n", t->sid);
+            vismmu_event_locked(s, VI_SMMU_EVT_F_TRANSL_FORBIDDEN, t->sid, false, 0,
+                                t->write ? 0 : VI_SMMU_EVT1_RNW, t->addr, 0);
+            return;
+        }
+        e->perm = IOMMU_RW;
+        return;
+    }
+    if (t->ats && (cfg.ste.config == VI_SMMU_STE_CFG_BYPASS ||
+                   cfg.ste.eats == VI_SMMU_EATS_ABORT)) {
+        /* 3.9.1.2: a bypass STE or EATS = 0b00: UR and F_BAD_ATS_TREQ. */
+        t->ats_status = VIOMMU_ATS_UR;
+        vismmu_event_locked(s, VI_SMMU_EVT_F_BAD_ATS_TREQ, t->sid, t->ssv, t->ssid, 0,
+                            t->addr, 0);
+        return;
     }
     /* Attribute overrides. */
     if (cfg.ste.privcfg == 2) {
@@ -532,6 +604,186 @@ void vismmu_notify_unmap_all(ViommuSmmuv3State *s)
 }
 
 /* ------------------------------------------------------------------------
+ * ATS (IHI 0070 3.9.1): Translation Requests, Translated transactions and
+ * ATC invalidation (BQL held)
+ */
+
+/* A Translation Request: the same translation as DMA, its faults turned into a status. */
+static void vismmu_ats_xlate(ViommuSmmuv3State *s, uint32_t sid, const ViommuAtsRequest *req,
+                             IOMMUAccessFlags flag, Txn *t, IOMMUTLBEntry *e)
+{
+    bool ssv = req->pasid_valid && s->caps.ssidsize;
+
+    *t = (Txn) {
+        .sid = sid, .ssv = ssv, .ssid = ssv ? req->pasid : 0, .addr = req->addr & ~0xfffull,
+        .read = true, .write = flag & IOMMU_WO, .priv = ssv && req->priv,
+        .ats = true, .ats_status = VIOMMU_ATS_SC,
+    };
+    *e = (IOMMUTLBEntry) {
+        .target_as = &address_space_memory, .iova = t->addr, .translated_addr = t->addr,
+        .addr_mask = 0xfff, .perm = IOMMU_NONE,
+    };
+    vismmu_xlate_locked(s, t, 0, flag, e);
+}
+
+static int vismmu_ats_translate(PCIBus *bus, void *opaque, int devfn,
+                                const ViommuAtsRequest *req, ViommuAtsCompletion *cpl)
+{
+    ViommuSmmuv3State *s = opaque;
+    ViommuSmmuv3AS *sas;
+    IOMMUTLBEntry e;
+    uint32_t sid;
+    bool flush;
+    Txn t;
+
+    if (!s->caps.ats) {
+        return -ENODEV;
+    }
+    sas = vismmu_find_add_as(s, bus, devfn, false, 0, 0);
+    sid = vismmu_as_sid(sas);
+    qemu_mutex_lock(&s->mutex);
+    qatomic_set(&s->last_fault_as, NULL);
+    vismmu_ats_xlate(s, sid, req, req->no_write ? IOMMU_RO : IOMMU_RW, &t, &e);
+    if (t.ats_status == VIOMMU_ATS_SC && e.perm == IOMMU_NONE && !req->no_write) {
+        /* Read and write refused together: a read-only page grants read alone (13.7). */
+        vismmu_ats_xlate(s, sid, req, IOMMU_RO, &t, &e);
+    }
+    flush = s->npending || s->pending_lost;
+    qemu_mutex_unlock(&s->mutex);
+    if (flush) {
+        qemu_bh_schedule(s->evt_bh);
+    }
+    cpl->status = t.ats_status;
+    cpl->entry = 0;
+    if (t.ats_status == VIOMMU_ATS_SC) {
+        if (e.perm == IOMMU_NONE) {
+            /* No access: one STU (4 KiB, the smallest granule) at the request's page. */
+            cpl->entry = viommu_ats_range_encode(t.addr, 12);
+        } else {
+            /* The whole leaf; Exe is never granted (a subset of what was asked, 3.9.1). */
+            cpl->entry = viommu_ats_range_encode(e.translated_addr, ctz64(e.addr_mask + 1)) |
+                         ((e.perm & IOMMU_RO) ? VIOMMU_ATS_CPL_R : 0) |
+                         ((e.perm & IOMMU_WO) && !req->no_write ? VIOMMU_ATS_CPL_W : 0) |
+                         (t.priv ? VIOMMU_ATS_CPL_PRIV : 0);
+        }
+    }
+    trace_viommu_smmuv3_ats_translate(sid, t.ssv, t.ssid, req->addr, req->no_write,
+                                      cpl->status, cpl->entry);
+    return 0;
+}
+
+/* A Translated transaction: system memory, or NULL when aborted (3.9.1.3). */
+static AddressSpace *vismmu_ats_translated(PCIBus *bus, void *opaque, int devfn,
+                                           uint64_t addr, bool write)
+{
+    ViommuSmmuv3State *s = opaque;
+    ViommuSmmuv3AS *sas;
+    IOMMUTLBEntry e = { .perm = IOMMU_NONE };
+    bool flush;
+    Txn t;
+
+    if (!s->caps.ats) {
+        return NULL;
+    }
+    sas = vismmu_find_add_as(s, bus, devfn, false, 0, 0);
+    t = (Txn) { .sid = vismmu_as_sid(sas), .addr = addr, .write = write, .read = !write,
+                .translated = true };
+    /* An address beyond the OAS: aborted without an event (3.9.1.1, a permitted choice). */
+    if (s->caps.oas < 64 && (addr >> s->caps.oas)) {
+        trace_viommu_smmuv3_ats_translated(t.sid, addr, write, false);
+        return NULL;
+    }
+    qemu_mutex_lock(&s->mutex);
+    if ((s->cr0 & R_VISMMU_CR0_SMMUEN_MASK) && !(s->cr0 & VISMMU_CR0_ATSCHK)) {
+        e.perm = IOMMU_RW;      /* ATSCHK = 0: passes with no further check */
+    } else {
+        vismmu_xlate_locked(s, &t, 0, write ? IOMMU_WO : IOMMU_RO, &e);
+    }
+    flush = s->npending || s->pending_lost;
+    qemu_mutex_unlock(&s->mutex);
+    if (flush) {
+        qemu_bh_schedule(s->evt_bh);
+    }
+    trace_viommu_smmuv3_ats_translated(t.sid, addr, write, e.perm != IOMMU_NONE);
+    return e.perm != IOMMU_NONE ? &address_space_memory : NULL;
+}
+
+static bool vismmu_ats_attach(PCIBus *bus, void *opaque, int devfn, ViommuAtsInvalidateFn *fn,
+                              void *fn_opaque)
+{
+    ViommuSmmuv3State *s = opaque;
+    ViommuSmmuv3AS *sas;
+
+    if (!s->caps.ats) {
+        return false;
+    }
+    sas = vismmu_find_add_as(s, bus, devfn, false, 0, 0);
+    viommu_ats_port_attach(&s->ats_host, &sas->ats_port, fn, fn_opaque);
+    trace_viommu_smmuv3_ats_attach(vismmu_as_sid(sas), true);
+    return true;
+}
+
+static void vismmu_ats_detach(PCIBus *bus, void *opaque, int devfn)
+{
+    ViommuSmmuv3State *s = opaque;
+    ViommuSmmuv3AS *sas = vismmu_find_rid_as(s, bus, devfn);
+
+    if (sas && sas->ats_port.fn) {
+        viommu_ats_port_detach(&s->ats_host, &sas->ats_port);
+        trace_viommu_smmuv3_ats_attach(vismmu_as_sid(sas), false);
+    }
+}
+
+static void vismmu_ats_complete(PCIBus *bus, void *opaque, int devfn, uint32_t itag_vector)
+{
+    ViommuSmmuv3State *s = opaque;
+    ViommuSmmuv3AS *sas = vismmu_find_rid_as(s, bus, devfn);
+
+    trace_viommu_smmuv3_atc_inv_complete(sas ? vismmu_as_sid(sas) : 0, itag_vector);
+    if (sas && sas->ats_port.fn) {
+        viommu_ats_port_complete(&s->ats_host, &sas->ats_port, itag_vector);
+    }
+}
+
+/*
+ * CMD_ATC_INV (IHI 0070 4.5.1): an ATS Invalidate Request to the function
+ * behind the StreamID, for 2^Size 4 KiB pages at Address (Size >= 52: all),
+ * of SubstreamID SSID (SSV) or of every PASID (Global).  CMD_SYNC waits for
+ * its completion.  A StreamID with no ATC attached has nothing to invalidate.
+ */
+int vismmu_cmd_atc_inv(ViommuSmmuv3State *s, const uint64_t *cmd)
+{
+    uint32_t sid = FIELD_EX64(cmd[0], VISMMU_CMD0, SID);
+    bool ssv = FIELD_EX64(cmd[0], VISMMU_CMD0, SSV) && s->caps.ssidsize;
+    uint32_t ssid = FIELD_EX64(cmd[0], VISMMU_CMD0, SSID);
+    unsigned size = FIELD_EX64(cmd[1], VISMMU_CMD1, ATC_SIZE);
+    uint64_t addr = cmd[1] & R_VISMMU_CMD1_ADDR_MASK;
+    ViommuAtsInvalidate inv = {
+        .range = viommu_ats_range_encode(addr, size >= 52 ? 64 : 12 + size),
+        .pasid_valid = ssv,
+        .pasid = ssv ? ssid : 0,
+        .global = FIELD_EX64(cmd[0], VISMMU_CMD0, ATC_GLOBAL),
+    };
+    ViommuAtsPort *p;
+
+    trace_viommu_smmuv3_cmd_atc_inv(sid, ssv, ssid, addr, size, inv.global);
+    QLIST_FOREACH(p, &s->ats_host.ports, next) {
+        ViommuSmmuv3AS *sas = container_of(p, ViommuSmmuv3AS, ats_port);
+
+        if (vismmu_as_sid(sas) != sid) {
+            continue;
+        }
+        if (!viommu_ats_port_can_send(p)) {
+            return VISMMU_CMD_WAIT;     /* 32 outstanding: a completion continues the queue */
+        }
+        viommu_ats_port_send(&s->ats_host, p, &inv);
+        return VISMMU_CERROR_NONE;
+    }
+    trace_viommu_smmuv3_atc_inv_dropped(sid);
+    return VISMMU_CERROR_NONE;
+}
+
+/* ------------------------------------------------------------------------
  * Address spaces
  */
 static ViommuSpace *vismmu_space_new(void *opaque, const ViommuSpaceKey *key, uint32_t id)
@@ -638,6 +890,11 @@ static const ViommuPasidOps vismmu_pasid_ops = {
     .pri_attach = vismmu_pri_attach,
     .pri_detach = vismmu_pri_detach,
     .page_request = vismmu_page_request,
+    .ats_translate = vismmu_ats_translate,
+    .ats_translated = vismmu_ats_translated,
+    .ats_attach = vismmu_ats_attach,
+    .ats_detach = vismmu_ats_detach,
+    .ats_complete = vismmu_ats_complete,
 };
 
 void vismmu_attach_bus(ViommuSmmuv3State *s, PCIBus *bus)

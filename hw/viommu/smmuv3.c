@@ -41,6 +41,8 @@ static void vismmu_reset_hold(Object *obj, ResetType type)
     /* PRI attachments are the devices' (they detach at their own reset). */
     s->priq = (ViommuSmmuv3Queue) { 0 };
     s->priq_irq_cfg0 = s->priq_irq_cfg1 = s->priq_irq_cfg2 = 0;
+    /* ATC invalidations in flight are not waited for; the devices stay attached. */
+    viommu_ats_host_reset(&s->ats_host);
     qemu_mutex_lock(&s->mutex);
     s->cr0 = 0;
     s->caps.e2h = false;
@@ -120,6 +122,10 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
                    s->evtq_log2);
         return false;
     }
+    if (s->pri && !s->ats) {
+        error_setg(errp, "viommu-smmuv3: pri=on needs ats=on (IDR0.PRI only with ATS)");
+        return false;
+    }
     if (s->pri && (s->priq_log2 < 1 || s->priq_log2 > 19)) {
         error_setg(errp, "viommu-smmuv3: priq-log2size must be 1..19, not %u", s->priq_log2);
         return false;
@@ -156,6 +162,9 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
     c->sidsize = s->sidsize;
     c->ssidsize = c->s1 ? s->ssidsize : 0;
     c->oas = s->oas;
+    /* ATS, without split-stage ATS (IDR0.NS1ATS = 1: STE.EATS = 0b10 is ILLEGAL). */
+    c->ats = s->ats;
+    c->ats_s1chk = false;
 
     memset(s->idr, 0, sizeof(s->idr));
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, S2P, c->s2);
@@ -164,6 +173,8 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, COHACC, 1);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, HTTU, s->httu ? 2 : 0);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, HYP, c->hyp);
+    s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, ATS, c->ats);
+    s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, NS1ATS, c->ats);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, PRI, s->pri);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, ASID16, 1);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, MSI, s->msi);
@@ -242,6 +253,8 @@ static void vismmu_realize(DeviceState *dev, Error **errp)
     vismmu_spaces_init(s);
     s->evt_bh = viommu_bh_new(dev, vismmu_evt_bh, s);
     s->cmdq_bh = viommu_bh_new(dev, vismmu_cmdq_bh, s);
+    /* A command waiting for an ATC invalidation continues in the queue's bottom half. */
+    viommu_ats_host_init(&s->ats_host, s->cmdq_bh);
     /* Last: the machine side commits to the device (its DT node) on success. */
     if (!vismmu_place(s, &p, errp)) {
         vismmu_free(s);
@@ -365,6 +378,7 @@ static const Property vismmu_props[] = {
     DEFINE_PROP_UINT8("cmdq-log2size", ViommuSmmuv3State, cmdq_log2, 19),
     DEFINE_PROP_UINT8("evtq-log2size", ViommuSmmuv3State, evtq_log2, 19),
     DEFINE_PROP_BOOL("pri", ViommuSmmuv3State, pri, true),
+    DEFINE_PROP_BOOL("ats", ViommuSmmuv3State, ats, true),
     DEFINE_PROP_UINT8("priq-log2size", ViommuSmmuv3State, priq_log2, 12),
     DEFINE_PROP_UINT32("iotlb-entries", ViommuSmmuv3State, iotlb_entries, 4096),
     DEFINE_PROP_UINT32("cfg-entries", ViommuSmmuv3State, cfg_entries, 256),

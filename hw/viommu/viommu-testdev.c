@@ -11,7 +11,10 @@
  * PRI enabled and asked for (TD_OP_PRI), a refused access instead sends a
  * Page Request to the IOMMU (viommu_page_request()) and the operation waits
  * for the PRG Response: Success retries the refused piece, anything else ends
- * the operation.
+ * the operation.  With ATS enabled and asked for (TD_OP_ATS), DMA goes as
+ * Translated requests through a small Address Translation Cache filled by
+ * Translation Requests (viommu_ats_translate()) and emptied by the IOMMU's
+ * Invalidate Requests.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -39,6 +42,21 @@ OBJECT_DECLARE_SIMPLE_TYPE(ViommuTestdevState, VIOMMU_TESTDEV)
 
 /* td_run(): a page request was sent, the operation waits (not a TD_ERR_*). */
 #define TD_RUN_WAIT 0xffffffffu
+
+/* The operation code of OP, without its flags. */
+#define TD_OP_FLAGS (TD_OP_PRI | TD_OP_ATS)
+
+/* One Address Translation Cache entry: a Translation Completion (PCIe 6.0 10.2.3). */
+typedef struct TdAtcEntry {
+    bool valid;
+    bool pasid_valid;
+    uint32_t pasid;
+    bool exec, priv;        /* the request's PASID attributes (part of the key) */
+    uint64_t ubase;         /* untranslated range: ubase, 2^log2 bytes */
+    uint64_t tbase;         /* translated base */
+    unsigned log2;
+    bool r, w;
+} TdAtcEntry;
 
 /* Where the operation stands with PRI (ViommuTestdevState.pri_state). */
 enum {
@@ -73,6 +91,20 @@ struct ViommuTestdevState {
     uint32_t pri_page_tries;/* sent for pri_page by this operation */
     bool pri_attached;      /* our response handler is attached (not migrated) */
 
+    /*
+     * ATS.  The ATC is not migrated: it is empty after a load (and the
+     * invalidations outstanding then are dropped, as the IOMMU's record of
+     * them is not migrated either).  Counters and the delay are.
+     */
+    TdAtcEntry atc[TD_ATC_ENTRIES];
+    uint32_t atc_next;      /* round-robin replacement */
+    uint32_t atc_hits, atc_misses, ats_invals, ats_inv_delay_ns;
+    ViommuAtsInvalidate inv[VIOMMU_ATS_ITAGS];  /* received, not yet completed */
+    uint32_t ninv;
+    QEMUTimer *ats_timer;   /* completes the invalidations received, after the delay */
+    QEMUBH *ats_bh;         /* the same without delay */
+    bool ats_attached;
+
     /* Properties. */
     uint8_t pasid_width;
     bool ats, pri;
@@ -86,7 +118,11 @@ typedef struct TdDma {
     ViommuTestdevState *s;
     AddressSpace *as;       /* PASID address space, or NULL for pci_dma_rw */
     MemTxAttrs attrs;
+    bool ats;               /* Translated requests through the ATC */
+    uint32_t err;           /* why an ATS access failed, when not a plain fault */
 } TdDma;
+
+static bool td_ats_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirection dir);
 
 /* A non-RAM target (a peer's BAR, or the refusal QEMU maps to unassigned) in 1/2/4-byte steps. */
 static bool td_mmio_rw(MemoryRegion *mr, hwaddr xlat, uint8_t *p, hwaddr len, bool write,
@@ -133,6 +169,10 @@ static bool td_dma_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirec
     bool write = dir == DMA_DIRECTION_FROM_DEVICE;
     uint8_t *p = buf;
 
+    if (d->ats) {
+        return td_ats_rw(d, addr, buf, len, dir);
+    }
+
     smp_mb();       /* as dma_memory_rw(): earlier device state before the access */
     RCU_READ_LOCK_GUARD();
     while (len) {
@@ -167,6 +207,227 @@ static uint32_t td_chunk(uint64_t a, uint64_t b, uint64_t left)
     uint64_t n = MIN(left, TD_CHUNK - (a & (TD_CHUNK - 1)));
 
     return MIN(n, TD_CHUNK - (b & (TD_CHUNK - 1)));
+}
+
+/* ------------------------------------------------------------------------
+ * ATS (PCIe 6.0 10.1-10.3): the ATC, Translation Requests, Translated
+ * requests and Invalidate Requests
+ */
+
+static uint16_t td_ats_ctrl(ViommuTestdevState *s)
+{
+    return s->ats ? pci_get_word(PCI_DEVICE(s)->config + TD_CFG_ATS + PCI_ATS_CTRL) : 0;
+}
+
+static void td_atc_flush(ViommuTestdevState *s)
+{
+    memset(s->atc, 0, sizeof(s->atc));
+    s->atc_next = 0;
+}
+
+static uint32_t td_atc_valid(ViommuTestdevState *s)
+{
+    uint32_t n = 0;
+
+    for (unsigned i = 0; i < TD_ATC_ENTRIES; i++) {
+        n += s->atc[i].valid;
+    }
+    return n;
+}
+
+static bool td_atc_key_match(const TdAtcEntry *e, const ViommuAtsRequest *req)
+{
+    return e->pasid_valid == req->pasid_valid &&
+           (!e->pasid_valid || (e->pasid == req->pasid && e->exec == req->exec &&
+                                e->priv == req->priv));
+}
+
+static bool td_range_has(uint64_t base, unsigned log2, uint64_t addr)
+{
+    return log2 >= 64 || (addr & ~((1ull << log2) - 1)) == base;
+}
+
+static TdAtcEntry *td_atc_lookup(ViommuTestdevState *s, const ViommuAtsRequest *req)
+{
+    for (unsigned i = 0; i < TD_ATC_ENTRIES; i++) {
+        TdAtcEntry *e = &s->atc[i];
+
+        if (e->valid && td_atc_key_match(e, req) && td_range_has(e->ubase, e->log2, req->addr)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static void td_ats_request(ViommuTestdevState *s, ViommuAtsRequest *req, uint64_t addr,
+                           bool no_write)
+{
+    unsigned stu = PCI_ATS_CTRL_STU(td_ats_ctrl(s)) + 12;
+
+    /* A request names an STU-aligned range (PCIe 6.0 10.2.2, 10.5.1.3). */
+    *req = (ViommuAtsRequest) { .addr = addr & ~((1ull << stu) - 1), .no_write = no_write };
+    if (s->pasid & TD_PASID_VALID) {
+        req->pasid_valid = true;
+        req->pasid = s->pasid & TD_PASID_VALUE_MASK;
+        req->exec = s->pasid & TD_PASID_EXEC;
+        req->priv = s->pasid & TD_PASID_PRIV;
+    }
+}
+
+/*
+ * Send one Translation Request and cache what it grants.  Returns the
+ * entry, or NULL with d->err set (UR, CA, no path) or clear (R = W = 0: not
+ * cached, the access is refused).
+ */
+static TdAtcEntry *td_atc_fill(TdDma *d, const ViommuAtsRequest *req, uint64_t *raw)
+{
+    ViommuTestdevState *s = d->s;
+    ViommuAtsCompletion cpl;
+    TdAtcEntry *e;
+    uint64_t tbase;
+    unsigned log2;
+    int r;
+
+    s->atc_misses++;
+    r = viommu_ats_translate(PCI_DEVICE(s), req, &cpl);
+    trace_viommu_testdev_ats_translate(req->addr, req->no_write, req->pasid_valid ? req->pasid : -1,
+                                       r, cpl.status, cpl.entry);
+    if (r < 0) {
+        d->err = r == -ENODEV ? TD_ERR_NO_ATS_PATH : TD_ERR_ATS_UR;
+        return NULL;
+    }
+    if (raw) {
+        *raw = cpl.entry;
+    }
+    if (cpl.status != VIOMMU_ATS_SC) {
+        d->err = cpl.status == VIOMMU_ATS_CA ? TD_ERR_ATS_CA : TD_ERR_ATS_UR;
+        return NULL;
+    }
+    if (!(cpl.entry & (VIOMMU_ATS_CPL_R | VIOMMU_ATS_CPL_W))) {
+        return NULL;            /* no access: nothing to cache (PCIe 6.0 10.2.3.3) */
+    }
+    log2 = viommu_ats_range_decode(cpl.entry & ~0x7ffull, &tbase);
+    /* An entry replacing one of the same key and range keeps the ATC free of duplicates. */
+    e = td_atc_lookup(s, req);
+    if (!e) {
+        e = &s->atc[s->atc_next];
+        s->atc_next = (s->atc_next + 1) % TD_ATC_ENTRIES;
+    }
+    *e = (TdAtcEntry) {
+        .valid = true, .pasid_valid = req->pasid_valid, .pasid = req->pasid,
+        .exec = req->exec, .priv = req->priv,
+        .ubase = log2 >= 64 ? 0 : req->addr & ~((1ull << log2) - 1),
+        .tbase = tbase, .log2 = log2,
+        .r = cpl.entry & VIOMMU_ATS_CPL_R, .w = cpl.entry & VIOMMU_ATS_CPL_W,
+    };
+    return e;
+}
+
+/* One piece of DMA as a Translated request, its translation from the ATC. */
+static bool td_ats_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirection dir)
+{
+    ViommuTestdevState *s = d->s;
+    bool write = dir == DMA_DIRECTION_FROM_DEVICE;
+    ViommuAtsRequest req;
+    TdAtcEntry *e;
+    uint64_t taddr;
+    TdDma t;
+
+    td_ats_request(s, &req, addr, !write);
+    req.addr = addr;
+    e = td_atc_lookup(s, &req);
+    if (e && (write ? e->w : e->r)) {
+        s->atc_hits++;
+    } else {
+        /* A miss, or a cached read-only entry for a write: translate (again). */
+        td_ats_request(s, &req, addr, !write);
+        e = td_atc_fill(d, &req, NULL);
+        if (!e || !(write ? e->w : e->r)) {
+            return false;
+        }
+    }
+    taddr = e->tbase + (e->log2 >= 64 ? addr : addr & ((1ull << e->log2) - 1));
+    t = (TdDma) { .s = s, .attrs = d->attrs };
+    t.as = viommu_ats_translated(PCI_DEVICE(s), taddr, write);
+    trace_viommu_testdev_ats_dma(addr, taddr, write, t.as != NULL);
+    if (!t.as) {
+        return false;           /* the IOMMU refused the Translated request */
+    }
+    return td_dma_rw(&t, taddr, buf, len, dir);
+}
+
+/* Apply the invalidations received and send their completion (PCIe 6.0 10.3.2). */
+static void td_ats_inv_complete(void *opaque)
+{
+    ViommuTestdevState *s = opaque;
+    uint32_t vector = 0;
+
+    for (uint32_t i = 0; i < s->ninv; i++) {
+        const ViommuAtsInvalidate *inv = &s->inv[i];
+        uint64_t base;
+        unsigned log2 = viommu_ats_range_decode(inv->range, &base);
+
+        for (unsigned j = 0; j < TD_ATC_ENTRIES; j++) {
+            TdAtcEntry *e = &s->atc[j];
+            unsigned big = MAX(log2, e->log2);
+
+            if (!e->valid ||
+                (!inv->global && (e->pasid_valid != inv->pasid_valid ||
+                                  (e->pasid_valid && e->pasid != inv->pasid)))) {
+                continue;
+            }
+            /* Two aligned power-of-two ranges overlap when the larger holds the smaller's base. */
+            if (big >= 64 || ((base ^ e->ubase) & ~((1ull << big) - 1)) == 0) {
+                e->valid = false;
+            }
+        }
+        vector |= 1u << inv->itag;
+    }
+    s->ninv = 0;
+    trace_viommu_testdev_ats_inv_complete(vector);
+    if (vector && s->ats_attached) {
+        viommu_ats_invalidate_complete(PCI_DEVICE(s), vector);
+    }
+}
+
+/* An Invalidate Request from the IOMMU: recorded, applied and completed later. */
+static void td_ats_invalidate(void *opaque, const ViommuAtsInvalidate *req)
+{
+    ViommuTestdevState *s = opaque;
+
+    trace_viommu_testdev_ats_invalidate(req->range, req->pasid_valid ? req->pasid : -1,
+                                        req->global, req->itag);
+    s->ats_invals++;
+    if (s->ninv == VIOMMU_ATS_ITAGS) {
+        /* More than 32 outstanding: the IOMMU broke the ITag rule; drop it. */
+        qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: Invalidate Request beyond 32 "
+                      "outstanding ignored\n");
+        return;
+    }
+    s->inv[s->ninv++] = *req;
+    if (!s->ats_inv_delay_ns) {
+        qemu_bh_schedule(s->ats_bh);
+    } else if (!timer_pending(s->ats_timer)) {
+        timer_mod(s->ats_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + s->ats_inv_delay_ns);
+    }
+}
+
+/* ATS Enable changed, or reset / load: the ATC starts empty either way. */
+static void td_ats_update(ViommuTestdevState *s)
+{
+    bool on = td_ats_ctrl(s) & PCI_ATS_CTRL_ENABLE;
+
+    td_atc_flush(s);
+    timer_del(s->ats_timer);
+    qemu_bh_cancel(s->ats_bh);
+    s->ninv = 0;
+    if (s->ats_attached) {
+        viommu_ats_detach(PCI_DEVICE(s));   /* outstanding invalidations end here */
+        s->ats_attached = false;
+    }
+    if (on) {
+        s->ats_attached = viommu_ats_attach(PCI_DEVICE(s), td_ats_invalidate, s);
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -307,6 +568,9 @@ static uint32_t td_page_request(ViommuTestdevState *s, uint64_t addr, bool write
 static uint32_t td_fail(ViommuTestdevState *s, uint32_t err, uint64_t addr, uint64_t off)
 {
     s->fault_addr = addr;
+    if (err != TD_ERR_READ_FAULT && err != TD_ERR_WRITE_FAULT) {
+        return err;             /* a Translation Completion error: no page request */
+    }
     /* PRI asked for, enabled, and not stopped by a Response Failure. */
     if (!(s->op & TD_OP_PRI) || !(td_pri_ctrl(s) & PCI_PRI_CTRL_ENABLE) ||
         (td_pri_status(s) & PCI_PRI_STATUS_RF)) {
@@ -327,18 +591,33 @@ static uint32_t td_run(ViommuTestdevState *s, TdDma *d)
     /* FNV-1a 64 offset basis, or the running checksum of the part done. */
     uint64_t sum = off ? s->result : 0xcbf29ce484222325ull;
 
+    if ((s->op & ~TD_OP_FLAGS) >= TD_OP_TRANSLATE) {
+        ViommuAtsRequest req;
+        TdAtcEntry *e;
+
+        /* One Translation Request; RESULT is its data entry, cached if it grants access. */
+        td_ats_request(s, &req, s->src, (s->op & ~TD_OP_FLAGS) == TD_OP_TRANSLATE_RO);
+        s->result = 0;
+        d->err = TD_ERR_NONE;
+        e = td_atc_fill(d, &req, &s->result);
+        if (!e && d->err == TD_ERR_NONE && !(s->result & (VIOMMU_ATS_CPL_R | VIOMMU_ATS_CPL_W))) {
+            return TD_ERR_NONE;     /* SC, R = W = 0: a valid answer, no access */
+        }
+        return d->err;
+    }
     while (off < s->len) {
         uint64_t src = s->src + off, dst = s->dst + off;
         uint32_t n;
 
-        switch (s->op & ~TD_OP_PRI) {
+        d->err = TD_ERR_NONE;
+        switch (s->op & ~TD_OP_FLAGS) {
         case TD_OP_COPY:
             n = td_chunk(src, dst, s->len - off);
             if (!td_dma_rw(d, src, a, n, DMA_DIRECTION_TO_DEVICE)) {
-                return td_fail(s, TD_ERR_READ_FAULT, src, off);
+                return td_fail(s, d->err ? d->err : TD_ERR_READ_FAULT, src, off);
             }
             if (!td_dma_rw(d, dst, a, n, DMA_DIRECTION_FROM_DEVICE)) {
-                return td_fail(s, TD_ERR_WRITE_FAULT, dst, off);
+                return td_fail(s, d->err ? d->err : TD_ERR_WRITE_FAULT, dst, off);
             }
             break;
         case TD_OP_FILL:
@@ -347,16 +626,16 @@ static uint32_t td_run(ViommuTestdevState *s, TdDma *d)
                 a[i] = s->pattern >> (8 * ((off + i) & 3));
             }
             if (!td_dma_rw(d, dst, a, n, DMA_DIRECTION_FROM_DEVICE)) {
-                return td_fail(s, TD_ERR_WRITE_FAULT, dst, off);
+                return td_fail(s, d->err ? d->err : TD_ERR_WRITE_FAULT, dst, off);
             }
             break;
         case TD_OP_COMPARE:
             n = td_chunk(src, dst, s->len - off);
             if (!td_dma_rw(d, src, a, n, DMA_DIRECTION_TO_DEVICE)) {
-                return td_fail(s, TD_ERR_READ_FAULT, src, off);
+                return td_fail(s, d->err ? d->err : TD_ERR_READ_FAULT, src, off);
             }
             if (!td_dma_rw(d, dst, b, n, DMA_DIRECTION_TO_DEVICE)) {
-                return td_fail(s, TD_ERR_READ_FAULT, dst, off);
+                return td_fail(s, d->err ? d->err : TD_ERR_READ_FAULT, dst, off);
             }
             for (uint32_t i = 0; i < n; i++) {
                 if (a[i] != b[i]) {
@@ -369,7 +648,7 @@ static uint32_t td_run(ViommuTestdevState *s, TdDma *d)
         case TD_OP_CHECKSUM:
             n = td_chunk(src, src, s->len - off);
             if (!td_dma_rw(d, src, a, n, DMA_DIRECTION_TO_DEVICE)) {
-                return td_fail(s, TD_ERR_READ_FAULT, src, off);
+                return td_fail(s, d->err ? d->err : TD_ERR_READ_FAULT, src, off);
             }
             for (uint32_t i = 0; i < n; i++) {
                 sum = (sum ^ a[i]) * 0x100000001b3ull;  /* FNV-1a 64 prime */
@@ -408,7 +687,7 @@ static uint32_t td_prepare(ViommuTestdevState *s, TdDma *d)
     PCIDevice *pdev = PCI_DEVICE(s);
 
     *d = (TdDma) { .s = s, .attrs = { .requester_id = pci_requester_id(pdev) } };
-    if ((s->op & ~TD_OP_PRI) > TD_OP_MAX) {
+    if ((s->op & ~TD_OP_FLAGS) > TD_OP_MAX) {
         return TD_ERR_BAD_OP;
     }
     if (s->len == 0 || s->len > TD_MAX_LEN_VALUE) {
@@ -441,6 +720,15 @@ static uint32_t td_prepare(ViommuTestdevState *s, TdDma *d)
         if (!d->as) {
             return TD_ERR_NO_PASID_PATH;
         }
+    }
+    if ((s->op & TD_OP_ATS) || (s->op & ~TD_OP_FLAGS) >= TD_OP_TRANSLATE) {
+        if (!(td_ats_ctrl(s) & PCI_ATS_CTRL_ENABLE)) {
+            return TD_ERR_ATS_DISABLED;
+        }
+        if (!s->ats_attached) {
+            return TD_ERR_NO_ATS_PATH;
+        }
+        d->ats = s->op & TD_OP_ATS;
     }
     return TD_ERR_NONE;
 }
@@ -495,7 +783,7 @@ static void td_go(ViommuTestdevState *s)
 
     s->status = TD_STATUS_BUSY;
     s->error = TD_ERR_NONE;
-    s->result = (s->op & ~TD_OP_PRI) == TD_OP_COMPARE ? TD_COMPARE_EQUAL : 0;
+    s->result = (s->op & ~TD_OP_FLAGS) == TD_OP_COMPARE ? TD_COMPARE_EQUAL : 0;
     s->fault_addr = 0;
     s->run_off = 0;
     s->pri_state = TD_PRI_IDLE;
@@ -557,6 +845,11 @@ static uint64_t td_reg_read(ViommuTestdevState *s, hwaddr addr)
     case TD_COMPLETED:      return s->completed;
     case TD_PRI_REQUESTS:   return s->pri_requests;
     case TD_PRI_PRGI:       return s->pri_prgi;
+    case TD_ATC_HITS:       return s->atc_hits;
+    case TD_ATC_MISSES:     return s->atc_misses;
+    case TD_ATS_INVALS:     return s->ats_invals;
+    case TD_ATS_INV_DELAY_NS: return s->ats_inv_delay_ns;
+    case TD_ATC_VALID:      return td_atc_valid(s);
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: read of unknown register 0x%"
                       HWADDR_PRIx "\n", addr);
@@ -589,6 +882,7 @@ static void td_reg_write(ViommuTestdevState *s, hwaddr addr, uint32_t val)
     case TD_PATTERN:    s->pattern = val; break;
     case TD_IRQ:        s->irq = val & (TD_IRQ_ENABLE | TD_IRQ_VECTOR_MASK); break;
     case TD_DELAY_NS:   s->delay_ns = val; break;
+    case TD_ATS_INV_DELAY_NS: s->ats_inv_delay_ns = val; break;
     case TD_CMD:
         if (val & TD_CMD_RESET) {
             td_stop(s);
@@ -671,8 +965,14 @@ static void td_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val, int le
 {
     ViommuTestdevState *s = VIOMMU_TESTDEV(pdev);
     uint8_t *ctrl = pdev->config + TD_CFG_PRI + PCI_PRI_CTRL;
+    uint16_t ats_old = td_ats_ctrl(s);
 
     pci_default_write_config(pdev, addr, val, len);
+    /* ATS Enable or STU changed: the ATC's content is no longer valid (PCIe 6.0 7.8.3.3). */
+    if (s->ats && td_ats_ctrl(s) != ats_old) {
+        trace_viommu_testdev_ats_ctrl(td_ats_ctrl(s));
+        td_ats_update(s);
+    }
     if (!s->pri || !ranges_overlap(addr, len, TD_CFG_PRI + PCI_PRI_CTRL, 2)) {
         return;
     }
@@ -698,6 +998,9 @@ static void td_reset_ext_caps(ViommuTestdevState *s)
 
     if (s->pasid_width) {
         pci_set_word(pdev->config + TD_CFG_PASID + PCI_PASID_CTRL, 0);
+    }
+    if (s->ats) {
+        pci_set_word(pdev->config + TD_CFG_ATS + PCI_ATS_CTRL, 0);
     }
     if (s->pri) {
         pci_set_word(pdev->config + TD_CFG_PRI + PCI_PRI_CTRL, 0);
@@ -743,6 +1046,16 @@ static void td_realize(PCIDevice *pdev, Error **errp)
                                PCI_EXP_DEVCAP2_EE_PREFIX | (1u << 22));
     if (s->ats) {
         pcie_ats_init(pdev, TD_CFG_ATS, true);
+        /* STU is bits 4:0 (PCIe 6.0 7.8.3.3); upstream's helper makes 3:0 writable. */
+        pci_set_word(pdev->wmask + TD_CFG_ATS + PCI_ATS_CTRL,
+                     PCI_ATS_CTRL_ENABLE | PCI_ATS_CTRL_STU(0x1f));
+    } else if (s->pasid_width || s->pri) {
+        /*
+         * Extended capabilities start at 0x100 (PCIe 6.0 7.6.3): without ATS
+         * a Null Extended Capability (ID 0) heads the list, so PASID and PRI
+         * keep their offsets.
+         */
+        pcie_add_capability(pdev, 0, 1, TD_CFG_ATS, 8);
     }
     if (s->pasid_width) {
         td_init_pasid_cap(s);
@@ -763,6 +1076,8 @@ static void td_realize(PCIDevice *pdev, Error **errp)
         msix_vector_use(pdev, v);
     }
     s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, td_timer_cb, s);
+    s->ats_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, td_ats_inv_complete, s);
+    s->ats_bh = qemu_bh_new_guarded(td_ats_inv_complete, s, &DEVICE(s)->mem_reentrancy_guard);
     s->bh = qemu_bh_new_guarded(td_bh_cb, s, &DEVICE(s)->mem_reentrancy_guard);
 }
 
@@ -771,6 +1086,12 @@ static void td_exit(PCIDevice *pdev)
     ViommuTestdevState *s = VIOMMU_TESTDEV(pdev);
 
     td_pri_cancel(s);           /* the IOMMU keeps no pointer to us */
+    if (s->ats_attached) {
+        viommu_ats_detach(pdev);
+        s->ats_attached = false;
+    }
+    timer_free(s->ats_timer);
+    qemu_bh_delete(s->ats_bh);
     timer_free(s->timer);
     qemu_bh_delete(s->bh);
     msix_unuse_all_vectors(pdev);
@@ -790,7 +1111,9 @@ static void td_reset(DeviceState *dev)
     s->run_off = s->pri_page = 0;
     s->pri_prgi = s->pri_pasid = s->pri_code = s->pri_next_prgi = 0;
     s->pri_requests = s->pri_page_tries = 0;
+    s->atc_hits = s->atc_misses = s->ats_invals = s->ats_inv_delay_ns = 0;
     td_reset_ext_caps(s);
+    td_ats_update(s);           /* ATS Enable is clear: detached, ATC empty */
 }
 
 static int td_post_load(void *opaque, int version_id)
@@ -808,6 +1131,9 @@ static int td_post_load(void *opaque, int version_id)
      * responses to us is not migrated: attach again.
      */
     s->pri_attached = false;
+    /* The ATC is not migrated: it starts empty; attach again if ATS is enabled. */
+    s->ats_attached = false;
+    td_ats_update(s);
     if (s->pri_state == TD_PRI_WAIT) {
         s->pri_attached = viommu_pri_attach(PCI_DEVICE(s), td_prg_response, s);
     }
@@ -845,6 +1171,28 @@ static const VMStateDescription vmstate_viommu_testdev_pri = {
     },
 };
 
+/* ATS counters and the invalidation delay, sent once ATS has been used. */
+static bool td_ats_needed(void *opaque)
+{
+    ViommuTestdevState *s = opaque;
+
+    return s->atc_hits || s->atc_misses || s->ats_invals || s->ats_inv_delay_ns;
+}
+
+static const VMStateDescription vmstate_viommu_testdev_ats = {
+    .name = TYPE_VIOMMU_TESTDEV "/ats",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = td_ats_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(atc_hits, ViommuTestdevState),
+        VMSTATE_UINT32(atc_misses, ViommuTestdevState),
+        VMSTATE_UINT32(ats_invals, ViommuTestdevState),
+        VMSTATE_UINT32(ats_inv_delay_ns, ViommuTestdevState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_viommu_testdev = {
     .name = TYPE_VIOMMU_TESTDEV,
     .version_id = 1,
@@ -871,6 +1219,7 @@ static const VMStateDescription vmstate_viommu_testdev = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_viommu_testdev_pri,
+        &vmstate_viommu_testdev_ats,
         NULL
     },
 };

@@ -100,6 +100,12 @@ static void vivtd_unlock_once(ViommuVtdState *s, const VivtdDeferred *d)
     if (d && d->nprg) {
         vivtd_prg_send(s, d);
     }
+    if (d && d->ats_port) {
+        ViommuAtsInvalidate inv = d->ats_inv;
+
+        /* The ITag was checked free under the BQL, which is still held. */
+        viommu_ats_port_send(&s->ats_host, d->ats_port, &inv);
+    }
 }
 
 /*
@@ -386,6 +392,50 @@ static void vivtd_inv_pasid_cache_locked(ViommuVtdState *s, unsigned g, uint16_t
     }
 }
 
+/* vivtd_run_desc_locked(): a wait descriptor waits (not an IQEI). */
+#define VIVTD_QI_DEFER 0x100
+
+/*
+ * A device-TLB / PASID-based device-TLB invalidate descriptor (6.5.2.5,
+ * 6.5.2.6): an ATS Invalidate Request to the function SID, sent once s->lock
+ * is dropped (vivtd_unlock(): it calls the device).  With all 32 ITags of
+ * the function outstanding the descriptor waits (IQH stays; a completion
+ * continues the queue).  A SID with no device-TLB attached has nothing cached.
+ */
+static unsigned vivtd_inv_devtlb_locked(ViommuVtdState *s, const uint64_t *d, bool pasid,
+                                        VivtdDeferred *dd)
+{
+    uint16_t sid = pasid ? FIELD_EX64(d[0], VIVTD_PDTLB0, SID) : FIELD_EX64(d[0], VIVTD_DTLB0, SID);
+    bool size = pasid ? FIELD_EX64(d[1], VIVTD_PDTLB1, S) : FIELD_EX64(d[1], VIVTD_DTLB1, S);
+    ViommuAtsPort *p;
+
+    if (!pasid && ((d[0] & VIVTD_DTLB0_RSVD) || (d[1] & VIVTD_DTLB1_RSVD))) {
+        return VIVTD_IQEI_RSVD;
+    }
+    if (pasid && (d[1] & VIVTD_PDTLB1_RSVD)) {
+        return VIVTD_IQEI_RSVD;
+    }
+    dd->ats_inv = (ViommuAtsInvalidate) {
+        .range = (d[1] & ~0xfffull) | (size ? VIOMMU_ATS_S : 0),
+        .pasid_valid = pasid,
+        .pasid = pasid ? FIELD_EX64(d[0], VIVTD_INV0, PASID) : 0,
+        .global = pasid && FIELD_EX64(d[1], VIVTD_PDTLB1, G),
+    };
+    trace_viommu_vtd_devtlb_inv(sid, pasid, dd->ats_inv.pasid, dd->ats_inv.range,
+                                dd->ats_inv.global);
+    QLIST_FOREACH(p, &s->ats_host.ports, next) {
+        if (vivtd_as_sid(container_of(p, VivtdAS, ats_port)) != sid) {
+            continue;
+        }
+        if (!viommu_ats_port_can_send(p)) {
+            return VIVTD_QI_DEFER;
+        }
+        dd->ats_port = p;
+        return 0;
+    }
+    return 0;
+}
+
 static void vivtd_inv_wait_locked(ViommuVtdState *s, const uint64_t *d)
 {
     if (FIELD_EX64(d[0], VIVTD_WAIT0, SW)) {
@@ -465,8 +515,7 @@ static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool
         if (!X86_IOMMU_DEVICE(s)->dt_supported) {
             return VIVTD_IQEI_TYPE;
         }
-        /* No device exposes a device-TLB to us (no ATS path): nothing cached. */
-        break;
+        return vivtd_inv_devtlb_locked(s, d, type == VIVTD_INV_PDEVTLB, dd);
     case VIVTD_INV_IEC:
         if ((d[0] & VIVTD_IEC0_RSVD) || d[1]) {
             return VIVTD_IQEI_RSVD;
@@ -494,6 +543,15 @@ static unsigned vivtd_run_desc_locked(ViommuVtdState *s, const uint64_t *d, bool
          */
         if (dd->unmap_all || dd->iec || dd->iec_global || dd->nprg) {
             dd->requeue = true;
+            return VIVTD_QI_DEFER;
+        }
+        /*
+         * The device-TLB invalidations before it completed (6.5.2.8: the
+         * wait orders them too); their Invalidate Completions continue the
+         * queue from s->qi_bh.
+         */
+        if (!viommu_ats_host_idle(&s->ats_host)) {
+            trace_viommu_vtd_wait_devtlb(s->ats_host.pending);
             return VIVTD_QI_DEFER;
         }
         if (!viommu_fast_quiesce(&s->fast, s->qi_bh)) {
@@ -546,13 +604,19 @@ static void vivtd_process_queue_locked(ViommuVtdState *s, VivtdDeferred *dd)
         }
         err = vivtd_run_desc_locked(s, d, wide, dd);
         if (err == VIVTD_QI_DEFER) {
-            return;             /* IQH stays at the wait descriptor */
+            return;             /* IQH stays at the wait (or device-TLB) descriptor */
         }
         if (err) {
             vivtd_iq_error_locked(s, err);
             return;
         }
         head = (head + 1) % entries;
+        if (dd->ats_port) {
+            /* Sent by vivtd_unlock(), which continues the queue after it. */
+            s->iqh = head * dsize;
+            dd->requeue = true;
+            return;
+        }
     }
     s->iqh = head * dsize;
 }

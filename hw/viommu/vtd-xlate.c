@@ -145,9 +145,14 @@ static bool vivtd_check_intr_range(vi_pt_result *res)
 /*
  * Translate addr for a request of vas; called with s->lock held.  Returns
  * true with *out filled, or false after recording the fault (unless FPD).
+ * With ats, the request is an ATS Translation Request (4.2.3): *ats gets the
+ * completion status; a configuration error is UR (and recorded as for DMA),
+ * a page that does not translate is SC with no permission and is not
+ * recorded.
  */
 static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t addr,
-                                   bool is_write, IOMMUTLBEntry *out, bool *write_uncached)
+                                   bool is_write, IOMMUTLBEntry *out, bool *write_uncached,
+                                   ViommuAtsStatus *ats)
 {
     uint16_t sid = vivtd_as_sid(vas);
     bool has_pasid = vas->sp.key.has_pasid;
@@ -155,6 +160,7 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
     vi_vtd_req req = {
         .sid = sid, .has_pasid = has_pasid, .pasid = has_pasid ? vas->sp.key.pasid : 0,
         .priv = pattrs & VIOMMU_PASID_PRIV, .exec = pattrs & VIOMMU_PASID_EXEC,
+        .ats = ats != NULL,
     };
     uint32_t access = (is_write ? VI_ACC_W : VI_ACC_R) |
                       (req.priv ? VI_ACC_PRIV : 0) | (req.exec && !is_write ? VI_ACC_X : 0);
@@ -174,6 +180,15 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
     out->addr_mask = 0xfff;
     out->perm = IOMMU_NONE;
     *write_uncached = false;
+    if (!(s->gsts & VIVTD_GCMD_TE) && ats) {
+        *ats = VIOMMU_ATS_UR;   /* remapping disabled: no translation to give */
+        return false;
+    }
+    if (ats) {
+        *ats = VIOMMU_ATS_SC;
+        /* Only configuration faults are recorded for a Translation Request. */
+        fi.is_write = false;
+    }
     if (!(s->gsts & VIVTD_GCMD_TE)) {
         /* Translation disabled: requests pass untranslated. */
         out->translated_addr = addr & ~0xfffull;
@@ -182,6 +197,9 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
     }
     reason = vivtd_lookup_cfg_locked(s, &req, &x, &fpd);
     if (reason) {
+        if (ats) {
+            *ats = VIOMMU_ATS_UR;
+        }
         fi.reason = reason;
         if (!fpd) {
             vivtd_record_fault_locked(s, &fi);
@@ -192,7 +210,7 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
         if (x.scalable && (addr >> vivtd_haw(s))) {
             /* PASID pass-through: the output (= input) is beyond HAW. */
             fi.reason = VI_VTD_FR_SS_OUT_HAW;
-            if (!x.fpd) {
+            if (!x.fpd && !ats) {
                 vivtd_record_fault_locked(s, &fi);
             }
             return false;
@@ -229,7 +247,7 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
         }
         if (!ok) {
             fi.reason = vi_vtd_walk_fault_reason_fs(&f, vivtd_kind(&x), x.fs.levels);
-            if (!x.fpd) {
+            if (!x.fpd && !ats) {
                 vivtd_record_fault_locked(s, &fi);
             }
             return false;
@@ -255,7 +273,7 @@ static bool vivtd_translate_locked(ViommuVtdState *s, VivtdAS *vas, uint64_t add
 
 intr_range:
     fi.reason = VI_VTD_FR_INTR_ADDR;
-    if (!x.fpd) {
+    if (!x.fpd && !ats) {
         vivtd_record_fault_locked(s, &fi);
     }
     return false;
@@ -273,7 +291,7 @@ vivtd_translate_slow(VivtdAS *vas, hwaddr addr, IOMMUAccessFlags flag, uint16_t 
     vivtd_lock(s);
     viommu_fast_set_rid_locked(&s->fast, &vas->sp, sid);
     ok = vivtd_translate_locked(s, vas, addr, flag == IOMMU_WO || flag == IOMMU_RW, &e,
-                                &write_uncached);
+                                &write_uncached, NULL);
     if (ok) {
         IOMMUTLBEntry fe = e;
 
@@ -314,6 +332,143 @@ static int vivtd_notify_flag_changed(IOMMUMemoryRegion *iommu, IOMMUNotifierFlag
 static void vivtd_replay(IOMMUMemoryRegion *iommu, IOMMUNotifier *n)
 {
     /* Only UNMAP notifiers exist (MAP is refused): nothing to replay. */
+}
+
+/* ------------------------------------------------------------------------
+ * ATS (4.2.3, 4.2.4; ECAP.DT): Translation Requests, Translated requests and
+ * the device-TLBs attached for invalidation (BQL held)
+ */
+
+static int vivtd_ats_translate(PCIBus *bus, void *opaque, int devfn,
+                               const ViommuAtsRequest *req, ViommuAtsCompletion *cpl)
+{
+    ViommuVtdState *s = opaque;
+    bool pasid = req->pasid_valid;
+    unsigned attrs = (req->priv ? VIOMMU_PASID_PRIV : 0) | (req->exec ? VIOMMU_PASID_EXEC : 0);
+    VivtdDeferred dd = { 0 };
+    IOMMUTLBEntry e = { 0 };
+    ViommuAtsStatus st;
+    VivtdAS *vas;
+    bool ok, wu;
+
+    if (!X86_IOMMU_DEVICE(s)->dt_supported) {
+        return -ENODEV;
+    }
+    if (pasid && (!s->scalable || !s->pasid_bits || req->pasid >> s->pasid_bits)) {
+        cpl->status = VIOMMU_ATS_UR;
+        return 0;
+    }
+    vas = vivtd_find_as(s, bus, devfn, pasid ? req->pasid : VIVTD_NO_PASID,
+                        pasid ? attrs : 0, false);
+    if (!vas) {
+        cpl->status = VIOMMU_ATS_UR;
+        return 0;
+    }
+    vivtd_lock(s);
+    ok = vivtd_translate_locked(s, vas, req->addr, !req->no_write, &e, &wu, &st);
+    if (!ok && st == VIOMMU_ATS_SC && !req->no_write) {
+        /* Read and write refused together: a read-only page grants read alone. */
+        ok = vivtd_translate_locked(s, vas, req->addr, false, &e, &wu, &st);
+    }
+    vivtd_unlock(s, &dd);
+    if (pasid) {
+        viommu_spaces_put(&s->spaces, &vas->sp);
+    }
+    cpl->status = st;
+    cpl->entry = 0;
+    if (st == VIOMMU_ATS_SC) {
+        if (!ok || e.perm == IOMMU_NONE) {
+            /* No access (also for the interrupt range): one 4 KiB STU. */
+            cpl->entry = viommu_ats_range_encode(req->addr, 12);
+        } else {
+            cpl->entry = viommu_ats_range_encode(e.translated_addr, ctz64(e.addr_mask + 1)) |
+                         ((e.perm & IOMMU_RO) ? VIOMMU_ATS_CPL_R : 0) |
+                         ((e.perm & IOMMU_WO) && !req->no_write ? VIOMMU_ATS_CPL_W : 0) |
+                         (pasid && req->priv ? VIOMMU_ATS_CPL_PRIV : 0);
+        }
+    }
+    trace_viommu_vtd_ats_translate(vivtd_as_sid(vas), pasid ? req->pasid : 0, req->addr,
+                                   req->no_write, cpl->status, cpl->entry);
+    return 0;
+}
+
+/*
+ * A Translated request: with remapping enabled it passes only when the
+ * context allows translated requests (legacy: TT = 01b, device-TLBs;
+ * scalable: DTE), else it is blocked and the fault recorded (4.2.4;
+ * reasons 0xD / SCT.4 from the core's lookup).  Translated addresses in the
+ * interrupt range are blocked as well (3.14).
+ */
+static AddressSpace *vivtd_ats_translated(PCIBus *bus, void *opaque, int devfn,
+                                          uint64_t addr, bool write)
+{
+    ViommuVtdState *s = opaque;
+    VivtdAS *vas = vivtd_find_as(s, bus, devfn, VIVTD_NO_PASID, 0, false);
+    VivtdDeferred dd = { 0 };
+    uint16_t sid = vivtd_as_sid(vas);
+    vi_vtd_req req = { .sid = sid, .ats = true };
+    VivtdFaultInfo fi = { .sid = sid, .addr = addr, .is_write = write };
+    VivtdXlateCfg x;
+    bool fpd, pass = true;
+
+    if (!X86_IOMMU_DEVICE(s)->dt_supported) {
+        return NULL;
+    }
+    vivtd_lock(s);
+    if (s->gsts & VIVTD_GCMD_TE) {
+        fi.reason = vivtd_lookup_cfg_locked(s, &req, &x, &fpd);
+        if (!fi.reason && (addr & ~0xfffull) >= VIVTD_IR_BASE &&
+            (addr & ~0xfffull) < VIVTD_IR_BASE + VIVTD_IR_SIZE) {
+            fi.reason = VI_VTD_FR_INTR_ADDR;
+            fpd = x.fpd;
+        }
+        if (fi.reason) {
+            pass = false;
+            if (!fpd) {
+                vivtd_record_fault_locked(s, &fi);
+            }
+        }
+    }
+    vivtd_unlock(s, &dd);
+    trace_viommu_vtd_ats_translated(sid, addr, write, pass);
+    return pass ? &address_space_memory : NULL;
+}
+
+static bool vivtd_ats_attach(PCIBus *bus, void *opaque, int devfn, ViommuAtsInvalidateFn *fn,
+                             void *fn_opaque)
+{
+    ViommuVtdState *s = opaque;
+    VivtdAS *vas;
+
+    if (!X86_IOMMU_DEVICE(s)->dt_supported) {
+        return false;
+    }
+    vas = vivtd_find_as(s, bus, devfn, VIVTD_NO_PASID, 0, false);
+    viommu_ats_port_attach(&s->ats_host, &vas->ats_port, fn, fn_opaque);
+    trace_viommu_vtd_ats_attach(vivtd_as_sid(vas), true);
+    return true;
+}
+
+static void vivtd_ats_detach(PCIBus *bus, void *opaque, int devfn)
+{
+    ViommuVtdState *s = opaque;
+    VivtdAS *vas = vivtd_find_as(s, bus, devfn, VIVTD_NO_PASID, 0, false);
+
+    if (vas && vas->ats_port.fn) {
+        viommu_ats_port_detach(&s->ats_host, &vas->ats_port);
+        trace_viommu_vtd_ats_attach(vivtd_as_sid(vas), false);
+    }
+}
+
+static void vivtd_ats_complete(PCIBus *bus, void *opaque, int devfn, uint32_t itag_vector)
+{
+    ViommuVtdState *s = opaque;
+    VivtdAS *vas = vivtd_find_as(s, bus, devfn, VIVTD_NO_PASID, 0, false);
+
+    trace_viommu_vtd_devtlb_complete(vas ? vivtd_as_sid(vas) : 0, itag_vector);
+    if (vas && vas->ats_port.fn) {
+        viommu_ats_port_complete(&s->ats_host, &vas->ats_port, itag_vector);
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -439,6 +594,11 @@ const ViommuPasidOps vivtd_pasid_ops = {
     .pri_attach = vivtd_pri_attach,         /* vtd-prq.c */
     .pri_detach = vivtd_pri_detach,
     .page_request = vivtd_page_request,
+    .ats_translate = vivtd_ats_translate,
+    .ats_translated = vivtd_ats_translated,
+    .ats_attach = vivtd_ats_attach,
+    .ats_detach = vivtd_ats_detach,
+    .ats_complete = vivtd_ats_complete,
 };
 
 

@@ -107,6 +107,8 @@ static void vivtd_reset_state(ViommuVtdState *s)
     vivtd_prq_reset_locked(s);
     vivtd_flush_all_locked(s);
     vivtd_unlock(s, NULL);
+    /* Device-TLB invalidations in flight are not waited for; the devices stay attached. */
+    viommu_ats_host_reset(&s->ats_host);
 }
 
 static void vivtd_reset_hold(Object *obj, ResetType type)
@@ -211,6 +213,8 @@ static void vivtd_realize(DeviceState *dev, Error **errp)
                                offsetof(VivtdAS, iommu) - offsetof(VivtdAS, sp));
     s->irq_bh = viommu_bh_new(dev, vivtd_irq_bh, s);
     s->qi_bh = viommu_bh_new(dev, vivtd_qi_bh, s);
+    /* A descriptor waiting for a device-TLB invalidation continues from s->qi_bh. */
+    viommu_ats_host_init(&s->ats_host, s->qi_bh);
     vivtd_spaces_init(s);
     memory_region_init_io(&s->mmio, OBJECT(s), &vivtd_mmio_ops, s, "viommu-vtd",
                           VIVTD_MMIO_SIZE);

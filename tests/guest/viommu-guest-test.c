@@ -57,6 +57,7 @@
 
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
+#include <linux/pci_regs.h>
 
 #include "hw/viommu/testdev-regs.h"
 #include "pt-builder.h"
@@ -699,7 +700,9 @@ static const char *td_err_name(uint32_t e)
 {
     static const char *n[] = {
         "NONE", "BAD_LEN", "BAD_OP", "READ_FAULT", "WRITE_FAULT", "NO_BUS_MASTER",
-        "PASID_DISABLED", "NO_PASID_PATH", "BAD_VECTOR", "ADDR_WRAP",
+        "PASID_DISABLED", "NO_PASID_PATH", "BAD_VECTOR", "ADDR_WRAP", "NO_PRI_PATH",
+        "PRI_DENIED", "PRI_FAILURE", "PRI_LIMIT", "ATS_DISABLED", "NO_ATS_PATH", "ATS_UR",
+        "ATS_CA",
     };
     return e < sizeof(n) / sizeof(n[0]) ? n[e] : "?";
 }
@@ -2477,6 +2480,102 @@ static int test_dirty(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* 10: ATS: Linux enables it, translated DMA through the device's ATC         */
+
+/* The ATS Control register as the kernel sees it (sysfs config, not VFIO's view). */
+static int ats_ctrl(uint16_t *ctrl)
+{
+    char path[PATH_MAX];
+    int fd, r = 0;
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", dev_bdf);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    if (pread(fd, ctrl, 2, TD_CFG_ATS + PCI_ATS_CTRL) != 2) {
+        r = -EIO;
+    }
+    close(fd);
+    return r;
+}
+
+#define ATS_LEN     (4 * 4096)      /* 4 pages each side: 8 ATC entries of 32 */
+
+static int test_ats(void)
+{
+    struct dev d;
+    struct bufs b;
+    struct dma_result res;
+    uint32_t ioas = 0, misses, hits, invals;
+    uint16_t before = 0, ctrl = 0;
+    int r;
+
+    if ((r = dev_open(&d))) {
+        return r;
+    }
+    CHECK(bufs_alloc(&b) == 0, "out of memory");
+    CHECK((r = ioas_alloc(&d, &ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
+    CHECK((r = map_bufs(&d, ioas, &b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
+    CHECK((r = ats_ctrl(&before)) == 0, "reading the ATS capability: %s", strerror(-r));
+    CHECK((r = attach(&d, ioas)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(ioas)", -r));
+    CHECK((r = ats_ctrl(&ctrl)) == 0, "reading the ATS capability: %s", strerror(-r));
+    diag("ATS control 0x%04x before attach, 0x%04x attached to the paging domain", before, ctrl);
+    /* The IOMMU driver enables ATS when the device joins a paging domain (pci_enable_ats()). */
+    if (!ours && !(ctrl & PCI_ATS_CTRL_ENABLE)) {
+        return SKIP("the kernel did not enable ATS with this IOMMU (ATS control 0x%04x)", ctrl);
+    }
+    CHECK(ctrl & PCI_ATS_CTRL_ENABLE, "the kernel did not enable ATS on the device (ATS control "
+          "0x%04x): IOMMU without ATS, or no ATS path from the root complex", ctrl);
+
+    /* Translated DMA: the first copy translates every page, the second hits the ATC. */
+    fill_random(b.src, BUF_LEN, 10);
+    memset(b.dst, 0x5a, BUF_LEN);
+    misses = rd(&d, TD_ATC_MISSES);
+    if (!ours && dma(&d, TD_OP_TRANSLATE, IOVA_SRC, 0, 1, 0, 0, &res) == 0 &&
+        res.error == TD_ERR_NO_ATS_PATH) {
+        /* QEMU 10's IOMMUs answer no Translation Request of this device (no ATS API). */
+        return SKIP("ATS enabled, but the IOMMU takes no Translation Requests from the device");
+    }
+    DMA_OK(&d, TD_OP_COPY | TD_OP_ATS, IOVA_SRC, IOVA_DST, ATS_LEN, 0, 0, &res, "ATS copy");
+    CHECK(first_diff(b.src, b.dst, ATS_LEN) < 0, "ATS copy: destination differs from source");
+    CHECK(rd(&d, TD_ATC_MISSES) - misses == 8, "ATS copy: %u Translation Requests, expected 8",
+          rd(&d, TD_ATC_MISSES) - misses);
+    fill_random(b.src, BUF_LEN, 11);
+    misses = rd(&d, TD_ATC_MISSES);
+    hits = rd(&d, TD_ATC_HITS);
+    DMA_OK(&d, TD_OP_COPY | TD_OP_ATS, IOVA_SRC, IOVA_DST, ATS_LEN, 0, 0, &res, "ATS copy again");
+    CHECK(first_diff(b.src, b.dst, ATS_LEN) < 0, "ATS copy again: destination differs");
+    CHECK(rd(&d, TD_ATC_MISSES) == misses && rd(&d, TD_ATC_HITS) - hits == 8,
+          "ATS copy again: %u misses, %u hits, expected 0 and 8 (ATC hits)",
+          rd(&d, TD_ATC_MISSES) - misses, rd(&d, TD_ATC_HITS) - hits);
+
+    /*
+     * Unmap the destination: the kernel must invalidate the device's ATC
+     * (CMD_ATC_INV / device-TLB invalidation) before the unmap returns, so
+     * the next translated write translates again, is refused, and lands nowhere.
+     */
+    invals = rd(&d, TD_ATS_INVALS);
+    CHECK((r = ioas_unmap(&d, ioas, IOVA_DST, BUF_LEN)) == 0, "%s", ioctl_err("IOMMU_IOAS_UNMAP", -r));
+    CHECK(rd(&d, TD_ATS_INVALS) > invals, "no ATS Invalidate Request reached the device on unmap");
+    diag("unmap: %u Invalidate Requests, ATC %u entries valid", rd(&d, TD_ATS_INVALS) - invals,
+         rd(&d, TD_ATC_VALID));
+    memset(b.dst, 0x77, BUF_LEN);
+    misses = rd(&d, TD_ATC_MISSES);
+    DMA_FAULT(&d, TD_OP_FILL | TD_OP_ATS, 0, IOVA_DST, ATS_LEN, 0x11111111, 0, &res,
+              TD_ERR_WRITE_FAULT, IOVA_DST, IOVA_DST + 4096, "ATS fill of the unmapped IOVA");
+    CHECK(rd(&d, TD_ATC_MISSES) > misses, "the refused write did not translate again (stale ATC)");
+    CHECK(first_not(b.dst, BUF_LEN, 0x77) < 0, "the unmapped buffer was written through the ATC");
+
+    /* Mapped again: translated DMA works again. */
+    CHECK((r = ioas_map(&d, ioas, b.dst, BUF_LEN, IOVA_DST, MAP_RW)) == 0, "%s",
+          ioctl_err("IOMMU_IOAS_MAP (remap)", -r));
+    DMA_OK(&d, TD_OP_COPY | TD_OP_ATS, IOVA_SRC, IOVA_DST, ATS_LEN, 0, 0, &res, "ATS copy after remap");
+    CHECK(first_diff(b.src, b.dst, ATS_LEN) < 0, "ATS copy after remap: destination differs");
+    return T_PASS;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Runner                                                                      */
 
 /*
@@ -2511,6 +2610,8 @@ static const struct test tests[] = {
       "PASID with nesting: RID and PASID 1 through their own stage 1s" },
     { 9, "dirty", test_dirty, FAULTS_NONE,
       "dirty tracking: exactly the pages the device wrote are reported, reads are not" },
+    { 10, "ats", test_ats, FAULTS_NONE,
+      "ATS: the kernel enables it, translated DMA through the ATC, unmap invalidates it" },
 };
 
 static bool may_fault(const struct test *t)

@@ -148,6 +148,11 @@ unsigned smmu_sync(SmmuDrv *d)
     smmu_cmd(d, CMD_SYNC | (1u << 12) | (3u << 22) | (0xfu << 24), a);
     smmu_writel(d, SMMU_CMDQ_PROD, d->cmdq_prod);
     cons = smmu_readl(d, SMMU_CMDQ_CONS);
+    /* A SYNC after ATC_INV completes once the device answered (its bottom half or timer). */
+    for (int i = 0; i < 1000 && !CMDQ_CONS_ERR(cons) && (cons & 0xfffff) != d->cmdq_prod; i++) {
+        qtest_clock_step(d->qts, 100000);
+        cons = smmu_readl(d, SMMU_CMDQ_CONS);
+    }
     if (CMDQ_CONS_ERR(cons)) {
         return CMDQ_CONS_ERR(cons);
     }

@@ -59,6 +59,8 @@ static void test_registers(void)
     g_assert_cmphex((idr0 >> 21) & 3, ==, 2);           /* little-endian tables */
     g_assert_cmphex((idr0 >> 27) & 3, ==, 1);           /* 2-level stream table */
     g_assert_true(idr0 & (1u << 16));                   /* PRI */
+    g_assert_true(idr0 & (1u << 10));                   /* ATS */
+    g_assert_true(idr0 & (1u << 11));                   /* NS1ATS: no split-stage ATS */
     g_assert_cmpuint((idr1 >> 11) & 0x1f, ==, 12);      /* PRIQS */
     g_assert_true(idr3 & (1u << 5));                    /* PPS */
     g_assert_cmpuint(idr1 & 0x3f, ==, 16);              /* SIDSIZE */
@@ -86,9 +88,10 @@ static void test_registers(void)
     qtest_writel(qts, SMMU_BASE + SMMU_GBPA, GBPA_UPDATE);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, a, b, 4), ==, TD_ERR_NONE);
 
-    /* CR0ACK follows CR0; reserved CR0 bits stay clear. */
+    /* CR0ACK follows CR0; reserved CR0 bits stay clear (ATSCHK, bit 4, exists with ATS). */
     qtest_writel(qts, SMMU_BASE + SMMU_CR0, 0xfffffff0u);
-    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_CR0ACK), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_CR0ACK), ==, 0x10);
+    qtest_writel(qts, SMMU_BASE + SMMU_CR0, 0);
     /* 64-bit registers in 32-bit halves; page-1 aliases of the event queue pointers. */
     qtest_writel(qts, SMMU_BASE + SMMU_STRTAB_BASE, 0x12345678);
     qtest_writel(qts, SMMU_BASE + SMMU_STRTAB_BASE + 4, 0x9);
@@ -1179,7 +1182,6 @@ static void test_cmdq(void)
         { 0xff, 0 },                            /* unknown opcode */
         { CMD_PRI_RESP, 3u << 12 },             /* reserved Resp */
         { CMD_RESUME, 0 },                      /* no stall */
-        { CMD_ATC_INV, 0 },                     /* no ATS */
         { CMD_SYNC | (3u << 12), 0 },           /* reserved CS */
         { CMD_CFGI_STE | (1u << 10), 0 },       /* SSec: no Secure state */
     };

@@ -330,6 +330,64 @@ static void test_pri_upstream_iommu(void)
     }
 }
 
+/*
+ * ATS without an IOMMU that takes it: ATS Control is writable (Enable, STU
+ * bits 4:0), ATS operations need Enable, and then find no ATS path; device
+ * reset clears Enable; ats=off removes the capability.
+ */
+static void ats_no_path(const char *machine, const char *extra)
+{
+    g_autofree char *args = g_strdup_printf("%s " TD_ARGS, extra ? extra : "");
+    TdMachine *m = td_machine_start(machine, args);
+    Td *td = td_open(m, TD_DEVFN);
+    uint64_t b = td_alloc(m, 4096);
+
+    g_assert_cmphex(td_cfg_readw(td, TD_CFG_ATS + PCI_ATS_CTRL), ==, 0);
+    g_assert_cmpuint(td_do(td, TD_OP_TRANSLATE, b, 0, 1), ==, TD_ERR_ATS_DISABLED);
+    g_assert_cmpuint(td_do(td, TD_OP_CHECKSUM | TD_OP_ATS, b, 0, 8), ==, TD_ERR_ATS_DISABLED);
+    td_cfg_writew(td, TD_CFG_ATS + PCI_ATS_CTRL, 0xffff);
+    g_assert_cmphex(td_cfg_readw(td, TD_CFG_ATS + PCI_ATS_CTRL), ==, PCI_ATS_CTRL_ENABLE | 0x1f);
+    td_cfg_writew(td, TD_CFG_ATS + PCI_ATS_CTRL, PCI_ATS_CTRL_ENABLE);
+    g_assert_cmpuint(td_do(td, TD_OP_TRANSLATE_RO, b, 0, 1), ==, TD_ERR_NO_ATS_PATH);
+    g_assert_cmpuint(td_do(td, TD_OP_COPY | TD_OP_ATS, b, b + 8, 8), ==, TD_ERR_NO_ATS_PATH);
+    g_assert_cmpuint(td_readl(td, TD_ATC_MISSES), ==, 0);
+    /* Untranslated DMA is unaffected by ATS Enable. */
+    g_assert_cmpuint(td_do(td, TD_OP_COPY, b, b + 8, 8), ==, TD_ERR_NONE);
+    /* Unknown op codes stay bad ones with the ATS flag. */
+    g_assert_cmpuint(td_do(td, (TD_OP_MAX + 1) | TD_OP_ATS, 0, b, 8), ==, TD_ERR_BAD_OP);
+    td_close(td);
+    td_machine_stop(m);
+}
+
+static void test_ats_no_iommu(void)
+{
+    ats_no_path(NULL, NULL);
+}
+
+static void test_ats_upstream_iommu(void)
+{
+    if (!strcmp(qtest_get_arch(), "aarch64")) {
+        ats_no_path("iommu=smmuv3", NULL);
+    } else {
+        ats_no_path("kernel-irqchip=split", "-device intel-iommu,aw-bits=39,device-iotlb=on");
+    }
+}
+
+static void test_ats_off(void)
+{
+    TdMachine *m = td_machine_start(NULL, "-device viommu-testdev,addr=04.0,ats=off");
+    Td *td = td_open(m, TD_DEVFN);
+
+    /* A Null Extended Capability heads the list; PASID and PRI follow. */
+    g_assert_cmphex(PCI_EXT_CAP_ID(td_cfg_readl(td, TD_CFG_ATS)), ==, 0);
+    g_assert_cmphex(PCI_EXT_CAP_NEXT(td_cfg_readl(td, TD_CFG_ATS)), ==, TD_CFG_PASID);
+    g_assert_cmphex(PCI_EXT_CAP_ID(td_cfg_readl(td, TD_CFG_PASID)), ==, PCI_EXT_CAP_ID_PASID);
+    g_assert_cmpuint(td_do(td, TD_OP_TRANSLATE, td_alloc(m, 4096), 0, 1), ==,
+                     TD_ERR_ATS_DISABLED);
+    td_close(td);
+    td_machine_stop(m);
+}
+
 /* pri=off: no PRI capability, so the flag never sends anything. */
 static void test_pri_off(void)
 {
@@ -605,6 +663,9 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-testdev/pri/no-iommu", test_pri_no_iommu);
     qtest_add_func("/viommu-testdev/pri/upstream-iommu", test_pri_upstream_iommu);
     qtest_add_func("/viommu-testdev/pri/off", test_pri_off);
+    qtest_add_func("/viommu-testdev/ats/no-iommu", test_ats_no_iommu);
+    qtest_add_func("/viommu-testdev/ats/upstream-iommu", test_ats_upstream_iommu);
+    qtest_add_func("/viommu-testdev/ats/off", test_ats_off);
     if (!strcmp(arch, "x86_64")) {
         qtest_add_func("/viommu-testdev/intel-iommu/translate", test_intel_iommu);
         qtest_add_func("/viommu-testdev/intel-iommu/no-context", test_intel_iommu_no_context);

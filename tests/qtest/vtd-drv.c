@@ -269,6 +269,11 @@ void vtd_qi_sync(Vtd *v)
 
     vtd_qi_add(v, VIVTD_INV_WAIT | VIVTD_WAIT_SW | VIVTD_WAIT_FN | VIVTD_WAIT_SDATA(seq), v->status);
     vtd_qi_kick(v);
+    /* A wait after device-TLB invalidations completes once the device answered. */
+    for (int i = 0; i < 1000 && qtest_readl(v->qts, v->status) != seq &&
+                    !(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_IQE); i++) {
+        qtest_clock_step(v->qts, 100000);
+    }
     g_assert_cmphex(vtd_rd32(v, VIVTD_FSTS) & VIVTD_FSTS_IQE, ==, 0);
     g_assert_cmphex(qtest_readl(v->qts, v->status), ==, seq);
     g_assert_cmphex(vtd_rd64(v, VIVTD_IQH), ==, vtd_rd64(v, VIVTD_IQT));

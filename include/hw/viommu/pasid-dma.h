@@ -18,11 +18,23 @@
  * the IOMMU, matches it with its outstanding requests (and sets Unexpected
  * PRG Index when nothing matches).
  *
+ * PCIe Address Translation Services (ATS, PCIe 6.0 sections 10.1-10.3) too:
+ * a device with an Address Translation Cache (ATC) sends Translation
+ * Requests with viommu_ats_translate() and gets the Translation Completion
+ * back synchronously, issues Translated requests (AT = Translated) through
+ * the address space viommu_ats_translated() hands it (or is refused there),
+ * and receives Invalidate Requests through a handler attached with
+ * viommu_ats_attach(), answering each with viommu_ats_invalidate_complete()
+ * (ITag vector).  The IOMMU side's bookkeeping of outstanding invalidations
+ * (ITags, the wait of a queue's sync for them) is ViommuAtsHost below, shared
+ * by our IOMMUs.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef HW_VIOMMU_PASID_DMA_H
 #define HW_VIOMMU_PASID_DMA_H
 
+#include "qemu/queue.h"
 #include "hw/pci/pci.h"
 
 #define VIOMMU_PASID_MAX        ((1u << 20) - 1)
@@ -66,6 +78,146 @@ typedef struct ViommuPrgResponse {
  */
 typedef void ViommuPrgResponseFn(void *opaque, const ViommuPrgResponse *rsp);
 
+/* ------------------------------------------------------------------------
+ * ATS (PCIe 6.0 chapter 10)
+ */
+
+/*
+ * An address range as ATS messages encode it (PCIe 6.0 10.2.3.2, 10.3.1):
+ * bits 63:12 the address, bit 11 S.  S = 0: 4 KiB.  S = 1: the range is
+ * 2^(n+1) bytes where n is the lowest address bit at or above 12 that is 0
+ * (bits 12..n-1 are 1); all of 62:12 set with 63 clear is the whole 2^64.
+ */
+#define VIOMMU_ATS_S            (1ull << 11)
+
+/* The S-encoded field of the 2^log2 (12..64) range containing addr. */
+static inline uint64_t viommu_ats_range_encode(uint64_t addr, unsigned log2)
+{
+    if (log2 <= 12) {
+        return addr & ~0xfffull;
+    }
+    if (log2 >= 64) {
+        return ((UINT64_MAX >> 1) & ~0xfffull) | VIOMMU_ATS_S;
+    }
+    return (addr & ~((1ull << log2) - 1)) | (((1ull << (log2 - 1)) - 1) & ~0xfffull) |
+           VIOMMU_ATS_S;
+}
+
+/* Decode an S-encoded field: the range's base and log2 of its size (12..64). */
+static inline unsigned viommu_ats_range_decode(uint64_t field, uint64_t *base)
+{
+    unsigned log2 = 12;
+
+    if (field & VIOMMU_ATS_S) {
+        uint64_t ones = ~(field >> 12);    /* lowest set bit: the first 0 at or above 12 */
+
+        log2 = ones ? 12 + __builtin_ctzll(ones) + 1 : 64;
+        log2 = log2 > 64 ? 64 : log2;
+    }
+    *base = log2 >= 64 ? 0 : field & ~((1ull << log2) - 1) & ~0xfffull;
+    return log2;
+}
+
+/* One Translation Request (PCIe 6.0 10.2.2), for one translation. */
+typedef struct ViommuAtsRequest {
+    uint64_t addr;          /* untranslated address; bits 11:0 are ignored */
+    bool no_write;          /* NW: read-only access is requested */
+    bool pasid_valid;       /* sent with a PASID TLP prefix */
+    uint32_t pasid;
+    bool exec, priv;        /* Execute / Privileged Mode Requested (with a PASID only) */
+} ViommuAtsRequest;
+
+/* Completion Status of a Translation Completion (PCIe 6.0 2.2.9, 10.2.3). */
+typedef enum ViommuAtsStatus {
+    VIOMMU_ATS_SC = 0,      /* Successful Completion: the data entry is valid */
+    VIOMMU_ATS_UR = 1,      /* Unsupported Request: ATS is not available to the function */
+    VIOMMU_ATS_CA = 4,      /* Completer Abort: a configuration error in the IOMMU */
+} ViommuAtsStatus;
+
+/*
+ * Translation Completion Data Entry (PCIe 6.0 10.2.3.1): the translated
+ * range S-encoded in bits 63:11, then the attributes.  R = W = 0 with
+ * Successful Completion means "no access" (the untranslated address does
+ * not translate); such an entry spans one STU.
+ */
+#define VIOMMU_ATS_CPL_R        (1ull << 0)     /* Read permitted */
+#define VIOMMU_ATS_CPL_W        (1ull << 1)     /* Write permitted */
+#define VIOMMU_ATS_CPL_U        (1ull << 2)     /* Untranslated access only */
+#define VIOMMU_ATS_CPL_EXE      (1ull << 3)     /* Execute permitted */
+#define VIOMMU_ATS_CPL_PRIV     (1ull << 4)     /* Privileged-mode access granted */
+#define VIOMMU_ATS_CPL_GLOBAL   (1ull << 5)     /* the mapping is global (every PASID) */
+#define VIOMMU_ATS_CPL_N        (1ull << 10)    /* Non-snooped accesses */
+
+typedef struct ViommuAtsCompletion {
+    ViommuAtsStatus status;
+    uint64_t entry;         /* with VIOMMU_ATS_SC: the data entry */
+} ViommuAtsCompletion;
+
+/*
+ * One Invalidate Request message (PCIe 6.0 10.3.1): every ATC entry of the
+ * function overlapping the S-encoded untranslated range, of that PASID
+ * (pasid_valid), of every PASID (global: Global Invalidate), or without PASID.
+ */
+typedef struct ViommuAtsInvalidate {
+    uint64_t range;         /* S-encoded: viommu_ats_range_encode() */
+    bool pasid_valid;
+    uint32_t pasid;
+    bool global;
+    uint8_t itag;           /* 0..31, returned in the completion's ITag vector */
+} ViommuAtsInvalidate;
+
+#define VIOMMU_ATS_ITAGS        32
+
+/*
+ * A device's handler for the Invalidate Requests addressed to it; called with
+ * the BQL held from the IOMMU's command / invalidation queue processing.  It
+ * records the request and completes it later (viommu_ats_invalidate_complete(),
+ * never from within the handler), after no translated request can use the
+ * entries it covered any more (PCIe 6.0 10.3.1).
+ */
+typedef void ViommuAtsInvalidateFn(void *opaque, const ViommuAtsInvalidate *req);
+
+/*
+ * The IOMMU side: the functions attached for invalidations (one port per
+ * requester ID, embedded in the IOMMU's requester state) and the
+ * invalidations outstanding.  BQL-protected.  An invalidation sent takes an
+ * ITag of its port (at most 32 outstanding per function, PCIe 6.0 10.3.1);
+ * when it completes, or the port detaches, resume (the IOMMU's queue bottom
+ * half) is scheduled, so a queue waiting for a free ITag or for a sync
+ * continues.
+ */
+typedef struct ViommuAtsPort {
+    ViommuAtsInvalidateFn *fn;      /* NULL: not attached */
+    void *opaque;
+    uint32_t itags;                 /* outstanding ITags */
+    QLIST_ENTRY(ViommuAtsPort) next;
+} ViommuAtsPort;
+
+typedef struct ViommuAtsHost {
+    QLIST_HEAD(, ViommuAtsPort) ports;
+    unsigned pending;               /* ITags outstanding on every port */
+    QEMUBH *resume;
+} ViommuAtsHost;
+
+void viommu_ats_host_init(ViommuAtsHost *h, QEMUBH *resume);
+/*
+ * IOMMU reset: nothing stays outstanding (a late completion is ignored);
+ * the attachments are the devices' and stay.
+ */
+void viommu_ats_host_reset(ViommuAtsHost *h);
+void viommu_ats_port_attach(ViommuAtsHost *h, ViommuAtsPort *p,
+                            ViommuAtsInvalidateFn *fn, void *opaque);
+void viommu_ats_port_detach(ViommuAtsHost *h, ViommuAtsPort *p);
+/* A free ITag on p (false: wait for a completion, resume follows). */
+bool viommu_ats_port_can_send(const ViommuAtsPort *p);
+/* Send one invalidation on p (its ITag is chosen here); p must have a free ITag. */
+void viommu_ats_port_send(ViommuAtsHost *h, ViommuAtsPort *p, ViommuAtsInvalidate *req);
+void viommu_ats_port_complete(ViommuAtsHost *h, ViommuAtsPort *p, uint32_t itag_vector);
+static inline bool viommu_ats_host_idle(const ViommuAtsHost *h)
+{
+    return !h->pending;
+}
+
 typedef struct ViommuPasidOps {
     /*
      * The address space for requests from (bus, devfn) tagged with pasid and
@@ -97,6 +249,29 @@ typedef struct ViommuPasidOps {
     void (*pri_detach)(PCIBus *bus, void *opaque, int devfn);
     int (*page_request)(PCIBus *bus, void *opaque, int devfn,
                         const ViommuPageRequest *req);
+
+    /*
+     * ATS, all optional (NULL: the IOMMU has no ATS).  Called with the BQL held.
+     *
+     * ats_translate: answer one Translation Request from (bus, devfn) from
+     * the IOMMU's own translation, recording no translation fault (a page that
+     * does not translate is SC with R = W = 0).  0, or -ENODEV when ATS is
+     * off in the IOMMU (the device then treats it as UR).
+     * ats_translated: the address space a Translated request from (bus, devfn)
+     * to addr proceeds in, or NULL when the IOMMU refuses it (it recorded the
+     * fault where its architecture says so).
+     * ats_attach / ats_detach: route Invalidate Requests for (bus, devfn) to
+     * fn(opaque), or stop (outstanding ones count as completed).
+     * ats_complete: an Invalidate Completion from (bus, devfn).
+     */
+    int (*ats_translate)(PCIBus *bus, void *opaque, int devfn, const ViommuAtsRequest *req,
+                         ViommuAtsCompletion *cpl);
+    AddressSpace *(*ats_translated)(PCIBus *bus, void *opaque, int devfn, uint64_t addr,
+                                    bool write);
+    bool (*ats_attach)(PCIBus *bus, void *opaque, int devfn, ViommuAtsInvalidateFn *fn,
+                       void *fn_opaque);
+    void (*ats_detach)(PCIBus *bus, void *opaque, int devfn);
+    void (*ats_complete)(PCIBus *bus, void *opaque, int devfn, uint32_t itag_vector);
 } ViommuPasidOps;
 
 /* Called by an IOMMU once, next to its pci_setup_iommu(..., iommu_ops, ...). */
@@ -140,5 +315,31 @@ void viommu_pri_detach(PCIDevice *dev);
  * not attached a handler.
  */
 int viommu_page_request(PCIDevice *dev, const ViommuPageRequest *req);
+
+/*
+ * Send one Translation Request from dev and return its completion in *cpl.
+ * -ENODEV when no IOMMU in front translates for ATS (none, an upstream one,
+ * one with ATS off, a conventional PCI bus on the way); -EINVAL for a
+ * malformed request (PASID above 20 bits, Execute/Privileged without PASID).
+ */
+int viommu_ats_translate(PCIDevice *dev, const ViommuAtsRequest *req, ViommuAtsCompletion *cpl);
+
+/*
+ * Where a Translated request of dev to the translated address addr goes: the
+ * address space to issue it in, or NULL when the IOMMU in front refuses it
+ * (or there is none that takes ATS: a translated request is then an error of
+ * the device, not something to pass unchecked).
+ */
+AddressSpace *viommu_ats_translated(PCIDevice *dev, uint64_t addr, bool write);
+
+/*
+ * Attach dev's Invalidate Request handler (when its ATS Enable is set; again
+ * after an incoming migration).  False when no IOMMU in front takes ATS.
+ */
+bool viommu_ats_attach(PCIDevice *dev, ViommuAtsInvalidateFn *fn, void *opaque);
+/* Detach it (ATS disabled, reset, unrealize); outstanding requests count as done. */
+void viommu_ats_detach(PCIDevice *dev);
+/* Invalidate Completion: the ITags in itag_vector are done. */
+void viommu_ats_invalidate_complete(PCIDevice *dev, uint32_t itag_vector);
 
 #endif /* HW_VIOMMU_PASID_DMA_H */

@@ -55,6 +55,8 @@
 /* Writable bits and reset values of the registers as modelled. */
 #define VISMMU_CR0_MASK        (R_VISMMU_CR0_SMMUEN_MASK | R_VISMMU_CR0_EVENTQEN_MASK | \
                                 R_VISMMU_CR0_CMDQEN_MASK)
+/* CR0.ATSCHK exists with IDR0.ATS. */
+#define VISMMU_CR0_ATSCHK      R_VISMMU_CR0_ATSCHK_MASK
 #define VISMMU_CR1_MASK        0xfffu
 #define VISMMU_CR2_MASK        (R_VISMMU_CR2_RECINVSID_MASK | R_VISMMU_CR2_PTM_MASK)
 /* CR2.E2H exists with IDR0.Hyp. */
@@ -163,5 +165,9 @@ bool vismmu_pri_attach(PCIBus *bus, void *opaque, int devfn,
 void vismmu_pri_detach(PCIBus *bus, void *opaque, int devfn);
 int vismmu_page_request(PCIBus *bus, void *opaque, int devfn, const ViommuPageRequest *req);
 int vismmu_cmd_pri_resp(ViommuSmmuv3State *s, const uint64_t *cmd);
+
+/* smmuv3-xlate.c: ATS (IHI 0070 3.9.1); VISMMU_CMD_WAIT: the command waits, CONS stays. */
+#define VISMMU_CMD_WAIT        (-1)
+int vismmu_cmd_atc_inv(ViommuSmmuv3State *s, const uint64_t *cmd);
 
 #endif /* HW_VIOMMU_SMMUV3_INTERNAL_H */

@@ -23,6 +23,8 @@ REG32(VISMMU_IDR0, 0x0)
     FIELD(VISMMU_IDR0, COHACC, 4, 1)
     FIELD(VISMMU_IDR0, HTTU, 6, 2)
     FIELD(VISMMU_IDR0, HYP, 9, 1)
+    FIELD(VISMMU_IDR0, ATS, 10, 1)
+    FIELD(VISMMU_IDR0, NS1ATS, 11, 1)         /* 1: no split-stage ATS (EATS = 0b10) */
     FIELD(VISMMU_IDR0, PRI, 16, 1)
     FIELD(VISMMU_IDR0, ASID16, 12, 1)
     FIELD(VISMMU_IDR0, MSI, 13, 1)
@@ -59,6 +61,7 @@ REG32(VISMMU_CR0, 0x20)
     FIELD(VISMMU_CR0, PRIQEN, 1, 1)
     FIELD(VISMMU_CR0, EVENTQEN, 2, 1)
     FIELD(VISMMU_CR0, CMDQEN, 3, 1)
+    FIELD(VISMMU_CR0, ATSCHK, 4, 1)
 REG32(VISMMU_CR0ACK, 0x24)
 REG32(VISMMU_CR1, 0x28)
 REG32(VISMMU_CR2, 0x2c)
@@ -157,25 +160,27 @@ REG32(VISMMU_PRIQ_IRQ_CFG2, 0xdc)
  */
 REG64(VISMMU_CMD0, 0)
     FIELD(VISMMU_CMD0, OP, 0, 8)
+    FIELD(VISMMU_CMD0, ATC_GLOBAL, 9, 1)        /* ATC_INV */
     FIELD(VISMMU_CMD0, SSEC, 10, 1)
     FIELD(VISMMU_CMD0, SSV, 11, 1)
-    FIELD(VISMMU_CMD0, SSID, 12, 20)            /* CFGI_CD, PRI_RESP */
+    FIELD(VISMMU_CMD0, SSID, 12, 20)            /* CFGI_CD, PRI_RESP, ATC_INV */
     FIELD(VISMMU_CMD0, NUM, 12, 5)              /* TLBI ranges */
     FIELD(VISMMU_CMD0, CS, 12, 2)               /* CMD_SYNC */
     FIELD(VISMMU_CMD0, SCALE, 20, 5)            /* TLBI ranges */
-    FIELD(VISMMU_CMD0, SID, 32, 32)             /* CFGI_*, PRI_RESP */
+    FIELD(VISMMU_CMD0, SID, 32, 32)             /* CFGI_*, PRI_RESP, ATC_INV */
     FIELD(VISMMU_CMD0, VMID, 32, 16)            /* TLBI */
     FIELD(VISMMU_CMD0, MSIDATA, 32, 32)         /* CMD_SYNC */
     FIELD(VISMMU_CMD0, ASID, 48, 16)            /* TLBI */
 REG64(VISMMU_CMD1, 8)
     FIELD(VISMMU_CMD1, LEAF, 0, 1)              /* CFGI_STE/CD, TLBI by address */
     FIELD(VISMMU_CMD1, RANGE, 0, 5)             /* CFGI_STE_RANGE */
+    FIELD(VISMMU_CMD1, ATC_SIZE, 0, 6)          /* ATC_INV: 2^Size 4 KiB pages */
     FIELD(VISMMU_CMD1, PRGI, 0, 9)              /* PRI_RESP */
     FIELD(VISMMU_CMD1, MSIADDR, 2, 50)          /* CMD_SYNC: bits 51:2 */
     FIELD(VISMMU_CMD1, TTL, 8, 2)               /* TLBI by address */
     FIELD(VISMMU_CMD1, TG, 10, 2)
     FIELD(VISMMU_CMD1, RESP, 12, 2)             /* PRI_RESP */
-    FIELD(VISMMU_CMD1, ADDR, 12, 52)            /* TLBI: VA[63:12] / IPA[51:12] */
+    FIELD(VISMMU_CMD1, ADDR, 12, 52)            /* TLBI: VA[63:12] / IPA[51:12]; ATC_INV */
 
 /* CMD_SYNC.CS (completion signal). */
 #define VISMMU_SYNC_CS_NONE           0

@@ -55,6 +55,8 @@ typedef struct ViommuSmmuv3AS {
     ViommuPrgResponseFn *pri_respond;
     void *pri_opaque;
     QLIST_ENTRY(ViommuSmmuv3AS) pri_next;
+    /* ATS (requester address spaces only, BQL): where Invalidate Requests go. */
+    ViommuAtsPort ats_port;
 } ViommuSmmuv3AS;
 
 struct ViommuSmmuv3State {
@@ -81,6 +83,7 @@ struct ViommuSmmuv3State {
     uint8_t cmdq_log2;
     uint8_t evtq_log2;
     bool pri;
+    bool ats;
     uint8_t priq_log2;
     uint32_t iotlb_entries;
     uint32_t cfg_entries;
@@ -130,6 +133,7 @@ struct ViommuSmmuv3State {
     /* BQL-protected. */
     ViommuSpaces spaces;    /* of ViommuSmmuv3AS */
     QLIST_HEAD(, ViommuSmmuv3AS) pri_list;     /* requesters with a PRI handler */
+    ViommuAtsHost ats_host;     /* ATC invalidations outstanding (CMD_ATC_INV) */
     uint64_t stats_events, stats_cmds, stats_page_requests;
 };
 

@@ -42,6 +42,11 @@
 #define TD_COMPLETED        0x060   /* RO: operations completed since reset */
 #define TD_PRI_REQUESTS     0x064   /* RO: page requests sent by the current/last operation */
 #define TD_PRI_PRGI         0x068   /* RO: PRG index of the last page request sent */
+#define TD_ATC_HITS         0x070   /* RO: translated requests issued from an ATC hit */
+#define TD_ATC_MISSES       0x074   /* RO: Translation Requests sent */
+#define TD_ATS_INVALS       0x078   /* RO: Invalidate Requests received */
+#define TD_ATS_INV_DELAY_NS 0x07c   /* RW: delay of each Invalidate Completion (virtual ns) */
+#define TD_ATC_VALID        0x080   /* RO: ATC entries valid now */
 
 #define TD_ID_VALUE         0x44544d56u     /* "VMTD" in little-endian bytes */
 #define TD_VERSION_VALUE    0x00010000u
@@ -53,7 +58,10 @@
 #define TD_OP_FILL          1   /* PATTERN -> DST */
 #define TD_OP_COMPARE       2   /* SRC vs DST; RESULT = first differing offset */
 #define TD_OP_CHECKSUM      3   /* RESULT = FNV-1a 64 of SRC */
-#define TD_OP_MAX           TD_OP_CHECKSUM
+#define TD_OP_TRANSLATE     4   /* one ATS Translation Request for SRC; RESULT = data entry */
+#define TD_OP_TRANSLATE_RO  5   /* the same with NW (no write) set */
+#define TD_OP_MAX           TD_OP_TRANSLATE_RO
+#define TD_OP_ATS           (1u << 30)  /* flag: DMA as Translated requests through the ATC */
 #define TD_OP_PRI           (1u << 31)  /* flag: a refused access sends a page request */
 
 #define TD_PASID_VALUE_MASK 0x000fffffu
@@ -91,6 +99,10 @@ enum td_error {
     TD_ERR_PRI_DENIED,      /* PRG Response "Invalid Request" */
     TD_ERR_PRI_FAILURE,     /* PRG Response "Response Failure" (PRI Status.RF), or PRI reset */
     TD_ERR_PRI_LIMIT,       /* page request budget of the operation used up */
+    TD_ERR_ATS_DISABLED,    /* ATS operation with ATS Control.Enable clear */
+    TD_ERR_NO_ATS_PATH,     /* no IOMMU in front takes ATS */
+    TD_ERR_ATS_UR,          /* Translation Completion: Unsupported Request */
+    TD_ERR_ATS_CA,          /* Translation Completion: Completer Abort */
 };
 
 /* PCI Express extended capabilities, at fixed offsets. */
@@ -100,5 +112,6 @@ enum td_error {
 #define TD_CFG_PRI          0x120
 #define TD_PRI_CAPACITY     32      /* Outstanding Page Request Capacity */
 #define TD_PRI_PAGE_TRIES   4       /* page requests for one page, per operation */
+#define TD_ATC_ENTRIES      32      /* Address Translation Cache entries */
 
 #endif /* VIOMMU_TESTDEV_REGS_H */

@@ -67,6 +67,8 @@ typedef struct VivtdDeferred {
     bool requeue;       /* a wait descriptor waits for the notifications above */
     unsigned nprg;      /* PRG Responses to send (BQL held) */
     VivtdPrgOut prg[VIVTD_PRG_BATCH];
+    ViommuAtsPort *ats_port;        /* a device-TLB invalidation to send (BQL held) */
+    ViommuAtsInvalidate ats_inv;
 } VivtdDeferred;
 
 /* vivtd_run_desc_locked() / handlers: the descriptor waits (not an IQEI). */

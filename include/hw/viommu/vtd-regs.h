@@ -244,6 +244,28 @@ FIELD(VIVTD_IEC0, IM, 27, 5)            /* index mask */
 FIELD(VIVTD_IEC0, IIDX, 32, 16)
 #define VIVTD_IEC0_RSVD       (MAKE_64BIT_MASK(5, 4) | MAKE_64BIT_MASK(12, 15) | \
                                MAKE_64BIT_MASK(48, 16))
+/*
+ * Device-TLB invalidate descriptors (6.5.2.5, 6.5.2.6): the ATS Invalidate
+ * Request sent to the function SID, its range S-encoded as ATS does (ADDR
+ * with S: bit 0 of qw1 for the device-TLB type, bit 11 for the PASID-based
+ * one, which adds G, Global Invalidate).  PFSID and MIP are for hardware
+ * that tracks physical functions and queue depths; not used here.
+ */
+FIELD(VIVTD_DTLB0, MIP, 16, 5)          /* device-TLB: max invalidations pending */
+FIELD(VIVTD_DTLB0, SID, 32, 16)
+FIELD(VIVTD_DTLB1, S, 0, 1)
+FIELD(VIVTD_PDTLB0, SID, 16, 16)
+FIELD(VIVTD_PDTLB1, G, 0, 1)
+FIELD(VIVTD_PDTLB1, S, 11, 1)
+#define VIVTD_DTLB0_RSVD      (MAKE_64BIT_MASK(4, 5) | MAKE_64BIT_MASK(21, 11) | \
+                               MAKE_64BIT_MASK(48, 4))
+#define VIVTD_DTLB1_RSVD      MAKE_64BIT_MASK(1, 11)
+#define VIVTD_PDTLB1_RSVD     MAKE_64BIT_MASK(1, 10)
+#define VIVTD_DTLB_SID(s)     ((uint64_t)(s) << R_VIVTD_DTLB0_SID_SHIFT)
+#define VIVTD_PDTLB_SID(s)    ((uint64_t)(s) << R_VIVTD_PDTLB0_SID_SHIFT)
+#define VIVTD_DTLB_S          R_VIVTD_DTLB1_S_MASK
+#define VIVTD_PDTLB_S         R_VIVTD_PDTLB1_S_MASK
+#define VIVTD_PDTLB_G         R_VIVTD_PDTLB1_G_MASK
 /* Invalidation wait descriptor (6.5.2.8). */
 FIELD(VIVTD_WAIT0, IF, 4, 1)
 FIELD(VIVTD_WAIT0, SW, 5, 1)

@@ -56,6 +56,7 @@ typedef struct VivtdAS {
     ViommuPrgResponseFn *pri_respond;
     void *pri_opaque;
     QLIST_ENTRY(VivtdAS) pri_next;
+    ViommuAtsPort ats_port;     /* requests without PASID: the device-TLB behind it (BQL) */
 } VivtdAS;
 
 /*
@@ -96,6 +97,7 @@ struct ViommuVtdState {
     QEMUBH *irq_bh;
     QEMUBH *qi_bh;              /* resumes a wait descriptor (vtd-mmio.c) */
     QLIST_HEAD(, VivtdAS) pri_list;     /* untagged spaces with a PRI handler (BQL) */
+    ViommuAtsHost ats_host;     /* device-TLB invalidations outstanding (BQL) */
 
     /* Everything below is protected by lock (rules: vtd-internal.h). */
     QemuMutex lock;
