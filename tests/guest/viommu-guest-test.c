@@ -2596,6 +2596,7 @@ static int test_ats(void)
 #define IOVA_IOPF_SRC   0x10a00000ull
 #define IOVA_IOPF_DST   0x10b00000ull
 #define IOVA_IOPF_DENY  0x10c00000ull
+#define IOVA_IOPF_ATS   0x10d00000ull
 
 /* A page a round expects one fault for, and what to map there on Success. */
 struct iopf_page {
@@ -2765,11 +2766,11 @@ static int test_iopf(void)
 {
     struct dev d;
     struct dma_result res;
-    struct iopf_page pg[2 * IOPF_PAGES], deny_pg, pasid_pg;
+    struct iopf_page pg[2 * IOPF_PAGES], ats_pg, deny_pg, pasid_pg;
     struct iopf_round rnd;
-    uint32_t ioas = 0, ioas1 = 0, fault_id = 0, hwpt = 0, hwpt1 = 0;
+    uint32_t ioas = 0, ioas1 = 0, fault_id = 0, hwpt = 0, hwpt1 = 0, misses;
     const uint32_t len = (IOPF_PAGES - 1) * IOPF_PG + 0x200;
-    uint8_t *src, *dst, *deny, *p1;
+    uint8_t *src, *dst, *deny, *p1, *ats;
     uint16_t ctrl = 0;
     int ffd = -1, r;
     long off;
@@ -2778,7 +2779,8 @@ static int test_iopf(void)
         return r;
     }
     CHECK((src = alloc_buf(IOPF_PAGES * IOPF_PG)) && (dst = alloc_buf(IOPF_PAGES * IOPF_PG)) &&
-          (deny = alloc_buf(IOPF_PG)) && (p1 = alloc_buf(IOPF_PG)), "out of memory");
+          (deny = alloc_buf(IOPF_PG)) && (p1 = alloc_buf(IOPF_PG)) && (ats = alloc_buf(IOPF_PG)),
+          "out of memory");
     CHECK((r = pri_ctrl(&ctrl)) == 0, "reading the PRI capability: %s", strerror(-r));
     diag("PRI control 0x%04x", ctrl);
     if (!(ctrl & PCI_PRI_CTRL_ENABLE)) {
@@ -2839,6 +2841,29 @@ static int test_iopf(void)
     CHECK(rd(&d, TD_PRI_REQUESTS) == 0, "copy again: %u page requests for mapped pages",
           rd(&d, TD_PRI_REQUESTS));
     CHECK(first_diff(src + 0x100, dst + 0x300, len) < 0, "copy again: wrong data");
+
+    /*
+     * Round 1b: the PCIe way, ATS + PRI.  The Translation Request for an
+     * unmapped page completes with R = W = 0 (no fault record), the device
+     * sends the page request, and after Success translates again and writes
+     * through its ATC.
+     */
+    memset(ats, 0, IOPF_PG);
+    ats_pg = (struct iopf_page) { .iova = IOVA_IOPF_ATS, .perm = IOMMU_PGFAULT_PERM_WRITE,
+        .backing = ats, .prot = MAP_RW };
+    rnd = (struct iopf_round) { .what = "ATS fill", .fault_fd = ffd, .ioas = ioas,
+        .code = IOMMUFD_PAGE_RESP_SUCCESS, .pages = &ats_pg, .npages = 1 };
+    misses = rd(&d, TD_ATC_MISSES);
+    if ((r = iopf_dma(&d, &rnd, TD_OP_FILL | TD_OP_ATS, 0, IOVA_IOPF_ATS, IOPF_PG, 0x1f2e3d4cu,
+                      &res))) {
+        return r;
+    }
+    CHECK(!(res.status & TD_STATUS_ERROR), "%s: device error %s at 0x%" PRIx64, rnd.what,
+          td_err_name(res.error), res.fault_addr);
+    CHECK(pattern_ok(ats, IOPF_PG, 0x1f2e3d4cu), "%s: the page does not hold the pattern", rnd.what);
+    CHECK(rd(&d, TD_ATC_MISSES) - misses == 2, "%s: %u Translation Requests, expected 2 (before "
+          "and after the page request)", rnd.what, rd(&d, TD_ATC_MISSES) - misses);
+    diag("%s: Translation Request, page request, Success, translated write", rnd.what);
 
     /*
      * Round 2: answered Invalid Request.  The device ends the operation with
