@@ -31,7 +31,8 @@
 # pass only in part, and this script fails a SKIP line there too.
 #
 # Cross-checks of each guest run (each a failure on our columns):
-#   every expected subtest (all, or --tests) has exactly one result line; the
+#   every expected subtest (all, or --tests, less those whose tests[] row says
+#   ".on" another IOMMU than the configuration's) has exactly one result line; the
 #   guest's "done P passed F failed S skipped" and "exit N" agree with the lines;
 #   QEMU exits 0 (not killed by --timeout); the kernel log (the guest's dmesg,
 #   with the program's begin/end marks around each subtest) has no WARNING, BUG,

@@ -16,7 +16,8 @@
  * kernel's answer, or passes with a note saying which part could not run).
  *
  * Each subtest runs in its own child process under a timeout and prints one
- * machine-readable line on stdout:
+ * machine-readable line on stdout (a subtest whose tests[].on leaves out the
+ * IOMMU in front of the device is not run and prints none):
  *   VIOMMU-TEST: ok N name
  *   VIOMMU-TEST: ok N name # note            (reference columns only)
  *   VIOMMU-TEST: ok N name # SKIP reason     (reference columns only)
