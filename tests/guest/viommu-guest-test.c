@@ -2646,8 +2646,8 @@ static int hwpt_alloc_fault(struct dev *d, uint32_t flags, uint32_t ioas, uint32
     return 0;
 }
 
-/* The PRI Control register as the kernel set it (sysfs config, not VFIO's view). */
-static int pri_ctrl(uint16_t *ctrl)
+/* A PRI register as the device holds it (sysfs config, not VFIO's view). */
+static int pri_reg(uint32_t reg, uint16_t *val)
 {
     char path[PATH_MAX];
     int fd, r = 0;
@@ -2657,7 +2657,7 @@ static int pri_ctrl(uint16_t *ctrl)
     if (fd < 0) {
         return -errno;
     }
-    if (pread(fd, ctrl, 2, TD_CFG_PRI + PCI_PRI_CTRL) != 2) {
+    if (pread(fd, val, 2, TD_CFG_PRI + reg) != 2) {
         r = -EIO;
     }
     close(fd);
@@ -2730,12 +2730,16 @@ static int iopf_dma(struct dev *d, struct iopf_round *rnd, uint32_t op, uint64_t
     while (rd(d, TD_STATUS) & TD_STATUS_BUSY) {
         if (now_ns() > deadline) {
             uint32_t st = rd(d, TD_STATUS), sent = rd(d, TD_PRI_REQUESTS);
+            uint16_t pst = 0;
 
+            pri_reg(PCI_PRI_STATUS, &pst);
             wr(d, TD_CMD, TD_CMD_RESET);
             return FAIL("%s: device still busy after 10 s (status 0x%x, %u page requests sent, "
-                        "%d faults read: %s)", rnd->what, st, sent, rnd->faults,
-                        (st & TD_STATUS_PRI_WAIT) && sent > (uint32_t)rnd->faults ?
+                        "%d faults read, PRI status 0x%04x: %s)", rnd->what, st, sent, rnd->faults,
+                        pst, (st & TD_STATUS_PRI_WAIT) && sent > (uint32_t)rnd->faults ?
                         "a page request never reached the fault queue" :
+                        pst & PCI_PRI_STATUS_UPRGI ? "a PRG Response that matched nothing "
+                        "outstanding reached the device (UPRGI)" :
                         "no PRG Response reached the device");
         }
         if (poll(&pfd, 1, 20) <= 0 || !(pfd.revents & POLLIN)) {
@@ -2782,7 +2786,7 @@ static int test_iopf(void)
     CHECK((src = alloc_buf(IOPF_PAGES * IOPF_PG)) && (dst = alloc_buf(IOPF_PAGES * IOPF_PG)) &&
           (deny = alloc_buf(IOPF_PG)) && (p1 = alloc_buf(IOPF_PG)) && (ats = alloc_buf(IOPF_PG)),
           "out of memory");
-    CHECK((r = pri_ctrl(&ctrl)) == 0, "reading the PRI capability: %s", strerror(-r));
+    CHECK((r = pri_reg(PCI_PRI_CTRL, &ctrl)) == 0, "reading the PRI capability: %s", strerror(-r));
     diag("PRI control 0x%04x", ctrl);
     if (!(ctrl & PCI_PRI_CTRL_ENABLE)) {
         return SKIP("the kernel did not enable PRI on the device (PRI control 0x%04x): IOMMU "
