@@ -31,7 +31,8 @@
 # pass only in part, and this script fails a SKIP line there too.
 #
 # Cross-checks of each guest run (each a failure on our columns):
-#   every expected subtest (all, or --tests) has exactly one result line; the
+#   every expected subtest (all, or --tests, less those whose tests[] row says
+#   ".on" another IOMMU than the configuration's) has exactly one result line; the
 #   guest's "done P passed F failed S skipped" and "exit N" agree with the lines;
 #   QEMU exits 0 (not killed by --timeout); the kernel log (the guest's dmesg,
 #   with the program's begin/end marks around each subtest) has no WARNING, BUG,
@@ -72,9 +73,38 @@ arch_image()   { case $1 in arm64) echo Image ;; x86_64) echo bzImage ;; esac; }
 # (SeaBIOS spends ~30 s under TCG probing q35's SATA ports before booting).
 arch_extra()   { case $1 in x86_64) echo "-L /usr/share/seabios -L /usr/share/qemu -machine sata=off" ;; *) echo ;; esac; }
 
-# The subtests of the guest program (its tests[] table) as NUMBER:NAME.
-ALL_TESTS=$(sed -n 's/^    { *\([0-9][0-9]*\), *"\([a-z0-9-]*\)", *test_.*/\1:\2/p' \
-    "$VIOMMU_TOP/tests/guest/viommu-guest-test.c" | xargs)
+# The IOMMU Linux finds on each architecture (a tests[] row's ".on = ON_VTD" /
+# "ON_SMMUV3" says which ones a subtest applies to; the guest program decides
+# the same from the device's sysfs iommu link).
+arch_iommu()   { case $1 in arm64) echo smmuv3 ;; x86_64) echo vtd ;; esac; }
+
+# The subtests of the guest program (its tests[] table) as NUMBER:NAME:ON, ON
+# being "all" or the row's ".on" IOMMUs (lower case, "+"-joined).  A row runs
+# from its "{ N, "name"," line to the line ending in "},".
+TEST_TABLE=$(awk '
+    /^static const struct test tests\[\] = \{/ { t = 1; next }
+    t && /^\};/ { t = 0 }
+    !t { next }
+    /^    \{ *[0-9]+, *"/ { row = "" }
+    { row = row " " $0 }
+    /\}, *$/ {
+        if (match(row, /\{ *[0-9]+, *"[a-z0-9-]+"/)) {
+            h = substr(row, RSTART, RLENGTH); gsub(/[{" ]/, "", h); split(h, f, ",")
+            on = "all"
+            if (match(row, /\.on *= *[A-Z0-9_| ]+/)) {
+                on = substr(row, RSTART, RLENGTH); sub(/^\.on *= */, "", on)
+                gsub(/ |ON_/, "", on); gsub(/\|/, "+", on); on = tolower(on)
+            }
+            print f[1] ":" f[2] ":" on
+        }
+        row = ""
+    }' "$VIOMMU_TOP/tests/guest/viommu-guest-test.c" | xargs)
+ALL_TESTS=$(for e in $TEST_TABLE; do echo "${e%:*}"; done | xargs)     # NUMBER:NAME
+# Does a TEST_TABLE entry apply to IOMMU?
+applies() { # entry iommu
+    case "+${1##*:}+" in +all+|*"+$2+"*) return 0 ;; esac
+    return 1
+}
 
 # Kernel log lines that fail a run anywhere, and IOMMU fault messages.
 DMESG_BAD='(^|[^A-Za-z_])(WARNING|BUG|Oops)([^A-Za-z_]|$)|CMD_SYNC timeout|CMDQ timeout|Invalidation Time-out|Invalidation Queue Error|Unable to handle kernel|general protection fault'
@@ -151,19 +181,20 @@ for w in "${want[@]}"; do
 done
 [ -z "$run_file" ] || [ -f "$run_file" ] || die "--run: no file $run_file"
 
-# The result lines every guest run must print, by name.
-expect=""
-for nt in $ALL_TESTS; do
-    if [ -z "$tests" ]; then expect+="${nt#*:} "; continue; fi
+# The subtests asked for (all, or --tests), as TEST_TABLE entries; each
+# configuration expects a result line from those that apply to its IOMMU.
+wanted=""
+for e in $TEST_TABLE; do
+    nt=${e%:*}
+    if [ -z "$tests" ]; then wanted+="$e "; continue; fi
     for w in ${tests//,/ }; do
-        [ "$w" = "${nt%%:*}" ] || [ "$w" = "${nt#*:}" ] && expect+="${nt#*:} "
+        [ "$w" = "${nt%%:*}" ] || [ "$w" = "${nt#*:}" ] && wanted+="$e "
     done
 done
 [ -n "$ALL_TESTS" ] || die "no subtests found in tests/guest/viommu-guest-test.c"
 for w in ${tests//,/ }; do
     case " $ALL_TESTS " in *" $w:"*|*":$w "*) ;; *) die "--tests: no subtest '$w' (known: $ALL_TESTS)" ;; esac
 done
-expect=${expect% }
 
 logdir=$VIOMMU_CACHE/guest/logs
 mkdir -p "$logdir"
@@ -214,6 +245,14 @@ for c in "${selected[@]}"; do
     IFS='|' read -r name arch mopts dopts <<<"$c"
     label=$arch/$name
     case "$name" in upstream-*) reference=1 ;; *) reference=0 ;; esac
+    # The result lines this guest run must print, by name, and the subtests
+    # that do not apply to its IOMMU (the guest prints nothing for those).
+    expect="" notapply=""
+    for e in $wanted; do
+        t=${e#*:}; t=${t%%:*}
+        if applies "$e" "$(arch_iommu "$arch")"; then expect+="$t "; else notapply+="$t "; fi
+    done
+    expect=${expect% } notapply=${notapply% }
     qemu=$QEMU_BUILD/$(arch_qemu "$arch")
     [ -x "$qemu" ] || { report fail "$label/boot" "no $qemu: run make"; continue; }
     case " $mopts " in
@@ -320,6 +359,10 @@ for c in "${selected[@]}"; do
                echo "$name|$t|fail|no result line" >> "$results" ;;
         esac
     done
+    for t in $notapply; do
+        echo "# $label/$t: does not apply to $(arch_iommu "$arch") (tests[].on), not run"
+        echo "$name|$t|na|" >> "$results"
+    done
     # The guest's own count, the program's exit status and QEMU's must agree.
     done_line=$(sed -n 's/^VIOMMU-TEST: done \([0-9]* passed [0-9]* failed [0-9]* skipped\)$/\1/p' "$log" | tail -n 1)
     exit_line=$(sed -n 's/^VIOMMU-TEST: exit \([0-9]*\)$/\1/p' "$log" | tail -n 1)
@@ -372,7 +415,7 @@ if [ -z "$run_file$run_guest" ] && [ -s "$results" ]; then
         function cell(t, c,   k, s) {
             k = t SUBSEP c
             if (!(k in st)) return "not run"
-            s = st[k] == "pass" ? "pass" : st[k] == "skip" ? "unsupported" : "FAIL"
+            s = st[k] == "pass" ? "pass" : st[k] == "skip" ? "unsupported" : st[k] == "na" ? "n/a" : "FAIL"
             if (why[k] != "") { notes[++nn] = sprintf("[%d] %s, %s: %s", nn, c, t, why[k]); s = s " [" nn "]" }
             return s
         }
