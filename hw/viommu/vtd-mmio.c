@@ -392,9 +392,6 @@ static void vivtd_inv_pasid_cache_locked(ViommuVtdState *s, unsigned g, uint16_t
     }
 }
 
-/* vivtd_run_desc_locked(): a wait descriptor waits (not an IQEI). */
-#define VIVTD_QI_DEFER 0x100
-
 /*
  * A device-TLB / PASID-based device-TLB invalidate descriptor (6.5.2.5,
  * 6.5.2.6): an ATS Invalidate Request to the function SID, sent once s->lock
