@@ -3078,12 +3078,52 @@ static int sva_iopf(int fd, long pg)
     return T_PASS;
 }
 
+/*
+ * ATS with the bond's PASID: the device translates the process's addresses
+ * through the IOMMU (PASID-tagged Translation Requests) into its ATC, and
+ * munmap must reach that ATC (SMMUv3 CMD_ATC_INV with the SSID, VT-d
+ * PASID-based device-TLB invalidation) before it returns.
+ */
+static int sva_ats(int fd, long pg)
+{
+    struct viommu_sva_dma r;
+    uint8_t *buf = alloc_buf(3 * pg);
+    uint32_t misses, hits, invals;
+    int e;
+
+    CHECK(buf, "mmap: %s", strerror(errno));
+    memset(buf, 0x66, 3 * pg);
+    e = sva_op(fd, TD_OP_FILL | TD_OP_ATS, NULL, buf, 3 * pg, 0x77777777u, &r);
+    CHECK(e == TD_ERR_NONE && bytes_are(buf, 3 * pg, 0x77),
+          "ATS fill with the PASID: %d (%s), fault address 0x%llx", SVA_ERR(e, r));
+    misses = r.atc_misses;
+    hits = r.atc_hits;
+    e = sva_op(fd, TD_OP_FILL | TD_OP_ATS, NULL, buf, 3 * pg, 0x78787878u, &r);
+    CHECK(e == TD_ERR_NONE && bytes_are(buf, 3 * pg, 0x78), "second ATS fill: %d", e);
+    CHECK(r.atc_misses == misses && r.atc_hits - hits == 3,
+          "second ATS fill: %u Translation Requests and %u ATC hits, expected 0 and 3",
+          r.atc_misses - misses, r.atc_hits - hits);
+    invals = r.ats_invals;
+    CHECK(munmap(buf + pg, pg) == 0, "munmap: %s", strerror(errno));
+    e = sva_op(fd, TD_OP_FILL | TD_OP_ATS, NULL, buf, 3 * pg, 0x79797979u, &r);
+    CHECK(r.ats_invals > invals, "munmap sent the device no ATS Invalidate Request");
+    CHECK(e == TD_ERR_WRITE_FAULT && r.fault_addr == (uintptr_t)(buf + pg),
+          "ATS fill through an unmapped page: error %d at 0x%llx, expected WRITE_FAULT at %p "
+          "(a stale ATC entry?)", e, (unsigned long long)r.fault_addr, (void *)(buf + pg));
+    CHECK(bytes_are(buf, pg, 0x79) && bytes_are(buf + 2 * pg, pg, 0x78),
+          "ATS fill through a hole: the page before must be written, the page after not");
+    munmap(buf, pg);
+    munmap(buf + 2 * pg, pg);
+    return T_PASS;
+}
+
 static int sva_run(int fd)
 {
     long pg = sysconf(_SC_PAGESIZE);
     size_t heap_len = SVA_LEN + 2 * pg;
     struct viommu_sva_dma r;
     uint32_t pasid = 0, pasid2 = 0, busy;
+    uint16_t ats = 0;
     bool pri_cap;
     uint8_t *src, *heap, *dst, *hole, *ro;
     int e;
@@ -3176,6 +3216,17 @@ static int sva_run(int fd)
           (unsigned long long)r.fault_addr);
     CHECK(bytes_are(ro, pg, 0), "the device wrote a read-only page");
     munmap(ro, pg);
+
+    CHECK((e = ats_ctrl(&ats)) == 0, "reading the ATS capability: %s", strerror(-e));
+    if (ats & PCI_ATS_CTRL_ENABLE) {
+        int code = sva_ats(fd, pg);
+        if (code != T_PASS) {
+            return code;
+        }
+        vdiag("ATS with the PASID: translated DMA through the ATC, invalidated by munmap");
+    } else if (ours) {
+        return FAIL("the kernel did not enable ATS on the device (ATS control 0x%04x)", ats);
+    }
 
     if (sva_pri_state(&pri_cap)) {
         int code = sva_iopf(fd, pg);
