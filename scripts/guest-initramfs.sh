@@ -55,6 +55,7 @@ flock -u 9
 progs=("$guest_dir"/*.c)
 common_dir=$VIOMMU_TOP/tests/common
 key=$( { cat "$guest_dir/init.sh" "${progs[@]}" "$VIOMMU_TOP/include/hw/viommu/testdev-regs.h" \
+              "$guest_dir"/kdriver/*.h \
               "$common_dir/pt-builder.h" "$common_dir/pt-builder.c" \
               "$0" "$bb_dir/bin/busybox" "$kdir/version" "${extras[@]}";
          echo "$kdir"; "$cc" --version | head -n 1; } | sha256sum | cut -c1-12)
@@ -72,7 +73,8 @@ work=$VIOMMU_CACHE/guest/initramfs-$arch.work
 rm -rf "$work"
 mkdir -p "$work/bin"
 CFLAGS=(-O2 -g0 -static -Wall -Wextra -Wno-format-truncation -Werror
-        -isystem "$kdir/include" -I "$VIOMMU_TOP/include" -I "$common_dir")
+        -isystem "$kdir/include" -I "$VIOMMU_TOP/include" -I "$common_dir"
+        -I "$guest_dir/kdriver")
 for src in "${progs[@]}"; do
     name=$(basename "$src" .c)
     srcs=("$src")

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Build (once) the guest Linux kernel for ARCH (arm64 | x86_64) from Debian's
 # linux-source-7.3: the kernel's tinyconfig plus our config fragments
-# tests/guest/kconfig/{common,ARCH}.config, nothing else.
+# tests/guest/kconfig/{common,ARCH}.config, nothing else, plus our own guest
+# driver for viommu-testdev (tests/guest/kdriver/, CONFIG_VIOMMU_TESTDEV_SVA),
+# copied into the source tree as drivers/misc/viommu-testdev/ with one hook line
+# each in drivers/misc/{Kconfig,Makefile}.
 #
 #   scripts/guest-kernel.sh arm64|x86_64
 #   scripts/guest-kernel.sh --fetch      only download and unpack the source
 #
 # The result lives in $VIOMMU_CACHE/guest/kernel-ARCH-VERSION-HASH/ (HASH = first
-# 12 hex digits of the sha256 of the base's name and the fragments):
+# 12 hex digits of the sha256 of the base's name, the fragments and the driver's
+# files):
 #   Image (arm64) or bzImage (x86_64), config, include/ (the UAPI headers
 #   `make headers` exports), usr-gen_init_cpio (the kernel's cpio generator).
 # A warm run builds nothing.  The last line printed is always that directory.
@@ -60,6 +64,25 @@ unpack_source() {
     touch "$d/.viommu-unpacked"
     echo "$d"
 }
+# Our guest driver: tests/guest/kdriver/ plus the test device's register header,
+# copied into SRC/drivers/misc/viommu-testdev/ (only what differs, so an
+# unchanged driver rebuilds nothing), and the two hook lines, idempotently.
+# Called with the source lock (fd 8) held.
+kdriver_dir=$VIOMMU_TOP/tests/guest/kdriver
+kdriver_files=("$kdriver_dir"/Kconfig "$kdriver_dir"/Makefile "$kdriver_dir"/*.[ch]
+               "$VIOMMU_TOP/include/hw/viommu/testdev-regs.h")
+install_kdriver() {
+    local src=$1 dst=$1/drivers/misc/viommu-testdev f
+    mkdir -p "$dst"
+    for f in "${kdriver_files[@]}"; do
+        cmp -s "$f" "$dst/$(basename "$f")" || cp "$f" "$dst/$(basename "$f")"
+    done
+    grep -qxF 'source "drivers/misc/viommu-testdev/Kconfig" # qemu-viommu' "$src/drivers/misc/Kconfig" ||
+        echo 'source "drivers/misc/viommu-testdev/Kconfig" # qemu-viommu' >> "$src/drivers/misc/Kconfig"
+    grep -qxF 'obj-y += viommu-testdev/ # qemu-viommu' "$src/drivers/misc/Makefile" ||
+        echo 'obj-y += viommu-testdev/ # qemu-viommu' >> "$src/drivers/misc/Makefile"
+}
+
 exec 8>"$VIOMMU_CACHE/guest/.kernel-src.lock"
 if [ "$arch" = --fetch ]; then
     flock 8
@@ -70,8 +93,9 @@ fi
 frag_dir=$VIOMMU_TOP/tests/guest/kconfig
 frags=("$frag_dir/common.config" "$frag_dir/$arch.config")
 for f in "${frags[@]}"; do [ -f "$f" ] || die "missing config fragment $f"; done
-# The name covers what decides the configuration: the base and the fragments.
-hash=$( { echo "$KCONFIG_BASE"; cat "${frags[@]}"; } | sha256sum | cut -c1-12)
+for f in "${kdriver_files[@]}"; do [ -f "$f" ] || die "missing guest driver file $f"; done
+# The name covers what decides the kernel: the base, the fragments, our driver.
+hash=$( { echo "$KCONFIG_BASE"; cat "${frags[@]}" "${kdriver_files[@]}"; } | sha256sum | cut -c1-12)
 
 # One lock per output directory.
 exec 9>"$VIOMMU_CACHE/guest/.kernel-$arch.lock"
@@ -88,6 +112,7 @@ done
 
 flock 8
 src=$(unpack_source)
+install_kdriver "$src"
 flock -u 8
 kver=$(make -s -C "$src" kernelversion)
 [ -n "$kver" ] || die "cannot read the kernel version of $src"

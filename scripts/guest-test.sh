@@ -59,7 +59,7 @@ AAVMF_FD=${VIOMMU_AAVMF_FD:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
 CONFIGS=(
     "viommu-smmuv3|arm64|-M virt,gic-version=3 -cpu max|-device viommu-smmuv3"
     "viommu-smmuv3-acpi|arm64|-M virt,gic-version=3,acpi=on -cpu max -bios $AAVMF_FD|-device viommu-smmuv3"
-    "viommu-vtd|x86_64|-M q35,kernel-irqchip=split|-device viommu-vtd,device-iotlb=on"
+    "viommu-vtd|x86_64|-M q35,kernel-irqchip=split|-device viommu-vtd"
     "upstream-smmuv3|arm64|-M virt,gic-version=3,iommu=smmuv3 -cpu max|-global arm-smmuv3.stage=nested"
     "upstream-intel-iommu|x86_64|-M q35,kernel-irqchip=split|-device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on,x-pasid-mode=on"
 )

@@ -365,7 +365,12 @@ static const Property vismmu_props[] = {
     DEFINE_PROP_STRING("stages", ViommuSmmuv3State, stages),
     DEFINE_PROP_UINT8("ssidsize", ViommuSmmuv3State, ssidsize, 20),
     DEFINE_PROP_UINT8("sidsize", ViommuSmmuv3State, sidsize, 16),
-    DEFINE_PROP_UINT8("oas", ViommuSmmuv3State, oas, 48),
+    /*
+     * OAS 52 (FEAT_LPA's PARange of -cpu max): Linux shares a process's page
+     * tables with the SMMU (SVA) only if OAS covers every CPU's PARange
+     * (arm_smmu_sva_supported()).  4K/16K walks still output 48 bits (no DS).
+     */
+    DEFINE_PROP_UINT8("oas", ViommuSmmuv3State, oas, 52),
     DEFINE_PROP_BOOL("gran4k", ViommuSmmuv3State, gran4k, true),
     DEFINE_PROP_BOOL("gran16k", ViommuSmmuv3State, gran16k, true),
     DEFINE_PROP_BOOL("gran64k", ViommuSmmuv3State, gran64k, true),

@@ -46,7 +46,12 @@ static void vivtd_core_caps(ViommuVtdState *s, vi_vtd_caps *c)
     c->srs = c->flts;
     c->eafs = c->flts;
     c->slads = c->slts;
-    c->fs5lp = c->flts && s->aw_bits == 57;
+    /*
+     * 5-level first stage whatever MGAW is: first-stage inputs are bounded by
+     * canonicality, not MGAW (VT-d 3.6), and Linux's SVA binds a process
+     * whose CPU paging is 5-level only with FL5LP (intel_svm_check()).
+     */
+    c->fs5lp = c->flts;
     c->prs = s->prs_on;
 }
 
@@ -319,11 +324,23 @@ static void vivtd_class_init(ObjectClass *klass, void *data)
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 
+/*
+ * device-iotlb (the base class's property) defaults to on here: Linux binds a
+ * process address space (SVA) only to a device whose ATS it enabled, which
+ * needs ECAP.DT (intel_iommu_sva_supported()).  Runs after the class defaults
+ * and before -device/-global values.
+ */
+static void vivtd_instance_init(Object *obj)
+{
+    X86_IOMMU_DEVICE(obj)->dt_supported = true;
+}
+
 static const TypeInfo vivtd_types[] = {
     {
         .name = TYPE_VIOMMU_VTD,
         .parent = TYPE_X86_IOMMU_DEVICE,
         .instance_size = sizeof(ViommuVtdState),
+        .instance_init = vivtd_instance_init,
         .class_init = vivtd_class_init,
     },
 };

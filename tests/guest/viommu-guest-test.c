@@ -62,6 +62,7 @@
 
 #include "hw/viommu/testdev-regs.h"
 #include "pt-builder.h"
+#include "viommu-testdev-sva.h"
 
 /* ------------------------------------------------------------------------ */
 /* Results and diagnostics                                                   */
@@ -296,8 +297,8 @@ static int find_testdev(char *bdf, size_t len)
     return found;
 }
 
-/* Bind BDF to vfio-pci (driver_override + drivers_probe); idempotent. */
-static int bind_vfio_pci(const char *bdf, char *why, size_t wlen)
+/* Bind BDF to the PCI driver DRV (driver_override + drivers_probe); idempotent. */
+static int bind_pci_driver(const char *bdf, const char *drv, char *why, size_t wlen)
 {
     char path[PATH_MAX], link[PATH_MAX];
     ssize_t n;
@@ -306,8 +307,11 @@ static int bind_vfio_pci(const char *bdf, char *why, size_t wlen)
     snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
     n = readlink(path, link, sizeof(link) - 1);
     if (n > 0) {
+        char want[80];
+
         link[n] = 0;
-        if (strstr(link, "/vfio-pci")) {
+        snprintf(want, sizeof(want), "/%s", drv);
+        if (strlen(link) >= strlen(want) && !strcmp(link + strlen(link) - strlen(want), want)) {
             return 0;
         }
         snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
@@ -318,7 +322,7 @@ static int bind_vfio_pci(const char *bdf, char *why, size_t wlen)
         }
     }
     snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-    r = write_file(path, "vfio-pci");
+    r = write_file(path, drv);
     if (r) {
         snprintf(why, wlen, "writing %s: %s", path, strerror(-r));
         return r;
@@ -332,10 +336,15 @@ static int bind_vfio_pci(const char *bdf, char *why, size_t wlen)
     snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
     n = readlink(path, link, sizeof(link) - 1);
     if (n <= 0) {
-        snprintf(why, wlen, "vfio-pci did not bind %s (no IOMMU group?)", bdf);
+        snprintf(why, wlen, "%s did not bind %s (no IOMMU group?)", drv, bdf);
         return -ENODEV;
     }
     return 0;
+}
+
+static int bind_vfio_pci(const char *bdf, char *why, size_t wlen)
+{
+    return bind_pci_driver(bdf, "vfio-pci", why, wlen);
 }
 
 static int vfio_cdev_path(const char *bdf, char *out, size_t len)
@@ -2581,8 +2590,8 @@ static int test_ats(void)
 
 /*
  * Linux's VT-d driver enables PRI on the device at probe, with ATS and only
- * when the unit has ECAP.PRS and PDS (hence device-iotlb=on in the viommu-vtd
- * configuration); attaching a domain that has an iopf handler (an iommufd
+ * when the unit has ECAP.PRS and PDS (ECAP.DT: device-iotlb, on by default in
+ * viommu-vtd); attaching a domain that has an iopf handler (an iommufd
  * HWPT allocated with IOMMU_HWPT_FAULT_ID_VALID) adds the device to the
  * unit's iopf queue.  A refused access of a TD_OP_PRI operation then sends a
  * Page Request and waits: it reaches the fault fd as struct iommu_hwpt_pgfault
@@ -2935,6 +2944,359 @@ static int test_iopf(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* 11: SVA through our guest kernel driver                                    */
+
+/*
+ * The device is bound to our kernel driver (tests/guest/kdriver/, by
+ * driver_override), which binds this process's address space to it
+ * (iommu_sva_bind_device) and runs PASID-tagged DMA on our own virtual
+ * addresses: the IOMMU walks this process's CPU page tables.
+ */
+
+/* One operation of the device on user addresses; the device's TD_ERR_*, or -errno. */
+static int sva_op(int fd, uint32_t op, const void *src, void *dst, uint32_t len,
+                  uint32_t pattern, struct viommu_sva_dma *out)
+{
+    struct viommu_sva_dma a = {
+        .op = op, .len = len, .src = (uintptr_t)src, .dst = (uintptr_t)dst,
+        .pattern = pattern,
+    };
+
+    int e = ioctl(fd, VIOMMU_SVA_DMA, &a) ? -errno : 0;
+
+    if (out) {
+        *out = a;       /* on -errno: the request as sent, no results */
+    }
+    return e ? e : (int)a.error;
+}
+
+static bool bytes_are(const uint8_t *p, size_t len, uint8_t v)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != v) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool fill_ok(const uint8_t *p, size_t len, uint32_t pattern)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != (uint8_t)(pattern >> (8 * (i % 4)))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The device's PRI capability (extended capability ID 0x13 at TD_CFG_PRI,
+ * absent with pri=off) and its Control.Enable, which the kernel sets when it
+ * handles I/O page faults by PRI.
+ */
+static bool sva_pri_state(bool *present)
+{
+    char path[PATH_MAX];
+    uint32_t hdr = 0;
+    uint16_t ctl = 0;
+    int fd;
+
+    *present = false;
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", dev_bdf);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    if (pread(fd, &hdr, 4, TD_CFG_PRI) != 4 || pread(fd, &ctl, 2, TD_CFG_PRI + 4) != 2) {
+        hdr = ctl = 0;
+    }
+    close(fd);
+    *present = (hdr & 0xffff) == 0x13;
+    return *present && (ctl & 1);
+}
+
+/*
+ * Does the device's IOMMU take page requests?  Only VT-d says so in sysfs
+ * (ECAP.PRS, bit 29; with PDS, bit 42, Linux then enables PRI on a device
+ * with ATS).  The SMMUv3 driver never enables PRI on a device.
+ */
+static bool sva_iommu_takes_page_requests(void)
+{
+    char path[PATH_MAX], v[64];
+    unsigned long long ecap;
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu/intel-iommu/ecap", dev_bdf);
+    if (read_file(path, v, sizeof(v))) {
+        return false;
+    }
+    ecap = strtoull(v, NULL, 16);
+    return (ecap >> 29 & 1) && (ecap >> 42 & 1);
+}
+
+#define SVA_LEN     (3 * 4096 + 1000)       /* crosses three page boundaries */
+#define SVA_ERR(e, r) (e), (e) >= 0 ? "device error" : strerror(-(e)), \
+                      (unsigned long long)(r).fault_addr
+
+/*
+ * Not-yet-faulted pages (I/O page faults): the device sends a page request
+ * for each refused page (TD_OP_PRI), the kernel's IOPF handler faults the page
+ * into this process and answers, the device retries.  Runs where the kernel
+ * enabled PRI on the device (VT-d with page requests, ECAP.PRS; Linux 7.3's
+ * SMMUv3 driver handles IOPF only for stalling platform devices and refuses
+ * PCI page requests, so it never enables PRI).
+ */
+static int sva_iopf(int fd, long pg)
+{
+    struct viommu_sva_dma r;
+    uint8_t *lazy = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                         -1, 0);
+    uint8_t *dst = alloc_buf(pg);
+    int e;
+
+    CHECK(lazy != MAP_FAILED && dst, "mmap: %s", strerror(errno));
+    /* A write into three pages nobody touched: the kernel must fault them in. */
+    e = sva_op(fd, TD_OP_FILL | TD_OP_PRI, NULL, lazy + 100, 2 * pg + 50, 0x600df00du, &r);
+    CHECK(e == TD_ERR_NONE, "IOPF fill of untouched pages: %d (%s), fault address 0x%llx",
+          SVA_ERR(e, r));
+    CHECK(r.pri_requests >= 3, "IOPF fill sent %u page requests, expected one per page",
+          r.pri_requests);
+    CHECK(fill_ok(lazy + 100, 2 * pg + 50, 0x600df00du) && bytes_are(lazy, 100, 0),
+          "IOPF fill: the process does not see the device's data");
+    /* A read of an untouched page: faulted in as zeroes. */
+    memset(dst, 0xee, pg);
+    e = sva_op(fd, TD_OP_COPY | TD_OP_PRI, lazy + 3 * pg, dst, pg, 0, &r);
+    CHECK(e == TD_ERR_NONE, "IOPF copy from an untouched page: %d (%s), fault address 0x%llx",
+          SVA_ERR(e, r));
+    CHECK(bytes_are(dst, pg, 0), "IOPF read of an untouched page is not zero");
+    /* Outside any mapping the kernel answers Invalid Request: the operation fails. */
+    munmap(lazy, 4 * pg);
+    e = sva_op(fd, TD_OP_FILL | TD_OP_PRI, NULL, lazy, 64, 1, &r);
+    CHECK(e == TD_ERR_PRI_DENIED || e == TD_ERR_WRITE_FAULT,
+          "IOPF write to an unmapped address: error %d, expected PRI denied", e);
+    munmap(dst, pg);
+    return T_PASS;
+}
+
+/*
+ * ATS with the bond's PASID: the device translates the process's addresses
+ * through the IOMMU (PASID-tagged Translation Requests) into its ATC, and
+ * munmap must reach that ATC (SMMUv3 CMD_ATC_INV with the SSID, VT-d
+ * PASID-based device-TLB invalidation) before it returns.
+ */
+static int sva_ats(int fd, long pg)
+{
+    struct viommu_sva_dma r;
+    uint8_t *buf = alloc_buf(3 * pg);
+    uint32_t misses, hits, invals;
+    int e;
+
+    CHECK(buf, "mmap: %s", strerror(errno));
+    memset(buf, 0x66, 3 * pg);
+    e = sva_op(fd, TD_OP_FILL | TD_OP_ATS, NULL, buf, 3 * pg, 0x77777777u, &r);
+    CHECK(e == TD_ERR_NONE && bytes_are(buf, 3 * pg, 0x77),
+          "ATS fill with the PASID: %d (%s), fault address 0x%llx", SVA_ERR(e, r));
+    misses = r.atc_misses;
+    hits = r.atc_hits;
+    e = sva_op(fd, TD_OP_FILL | TD_OP_ATS, NULL, buf, 3 * pg, 0x78787878u, &r);
+    CHECK(e == TD_ERR_NONE && bytes_are(buf, 3 * pg, 0x78), "second ATS fill: %d", e);
+    CHECK(r.atc_misses == misses && r.atc_hits - hits == 3,
+          "second ATS fill: %u Translation Requests and %u ATC hits, expected 0 and 3",
+          r.atc_misses - misses, r.atc_hits - hits);
+    invals = r.ats_invals;
+    CHECK(munmap(buf + pg, pg) == 0, "munmap: %s", strerror(errno));
+    e = sva_op(fd, TD_OP_FILL | TD_OP_ATS, NULL, buf, 3 * pg, 0x79797979u, &r);
+    CHECK(r.ats_invals > invals, "munmap sent the device no ATS Invalidate Request");
+    CHECK(e == TD_ERR_WRITE_FAULT && r.fault_addr == (uintptr_t)(buf + pg),
+          "ATS fill through an unmapped page: error %d at 0x%llx, expected WRITE_FAULT at %p "
+          "(a stale ATC entry?)", e, (unsigned long long)r.fault_addr, (void *)(buf + pg));
+    CHECK(bytes_are(buf, pg, 0x79) && bytes_are(buf + 2 * pg, pg, 0x78),
+          "ATS fill through a hole: the page before must be written, the page after not");
+    munmap(buf, pg);
+    munmap(buf + 2 * pg, pg);
+    return T_PASS;
+}
+
+static int sva_run(int fd)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t heap_len = SVA_LEN + 2 * pg;
+    struct viommu_sva_dma r;
+    uint32_t pasid = 0, pasid2 = 0, busy;
+    uint16_t ats = 0;
+    bool pri_cap;
+    uint8_t *src, *heap, *dst, *hole, *ro;
+    int e;
+
+    if (ioctl(fd, VIOMMU_SVA_BIND, &pasid)) {
+        e = errno;
+        if (!ours) {
+            return SKIP("%s", ioctl_err("VIOMMU_SVA_BIND (iommu_sva_bind_device)", e));
+        }
+        return FAIL("%s: the kernel log says why", ioctl_err("VIOMMU_SVA_BIND (iommu_sva_bind_device)", e));
+    }
+    vdiag("bound this process's mm, PASID %u", pasid);
+    CHECK(pasid != 0 && pasid <= TD_PASID_VALUE_MASK, "bind returned PASID %u", pasid);
+    CHECK(ioctl(fd, VIOMMU_SVA_BIND, &busy) < 0 && errno == EBUSY,
+          "a second bind on the same descriptor did not fail with EBUSY");
+
+    /* Pre-faulted memory: populated anonymous pages and a malloc'd, mlock'ed buffer. */
+    src = alloc_buf(4 * pg);
+    heap = malloc(heap_len);
+    CHECK(src && heap, "allocating buffers: %s", strerror(errno));
+    CHECK(mlock(heap, heap_len) == 0, "mlock: %s", strerror(errno));
+    fill_random(src, 4 * pg, 0x5a5a);
+    memset(heap, 0x5a, heap_len);
+    dst = heap + pg / 2 + 13;               /* unaligned, page-crossing */
+
+    e = sva_op(fd, TD_OP_FILL, NULL, dst, SVA_LEN, 0xa1b2c3d4u, &r);
+    if (e == TD_ERR_NO_PASID_PATH && !ours) {
+        return SKIP("the device has no PASID path to this IOMMU (error %d)", e);
+    }
+    CHECK(e == TD_ERR_NONE, "fill of a malloc'd buffer by virtual address: %d (%s), "
+          "fault address 0x%llx", SVA_ERR(e, r));
+    CHECK(r.pasid == pasid, "the driver tagged the DMA with PASID %u, not %u", r.pasid, pasid);
+    CHECK(fill_ok(dst, SVA_LEN, 0xa1b2c3d4u), "the process does not see the device's fill");
+    CHECK(bytes_are(heap, dst - heap, 0x5a) &&
+          bytes_are(dst + SVA_LEN, heap + heap_len - (dst + SVA_LEN), 0x5a),
+          "the fill wrote outside its range");
+
+    e = sva_op(fd, TD_OP_COPY, src + 7, dst, SVA_LEN, 0, &r);
+    CHECK(e == TD_ERR_NONE, "copy: %d (%s), fault address 0x%llx", SVA_ERR(e, r));
+    CHECK(memcmp(dst, src + 7, SVA_LEN) == 0, "the copy's data differs from its source");
+    CHECK(bytes_are(heap, dst - heap, 0x5a), "the copy wrote before its range");
+
+    e = sva_op(fd, TD_OP_CHECKSUM, src, NULL, 4 * pg, 0, &r);
+    CHECK(e == TD_ERR_NONE, "checksum: %d (%s), fault address 0x%llx", SVA_ERR(e, r));
+    CHECK(r.result == fnv1a64(src, 4 * pg), "the device's checksum 0x%llx is not the CPU's",
+          (unsigned long long)r.result);
+
+    /* A CPU store is what the device reads next (one coherent address space). */
+    dst[5000] ^= 0xff;
+    e = sva_op(fd, TD_OP_COMPARE, src + 7, dst, SVA_LEN, 0, &r);
+    CHECK(e == TD_ERR_NONE && (r.status & TD_STATUS_MISMATCH) && r.result == 5000,
+          "compare after a CPU store: error %d, status 0x%x, offset %lld (expected 5000)",
+          e, r.status, (long long)r.result);
+
+    /*
+     * An unmapped address faults, after it was used: munmap must reach the
+     * IOMMU (the kernel's mmu notifier invalidates the PASID's translations),
+     * or the device would still write the freed page.
+     */
+    hole = alloc_buf(3 * pg);
+    CHECK(hole, "mmap: %s", strerror(errno));
+    memset(hole, 0x11, 3 * pg);
+    e = sva_op(fd, TD_OP_FILL, NULL, hole, 3 * pg, 0x22222222u, &r);
+    CHECK(e == TD_ERR_NONE && bytes_are(hole, 3 * pg, 0x22), "fill of the pages to unmap: %d", e);
+    CHECK(munmap(hole + pg, pg) == 0, "munmap: %s", strerror(errno));
+    e = sva_op(fd, TD_OP_FILL, NULL, hole, 3 * pg, 0x33333333u, &r);
+    CHECK(e == TD_ERR_WRITE_FAULT, "a write through an unmapped page: error %d, expected "
+          "WRITE_FAULT (%d): a stale translation after munmap?", e, TD_ERR_WRITE_FAULT);
+    CHECK(r.fault_addr == (uintptr_t)(hole + pg), "write fault at 0x%llx, expected %p",
+          (unsigned long long)r.fault_addr, (void *)(hole + pg));
+    CHECK(bytes_are(hole, pg, 0x33) && bytes_are(hole + 2 * pg, pg, 0x22),
+          "a faulting fill: its first page must be written, the page after the hole not");
+    memcpy(dst, src, 64);
+    e = sva_op(fd, TD_OP_COPY, hole + pg + 8, dst, 64, 0, &r);
+    CHECK(e == TD_ERR_READ_FAULT && r.fault_addr == (uintptr_t)(hole + pg + 8),
+          "a read of an unmapped page: error %d at 0x%llx, expected READ_FAULT at %p", e,
+          (unsigned long long)r.fault_addr, (void *)(hole + pg + 8));
+    CHECK(memcmp(dst, src, 64) == 0, "a faulting copy wrote its destination");
+    munmap(hole, pg);
+    munmap(hole + 2 * pg, pg);
+
+    /* A read-only page: readable, and the device's write faults. */
+    ro = mmap(NULL, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    CHECK(ro != MAP_FAILED, "mmap: %s", strerror(errno));
+    e = sva_op(fd, TD_OP_COPY, ro, dst, 64, 0, &r);
+    CHECK(e == TD_ERR_NONE && bytes_are(dst, 64, 0), "copy from a read-only page: %d", e);
+    e = sva_op(fd, TD_OP_FILL, NULL, ro, 64, 0x44444444u, &r);
+    CHECK(e == TD_ERR_WRITE_FAULT && r.fault_addr == (uintptr_t)ro,
+          "a write to a read-only page: error %d at 0x%llx, expected WRITE_FAULT", e,
+          (unsigned long long)r.fault_addr);
+    CHECK(bytes_are(ro, pg, 0), "the device wrote a read-only page");
+    munmap(ro, pg);
+
+    CHECK((e = ats_ctrl(&ats)) == 0, "reading the ATS capability: %s", strerror(-e));
+    if (ats & PCI_ATS_CTRL_ENABLE) {
+        int code = sva_ats(fd, pg);
+        if (code != T_PASS) {
+            return code;
+        }
+        vdiag("ATS with the PASID: translated DMA through the ATC, invalidated by munmap");
+    } else if (ours) {
+        return FAIL("the kernel did not enable ATS on the device (ATS control 0x%04x)", ats);
+    }
+
+    if (sva_pri_state(&pri_cap)) {
+        int code = sva_iopf(fd, pg);
+        if (code != T_PASS) {
+            return code;
+        }
+        vdiag("not-yet-faulted pages: faulted in through PRI page requests");
+    } else if (ours && pri_cap && sva_iommu_takes_page_requests()) {
+        return FAIL("the IOMMU takes page requests (VT-d ECAP.PRS and PDS) and the device "
+                    "has PRI, but the kernel did not enable it: no I/O page faults");
+    } else {
+        diag("PRI is not enabled on the device: the not-yet-faulted (IOPF) part does not run");
+    }
+
+    /* Unbind: no DMA without a bond; a new bond works (same PASID: it is the mm's). */
+    CHECK(ioctl(fd, VIOMMU_SVA_UNBIND) == 0, "%s", ioctl_err("VIOMMU_SVA_UNBIND", errno));
+    e = sva_op(fd, TD_OP_FILL, NULL, dst, 64, 0, &r);
+    CHECK(e == -ENOENT, "DMA after unbind: %d, expected -ENOENT", e);
+    CHECK(ioctl(fd, VIOMMU_SVA_BIND, &pasid2) == 0, "%s",
+          ioctl_err("VIOMMU_SVA_BIND (again)", errno));
+    CHECK(pasid2 == pasid, "the second bond has PASID %u, the first had %u", pasid2, pasid);
+    e = sva_op(fd, TD_OP_FILL, NULL, dst, SVA_LEN, 0x55667788u, &r);
+    CHECK(e == TD_ERR_NONE && fill_ok(dst, SVA_LEN, 0x55667788u), "fill after a new bind: %d", e);
+    CHECK(ioctl(fd, VIOMMU_SVA_UNBIND) == 0, "%s", ioctl_err("VIOMMU_SVA_UNBIND", errno));
+    munlock(heap, heap_len);
+    free(heap);
+    munmap(src, 4 * pg);
+    return T_PASS;
+}
+
+static int test_sva(void)
+{
+    char why[256] = "", path[PATH_MAX];
+    int fd = -1, code;
+
+    if (!dev_bdf[0] && find_testdev(dev_bdf, sizeof(dev_bdf))) {
+        return FAIL("no PCI device %04x:%04x (viommu-testdev)", VIOMMU_TESTDEV_VENDOR_ID,
+                    VIOMMU_TESTDEV_DEVICE_ID);
+    }
+    snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", VIOMMU_SVA_DRVNAME);
+    if (access(path, F_OK)) {
+        return FAIL("the guest kernel has no %s driver (CONFIG_VIOMMU_TESTDEV_SVA)",
+                    VIOMMU_SVA_DRVNAME);
+    }
+    if (bind_pci_driver(dev_bdf, VIOMMU_SVA_DRVNAME, why, sizeof(why))) {
+        return FAIL("%s", why);
+    }
+    for (int i = 0; i < 100 && fd < 0; i++) {
+        fd = open("/dev/" VIOMMU_SVA_DEVNAME, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+            usleep(20000);          /* devtmpfs creates the node asynchronously */
+        }
+    }
+    if (fd < 0) {
+        code = FAIL("open /dev/%s: %s", VIOMMU_SVA_DEVNAME, strerror(errno));
+    } else {
+        code = sva_run(fd);
+        close(fd);
+    }
+    /* Give the device back: unbound, no override (the next subtest binds vfio-pci). */
+    snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", VIOMMU_SVA_DRVNAME);
+    if (write_file(path, dev_bdf)) {
+        diag("unbinding %s from %s failed", dev_bdf, VIOMMU_SVA_DRVNAME);
+    }
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", dev_bdf);
+    write_file(path, "\n");
+    return code;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Runner                                                                      */
 
 /*
@@ -2986,6 +3348,8 @@ static const struct test tests[] = {
       "dirty tracking: exactly the pages the device wrote are reported, reads are not" },
     { 10, "ats", test_ats, FAULTS_NONE,
       "ATS: the kernel enables it, translated DMA through the ATC, unmap invalidates it" },
+    { 11, "sva", test_sva, FAULTS_EXPECTED,
+      "SVA: our kernel driver binds this process's mm; device DMA on its virtual addresses" },
     { 12, "iopf", test_iopf, FAULTS_EXPECTED, .on = ON_VTD,
       .what = "I/O page faults: PRI page requests through the iommufd fault queue, Success and "
               "Invalid responses, with and without PASID" },

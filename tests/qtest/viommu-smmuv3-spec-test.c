@@ -268,7 +268,7 @@ static void test_s2_ipa_beyond_ias(void)
     SmmuPt s2;
     uint64_t ste[8] = { 0 }, ev[4];
     uint64_t p = td_alloc(e->m, 4096), scratch = td_alloc(e->m, 4096);
-    const uint64_t big = 1ull << 48;            /* IAS = OAS = 48 */
+    const uint64_t big = 1ull << 52;            /* IAS = OAS = 52 */
 
     smmu_pt_init(&s2, e->m, true, 12, 40, 1);
     smmu_pt_map(&s2, 0x1000, scratch, 4096, PT_R | PT_W);

@@ -68,7 +68,7 @@ static void test_registers(void)
     g_assert_cmpuint((idr1 >> 21) & 0x1f, >, 6);        /* CMDQS > log2(64) */
     g_assert_true(idr3 & (1u << 8));                    /* FWB */
     g_assert_true(idr3 & (1u << 10));                   /* RIL */
-    g_assert_cmphex(idr5 & 7, ==, 5);                   /* OAS 48 */
+    g_assert_cmphex(idr5 & 7, ==, 6);                   /* OAS 52: SVA with -cpu max */
     g_assert_cmphex(idr5 & 0x70, ==, 0x70);             /* 4K, 16K, 64K */
     g_assert_cmphex(qtest_readl(qts, SMMU_BASE + SMMU_AIDR), ==, 2);
 

@@ -45,21 +45,22 @@ static void test_caps(void)
 
     g_assert_cmphex(vtd_rd32(v, VIVTD_VER), ==, VIVTD_VER_VALUE);
     /* The documented defaults (docs/vtd.rst), then field by field. */
-    g_assert_cmphex(cap, ==, 0xc1d2078c222f0606ull);
-    g_assert_cmphex(ecap, ==, 0x1ed9ca4f020cbull);
+    g_assert_cmphex(cap, ==, 0xd1d2078c222f0606ull);
+    g_assert_cmphex(ecap, ==, 0x1ed9ca4f020cfull);
     g_assert_cmphex((cap >> 8) & 0x1f, ==, 0x6);            /* SAGAW 39, 48 */
     g_assert_cmpuint((cap >> 16) & 0x3f, ==, 47);           /* MGAW */
     g_assert_cmphex((cap >> 24) & 0x3ff, ==, VIVTD_FRO);
     g_assert_cmpuint((cap >> 40) & 0xff, ==, VIVTD_NUM_FRCD - 1);
     g_assert_true(cap & VIVTD_CAP_PSI);
     g_assert_true(cap & VIVTD_CAP_FL1GP);
-    g_assert_false(cap & VIVTD_CAP_FL5LP);
+    g_assert_true(cap & VIVTD_CAP_FL5LP);              /* SVA with LA57 CPUs */
     g_assert_cmphex((ecap >> 8) & 0x3ff, ==, VIVTD_IRO);
     for (uint64_t bit = 1; bit; bit <<= 1) {
         uint64_t want = VIVTD_ECAP_QI | VIVTD_ECAP_IR | VIVTD_ECAP_PT | VIVTD_ECAP_SC |
                         VIVTD_ECAP_NEST | VIVTD_ECAP_PASID | VIVTD_ECAP_SMTS | VIVTD_ECAP_FLTS |
                         VIVTD_ECAP_SLTS | VIVTD_ECAP_SRS | VIVTD_ECAP_EAFS | VIVTD_ECAP_SLADS |
-                        VIVTD_ECAP_PRS | VIVTD_ECAP_PDS;
+                        VIVTD_ECAP_PRS | VIVTD_ECAP_PDS |
+                        VIVTD_ECAP_DT;     /* SVA needs ATS enabled */
         if (want & bit) {
             g_assert_true(ecap & bit);
         }
@@ -302,7 +303,8 @@ static void test_legacy_pt_and_cfg_faults(void)
 static void test_sm_first_stage(gconstpointer opaque)
 {
     bool level5 = GPOINTER_TO_INT(opaque);
-    TdMachine *m = start(level5 ? "aw-bits=57" : NULL);
+    /* Default properties: FL5LP does not need aw-bits=57 (first-stage inputs are not MGAW-bound). */
+    TdMachine *m = start(NULL);
     Td *td = td_open(m, TD_DEVFN);
     Vtd *v = vtd_new(m, true);
     uint64_t fs = vtd_table(v), a = td_page_tagged(m, 11), b = td_alloc(m, 4096), sup = td_page_tagged(m, 12);
@@ -1116,7 +1118,7 @@ static void expect_iqe(Vtd *v, uint64_t qw0, uint64_t qw1, unsigned iqei)
 static void test_qi_reserved(gconstpointer opaque)
 {
     bool dt = GPOINTER_TO_INT(opaque);
-    TdMachine *m = start(dt ? "device-iotlb=on" : NULL);
+    TdMachine *m = start(dt ? NULL : "device-iotlb=off");
     Vtd *v = vtd_new(m, true);
 
     vtd_enable(v);
