@@ -7,6 +7,8 @@
 #   blk-mq  a second virtio-blk disk with 2 queues on 2 iothreads, read by one
 #           process per vCPU (-smp 2): its scaling over blk shows whether the
 #           IOMMU's hit path serialises the iothreads (compare with no-IOMMU's);
+#   nvme    the blk reads from an NVMe namespace (QEMU's nvme device; its queues
+#           and PRP lists are DMA through the IOMMU too);
 #   net     a third virtio-net NIC (user network) sends 32 MiB over TCP to a peer
 #           this script runs on the host and receives 32 MiB from it (transmit
 #           and receive DMA; the user network's cost is the same everywhere).
@@ -29,7 +31,7 @@ BASELINES=(
 EXTRA=(
     "upstream-intel-iommu-legacy|x86_64|-M q35,kernel-irqchip=split|-device intel-iommu,intremap=on"
 )
-CASES=(blk blk-mq net)
+CASES=(blk blk-mq nvme net)
 # Issue 14's goals for our vIOMMUs: vs no-IOMMU in strict (DMA) / lazy (DMA-FQ)
 # domains, and vs upstream's vIOMMU in the same binary.
 GOAL_STRICT=0.90 GOAL_LAZY=0.95 GOAL_UPSTREAM=1.30
@@ -51,6 +53,7 @@ failed=0
 logdir=$VIOMMU_CACHE/guest/logs
 mkdir -p "$logdir"
 mqdisk=$logdir/bench-mq.disk
+nvmedisk=$logdir/bench-nvme.disk
 
 # The bench's own devices next to guest-test.sh's virtio-blk and virtio-net.
 # shellcheck disable=SC2054  # commas belong to QEMU's option syntax
@@ -59,6 +62,8 @@ bench_devices=(
     --qemu-arg -drive --qemu-arg "file=$mqdisk,if=none,format=raw,id=vmq,cache=none,aio=threads"
     --qemu-arg -device
     --qemu-arg '{"driver":"virtio-blk-pci","drive":"vmq","serial":"viommu-mq","num-queues":2,"iothread-vq-mapping":[{"iothread":"bio0"},{"iothread":"bio1"}],"iommu_platform":true,"disable-legacy":"on","romfile":""}'
+    --qemu-arg -drive --qemu-arg "file=$nvmedisk,if=none,format=raw,id=vnv,cache=none,aio=threads"
+    --device nvme,serial=viommu-nvme,drive=vnv
     --qemu-arg -netdev --qemu-arg user,id=bn0,net=10.7.0.0/24
     --device virtio-net-pci,netdev=bn0,mac=52:54:00:76:6e:01,iommu_platform=on,disable-legacy=on,romfile=
 )
@@ -97,7 +102,7 @@ trap 'kill $PEER_PID 2>/dev/null' EXIT
 # One guest per configuration: "CASE median min max mib_s" lines and "domain D".
 bench_one() { # config-line
     local out
-    rm -f "$mqdisk" && truncate -s 256M "$mqdisk" || return
+    rm -f "$mqdisk" "$nvmedisk" && truncate -s 256M "$mqdisk" "$nvmedisk" || return
     out=$(VIOMMU_GUEST_APPEND="${VIOMMU_GUEST_APPEND:-} viommu.bench-peer=10.7.0.2:$peer_port" \
           "$VIOMMU_TOP/scripts/guest-test.sh" --config "$1" --run-guest /usr/bin/viommu-guest-bench \
           --disk-mib 256 --timeout 900 "${bench_devices[@]}" 2>&1)
@@ -162,5 +167,5 @@ for k in "${configs[@]}"; do
     done
 done
 echo "(goals: docs/performance.rst; seconds are medians of 5 runs, min-max their spread)"
-rm -f "$mqdisk"
+rm -f "$mqdisk" "$nvmedisk"
 exit $failed

@@ -2492,8 +2492,11 @@ static int test_dirty(void)
 /* ------------------------------------------------------------------------ */
 /* 10: ATS: Linux enables it, translated DMA through the device's ATC         */
 
-/* The ATS Control register as the kernel sees it (sysfs config, not VFIO's view). */
-static int ats_ctrl(uint16_t *ctrl)
+/*
+ * A 16-bit register of the device's config space as the kernel holds it
+ * (sysfs config, not VFIO's virtualised view): 0 or -errno.
+ */
+static int cfg_read16(uint32_t off, uint16_t *val)
 {
     char path[PATH_MAX];
     int fd, r = 0;
@@ -2503,11 +2506,17 @@ static int ats_ctrl(uint16_t *ctrl)
     if (fd < 0) {
         return -errno;
     }
-    if (pread(fd, ctrl, 2, TD_CFG_ATS + PCI_ATS_CTRL) != 2) {
+    if (pread(fd, val, 2, off) != 2) {
         r = -EIO;
     }
     close(fd);
     return r;
+}
+
+/* The ATS Control register. */
+static int ats_ctrl(uint16_t *ctrl)
+{
+    return cfg_read16(TD_CFG_ATS + PCI_ATS_CTRL, ctrl);
 }
 
 #define ATS_LEN     (4 * 4096)      /* 4 pages each side: 8 ATC entries of 32 */
@@ -2655,22 +2664,10 @@ static int hwpt_alloc_fault(struct dev *d, uint32_t flags, uint32_t ioas, uint32
     return 0;
 }
 
-/* A PRI register as the device holds it (sysfs config, not VFIO's view). */
+/* A PRI register (see cfg_read16()). */
 static int pri_reg(uint32_t reg, uint16_t *val)
 {
-    char path[PATH_MAX];
-    int fd, r = 0;
-
-    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", dev_bdf);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return -errno;
-    }
-    if (pread(fd, val, 2, TD_CFG_PRI + reg) != 2) {
-        r = -EIO;
-    }
-    close(fd);
-    return r;
+    return cfg_read16(TD_CFG_PRI + reg, val);
 }
 
 /* One fault record: it must be one the round expects; map (on Success) and answer. */
