@@ -199,6 +199,33 @@ static void test_s1(gconstpointer data)
     env_stop(e);
 }
 
+/* Stage-1 descriptor and CD bits the hardware-update tests set or read. */
+#define AF      (1ull << 10)
+#define AP2     (1ull << 7)
+#define DBM     (1ull << 51)
+#define CD0_HD  (1ull << 42)
+#define CD0_HA  (1ull << 43)
+
+/* A stage-1 set-up with CD.HA and HD set (hardware Access flag and dirty state). */
+static void s1_setup_hahd(Env *e, SmmuS1 *s, int levels)
+{
+    smmu_s1_setup(e, s, 12, levels);
+    s->cd[0] |= CD0_HA | CD0_HD;
+    smmu_write_cd(e->d, s->cdtab, s->cd);
+    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+}
+
+/* 0x10000 -> a read-only with AF = 0, 0x20000 -> b read-only writable-clean (DBM). */
+static void map_noaf_dbm(Env *e, SmmuS1 *s, uint64_t a, uint64_t b, uint64_t *pte_a,
+                         uint64_t *pte_b)
+{
+    smmu_pt_map(&s->pt, 0x10000, a, 4096, PT_R | PT_NOAF);
+    smmu_pt_map(&s->pt, 0x20000, b, 4096, PT_R);
+    *pte_a = smmu_pt_leaf(&s->pt, 0x10000);
+    *pte_b = smmu_pt_leaf(&s->pt, 0x20000);
+    qtest_writeq(e->m->qts, *pte_b, qtest_readq(e->m->qts, *pte_b) | DBM);
+}
+
 /* httu=on: the SMMU sets the Access flag and clears AP[2] of DBM entries itself. */
 static void test_httu(void)
 {
@@ -207,21 +234,13 @@ static void test_httu(void)
     uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), pte_a, pte_b;
 
     g_assert_cmphex((smmu_readl(e->d, SMMU_IDR0) >> 6) & 3, ==, 2);
-    smmu_s1_setup(e, &s, 12, 2);
-    s.cd[0] |= (1ull << 43) | (1ull << 42);     /* HA, HD */
-    smmu_write_cd(e->d, s.cdtab, s.cd);
-    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
-    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_NOAF);
-    smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R);
-    pte_a = smmu_pt_leaf(&s.pt, 0x10000);
-    pte_b = smmu_pt_leaf(&s.pt, 0x20000);
-    /* b: read-only but writable-clean (DBM). */
-    qtest_writeq(e->m->qts, pte_b, qtest_readq(e->m->qts, pte_b) | (1ull << 51));
-    g_assert_false(qtest_readq(e->m->qts, pte_a) & (1u << 10));
+    s1_setup_hahd(e, &s, 2);
+    map_noaf_dbm(e, &s, a, b, &pte_a, &pte_b);
+    g_assert_false(qtest_readq(e->m->qts, pte_a) & AF);
 
     smmu_check_copy(e, 0x10000, a, 0x20000, b, 0xacce55);
-    g_assert_true(qtest_readq(e->m->qts, pte_a) & (1u << 10));     /* AF set */
-    g_assert_false(qtest_readq(e->m->qts, pte_b) & (1u << 7));     /* dirty: AP[2] = 0 */
+    g_assert_true(qtest_readq(e->m->qts, pte_a) & AF);             /* AF set */
+    g_assert_false(qtest_readq(e->m->qts, pte_b) & AP2);           /* dirty: AP[2] = 0 */
     smmu_expect_no_event(e);
     env_stop(e);
 }
@@ -238,9 +257,6 @@ static void test_httu(void)
  * without DBM refuses the write and stays as it is, and with CD.HD = 0 DBM
  * means nothing.  httu is on by default.
  */
-#define AP2     (1ull << 7)
-#define DBM     (1ull << 51)
-
 static void clean(Env *e, uint64_t pte)
 {
     qtest_writeq(e->m->qts, pte, qtest_readq(e->m->qts, pte) | AP2 | DBM);
@@ -258,10 +274,7 @@ static void test_s1_dirty_tracking(void)
     uint64_t pa[4], pte[4], iova[4], ev[4];
 
     g_assert_cmphex(FIELD_EX32(smmu_readl(e->d, SMMU_IDR0), VISMMU_IDR0, HTTU), ==, 2);
-    smmu_s1_setup(e, &s, 12, 3);
-    s.cd[0] |= (1ull << 43) | (1ull << 42);     /* HA, HD */
-    smmu_write_cd(e->d, s.cdtab, s.cd);
-    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
+    s1_setup_hahd(e, &s, 3);
     for (int i = 0; i < 4; i++) {
         pa[i] = td_alloc(e->m, 4096);
         iova[i] = 0x100000ull + i * 0x1000ull;
@@ -293,7 +306,7 @@ static void test_s1_dirty_tracking(void)
     smmu_expect_no_event(e);
 
     /* CD.HD = 0 (HA alone): DBM is ignored, a write to a clean page faults. */
-    s.cd[0] &= ~(1ull << 42);
+    s.cd[0] &= ~CD0_HD;
     smmu_write_cd(e->d, s.cdtab, s.cd);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
     g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_TLBI_NH_ASID | (3ull << 48), 0), ==, 0);
@@ -315,18 +328,11 @@ static void test_s1_httu_off(void)
     uint64_t a = td_alloc(e->m, 4096), b = td_alloc(e->m, 4096), pte_a, pte_b, ev[4];
 
     g_assert_cmphex(FIELD_EX32(smmu_readl(e->d, SMMU_IDR0), VISMMU_IDR0, HTTU), ==, 0);
-    smmu_s1_setup(e, &s, 12, 2);
-    s.cd[0] |= (1ull << 43) | (1ull << 42);
-    smmu_write_cd(e->d, s.cdtab, s.cd);
-    g_assert_cmpuint(smmu_cmd_sync(e->d, CMD_CFGI_CD | ((uint64_t)SID << 32), 1), ==, 0);
-    smmu_pt_map(&s.pt, 0x10000, a, 4096, PT_R | PT_NOAF);
-    smmu_pt_map(&s.pt, 0x20000, b, 4096, PT_R);
-    pte_a = smmu_pt_leaf(&s.pt, 0x10000);
-    pte_b = smmu_pt_leaf(&s.pt, 0x20000);
-    qtest_writeq(e->m->qts, pte_b, qtest_readq(e->m->qts, pte_b) | DBM);
+    s1_setup_hahd(e, &s, 2);
+    map_noaf_dbm(e, &s, a, b, &pte_a, &pte_b);
     g_assert_cmpuint(td_do(e->td, TD_OP_COPY, 0x10000, 0x20000, 8), ==, TD_ERR_READ_FAULT);
     smmu_expect_event(e, EVT_F_ACCESS, ev);
-    g_assert_false(qtest_readq(e->m->qts, pte_a) & (1u << 10));
+    g_assert_false(qtest_readq(e->m->qts, pte_a) & AF);
     g_assert_cmpuint(td_do(e->td, TD_OP_FILL, 0, 0x20000, 8), ==, TD_ERR_WRITE_FAULT);
     smmu_expect_event(e, EVT_F_PERMISSION, ev);
     g_assert_true(qtest_readq(e->m->qts, pte_b) & AP2);

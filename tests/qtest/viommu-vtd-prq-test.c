@@ -112,6 +112,12 @@ static void next_req(Env *e, uint64_t d[4])
     g_assert_cmphex(d[2] | d[3], ==, 0);
 }
 
+/* Answer the group of request d (no PASID) with code, as the guest's driver does. */
+static void respond(Env *e, const uint64_t d[4], uint32_t code)
+{
+    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI), code);
+}
+
 static uint64_t req_addr(const uint64_t d[4])
 {
     return d[1] & R_VIVTD_PRQ1_ADDR_MASK;
@@ -208,8 +214,7 @@ static void test_request_response(void)
     g_assert_true(FIELD_EX64(d[1], VIVTD_PRQ1, RD) && !FIELD_EX64(d[1], VIVTD_PRQ1, WR));
     g_assert_cmphex(req_addr(d), ==, IOVA_C);
     /* Invalid Request: the operation fails at the refused read. */
-    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI),
-                      VIVTD_PGRP_INVALID);
+    respond(e, d, VIVTD_PGRP_INVALID);
     g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_DENIED);
     g_assert_cmphex(td_readq(e->td, TD_FAULT_ADDR_LO), ==, IOVA_C + 8);
 
@@ -228,8 +233,7 @@ static void test_request_response(void)
     g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID | PCI_PRI_STATUS_UPRGI);
     td_cfg_writew(e->td, TD_CFG_PRI + PCI_PRI_STATUS, PCI_PRI_STATUS_UPRGI);
     /* Response Failure: PRI stops (RF) until software clears it. */
-    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI),
-                      VIVTD_PGRP_FAILURE);
+    respond(e, d, VIVTD_PGRP_FAILURE);
     g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_FAILURE);
     g_assert_cmphex(pri_status(e), ==, PCI_PRI_STATUS_PASID | PCI_PRI_STATUS_RF);
     take_faults(e->v, r, 8);
@@ -317,13 +321,11 @@ static void test_overflow_and_wrap(void)
     next_req(e, d);
     g_assert_cmphex(vtd_rd64(e->v, VIVTD_PQH), ==, 0);
     g_assert_cmphex(req_addr(d), ==, IOVA_A);
-    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI),
-                      VIVTD_PGRP_SUCCESS);
+    respond(e, d, VIVTD_PGRP_SUCCESS);
     g_assert_true(td_wait_pri(e->td));                      /* still unmapped: asks again */
     g_assert_cmphex(vtd_rd64(e->v, VIVTD_PQT), ==, VIVTD_PRQ_DESC_SIZE);
     next_req(e, d);
-    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI),
-                      VIVTD_PGRP_INVALID);
+    respond(e, d, VIVTD_PGRP_INVALID);
     g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_DENIED);
     take_faults(e->v, r, 8);
     env_stop(e);
@@ -426,8 +428,7 @@ static void test_event_mask(void)
     g_assert_true(vtd_lapic_irr(e->qts, 0x76));
     g_assert_cmphex(vtd_rd32(e->v, VIVTD_PECTL), ==, 0);
     next_req(e, d);
-    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI),
-                      VIVTD_PGRP_INVALID);
+    respond(e, d, VIVTD_PGRP_INVALID);
     g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_DENIED);
 
     /* Masked again; the event is serviced (PPR cleared) before unmasking: nothing. */
@@ -441,8 +442,7 @@ static void test_event_mask(void)
     vtd_wr32(e->v, VIVTD_PECTL, 0);
     g_assert_false(vtd_lapic_irr(e->qts, 0x77));
     next_req(e, d);
-    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI),
-                      VIVTD_PGRP_INVALID);
+    respond(e, d, VIVTD_PGRP_INVALID);
     g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_DENIED);
     take_faults(e->v, r, 8);
     env_stop(e);
@@ -618,8 +618,7 @@ static void test_migration(void)
     }
     g_assert_cmphex(td_readl(e->td, TD_STATUS), ==, TD_STATUS_BUSY | TD_STATUS_PRI_WAIT);
     next_req(e, d);
-    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI),
-                      VIVTD_PGRP_INVALID);
+    respond(e, d, VIVTD_PGRP_INVALID);
     g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_DENIED);
     take_faults(e->v, r, 8);
     env_stop(e);
@@ -749,8 +748,7 @@ static void test_hostile(void)
     td_writel(e->td, TD_PASID, 0);
     pri_start(e, TD_OP_CHECKSUM, IOVA_A, 0, 8);
     next_req(e, d);
-    vtd_page_response(e->v, SID, false, 0, FIELD_EX64(d[1], VIVTD_PRQ1, PRGI),
-                      VIVTD_PGRP_INVALID);
+    respond(e, d, VIVTD_PGRP_INVALID);
     g_assert_cmpuint(td_wait(e->td), ==, TD_ERR_PRI_DENIED);
     take_faults(e->v, fr, 8);
     env_stop(e);
