@@ -18,6 +18,7 @@ QEMU_TARGETS=(qemu-system-aarch64 qemu-system-x86_64
               tests/qtest/viommu/viommu-smmuv3-virt-test
               tests/qtest/viommu/viommu-smmuv3-perf-test
               tests/qtest/viommu/viommu-smmuv3-ats-test
+              tests/qtest/viommu/viommu-smmuv3-stall-test
               tests/qtest/viommu/viommu-vtd-ats-test)
 start=$(date +%s)
 need_space "$VIOMMU_CACHE" 1000

@@ -192,6 +192,41 @@ void viommu_ats_invalidate_complete(PCIDevice *dev, uint32_t itag_vector)
 }
 
 /* ------------------------------------------------------------------------
+ * Stalls: the device side's entry points
+ */
+
+bool viommu_stall_attach(PCIDevice *dev, ViommuStallResumeFn *resume, void *opaque)
+{
+    PCIBus *iommu_bus;
+    const ViommuPasidOps *ops = pasid_provider(dev, &iommu_bus);
+
+    if (!ops || !ops->stall_attach || !resume) {
+        return false;
+    }
+    return ops->stall_attach(pci_get_bus(dev), iommu_bus->iommu_opaque, dev->devfn, resume,
+                             opaque);
+}
+
+void viommu_stall_detach(PCIDevice *dev)
+{
+    PCIBus *iommu_bus;
+    const ViommuPasidOps *ops = pasid_provider(dev, &iommu_bus);
+
+    if (ops && ops->stall_detach) {
+        ops->stall_detach(pci_get_bus(dev), iommu_bus->iommu_opaque, dev->devfn);
+    }
+}
+
+bool viommu_stall_held(PCIDevice *dev)
+{
+    PCIBus *iommu_bus;
+    const ViommuPasidOps *ops = pasid_provider(dev, &iommu_bus);
+
+    return ops && ops->stall_held &&
+           ops->stall_held(pci_get_bus(dev), iommu_bus->iommu_opaque, dev->devfn);
+}
+
+/* ------------------------------------------------------------------------
  * ATS: the IOMMU side's bookkeeping of Invalidate Requests (BQL held)
  */
 

@@ -37,11 +37,13 @@ void vismmu_flush_events(ViommuSmmuv3State *s)
     qemu_mutex_unlock(&s->mutex);
 
     if (!(s->cr0 & R_VISMMU_CR0_SMMUEN_MASK) || !(s->cr0 & R_VISMMU_CR0_EVENTQEN_MASK)) {
+        vismmu_stall_records_lost(s, ev, n);
         return;             /* events are discarded while the queue is off */
     }
     if ((s->gerror ^ s->gerrorn) & R_VISMMU_GERROR_EVENTQ_ABT_ERR_MASK) {
         /* IHI 0070 7.2.2: no record is written until software acknowledges. */
         trace_viommu_smmuv3_evtq_discard("EVENTQ_ABT_ERR active", n + lost);
+        vismmu_stall_records_lost(s, ev, n);
         return;
     }
     log2 = vismmu_q_log2(&s->evtq, s->evtq_log2);
@@ -57,6 +59,9 @@ void vismmu_flush_events(ViommuSmmuv3State *s)
             }
             trace_viommu_smmuv3_evtq_write(s->evtq.prod, true);
             written = true;
+            if (i < n) {
+                vismmu_stall_records_lost(s, &ev[i], 1);
+            }
             continue;
         }
         for (int w = 0; w < 4; w++) {
@@ -67,6 +72,7 @@ void vismmu_flush_events(ViommuSmmuv3State *s)
             qemu_log_mask(LOG_GUEST_ERROR, "viommu-smmuv3: event queue write to 0x%"
                           HWADDR_PRIx " aborted\n", a);
             vismmu_gerror_raise(s, R_VISMMU_GERROR_EVENTQ_ABT_ERR_MASK);
+            vismmu_stall_records_lost(s, &ev[i], n - i);
             return;
         }
         s->evtq.prod = (s->evtq.prod & VISMMU_Q_OVF) | vismmu_q_inc(prod, log2);
@@ -407,8 +413,10 @@ static int vismmu_cmd_exec(ViommuSmmuv3State *s, const uint64_t *cmd)
         return vismmu_cmd_tlbi_range(s, cmd, false, 0, STAGES_EL2, "el2_vaa");
     case VISMMU_CMD_TLBI_EL3_ALL:          /* no EL3 / Secure */
     case VISMMU_CMD_TLBI_EL3_VA:
-    case VISMMU_CMD_RESUME:                /* IDR0.STALL_MODEL == terminate only */
+    case VISMMU_CMD_RESUME:                /* ILLEGAL with STALL_MODEL terminate only */
+        return vismmu_cmd_resume(s, cmd);
     case VISMMU_CMD_STALL_TERM:
+        return vismmu_cmd_stall_term(s, cmd);
     default:
         return VISMMU_CERROR_ILL;
     }

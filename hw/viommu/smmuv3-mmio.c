@@ -183,6 +183,9 @@ static int vismmu_reg_write(ViommuSmmuv3State *s, hwaddr off, uint64_t v)
         if ((old ^ s->cr0) & R_VISMMU_CR0_SMMUEN_MASK) {
             vismmu_notify_unmap_all(s);
         }
+        if ((old & R_VISMMU_CR0_SMMUEN_MASK) && !(s->cr0 & R_VISMMU_CR0_SMMUEN_MASK)) {
+            vismmu_stall_terminate_all(s);     /* 3.12.2: nothing stays held */
+        }
         return SE_CMDQ | SE_EVT;
     case A_VISMMU_CR1:
         s->cr1 = v & VISMMU_CR1_MASK;

@@ -163,6 +163,31 @@ static void vismmu_virt_fdt_node(void *fdt, VirtMachineState *vms, VismmuVirtIns
     }
 }
 
+/*
+ * A device on the main root bus that says it tolerates stalls (its
+ * "dma-can-stall" property) gets a node of its own under the PCIe host
+ * bridge node with that property (PCI bus binding: reg's phys.hi holds the
+ * device and function; Linux's arm-smmu-v3 reads "dma-can-stall" from the
+ * device's node), when the SMMU in front stalls only where asked
+ * (STALL_MODEL 0b00).  Devices behind bridges have no node: they terminate.
+ */
+static void vismmu_virt_fdt_stall_dev(PCIBus *bus, PCIDevice *d, void *opaque)
+{
+    void *fdt = opaque;
+    VirtMachineState *vms = VIRT_MACHINE(qdev_get_machine());
+    g_autofree char *node = NULL;
+
+    if (!object_property_find(OBJECT(d), "dma-can-stall") ||
+        !object_property_get_bool(OBJECT(d), "dma-can-stall", NULL)) {
+        return;
+    }
+    node = g_strdup_printf("%s/dev@%x,%x", vms->pciehb_nodename, PCI_SLOT(d->devfn),
+                           PCI_FUNC(d->devfn));
+    qemu_fdt_add_subnode(fdt, node);
+    qemu_fdt_setprop_cells(fdt, node, "reg", d->devfn << 8, 0, 0, 0, 0);
+    qemu_fdt_setprop(fdt, node, "dma-can-stall", NULL, 0);
+}
+
 static void vismmu_virt_fdt(Notifier *n, void *data)
 {
     VirtMachineState *vms = VIRT_MACHINE(qdev_get_machine());
@@ -212,6 +237,14 @@ static void vismmu_virt_fdt(Notifier *n, void *data)
         if (vismmu_virt.inst[i].s && vismmu_virt.inst[i].s->caps.ats) {
             qemu_fdt_setprop(fdt, vms->pciehb_nodename, "ats-supported", NULL, 0);
             break;
+        }
+    }
+    for (unsigned i = 0; i < VISMMU_VIRT_MAX_INSTANCES; i++) {
+        const ViommuSmmuv3State *smmu = vismmu_virt.inst[i].s;
+
+        if (smmu && smmu->caps.stall_model == VI_SMMU_STALL_MODEL_BOTH &&
+            smmu->bus && pci_bus_is_root(smmu->bus) && !pci_bus_num(smmu->bus)) {
+            pci_for_each_device_under_bus(smmu->bus, vismmu_virt_fdt_stall_dev, fdt);
         }
     }
 }

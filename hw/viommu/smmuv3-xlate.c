@@ -112,6 +112,9 @@ typedef struct Txn {
      * CR0.ATSCHK, STE.EATS; it passes untranslated or is aborted.
      */
     bool translated;
+    /* The requester, for holding the transaction (stall); NULL: it cannot be held. */
+    PCIBus *bus;
+    int devfn;
 } Txn;
 
 static uint32_t txn_access(const Txn *t, bool write)
@@ -140,14 +143,27 @@ static unsigned fault_event_type(const vi_fault *f)
     }
 }
 
-/* Turn a walk fault into its event record, honouring CD.R / STE.S2R. */
+/* The faults a stream configured to stall holds (IHI 0070 3.12.2). */
+static bool fault_can_stall(unsigned type)
+{
+    return type == VI_SMMU_EVT_F_TRANSLATION || type == VI_SMMU_EVT_F_ADDR_SIZE ||
+           type == VI_SMMU_EVT_F_ACCESS || type == VI_SMMU_EVT_F_PERMISSION;
+}
+
+/*
+ * Turn a walk fault into its event record, honouring CD.R / STE.S2R; with
+ * stall (CD.S / STE.S2S of the faulting stage) the transaction is held
+ * instead when it can be, and its record, Stall = 1 with its STAG, is
+ * always written.
+ */
 static void vismmu_fault_locked(ViommuSmmuv3State *s, Txn *t, const vi_fault *f,
-                       bool record_s1, bool record_s2)
+                       bool record_s1, bool record_s2, bool stall)
 {
     unsigned type = fault_event_type(f);
     bool s2 = f->stage == 2;
     unsigned cls;
-    uint64_t d1, d3 = 0;
+    uint64_t d1, d3 = 0, held = 0;
+    int stag;
 
     if (t->translated) {
         return;             /* 3.9.1.3: no event without CR2.REC_CFG_ATS */
@@ -172,7 +188,10 @@ static void vismmu_fault_locked(ViommuSmmuv3State *s, Txn *t, const vi_fault *f,
         vismmu_event_locked(s, type, t->sid, t->ssv, t->ssid, 0, 0, 0);
         return;
     }
-    if (type != VI_SMMU_EVT_F_WALK_EABT && !(s2 ? record_s2 : record_s1)) {
+    if (stall && fault_can_stall(type) && (s->cr0 & R_VISMMU_CR0_EVENTQEN_MASK) &&
+        (stag = vismmu_stall_hold_locked(s, t->bus, t->devfn, t->sid)) >= 0) {
+        held = VI_SMMU_EVT1_STALL | (uint64_t)stag;
+    } else if (type != VI_SMMU_EVT_F_WALK_EABT && !(s2 ? record_s2 : record_s1)) {
         trace_viommu_smmuv3_event_suppressed(vi_smmu_event_name(type), t->sid, t->addr);
         return;
     }
@@ -189,7 +208,8 @@ static void vismmu_fault_locked(ViommuSmmuv3State *s, Txn *t, const vi_fault *f,
               VI_SMMU_EVT_CLASS_IN;
         break;
     }
-    d1 = txn_d1(t) | (s2 ? VI_SMMU_EVT1_S2 : 0) | ((uint64_t)cls << VI_SMMU_EVT1_CLASS_SHIFT);
+    d1 = txn_d1(t) | (s2 ? VI_SMMU_EVT1_S2 : 0) | ((uint64_t)cls << VI_SMMU_EVT1_CLASS_SHIFT) |
+         held;
     if (cls == VI_SMMU_EVT_CLASS_TTD && s2 && !(f->access & VI_ACC_W)) {
         d1 |= VI_SMMU_EVT1_TTRNW;
     }
@@ -333,7 +353,7 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
             f.ipa = cf.addr;
             f.addr = t->addr;
             f.access = VI_ACC_R | VI_ACC_PRIV;
-            vismmu_fault_locked(s, t, &f, true, cfg.ste.s2.record);
+            vismmu_fault_locked(s, t, &f, true, cfg.ste.s2.record, false);
         } else {
             if (cf.event == VI_SMMU_EVT_F_CD_FETCH && s2m.aborted) {
                 cf.addr = s2m.abort_pa;     /* the PA, not the IPA (nested) */
@@ -409,7 +429,7 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
         f.kind = VI_FAULT_ADDR_SIZE;
         f.stage = 1;
         f.addr = t->addr;
-        vismmu_fault_locked(s, t, &f, true, true);
+        vismmu_fault_locked(s, t, &f, true, true, false);
         return;
     }
     if (!s1 && !s2) {
@@ -458,7 +478,8 @@ static void vismmu_xlate_locked(ViommuSmmuv3State *s, Txn *t, unsigned pasid_att
         }
         if (!ok) {
             f.addr = t->addr;
-            vismmu_fault_locked(s, t, &f, s1 ? cfg.cd.record : true, cfg.ste.s2.record);
+            vismmu_fault_locked(s, t, &f, s1 ? cfg.cd.record : true, cfg.ste.s2.record,
+                                f.stage == 2 ? s2 && cfg.ste.s2.stall : s1 && cfg.cd.stall);
             return;
         }
         /* Nested entries keep the stage-2 leaf level for TLBI_S2_IPA's TTL. */
@@ -507,6 +528,8 @@ vismmu_translate_slow(ViommuSmmuv3AS *sas, hwaddr addr, IOMMUAccessFlags flag, u
         .read = flag & IOMMU_RO,
         .priv = sas->sp.key.attrs & VIOMMU_PASID_PRIV,
         .instr = sas->sp.key.attrs & VIOMMU_PASID_EXEC,
+        .bus = sas->sp.key.bus,
+        .devfn = sas->sp.key.devfn,
     };
     unsigned before;
     bool flush;
@@ -534,6 +557,7 @@ vismmu_translate_slow(ViommuSmmuv3AS *sas, hwaddr addr, IOMMUAccessFlags flag, u
         uint64_t *ev = s->pending[before];
 
         if (s->last_fault_as == sas && ev[0] == s->last_fault_ev0 &&
+            !(ev[1] & VI_SMMU_EVT1_STALL) &&
             (addr & ~0xfffull) == (s->last_fault_addr & ~0xfffull) &&
             addr > s->last_fault_addr) {
             s->npending = before;
@@ -895,6 +919,9 @@ static const ViommuPasidOps vismmu_pasid_ops = {
     .ats_attach = vismmu_ats_attach,
     .ats_detach = vismmu_ats_detach,
     .ats_complete = vismmu_ats_complete,
+    .stall_attach = vismmu_stall_attach,
+    .stall_detach = vismmu_stall_detach,
+    .stall_held = vismmu_stall_held,
 };
 
 void vismmu_attach_bus(ViommuSmmuv3State *s, PCIBus *bus)

@@ -26,6 +26,8 @@ static void vismmu_reset_hold(Object *obj, ResetType type)
 {
     ViommuSmmuv3State *s = VIOMMU_SMMUV3(obj);
 
+    /* Held transactions end with an abort; the devices stay attached. */
+    vismmu_stall_terminate_all(s);
     s->cr1 = s->cr2 = 0;
     s->gbpa = VISMMU_GBPA_RESET;
     s->irq_ctrl = 0;
@@ -157,7 +159,20 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
     c->gran4k = s->gran4k;
     c->gran16k = s->gran16k;
     c->gran64k = s->gran64k;
-    c->stall_model = VI_SMMU_STALL_MODEL_TERM;
+    if (!s->stall || !strcmp(s->stall, "off")) {
+        c->stall_model = VI_SMMU_STALL_MODEL_TERM;
+    } else if (!strcmp(s->stall, "on")) {
+        c->stall_model = VI_SMMU_STALL_MODEL_BOTH;
+    } else if (!strcmp(s->stall, "force")) {
+        c->stall_model = VI_SMMU_STALL_MODEL_FORCED;
+    } else {
+        error_setg(errp, "viommu-smmuv3: stall must be off, on or force");
+        return false;
+    }
+    if (s->stall_max < 1 || s->stall_max > 4096) {
+        error_setg(errp, "viommu-smmuv3: x-stall-max must be 1..4096");
+        return false;
+    }
     c->ttendian = VI_SMMU_TTENDIAN_LE;
     c->sidsize = s->sidsize;
     c->ssidsize = c->s1 ? s->ssidsize : 0;
@@ -181,7 +196,7 @@ static bool vismmu_validate(ViommuSmmuv3State *s, Error **errp)
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, VMID16, c->s2);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, CD2L, c->cd_2lvl);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, TTENDIAN, VI_SMMU_TTENDIAN_LE);
-    s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, STALL_MODEL, VI_SMMU_STALL_MODEL_TERM);
+    s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, STALL_MODEL, c->stall_model);
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, TERM_MODEL, 1);    /* always abort */
     s->idr[0] = FIELD_DP32(s->idr[0], VISMMU_IDR0, ST_LEVEL, c->st_2lvl);
     s->idr[1] = FIELD_DP32(s->idr[1], VISMMU_IDR1, SIDSIZE, s->sidsize);
@@ -225,6 +240,7 @@ static void vismmu_free(ViommuSmmuv3State *s)
     viommu_fast_destroy(&s->fast);
     g_clear_pointer(&s->cfg, vi_cfg_cache_free);
     g_clear_pointer(&s->iotlb, vi_iotlb_free);
+    g_clear_pointer(&s->stalls, g_free);
     qemu_mutex_destroy(&s->mutex);
 }
 
@@ -251,6 +267,7 @@ static void vismmu_realize(DeviceState *dev, Error **errp)
         return;
     }
     vismmu_spaces_init(s);
+    s->stalls = g_new0(ViommuSmmuv3Stall, s->stall_max);
     s->evt_bh = viommu_bh_new(dev, vismmu_evt_bh, s);
     s->cmdq_bh = viommu_bh_new(dev, vismmu_cmdq_bh, s);
     /* A command waiting for an ATC invalidation continues in the queue's bottom half. */
@@ -384,6 +401,8 @@ static const Property vismmu_props[] = {
     DEFINE_PROP_UINT8("evtq-log2size", ViommuSmmuv3State, evtq_log2, 19),
     DEFINE_PROP_BOOL("pri", ViommuSmmuv3State, pri, true),
     DEFINE_PROP_BOOL("ats", ViommuSmmuv3State, ats, true),
+    DEFINE_PROP_STRING("stall", ViommuSmmuv3State, stall),
+    DEFINE_PROP_UINT16("x-stall-max", ViommuSmmuv3State, stall_max, 64),
     DEFINE_PROP_UINT8("priq-log2size", ViommuSmmuv3State, priq_log2, 12),
     DEFINE_PROP_UINT32("iotlb-entries", ViommuSmmuv3State, iotlb_entries, 4096),
     DEFINE_PROP_UINT32("cfg-entries", ViommuSmmuv3State, cfg_entries, 256),

@@ -14,7 +14,10 @@
  * the operation.  With ATS enabled and asked for (TD_OP_ATS), DMA goes as
  * Translated requests through a small Address Translation Cache filled by
  * Translation Requests (viommu_ats_translate()) and emptied by the IOMMU's
- * Invalidate Requests.
+ * Invalidate Requests.  Behind an IOMMU that stalls (Arm SMMUv3 stall
+ * model), a refused access the IOMMU holds waits for software to resume it
+ * (viommu_stall_attach()): Retry issues it again, anything else ends the
+ * operation with the access's fault.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -65,6 +68,13 @@ enum {
     TD_PRI_RESPONDED,       /* its response arrived; the engine continues */
 };
 
+/* Where the operation stands with a stall (ViommuTestdevState.stall_state). */
+enum {
+    TD_STALL_IDLE = 0,
+    TD_STALL_WAIT,          /* an access is held by the IOMMU */
+    TD_STALL_RESUMED,       /* its hold ended (stall_retry); the engine continues */
+};
+
 struct ViommuTestdevState {
     PCIDevice parent_obj;
 
@@ -105,9 +115,17 @@ struct ViommuTestdevState {
     QEMUBH *ats_bh;         /* the same without delay */
     bool ats_attached;
 
+    /* Stalls: the held access's fault and progress (migrated). */
+    uint32_t stall_state;   /* TD_STALL_* */
+    uint32_t stall_err;     /* the fault the held access ends with, if not retried */
+    bool stall_retry;       /* the hold ended with Retry */
+    uint32_t stalls;        /* accesses held during this operation */
+    bool stall_attached;    /* the IOMMU may hold our accesses (not migrated) */
+
     /* Properties. */
     uint8_t pasid_width;
     bool ats, pri;
+    bool dma_can_stall;
 };
 
 /* ------------------------------------------------------------------------
@@ -564,12 +582,48 @@ static uint32_t td_page_request(ViommuTestdevState *s, uint64_t addr, bool write
     return TD_RUN_WAIT;
 }
 
-/* A refused access: the end of the operation, or a page request. */
+/* ------------------------------------------------------------------------
+ * Stalls (IHI 0070 3.12.2): accesses the IOMMU holds until software resumes them
+ */
+
+static void td_stall_resume(void *opaque, bool retry)
+{
+    ViommuTestdevState *s = opaque;
+
+    trace_viommu_testdev_stall_resume(retry, s->stall_state);
+    if (s->stall_state != TD_STALL_WAIT) {
+        return;                 /* reset or ended meanwhile: nothing waits */
+    }
+    s->stall_state = TD_STALL_RESUMED;
+    s->stall_retry = retry;
+    s->status &= ~TD_STATUS_STALLED;
+    qemu_bh_schedule(s->bh);
+}
+
+static void td_stall_detach(ViommuTestdevState *s)
+{
+    if (s->stall_attached) {
+        viommu_stall_detach(PCI_DEVICE(s));
+        s->stall_attached = false;
+    }
+    s->stall_state = TD_STALL_IDLE;
+}
+
+/* A refused access: the end of the operation, a hold by the IOMMU, or a page request. */
 static uint32_t td_fail(ViommuTestdevState *s, uint32_t err, uint64_t addr, uint64_t off)
 {
     s->fault_addr = addr;
     if (err != TD_ERR_READ_FAULT && err != TD_ERR_WRITE_FAULT) {
         return err;             /* a Translation Completion error: no page request */
+    }
+    if (s->stall_attached && viommu_stall_held(PCI_DEVICE(s))) {
+        s->stall_state = TD_STALL_WAIT;
+        s->stall_err = err;
+        s->stalls++;
+        s->run_off = off;
+        s->status |= TD_STATUS_STALLED;
+        trace_viommu_testdev_stalled(addr, s->stalls);
+        return TD_RUN_WAIT;
     }
     /* PRI asked for, enabled, and not stopped by a Response Failure. */
     if (!(s->op & TD_OP_PRI) || !(td_pri_ctrl(s) & PCI_PRI_CTRL_ENABLE) ||
@@ -721,6 +775,9 @@ static uint32_t td_prepare(ViommuTestdevState *s, TdDma *d)
             return TD_ERR_NO_PASID_PATH;
         }
     }
+    if (s->dma_can_stall && !s->stall_attached) {
+        s->stall_attached = viommu_stall_attach(pdev, td_stall_resume, s);
+    }
     if ((s->op & TD_OP_ATS) || (s->op & ~TD_OP_FLAGS) >= TD_OP_TRANSLATE) {
         if (!(td_ats_ctrl(s) & PCI_ATS_CTRL_ENABLE)) {
             return TD_ERR_ATS_DISABLED;
@@ -738,8 +795,17 @@ static void td_execute(ViommuTestdevState *s)
     TdDma d;
     uint32_t err;
 
-    if (!(s->status & TD_STATUS_BUSY) || s->pri_state == TD_PRI_WAIT) {
-        return;                 /* reset meanwhile, or the PRG Response will call again */
+    if (!(s->status & TD_STATUS_BUSY) || s->pri_state == TD_PRI_WAIT ||
+        s->stall_state == TD_STALL_WAIT) {
+        return;                 /* reset meanwhile, or the response / resume calls again */
+    }
+    if (s->stall_state == TD_STALL_RESUMED) {
+        s->stall_state = TD_STALL_IDLE;
+        if (!s->stall_retry) {
+            td_complete(s, s->stall_err);   /* terminated: the access's fault */
+            return;
+        }
+        s->fault_addr = 0;      /* Retry: issue the held access again */
     }
     if (s->pri_state == TD_PRI_RESPONDED) {
         s->pri_state = TD_PRI_IDLE;
@@ -789,6 +855,8 @@ static void td_go(ViommuTestdevState *s)
     s->pri_state = TD_PRI_IDLE;
     s->pri_requests = 0;
     s->pri_page_tries = 0;
+    s->stall_state = TD_STALL_IDLE;
+    s->stalls = 0;
     trace_viommu_testdev_start(s->op, s->src, s->dst, s->len, s->pasid);
 
     err = td_prepare(s, &d);
@@ -809,6 +877,7 @@ static void td_stop(ViommuTestdevState *s)
     timer_del(s->timer);
     qemu_bh_cancel(s->bh);
     td_pri_cancel(s);
+    td_stall_detach(s);         /* a held access is forgotten by the IOMMU too */
     s->status = 0;
     s->error = TD_ERR_NONE;
 }
@@ -850,6 +919,7 @@ static uint64_t td_reg_read(ViommuTestdevState *s, hwaddr addr)
     case TD_ATS_INVALS:     return s->ats_invals;
     case TD_ATS_INV_DELAY_NS: return s->ats_inv_delay_ns;
     case TD_ATC_VALID:      return td_atc_valid(s);
+    case TD_STALLS:         return s->stalls;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: read of unknown register 0x%"
                       HWADDR_PRIx "\n", addr);
@@ -1086,6 +1156,7 @@ static void td_exit(PCIDevice *pdev)
     ViommuTestdevState *s = VIOMMU_TESTDEV(pdev);
 
     td_pri_cancel(s);           /* the IOMMU keeps no pointer to us */
+    td_stall_detach(s);
     if (s->ats_attached) {
         viommu_ats_detach(pdev);
         s->ats_attached = false;
@@ -1112,6 +1183,7 @@ static void td_reset(DeviceState *dev)
     s->pri_prgi = s->pri_pasid = s->pri_code = s->pri_next_prgi = 0;
     s->pri_requests = s->pri_page_tries = 0;
     s->atc_hits = s->atc_misses = s->ats_invals = s->ats_inv_delay_ns = 0;
+    s->stalls = s->stall_err = 0;
     td_reset_ext_caps(s);
     td_ats_update(s);           /* ATS Enable is clear: detached, ATC empty */
 }
@@ -1121,8 +1193,20 @@ static int td_post_load(void *opaque, int version_id)
     ViommuTestdevState *s = opaque;
 
     if (s->pri_state > TD_PRI_RESPONDED || s->pri_prgi > 511 || s->pri_next_prgi > 511 ||
-        s->run_off > s->len) {
+        s->run_off > s->len || s->stall_state > TD_STALL_RESUMED ||
+        (s->stall_state != TD_STALL_IDLE && s->pri_state != TD_PRI_IDLE)) {
         return -EINVAL;
+    }
+    /*
+     * The IOMMU's holds are not migrated: an access held at migration ends
+     * terminated, with its fault, as the destination's IOMMU knows nothing
+     * of it (a later CMD_RESUME for it matches nothing there).
+     */
+    s->stall_attached = false;
+    if (s->stall_state == TD_STALL_WAIT) {
+        s->stall_state = TD_STALL_RESUMED;
+        s->stall_retry = false;
+        s->status &= ~TD_STATUS_STALLED;
     }
     /*
      * An outstanding page request stays outstanding: its record is in the
@@ -1193,6 +1277,28 @@ static const VMStateDescription vmstate_viommu_testdev_ats = {
     },
 };
 
+/* Stall progress, sent once an access of the operation was held. */
+static bool td_stall_needed(void *opaque)
+{
+    ViommuTestdevState *s = opaque;
+
+    return s->stall_state != TD_STALL_IDLE || s->stalls;
+}
+
+static const VMStateDescription vmstate_viommu_testdev_stall = {
+    .name = TYPE_VIOMMU_TESTDEV "/stall",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = td_stall_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(stall_state, ViommuTestdevState),
+        VMSTATE_UINT32(stall_err, ViommuTestdevState),
+        VMSTATE_BOOL(stall_retry, ViommuTestdevState),
+        VMSTATE_UINT32(stalls, ViommuTestdevState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_viommu_testdev = {
     .name = TYPE_VIOMMU_TESTDEV,
     .version_id = 1,
@@ -1220,6 +1326,7 @@ static const VMStateDescription vmstate_viommu_testdev = {
     .subsections = (const VMStateDescription * const []) {
         &vmstate_viommu_testdev_pri,
         &vmstate_viommu_testdev_ats,
+        &vmstate_viommu_testdev_stall,
         NULL
     },
 };
@@ -1228,6 +1335,7 @@ static const Property td_properties[] = {
     DEFINE_PROP_UINT8("pasid-width", ViommuTestdevState, pasid_width, 20),
     DEFINE_PROP_BOOL("ats", ViommuTestdevState, ats, true),
     DEFINE_PROP_BOOL("pri", ViommuTestdevState, pri, true),
+    DEFINE_PROP_BOOL("dma-can-stall", ViommuTestdevState, dma_can_stall, true),
 };
 
 static void td_class_init(ObjectClass *klass, void *data)

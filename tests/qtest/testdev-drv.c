@@ -210,6 +210,21 @@ bool td_wait_pri(Td *td)
     return status & TD_STATUS_PRI_WAIT;
 }
 
+bool td_wait_stall(Td *td)
+{
+    uint32_t status = 0;
+
+    for (int i = 0; i < 1000; i++) {
+        status = td_readl(td, TD_STATUS);
+        if ((status & TD_STATUS_STALLED) || !(status & TD_STATUS_BUSY)) {
+            break;
+        }
+        td_step(td);
+    }
+    g_assert_true((status & TD_STATUS_STALLED) || !(status & TD_STATUS_BUSY));
+    return status & TD_STATUS_STALLED;
+}
+
 void td_msix_setup(Td *td, unsigned v, uint64_t addr, uint32_t data)
 {
     uint64_t e;

@@ -65,6 +65,9 @@ void td_pri_enable(Td *td, uint32_t alloc);
 /* Step time until the device waits for a PRG Response; false if it completed instead. */
 bool td_wait_pri(Td *td);
 
+/* Step time until an access of the device is held by the IOMMU; false if it completed instead. */
+bool td_wait_stall(Td *td);
+
 /* MSI-X: enable, and aim vector v at addr with data. */
 void td_msix_setup(Td *td, unsigned v, uint64_t addr, uint32_t data);
 

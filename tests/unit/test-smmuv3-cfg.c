@@ -566,7 +566,10 @@ static void test_ste_s2(void)
     setf(&ste[2], 57, 57, 0);
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
     g_assert_false(s.s2.stall);
+    /* Stalls forced: S2S = 0 is ILLEGAL, S2S = 1 stalls (IHI 0070 5.5). */
     c.stall_model = VI_SMMU_STALL_MODEL_FORCED;
+    g_assert_cmpint(ste_dec(&c, ste, &s), ==, VI_SMMU_EVT_C_BAD_STE);
+    setf(&ste[2], 57, 57, 1);
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
     g_assert_true(s.s2.stall);
 }
@@ -885,11 +888,16 @@ static void test_cd_decode(void)
         vi_smmu_ste s = { .s1_stalld = true };
         vi_smmu_cfg_fault f;
 
-        g_assert_cmpint(vi_smmu_cd_decode(&c, &s, cd, &d, &f), ==, 0);
-        g_assert_false(d.stall);
+        /* S = 1 under STE.S1STALLD is ILLEGAL (IHI 0070 5.4.2). */
+        g_assert_cmpint(vi_smmu_cd_decode(&c, &s, cd, &d, &f), ==, VI_SMMU_EVT_C_BAD_CD);
     }
     setf(&cd[0], 44, 44, 0);
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
+    g_assert_false(d.stall);
+    /* Stalls forced: S = 0 is ILLEGAL, S = 1 stalls. */
     c.stall_model = VI_SMMU_STALL_MODEL_FORCED;
+    g_assert_cmpint(cd_dec(&c, cd, &d), ==, VI_SMMU_EVT_C_BAD_CD);
+    setf(&cd[0], 44, 44, 1);
     g_assert_cmpint(cd_dec(&c, cd, &d), ==, 0);
     g_assert_true(d.stall);
 }

@@ -290,11 +290,10 @@ static int decode_s2(const vi_smmu_caps *caps, const uint64_t *ste, vi_smmu_ste 
     s2->fwb = VI_SMMU_STE1_S2FWB(ste[1]) && caps->s2fwb;
     s2->record = VI_SMMU_STE2_S2R(w2);
     s2->stall = VI_SMMU_STE2_S2S(w2);
-    if (s2->stall && caps->stall_model == VI_SMMU_STALL_MODEL_TERM) {
+    /* IHI 0070 5.5: S2S = 1 without stalls, or 0 with stalls forced, is ILLEGAL. */
+    if (s2->stall ? caps->stall_model == VI_SMMU_STALL_MODEL_TERM :
+                    caps->stall_model == VI_SMMU_STALL_MODEL_FORCED) {
         return bad_ste(fault);
-    }
-    if (caps->stall_model == VI_SMMU_STALL_MODEL_FORCED) {
-        s2->stall = true;
     }
     s2->ttb = ste[3] & VI_SMMU_STE3_S2TTB_MASK;
     /* An S2TTB beyond the effective S2PS is ILLEGAL (IHI 0070 5.2, S2TTB). */
@@ -604,15 +603,13 @@ int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
     out->record = VI_SMMU_CD0_R(w0);
     out->abort = VI_SMMU_CD0_A(w0);
     out->stall = VI_SMMU_CD0_S(w0);
-    if (out->stall && caps->stall_model == VI_SMMU_STALL_MODEL_TERM) {
+    /*
+     * IHI 0070 5.4.2 / 5.5: S = 1 without stalls or under STE.S1STALLD, or
+     * S = 0 with stalls forced, is ILLEGAL.
+     */
+    if (out->stall ? caps->stall_model == VI_SMMU_STALL_MODEL_TERM || (ste && ste->s1_stalld) :
+                     caps->stall_model == VI_SMMU_STALL_MODEL_FORCED) {
         return fail(fault, VI_SMMU_EVT_C_BAD_CD, 0);
-    }
-    if (caps->stall_model == VI_SMMU_STALL_MODEL_FORCED) {
-        out->stall = true;
-    }
-    /* STE.S1STALLD turns stalling off for the stream's stage-1 faults. */
-    if (ste && ste->s1_stalld) {
-        out->stall = false;
     }
     out->asid = out->one_el ? 0 : VI_SMMU_CD0_ASID(w0) & (caps->asid16 ? 0xffff : 0xff);
     out->mair = cd[3];

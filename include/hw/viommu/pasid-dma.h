@@ -29,6 +29,14 @@
  * (ITags, the wait of a queue's sync for them) is ViommuAtsHost below, shared
  * by our IOMMUs.
  *
+ * Stalls (Arm SMMUv3 stall model, IHI 0070 3.12.2) too: a device whose
+ * requests an IOMMU may hold attaches a resume handler with
+ * viommu_stall_attach(); after a refused request it asks
+ * viommu_stall_held() whether the IOMMU terminated it or holds it, and if
+ * held, waits for the handler to say Retry (issue it again) or Abort (it
+ * ended with an abort).  Requests of devices that did not attach are never
+ * held: QEMU's memory API cannot suspend an access midway.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef HW_VIOMMU_PASID_DMA_H
@@ -218,6 +226,20 @@ static inline bool viommu_ats_host_idle(const ViommuAtsHost *h)
     return !h->pending;
 }
 
+/* ------------------------------------------------------------------------
+ * Stalls (IHI 0070 3.12.2)
+ */
+
+/*
+ * A device's handler for the end of a stall: retry true when software
+ * resumed the held request with Retry (the device issues it again, and it
+ * is translated afresh), false when it terminated it (CMD_RESUME Abort or
+ * Terminate, CMD_STALL_TERM, the SMMU disabled or reset, the stall record
+ * lost).  Called with the BQL held, from the IOMMU's command processing or
+ * its event bottom half: it must only record the outcome and schedule work.
+ */
+typedef void ViommuStallResumeFn(void *opaque, bool retry);
+
 typedef struct ViommuPasidOps {
     /*
      * The address space for requests from (bus, devfn) tagged with pasid and
@@ -272,6 +294,23 @@ typedef struct ViommuPasidOps {
                        void *fn_opaque);
     void (*ats_detach)(PCIBus *bus, void *opaque, int devfn);
     void (*ats_complete)(PCIBus *bus, void *opaque, int devfn, uint32_t itag_vector);
+
+    /*
+     * Stalls, all optional (NULL: the IOMMU never holds requests).  Called
+     * with the BQL held.
+     *
+     * stall_attach: requests from (bus, devfn) may be held; the end of each
+     * hold is reported to resume(opaque).  False when the IOMMU does not
+     * stall (its stall model is terminate only); nothing is attached then.
+     * stall_detach: no more holds; those outstanding are forgotten without
+     * a call to resume.
+     * stall_held: whether the last refused request of (bus, devfn) is held
+     * (true once per hold).
+     */
+    bool (*stall_attach)(PCIBus *bus, void *opaque, int devfn, ViommuStallResumeFn *resume,
+                         void *resume_opaque);
+    void (*stall_detach)(PCIBus *bus, void *opaque, int devfn);
+    bool (*stall_held)(PCIBus *bus, void *opaque, int devfn);
 } ViommuPasidOps;
 
 /* Called by an IOMMU once, next to its pci_setup_iommu(..., iommu_ops, ...). */
@@ -341,5 +380,23 @@ bool viommu_ats_attach(PCIDevice *dev, ViommuAtsInvalidateFn *fn, void *opaque);
 void viommu_ats_detach(PCIDevice *dev);
 /* Invalidate Completion: the ITags in itag_vector are done. */
 void viommu_ats_invalidate_complete(PCIDevice *dev, uint32_t itag_vector);
+
+/*
+ * Let the IOMMU in front of dev hold dev's refused requests (stall) and tell
+ * resume(opaque) how each hold ends.  False when none stalls (no IOMMU, an
+ * upstream one, one whose stall model is terminate only).  Attach again
+ * after an incoming migration (the attachment and the holds are not
+ * migrated: a request held at migration is terminated, for the device as
+ * for the IOMMU).
+ */
+bool viommu_stall_attach(PCIDevice *dev, ViommuStallResumeFn *resume, void *opaque);
+/* Detach (device reset, unrealize): held requests are forgotten, resume is not called. */
+void viommu_stall_detach(PCIDevice *dev);
+/*
+ * After a refused request: true when the IOMMU holds it (resume follows),
+ * false when it was terminated.  Ask once per refused request, before
+ * issuing another.
+ */
+bool viommu_stall_held(PCIDevice *dev);
 
 #endif /* HW_VIOMMU_PASID_DMA_H */

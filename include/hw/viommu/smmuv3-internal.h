@@ -12,6 +12,8 @@
  *                   lock-free hit path and the address-space table are the
  *                   shared glue's (viommu-common.h)
  *   smmuv3-pri.c    PRI queue and PRG Responses
+ *   smmuv3-stall.c  the stall model: held transactions, CMD_RESUME,
+ *                   CMD_STALL_TERM
  *   smmuv3-virt.c   placement on the virt machine (MMIO, IRQs, PCIe bus, DT)
  * Registers and commands: include/hw/viommu/smmuv3-regs.h (shared with the
  * qtests); STE / CD / event / PRI record layouts: the core's smmuv3-defs.h.
@@ -169,5 +171,19 @@ int vismmu_cmd_pri_resp(ViommuSmmuv3State *s, const uint64_t *cmd);
 /* smmuv3-xlate.c: ATS (IHI 0070 3.9.1); VISMMU_CMD_WAIT: the command waits, CONS stays. */
 #define VISMMU_CMD_WAIT        (-1)
 int vismmu_cmd_atc_inv(ViommuSmmuv3State *s, const uint64_t *cmd);
+
+/* smmuv3-stall.c (IHI 0070 3.12.2) */
+bool vismmu_stall_attach(PCIBus *bus, void *opaque, int devfn, ViommuStallResumeFn *resume,
+                         void *resume_opaque);
+void vismmu_stall_detach(PCIBus *bus, void *opaque, int devfn);
+bool vismmu_stall_held(PCIBus *bus, void *opaque, int devfn);
+/* Hold a transaction of (bus, devfn) from StreamID sid: its STAG, or -1 (terminate it). */
+int vismmu_stall_hold_locked(ViommuSmmuv3State *s, PCIBus *bus, int devfn, uint32_t sid);
+/* Terminate the held transactions whose stall records were not written (n records). */
+void vismmu_stall_records_lost(ViommuSmmuv3State *s, uint64_t (*ev)[4], unsigned n);
+/* Terminate every held transaction (SMMUEN cleared, reset). */
+void vismmu_stall_terminate_all(ViommuSmmuv3State *s);
+int vismmu_cmd_resume(ViommuSmmuv3State *s, const uint64_t *cmd);
+int vismmu_cmd_stall_term(ViommuSmmuv3State *s, const uint64_t *cmd);
 
 #endif /* HW_VIOMMU_SMMUV3_INTERNAL_H */

@@ -147,6 +147,11 @@ REG32(VISMMU_PRIQ_IRQ_CFG2, 0xdc)
 #define VISMMU_CMD_PRI_RESP          0x41
 #define VISMMU_CMD_RESUME            0x44
 #define VISMMU_CMD_STALL_TERM        0x45
+
+/* CMD_RESUME Action (IHI 0070 4.6.1). */
+#define VISMMU_RESUME_TERM           0   /* terminate as CD.A / the fault says */
+#define VISMMU_RESUME_RETRY          1
+#define VISMMU_RESUME_ABORT          2
 #define VISMMU_CMD_SYNC              0x46
 
 #define VISMMU_CERROR_NONE           0
@@ -164,10 +169,11 @@ REG64(VISMMU_CMD0, 0)
     FIELD(VISMMU_CMD0, SSEC, 10, 1)
     FIELD(VISMMU_CMD0, SSV, 11, 1)
     FIELD(VISMMU_CMD0, SSID, 12, 20)            /* CFGI_CD, PRI_RESP, ATC_INV */
+    FIELD(VISMMU_CMD0, ACTION, 12, 2)           /* RESUME: VISMMU_RESUME_* */
     FIELD(VISMMU_CMD0, NUM, 12, 5)              /* TLBI ranges */
     FIELD(VISMMU_CMD0, CS, 12, 2)               /* CMD_SYNC */
     FIELD(VISMMU_CMD0, SCALE, 20, 5)            /* TLBI ranges */
-    FIELD(VISMMU_CMD0, SID, 32, 32)             /* CFGI_*, PRI_RESP, ATC_INV */
+    FIELD(VISMMU_CMD0, SID, 32, 32)             /* CFGI_*, PRI_RESP, ATC_INV, RESUME */
     FIELD(VISMMU_CMD0, VMID, 32, 16)            /* TLBI */
     FIELD(VISMMU_CMD0, MSIDATA, 32, 32)         /* CMD_SYNC */
     FIELD(VISMMU_CMD0, ASID, 48, 16)            /* TLBI */
@@ -176,6 +182,7 @@ REG64(VISMMU_CMD1, 8)
     FIELD(VISMMU_CMD1, RANGE, 0, 5)             /* CFGI_STE_RANGE */
     FIELD(VISMMU_CMD1, ATC_SIZE, 0, 6)          /* ATC_INV: 2^Size 4 KiB pages */
     FIELD(VISMMU_CMD1, PRGI, 0, 9)              /* PRI_RESP */
+    FIELD(VISMMU_CMD1, STAG, 0, 16)             /* RESUME */
     FIELD(VISMMU_CMD1, MSIADDR, 2, 50)          /* CMD_SYNC: bits 51:2 */
     FIELD(VISMMU_CMD1, TTL, 8, 2)               /* TLBI by address */
     FIELD(VISMMU_CMD1, TG, 10, 2)

@@ -41,6 +41,28 @@ typedef struct ViommuSmmuv3Queue {
     uint32_t cons;
 } ViommuSmmuv3Queue;
 
+/*
+ * Stalls (IHI 0070 3.12.2): the requesters whose transactions may be held
+ * (viommu_stall_attach()) and the transactions held, each until CMD_RESUME
+ * / CMD_STALL_TERM.  Written under s->mutex (translate() holds a
+ * transaction), ended under the BQL.
+ */
+#define VIOMMU_SMMUV3_STALL_CLIENTS     8
+
+typedef struct ViommuSmmuv3StallClient {
+    PCIBus *bus;            /* NULL: a free slot */
+    uint8_t devfn;
+    ViommuStallResumeFn *resume;
+    void *opaque;
+} ViommuSmmuv3StallClient;
+
+typedef struct ViommuSmmuv3Stall {
+    uint32_t sid;
+    uint16_t stag;
+    uint8_t client;         /* index in stall_clients */
+    bool claimed;           /* the device learnt it is held (viommu_stall_held()) */
+} ViommuSmmuv3Stall;
+
 /* The address space of one requester (and PASID, for PASID-tagged DMA). */
 typedef struct ViommuSmmuv3AS {
     ViommuSpace sp;         /* key: bus, devfn, SubstreamID (has_pasid), attrs */
@@ -88,6 +110,8 @@ struct ViommuSmmuv3State {
     uint32_t iotlb_entries;
     uint32_t cfg_entries;
     uint16_t msi_devid;     /* DeviceID of the SMMU's own MSIs at the ITS */
+    char *stall;            /* "off", "on" or "force": IDR0.STALL_MODEL */
+    uint16_t stall_max;     /* transactions held at once; beyond, faults terminate */
     PCIBus *primary_bus;    /* the root bus it serves; NULL: the machine's main one */
 
     /* Derived at realize. */
@@ -129,6 +153,10 @@ struct ViommuSmmuv3State {
     struct ViommuSmmuv3AS *last_fault_as;
     uint64_t last_fault_addr;
     uint64_t last_fault_ev0;
+    ViommuSmmuv3StallClient stall_clients[VIOMMU_SMMUV3_STALL_CLIENTS];
+    ViommuSmmuv3Stall *stalls;      /* stall_max entries, the first nstalls in use */
+    unsigned nstalls;
+    uint16_t next_stag;
 
     /* BQL-protected. */
     ViommuSpaces spaces;    /* of ViommuSmmuv3AS */

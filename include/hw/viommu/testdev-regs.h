@@ -47,6 +47,7 @@
 #define TD_ATS_INVALS       0x078   /* RO: Invalidate Requests received */
 #define TD_ATS_INV_DELAY_NS 0x07c   /* RW: delay of each Invalidate Completion (virtual ns) */
 #define TD_ATC_VALID        0x080   /* RO: ATC entries valid now */
+#define TD_STALLS           0x084   /* RO: accesses of the current/last operation the IOMMU held */
 
 #define TD_ID_VALUE         0x44544d56u     /* "VMTD" in little-endian bytes */
 #define TD_VERSION_VALUE    0x00010000u
@@ -81,6 +82,7 @@
 #define TD_STATUS_MISMATCH  (1u << 3)   /* COMPARE found a difference */
 #define TD_STATUS_REJECTED  (1u << 4)   /* a write while BUSY was ignored */
 #define TD_STATUS_PRI_WAIT  (1u << 5)   /* BUSY, waiting for a PRG Response */
+#define TD_STATUS_STALLED   (1u << 6)   /* BUSY, an access held (stalled) by the IOMMU */
 
 #define TD_COMPARE_EQUAL    UINT64_MAX  /* RESULT of a COMPARE with no difference */
 

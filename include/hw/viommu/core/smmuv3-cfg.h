@@ -148,7 +148,7 @@ typedef struct vi_smmu_cd {
     bool one_el;            /* EL2 stream without E2H: one privilege level,
                              * TTB0 only, no ASID (asid 0) */
     bool ha, hd;            /* effective (masked by caps->httu_*) */
-    bool stall;             /* S (effective with STALL_MODEL) */
+    bool stall;             /* S: stage-1 faults stall */
     bool record;            /* R: record faults */
     bool abort;             /* A: abort (vs. RAZ/WI) on terminated faults */
 } vi_smmu_cd;
@@ -197,8 +197,8 @@ int vi_smmu_cd_fetch(const vi_mem *mem, const vi_smmu_caps *caps, const vi_smmu_
 /*
  * Decode and validate a raw CD for a stream decoded as ste (may be NULL).
  * With ste->strw == EL2 the CD describes one range (TTB0); TTB1 is treated
- * as disabled and its fields are not checked.  ste->s1_stalld clears the
- * stall bit.  Error: C_BAD_CD.
+ * as disabled and its fields are not checked.  CD.S must agree with the
+ * stall model and ste->s1_stalld (IHI 0070 5.5).  Error: C_BAD_CD.
  */
 int vi_smmu_cd_decode(const vi_smmu_caps *caps, const vi_smmu_ste *ste,
                       const uint64_t cd[VI_SMMU_CD_WORDS],

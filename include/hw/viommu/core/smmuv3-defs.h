@@ -65,6 +65,8 @@
 #define VI_SMMU_EVT0_SSID_MASK          VI_MASK(31, 12)
 #define VI_SMMU_EVT0_SID(w)             ((uint32_t)vi_field((w), 63, 32))
 #define VI_SMMU_EVT0_SID_SHIFT          32
+#define VI_SMMU_EVT1_STAG_MASK          VI_MASK(15, 0)  /* stall tag */
+#define VI_SMMU_EVT1_STALL              (1ull << 31)    /* the transaction is held */
 #define VI_SMMU_EVT1_PNU                (1ull << 33)    /* privileged */
 #define VI_SMMU_EVT1_IND                (1ull << 34)    /* instruction */
 #define VI_SMMU_EVT1_RNW                (1ull << 35)    /* read */
