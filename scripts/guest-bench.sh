@@ -119,7 +119,7 @@ for arch in "${archs[@]}"; do
         [ "$carch" = "$arch" ] || continue
         if [ ${#want[@]} -gt 0 ]; then
             [ "$name" = no-iommu ] || printf '%s\n' "${want[@]}" | grep -qx "$name" || continue
-        elif [ "$name" = viommu-smmuv3-acpi ]; then
+        elif [ "$name" = viommu-smmuv3-acpi ] || [ "$name" = viommu-smmuv3-stall ]; then
             continue
         fi
         k=$arch/$name

@@ -32,7 +32,7 @@ done
 command -v perf >/dev/null || die "perf is not installed (scripts/install-deps.sh installs linux-perf)"
 line=$("$VIOMMU_TOP/scripts/guest-test.sh" --list-raw | awk -F'|' -v n="$viommu" '$1 == n' | head -n 1)
 [ -n "$line" ] || die "no configuration $viommu (scripts/guest-test.sh --list)"
-IFS='|' read -r _ arch machine device <<<"$line"
+IFS='|' read -r _ arch machine device _ <<<"$line"
 case $arch in arm64) qemu=qemu-system-aarch64 ;; x86_64) qemu=qemu-system-x86_64 ;; esac
 smap=$VIOMMU_CACHE/build/guest-kernel-$arch/System.map
 [ -f "$smap" ] || die "no $smap: build the guest kernel first (make)"

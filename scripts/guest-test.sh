@@ -52,6 +52,7 @@ AAVMF_FD=${VIOMMU_AAVMF_FD:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
 
 # ---------------------------------------------------------------------------
 # Configurations: NAME | ARCH | machine (+cpu, firmware) options | vIOMMU -device options
+# [| SUBTESTS: the only subtests that run there, by name, comma-separated]
 # Adding a vIOMMU column is one line here.  arm64 boots with a device tree
 # (-kernel straight into Linux) unless the machine options give a -bios: then
 # UEFI firmware (Debian's qemu-efi-aarch64) starts the kernel as an EFI
@@ -60,6 +61,9 @@ CONFIGS=(
     "viommu-smmuv3|arm64|-M virt,gic-version=3 -cpu max|-device viommu-smmuv3"
     "viommu-smmuv3-acpi|arm64|-M virt,gic-version=3,acpi=on -cpu max -bios $AAVMF_FD|-device viommu-smmuv3"
     "viommu-vtd|x86_64|-M q35,kernel-irqchip=split|-device viommu-vtd"
+    # The stall model (stall=on, the test device marked dma-can-stall in the DT):
+    # SVA's not-yet-faulted pages through stall events and Linux's IOPF.
+    "viommu-smmuv3-stall|arm64|-M virt,gic-version=3 -cpu max|-device viommu-smmuv3,stall=on|dma-api,sva"
     "upstream-smmuv3|arm64|-M virt,gic-version=3,iommu=smmuv3 -cpu max|-global arm-smmuv3.stage=nested"
     "upstream-intel-iommu|x86_64|-M q35,kernel-irqchip=split|-device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on,x-pasid-mode=on"
 )
@@ -154,8 +158,8 @@ done
 
 if [ $list = 1 ]; then
     for c in "${CONFIGS[@]}"; do
-        IFS='|' read -r name arch mopts dopts <<<"$c"
-        printf '%-24s %-7s %s %s\n' "$name" "$arch" "$mopts" "$dopts"
+        IFS='|' read -r name arch mopts dopts only <<<"$c"
+        printf '%-24s %-7s %s %s%s\n' "$name" "$arch" "$mopts" "$dopts" "${only:+ (subtests $only)}"
     done
     exit 0
 fi
@@ -170,7 +174,7 @@ for c in "${CONFIGS[@]}"; do
     fi
 done
 for c in "${adhoc[@]}"; do
-    IFS='|' read -r name arch mopts dopts <<<"$c"
+    IFS='|' read -r name arch mopts dopts _ <<<"$c"
     [ -n "$name" ] && { [ "$arch" = arm64 ] || [ "$arch" = x86_64 ]; } ||
         die "--config '$c': expected NAME|arm64 or x86_64|MACHINE-OPTS|DEVICE-OPTS"
     selected+=("$c")
@@ -242,7 +246,7 @@ report() { # status label reason
 }
 
 for c in "${selected[@]}"; do
-    IFS='|' read -r name arch mopts dopts <<<"$c"
+    IFS='|' read -r name arch mopts dopts only <<<"$c"
     label=$arch/$name
     case "$name" in upstream-*) reference=1 ;; *) reference=0 ;; esac
     # The result lines this guest run must print, by name, and the subtests
@@ -250,9 +254,20 @@ for c in "${selected[@]}"; do
     expect="" notapply=""
     for e in $wanted; do
         t=${e#*:}; t=${t%%:*}
-        if applies "$e" "$(arch_iommu "$arch")"; then expect+="$t "; else notapply+="$t "; fi
+        if applies "$e" "$(arch_iommu "$arch")" &&
+           { [ -z "$only" ] || [[ ",$only," == *",$t,"* ]]; }; then
+            expect+="$t "
+        else
+            notapply+="$t "
+        fi
     done
     expect=${expect% } notapply=${notapply% }
+    # A configuration for some subtests only: the guest runs just those.
+    runtests=$tests
+    if [ -n "$only" ]; then
+        [ -n "$expect" ] || continue
+        runtests=${expect// /,}
+    fi
     qemu=$QEMU_BUILD/$(arch_qemu "$arch")
     [ -x "$qemu" ] || { report fail "$label/boot" "no $qemu: run make"; continue; }
     case " $mopts " in
@@ -269,7 +284,9 @@ for c in "${selected[@]}"; do
 
     append="console=$(arch_console "$arch") panic=-1 viommu.timeout=60"
     if [ "$reference" = 1 ]; then append+=" viommu.column=reference"; else append+=" viommu.column=ours"; fi
-    [ -z "$tests" ] || append+=" viommu.tests=$tests"
+    [ -z "$runtests" ] || append+=" viommu.tests=$runtests"
+    # An SMMU that stalls where the device tree says dma-can-stall (stall=on).
+    case ",$dopts," in *,stall=on,*) append+=" viommu.stall=1" ;; esac
     # x86 check_timer() wants 4 IOAPIC timer ticks inside a TSC-timed window: a
     # wall-clock race under TCG on a loaded host (it panicked 1 boot in 20 with the
     # machine at load 20).  Remapped IOAPIC interrupts are checked by the qtest

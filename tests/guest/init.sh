@@ -9,6 +9,8 @@
 #   viommu.verbose=1        more diagnostics
 #   viommu.column=KIND      ours (default: a qemu-viommu vIOMMU, where a skipped
 #                           or partial subtest fails) or reference (upstream's)
+#   viommu.stall=1          the vIOMMU stalls the test device's faults (SVA must
+#                           fault pages in through stalls)
 #   viommu.run=PATH         run PATH (a program or script in the initramfs) instead
 #                           of the suite; its output and "VIOMMU-RUN: exit N" follow
 # Everything the host reads starts with "VIOMMU-TEST: " or "VIOMMU-RUN: "; kernel
@@ -35,6 +37,7 @@ for arg in $(cat /proc/cmdline); do
         viommu.verbose=1) verbose=-v ;;
         viommu.run=*)     run=${arg#viommu.run=} ;;
         viommu.column=*)  column=${arg#viommu.column=} ;;
+        viommu.stall=1)   export VIOMMU_EXPECT_STALL=1 ;;
     esac
 done
 

@@ -3076,6 +3076,59 @@ static int sva_iopf(int fd, long pg)
 }
 
 /*
+ * Does the IOMMU stall the device's faulting accesses?  Linux's arm-smmu-v3
+ * stalls a device whose firmware node says "dma-can-stall" when the SMMU's
+ * stall model allows it (our viommu-smmuv3,stall=on puts the property in the
+ * device tree), and then handles its I/O page faults from stall events.
+ */
+static bool sva_dev_stalls(void)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/of_node/dma-can-stall", dev_bdf);
+    return access(path, F_OK) == 0;
+}
+
+/*
+ * Not-yet-faulted pages through stalls (SMMUv3 stall model): the SMMU holds
+ * the device's refused access and records a stall event, the kernel's IOPF
+ * handler faults the page into this process and resumes the access
+ * (CMD_RESUME Retry), the device's access completes.  No page requests.
+ */
+static int sva_stall(int fd, long pg)
+{
+    struct viommu_sva_dma r;
+    uint8_t *lazy = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                         -1, 0);
+    uint8_t *dst = alloc_buf(pg);
+    int e;
+
+    CHECK(lazy != MAP_FAILED && dst, "mmap: %s", strerror(errno));
+    e = sva_op(fd, TD_OP_FILL, NULL, lazy + 100, 2 * pg + 50, 0x5ca1ab1eu, &r);
+    CHECK(e == TD_ERR_NONE, "stalled fill of untouched pages: %d (%s), fault address 0x%llx",
+          SVA_ERR(e, r));
+    CHECK(r.stalls >= 3, "the fill of three untouched pages was held %u times, expected one "
+          "per page", r.stalls);
+    CHECK(r.pri_requests == 0, "a stalling device sent %u page requests", r.pri_requests);
+    CHECK(fill_ok(lazy + 100, 2 * pg + 50, 0x5ca1ab1eu) && bytes_are(lazy, 100, 0),
+          "stalled fill: the process does not see the device's data");
+    memset(dst, 0xee, pg);
+    e = sva_op(fd, TD_OP_COPY, lazy + 3 * pg, dst, pg, 0, &r);
+    CHECK(e == TD_ERR_NONE && r.stalls >= 1,
+          "stalled copy from an untouched page: %d (%s), fault address 0x%llx, %u holds",
+          SVA_ERR(e, r), r.stalls);
+    CHECK(bytes_are(dst, pg, 0), "a stalled read of an untouched page is not zero");
+    /* Outside any mapping the kernel resumes with Abort: the access faults. */
+    munmap(lazy, 4 * pg);
+    e = sva_op(fd, TD_OP_FILL, NULL, lazy, 64, 1, &r);
+    CHECK(e == TD_ERR_WRITE_FAULT && r.stalls == 1,
+          "a stalled write to an unmapped address: error %d after %u holds, expected "
+          "WRITE_FAULT after one", e, r.stalls);
+    munmap(dst, pg);
+    return T_PASS;
+}
+
+/*
  * ATS with the bond's PASID: the device translates the process's addresses
  * through the IOMMU (PASID-tagged Translation Requests) into its ATC, and
  * munmap must reach that ATC (SMMUv3 CMD_ATC_INV with the SSID, VT-d
@@ -3225,7 +3278,17 @@ static int sva_run(int fd)
         return FAIL("the kernel did not enable ATS on the device (ATS control 0x%04x)", ats);
     }
 
-    if (sva_pri_state(&pri_cap)) {
+    if (getenv("VIOMMU_EXPECT_STALL") && !sva_dev_stalls()) {
+        return FAIL("the SMMU stalls (stall=on) but the device has no dma-can-stall in "
+                    "its device-tree node (/sys/bus/pci/devices/%s/of_node)", dev_bdf);
+    }
+    if (sva_dev_stalls()) {
+        int code = sva_stall(fd, pg);
+        if (code != T_PASS) {
+            return code;
+        }
+        vdiag("not-yet-faulted pages: faulted in through stall events and CMD_RESUME");
+    } else if (sva_pri_state(&pri_cap)) {
         int code = sva_iopf(fd, pg);
         if (code != T_PASS) {
             return code;

@@ -566,6 +566,15 @@ static void test_ste_s2(void)
     setf(&ste[2], 57, 57, 0);
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
     g_assert_false(s.s2.stall);
+    /* S2S with EATS is ILLEGAL (5.2). */
+    c.ats = true;
+    setf(&ste[2], 57, 57, 1);
+    setf(&ste[1], 29, 28, 1);
+    g_assert_cmpint(ste_dec(&c, ste, &s), ==, VI_SMMU_EVT_C_BAD_STE);
+    setf(&ste[1], 29, 28, 0);
+    g_assert_cmpint(ste_dec(&c, ste, &s), ==, 0);
+    c.ats = false;
+    setf(&ste[2], 57, 57, 0);
     /* Stalls forced: S2S = 0 is ILLEGAL, S2S = 1 stalls (IHI 0070 5.5). */
     c.stall_model = VI_SMMU_STALL_MODEL_FORCED;
     g_assert_cmpint(ste_dec(&c, ste, &s), ==, VI_SMMU_EVT_C_BAD_STE);

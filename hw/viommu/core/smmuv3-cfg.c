@@ -417,6 +417,10 @@ int vi_smmu_ste_decode(const vi_smmu_caps *caps,
         if (r) {
             return r;
         }
+        /* A Translation Request cannot stall: S2S with EATS is ILLEGAL (IHI 0070 5.2). */
+        if (out->s2.stall && out->eats != VI_SMMU_EATS_ABORT) {
+            return bad_ste(fault);
+        }
     }
     return ok(fault);
 }

@@ -215,6 +215,7 @@ static int vtsva_dma(struct vtsva_file *f, struct viommu_sva_dma __user *uarg)
 	a.atc_hits = td_rd(vd, TD_ATC_HITS);
 	a.atc_misses = td_rd(vd, TD_ATC_MISSES);
 	a.ats_invals = td_rd(vd, TD_ATS_INVALS);
+	a.stalls = td_rd(vd, TD_STALLS);
 	a.pasid = f->pasid;
 	if (copy_to_user(uarg, &a, sizeof(a)))
 		ret = -EFAULT;

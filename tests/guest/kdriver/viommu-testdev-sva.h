@@ -41,7 +41,7 @@ struct viommu_sva_dma {
 	__u32 atc_hits;     /* TD_ATC_HITS, TD_ATC_MISSES, TD_ATS_INVALS after it */
 	__u32 atc_misses;
 	__u32 ats_invals;
-	__u32 reserved;
+	__u32 stalls;       /* TD_STALLS: accesses the IOMMU held (stall) */
 };
 
 #define VIOMMU_SVA_IOC_MAGIC    0xb7
