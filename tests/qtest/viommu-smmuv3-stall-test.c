@@ -347,6 +347,53 @@ static void test_device_cannot_stall(void)
     stall_stop(t);
 }
 
+/*
+ * Migration: a hold is not migrated.  The access held at migration ends on
+ * the destination with its fault, a CMD_RESUME for its STAG matches nothing
+ * there, and the device is held again by the destination's SMMU.
+ */
+static void test_migration(void)
+{
+    g_autofree char *file = g_strdup_printf("%s/viommu-smmuv3-stall-mig-%d", g_get_tmp_dir(),
+                                            getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
+    StallEnv *t = stall_start("stall=on", true, 6);
+    uint64_t ev[4];
+    SmmuDrv saved;
+    unsigned stag;
+
+    /* The leaf table DST_IOVA needs, made now: the destination's allocator knows nothing. */
+    smmu_pt_map(&t->s.pt, DST_IOVA + 0x1000, t->dst, 4096, PT_R);
+    copy_held(t, ev);
+    stag = EVT_STAG(ev);
+    qtest_qmp_assert_success(t->e->m->qts, "{ 'execute': 'migrate', 'arguments': { 'uri': %s } }",
+                             uri);
+    td_wait_migration(t->e->m->qts);
+    saved = *t->e->d;
+    smmu_env_stop(t->e);
+
+    t->e = smmu_env_start("stall=on", false, 0, 0, incoming);
+    td_wait_migration(t->e->m->qts);
+    t->e->d = g_new(SmmuDrv, 1);
+    *t->e->d = saved;
+    t->e->d->qts = t->e->m->qts;
+    t->e->d->m = t->e->m;
+    t->s.pt.m = t->e->m;
+    g_assert_cmpuint(td_wait(t->e->td), ==, TD_ERR_WRITE_FAULT);
+    g_assert_cmpuint(td_readl(t->e->td, TD_STALLS), ==, 1);
+    g_assert_cmpuint(resume(t->e->d, SID, VISMMU_RESUME_RETRY, stag), ==, 0);
+    smmu_expect_no_event(t->e);
+
+    copy_held(t, ev);
+    smmu_pt_map(&t->s.pt, DST_IOVA, t->dst, 4096, PT_R | PT_W);
+    g_assert_cmpuint(resume(t->e->d, SID, VISMMU_RESUME_RETRY, EVT_STAG(ev)), ==, 0);
+    g_assert_cmpuint(td_wait(t->e->td), ==, TD_ERR_NONE);
+    assert_copied(t);
+    stall_stop(t);
+    unlink(file);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -361,5 +408,6 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/stall/stage2", test_stage2);
     qtest_add_func("/viommu-smmuv3/stall/illegal", test_illegal);
     qtest_add_func("/viommu-smmuv3/stall/device-cannot-stall", test_device_cannot_stall);
+    qtest_add_func("/viommu-smmuv3/stall/migration", test_migration);
     return g_test_run();
 }
