@@ -3036,46 +3036,6 @@ static bool sva_iommu_takes_page_requests(void)
                       (unsigned long long)(r).fault_addr
 
 /*
- * Not-yet-faulted pages (I/O page faults): the device sends a page request
- * for each refused page (TD_OP_PRI), the kernel's IOPF handler faults the page
- * into this process and answers, the device retries.  Runs where the kernel
- * enabled PRI on the device (VT-d with page requests, ECAP.PRS; Linux 7.3's
- * SMMUv3 driver handles IOPF only for stalling platform devices and refuses
- * PCI page requests, so it never enables PRI).
- */
-static int sva_iopf(int fd, long pg)
-{
-    struct viommu_sva_dma r;
-    uint8_t *lazy = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                         -1, 0);
-    uint8_t *dst = alloc_buf(pg);
-    int e;
-
-    CHECK(lazy != MAP_FAILED && dst, "mmap: %s", strerror(errno));
-    /* A write into three pages nobody touched: the kernel must fault them in. */
-    e = sva_op(fd, TD_OP_FILL | TD_OP_PRI, NULL, lazy + 100, 2 * pg + 50, 0x600df00du, &r);
-    CHECK(e == TD_ERR_NONE, "IOPF fill of untouched pages: %d (%s), fault address 0x%llx",
-          SVA_ERR(e, r));
-    CHECK(r.pri_requests >= 3, "IOPF fill sent %u page requests, expected one per page",
-          r.pri_requests);
-    CHECK(fill_ok(lazy + 100, 2 * pg + 50, 0x600df00du) && bytes_are(lazy, 100, 0),
-          "IOPF fill: the process does not see the device's data");
-    /* A read of an untouched page: faulted in as zeroes. */
-    memset(dst, 0xee, pg);
-    e = sva_op(fd, TD_OP_COPY | TD_OP_PRI, lazy + 3 * pg, dst, pg, 0, &r);
-    CHECK(e == TD_ERR_NONE, "IOPF copy from an untouched page: %d (%s), fault address 0x%llx",
-          SVA_ERR(e, r));
-    CHECK(bytes_are(dst, pg, 0), "IOPF read of an untouched page is not zero");
-    /* Outside any mapping the kernel answers Invalid Request: the operation fails. */
-    munmap(lazy, 4 * pg);
-    e = sva_op(fd, TD_OP_FILL | TD_OP_PRI, NULL, lazy, 64, 1, &r);
-    CHECK(e == TD_ERR_PRI_DENIED || e == TD_ERR_WRITE_FAULT,
-          "IOPF write to an unmapped address: error %d, expected PRI denied", e);
-    munmap(dst, pg);
-    return T_PASS;
-}
-
-/*
  * Does the IOMMU stall the device's faulting accesses?  Linux's arm-smmu-v3
  * stalls a device whose firmware node says "dma-can-stall" when the SMMU's
  * stall model allows it (our viommu-smmuv3,stall=on puts the property in the
@@ -3090,13 +3050,21 @@ static bool sva_dev_stalls(void)
 }
 
 /*
- * Not-yet-faulted pages through stalls (SMMUv3 stall model): the SMMU holds
- * the device's refused access and records a stall event, the kernel's IOPF
- * handler faults the page into this process and resumes the access
- * (CMD_RESUME Retry), the device's access completes.  No page requests.
+ * Not-yet-faulted pages (I/O page faults), the two ways Linux handles them:
+ *
+ * - PRI (stall false): the device sends a page request for each refused page
+ *   (TD_OP_PRI), the kernel's IOPF handler faults the page into this process
+ *   and answers, the device retries.  Where the kernel enabled PRI on the
+ *   device (VT-d with page requests, ECAP.PRS; Linux 7.3's SMMUv3 driver
+ *   never enables PRI in a PCI device).
+ * - Stall (stall true, SMMUv3 stall model): the SMMU holds the refused access
+ *   and records a stall event, the IOPF handler faults the page in and
+ *   resumes the access (CMD_RESUME Retry); no page requests.
  */
-static int sva_stall(int fd, long pg)
+static int sva_unfaulted(int fd, long pg, bool stall)
 {
+    const char *how = stall ? "stalled" : "IOPF";
+    uint32_t flag = stall ? 0 : TD_OP_PRI;
     struct viommu_sva_dma r;
     uint8_t *lazy = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                          -1, 0);
@@ -3104,26 +3072,33 @@ static int sva_stall(int fd, long pg)
     int e;
 
     CHECK(lazy != MAP_FAILED && dst, "mmap: %s", strerror(errno));
-    e = sva_op(fd, TD_OP_FILL, NULL, lazy + 100, 2 * pg + 50, 0x5ca1ab1eu, &r);
-    CHECK(e == TD_ERR_NONE, "stalled fill of untouched pages: %d (%s), fault address 0x%llx",
+    /* A write into three pages nobody touched: the kernel must fault them in. */
+    e = sva_op(fd, TD_OP_FILL | flag, NULL, lazy + 100, 2 * pg + 50, 0x600df00du, &r);
+    CHECK(e == TD_ERR_NONE, "%s fill of untouched pages: %d (%s), fault address 0x%llx", how,
           SVA_ERR(e, r));
-    CHECK(r.stalls >= 3, "the fill of three untouched pages was held %u times, expected one "
-          "per page", r.stalls);
-    CHECK(r.pri_requests == 0, "a stalling device sent %u page requests", r.pri_requests);
-    CHECK(fill_ok(lazy + 100, 2 * pg + 50, 0x5ca1ab1eu) && bytes_are(lazy, 100, 0),
-          "stalled fill: the process does not see the device's data");
+    CHECK((stall ? r.stalls : r.pri_requests) >= 3,
+          "%s fill of three untouched pages: %u %s, expected one per page", how,
+          stall ? r.stalls : r.pri_requests, stall ? "holds" : "page requests");
+    CHECK(!stall || r.pri_requests == 0, "a stalling device sent %u page requests",
+          r.pri_requests);
+    CHECK(fill_ok(lazy + 100, 2 * pg + 50, 0x600df00du) && bytes_are(lazy, 100, 0),
+          "%s fill: the process does not see the device's data", how);
+    /* A read of an untouched page: faulted in as zeroes. */
     memset(dst, 0xee, pg);
-    e = sva_op(fd, TD_OP_COPY, lazy + 3 * pg, dst, pg, 0, &r);
-    CHECK(e == TD_ERR_NONE && r.stalls >= 1,
-          "stalled copy from an untouched page: %d (%s), fault address 0x%llx, %u holds",
-          SVA_ERR(e, r), r.stalls);
-    CHECK(bytes_are(dst, pg, 0), "a stalled read of an untouched page is not zero");
-    /* Outside any mapping the kernel resumes with Abort: the access faults. */
+    e = sva_op(fd, TD_OP_COPY | flag, lazy + 3 * pg, dst, pg, 0, &r);
+    CHECK(e == TD_ERR_NONE, "%s copy from an untouched page: %d (%s), fault address 0x%llx",
+          how, SVA_ERR(e, r));
+    CHECK(bytes_are(dst, pg, 0), "%s read of an untouched page is not zero", how);
+    /* Outside any mapping the kernel answers Invalid Request / resumes with Abort. */
     munmap(lazy, 4 * pg);
-    e = sva_op(fd, TD_OP_FILL, NULL, lazy, 64, 1, &r);
-    CHECK(e == TD_ERR_WRITE_FAULT && r.stalls == 1,
-          "a stalled write to an unmapped address: error %d after %u holds, expected "
-          "WRITE_FAULT after one", e, r.stalls);
+    e = sva_op(fd, TD_OP_FILL | flag, NULL, lazy, 64, 1, &r);
+    if (stall) {
+        CHECK(e == TD_ERR_WRITE_FAULT && r.stalls == 1, "a stalled write to an unmapped "
+              "address: error %d after %u holds, expected WRITE_FAULT after one", e, r.stalls);
+    } else {
+        CHECK(e == TD_ERR_PRI_DENIED || e == TD_ERR_WRITE_FAULT,
+              "IOPF write to an unmapped address: error %d, expected PRI denied", e);
+    }
     munmap(dst, pg);
     return T_PASS;
 }
@@ -3283,13 +3258,13 @@ static int sva_run(int fd)
                     "its device-tree node (/sys/bus/pci/devices/%s/of_node)", dev_bdf);
     }
     if (sva_dev_stalls()) {
-        int code = sva_stall(fd, pg);
+        int code = sva_unfaulted(fd, pg, true);
         if (code != T_PASS) {
             return code;
         }
         vdiag("not-yet-faulted pages: faulted in through stall events and CMD_RESUME");
     } else if (sva_pri_state(&pri_cap)) {
-        int code = sva_iopf(fd, pg);
+        int code = sva_unfaulted(fd, pg, false);
         if (code != T_PASS) {
             return code;
         }

@@ -195,34 +195,30 @@ void td_pri_enable(Td *td, uint32_t alloc)
     }
 }
 
-bool td_wait_pri(Td *td)
+/* Step time until STATUS has bit (the device waits for something) or BUSY clears. */
+static bool td_wait_status(Td *td, uint32_t bit)
 {
     uint32_t status = 0;
 
     for (int i = 0; i < 1000; i++) {
         status = td_readl(td, TD_STATUS);
-        if ((status & TD_STATUS_PRI_WAIT) || !(status & TD_STATUS_BUSY)) {
+        if ((status & bit) || !(status & TD_STATUS_BUSY)) {
             break;
         }
         td_step(td);
     }
-    g_assert_true((status & TD_STATUS_PRI_WAIT) || !(status & TD_STATUS_BUSY));
-    return status & TD_STATUS_PRI_WAIT;
+    g_assert_true((status & bit) || !(status & TD_STATUS_BUSY));
+    return status & bit;
+}
+
+bool td_wait_pri(Td *td)
+{
+    return td_wait_status(td, TD_STATUS_PRI_WAIT);
 }
 
 bool td_wait_stall(Td *td)
 {
-    uint32_t status = 0;
-
-    for (int i = 0; i < 1000; i++) {
-        status = td_readl(td, TD_STATUS);
-        if ((status & TD_STATUS_STALLED) || !(status & TD_STATUS_BUSY)) {
-            break;
-        }
-        td_step(td);
-    }
-    g_assert_true((status & TD_STATUS_STALLED) || !(status & TD_STATUS_BUSY));
-    return status & TD_STATUS_STALLED;
+    return td_wait_status(td, TD_STATUS_STALLED);
 }
 
 void td_msix_setup(Td *td, unsigned v, uint64_t addr, uint32_t data)
