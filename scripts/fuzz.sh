@@ -45,7 +45,7 @@ dev_targets() { # VIOMMU_FUZZ_TARGETS="smmuv3 vtd ..." picks some
 }
 all_targets() {
     printf '%s\n' \
-        "smmuv3|aarch64|-M virt,gic-version=3 -cpu max -nodefaults -device viommu-smmuv3 $TD|viommu-smmuv3 viommu-testdev-regs* msix-table* msix-pba* pcie-mmcfg-mmio*" \
+        "smmuv3|aarch64|-M virt,gic-version=3 -cpu max -nodefaults -device viommu-smmuv3,stall=on $TD|viommu-smmuv3 viommu-testdev-regs* msix-table* msix-pba* pcie-mmcfg-mmio*" \
         "vtd|x86_64|-M q35 -nodefaults -L /usr/share/seabios -L /usr/share/qemu -device viommu-vtd,intremap=on $TD|viommu-vtd viommu-testdev" \
         "vtd-legacy|x86_64|-M q35 -nodefaults -L /usr/share/seabios -L /usr/share/qemu -device viommu-vtd,intremap=on,scalable-mode=off $TD|viommu-vtd viommu-testdev"
 }

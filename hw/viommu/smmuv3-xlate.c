@@ -562,7 +562,8 @@ vismmu_translate_slow(ViommuSmmuv3AS *sas, hwaddr addr, IOMMUAccessFlags flag, u
             addr > s->last_fault_addr) {
             s->npending = before;
         }
-        qatomic_set(&s->last_fault_as, sas);
+        /* A held transaction's record is its own: nothing merges into it either. */
+        qatomic_set(&s->last_fault_as, (ev[1] & VI_SMMU_EVT1_STALL) ? NULL : sas);
         s->last_fault_addr = addr;
         s->last_fault_ev0 = ev[0];
     }

@@ -117,6 +117,8 @@ CMD_CFGI_STE, CMD_CFGI_STE_RANGE, CMD_CFGI_CD, CMD_CFGI_CD_ALL = 0x03, 0x04, 0x0
 CMD_TLBI_NH_ALL, CMD_TLBI_NH_ASID, CMD_TLBI_NH_VA = 0x10, 0x11, 0x12
 CMD_TLBI_S12_VMALL, CMD_TLBI_S2_IPA, CMD_TLBI_NSNH_ALL = 0x28, 0x2a, 0x30
 CMD_PREFETCH_CONFIG, CMD_ATC_INV, CMD_PRI_RESP, CMD_SYNC = 0x01, 0x40, 0x41, 0x46
+CMD_RESUME, CMD_STALL_TERM, RESUME_RETRY = 0x44, 0x45, 1 << 12
+CD0_S = 1 << 44                 # stage-1 faults stall (the target runs stall=on)
 
 ARM_RAM = 0x40000000
 S_STRTAB, S_L1STRTAB = 0x40100000, 0x40108000
@@ -181,9 +183,9 @@ def ste_add_s2(ste, root, vmid=1, t0sz=25, sl0=1):
     return ste
 
 
-def cd_s1(ttb0, asid=1):
+def cd_s1(ttb0, asid=1, stall=False):
     w0 = (16 | (1 << 8) | (1 << 10) | (3 << 12) | (1 << 30) | (1 << 31) | (5 << 32) |
-          (1 << 41) | (1 << 45) | (1 << 46) | (asid << 48))
+          (1 << 41) | (1 << 45) | (1 << 46) | (asid << 48) | (CD0_S if stall else 0))
     return [w0, ttb0, 0, 0xff, 0, 0, 0, 0]
 
 
@@ -233,7 +235,7 @@ def smmu_seed(kind):
     if st_2lvl:
         # L1 descriptor for SIDs 0-255: Span 9, the L2 table at S_STRTAB.
         s.mem(S_L1STRTAB, q(S_STRTAB | 9), S_SCRATCH)
-    if kind in ("s1", "s1-2lvl", "nested", "s1-ssid"):
+    if kind in ("s1", "s1-2lvl", "nested", "s1-ssid", "stall"):
         s1_tables(s, S_S1PT, leaves)
         if kind == "s1-ssid":
             # Two-entry linear CD table, SubstreamID 1 used by PASID-tagged DMA too.
@@ -241,7 +243,8 @@ def smmu_seed(kind):
             s.mem(S_CD + 64, q(*cd_s1(S_S1PT, asid=2)), S_SCRATCH)
             ste = ste_s1(S_CD, cdmax=1, s1dss=2)
         else:
-            s.mem(S_CD, q(*cd_s1(S_S1PT)), S_SCRATCH)
+            # "stall": CD.S, so the unmapped DMA below is held (IHI 0070 3.12.2).
+            s.mem(S_CD, q(*cd_s1(S_S1PT, stall=kind == "stall")), S_SCRATCH)
             ste = ste_s1(S_CD)
         if kind == "nested":
             # Stage 2: IPA 0x40000000-0x7fffffff identity in one 1 GiB block.
@@ -259,6 +262,10 @@ def smmu_seed(kind):
              (CMD_TLBI_NH_VA | (1 << 48), IOVA_SRC | 1), (CMD_TLBI_S2_IPA | (1 << 32), IOVA_SRC),
              (CMD_TLBI_NH_ASID | (1 << 48), 0), (CMD_PREFETCH_CONFIG | (sid << 32), 0),
              (CMD_ATC_INV | (sid << 32), 0x3f), sync_cmd(S_SYNC)]
+    if kind == "stall":
+        # The held DMA's STAG is the first one (0): Retry it, then terminate what is held.
+        later[-1:-1] = [(CMD_RESUME | RESUME_RETRY | (sid << 32), 0),
+                        (CMD_STALL_TERM | (sid << 32), 0)]
     smmu_enable(s, cmds + later, len(cmds), st_2lvl=st_2lvl, priq=kind == "s1-ssid")
     if kind == "bypass":
         s.td_dma(S_SRC, S_DST, 0x100)
@@ -376,7 +383,7 @@ def vtd_seed(kind):
 
 SEEDS = {
     "smmuv3": {k: lambda k=k: smmu_seed(k)
-               for k in ("s1", "s1-2lvl", "s1-ssid", "s2", "nested", "bypass")},
+               for k in ("s1", "s1-2lvl", "s1-ssid", "s2", "nested", "bypass", "stall")},
     "vtd": {k: lambda k=k: vtd_seed(k) for k in ("fs", "ss", "nested", "pt")},
     "vtd-legacy": {"legacy": lambda: vtd_seed("legacy")},
 }
@@ -387,6 +394,8 @@ def expect(target, kind):
     if target == "smmuv3":
         if kind == "bypass":
             return "viommu_smmuv3_ste", "sid 0x%x config %d " % (TD_DEVFN, STE_CFG_BYPASS)
+        if kind == "stall":
+            return "viommu_smmuv3_stall_hold", "sid 0x%x held" % TD_DEVFN
         return "viommu_smmuv3_translate", "-> 0x%x " % S_SRC
     return "viommu_vtd_translate", "-> 0x%x .* ok 1" % V_SRC
 
