@@ -107,6 +107,15 @@ static void assert_copied(StallEnv *t)
     }
 }
 
+/* What a driver's fault handler does for a held write: map the page, resume with Retry. */
+static void map_and_retry(StallEnv *t, const uint64_t ev[4])
+{
+    smmu_pt_map(&t->s.pt, DST_IOVA, t->dst, 4096, PT_R | PT_W);
+    g_assert_cmpuint(resume(t->e->d, SID, VISMMU_RESUME_RETRY, EVT_STAG(ev)), ==, 0);
+    g_assert_cmpuint(td_wait(t->e->td), ==, TD_ERR_NONE);
+    assert_copied(t);
+}
+
 static void test_idr(void)
 {
     static const struct { const char *props; unsigned model; } c[] = {
@@ -139,10 +148,7 @@ static void test_retry(void)
 
     copy_held(t, ev);
     g_assert_cmpuint(td_readl(t->e->td, TD_STALLS), ==, 1);
-    smmu_pt_map(&t->s.pt, DST_IOVA, t->dst, 4096, PT_R | PT_W);
-    g_assert_cmpuint(resume(t->e->d, SID, VISMMU_RESUME_RETRY, EVT_STAG(ev)), ==, 0);
-    g_assert_cmpuint(td_wait(t->e->td), ==, TD_ERR_NONE);
-    assert_copied(t);
+    map_and_retry(t, ev);
     g_assert_cmpuint(td_readl(t->e->td, TD_STALLS), ==, 1);
     smmu_expect_no_event(t->e);
     stall_stop(t);
@@ -332,10 +338,7 @@ static void test_illegal(void)
     /* Forced with CD.S = 1: held like stall=on. */
     t = stall_start("stall=force", true, 6);
     copy_held(t, ev);
-    smmu_pt_map(&t->s.pt, DST_IOVA, t->dst, 4096, PT_R | PT_W);
-    g_assert_cmpuint(resume(t->e->d, SID, VISMMU_RESUME_RETRY, EVT_STAG(ev)), ==, 0);
-    g_assert_cmpuint(td_wait(t->e->td), ==, TD_ERR_NONE);
-    assert_copied(t);
+    map_and_retry(t, ev);
     stall_stop(t);
 }
 
@@ -388,10 +391,7 @@ static void test_migration(void)
     smmu_expect_no_event(t->e);
 
     copy_held(t, ev);
-    smmu_pt_map(&t->s.pt, DST_IOVA, t->dst, 4096, PT_R | PT_W);
-    g_assert_cmpuint(resume(t->e->d, SID, VISMMU_RESUME_RETRY, EVT_STAG(ev)), ==, 0);
-    g_assert_cmpuint(td_wait(t->e->td), ==, TD_ERR_NONE);
-    assert_copied(t);
+    map_and_retry(t, ev);
     stall_stop(t);
     unlink(file);
 }
