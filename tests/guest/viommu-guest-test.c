@@ -785,6 +785,22 @@ static int map_bufs(struct dev *d, uint32_t ioas, struct bufs *b)
     return 0;
 }
 
+/*
+ * The paging set-up most subtests start from: the test buffers, an IOAS
+ * mapping them at their IOVAs, and the device attached to it (an automatic
+ * paging HWPT).  T_PASS, or the failure.
+ */
+static int paging_attach(struct dev *d, struct bufs *b, uint32_t *ioas)
+{
+    int r;
+
+    CHECK(bufs_alloc(b) == 0, "out of memory");
+    CHECK((r = ioas_alloc(d, ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
+    CHECK((r = map_bufs(d, *ioas, b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
+    CHECK((r = attach(d, *ioas)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(ioas)", -r));
+    return T_PASS;
+}
+
 /* Index of the first byte of p[0..len) that is not v, or -1. */
 static long first_not(const uint8_t *p, size_t len, uint8_t v)
 {
@@ -897,10 +913,10 @@ static int test_ioas_dma(void)
         diag("hw_info: type %u, max_pasid_log2 %u, caps 0x%llx", d.hw_type, d.max_pasid_log2,
              (unsigned long long)d.hw_caps);
     }
-    CHECK(bufs_alloc(&b) == 0 && (ro = alloc_buf(BUF_LEN)), "out of memory");
-    CHECK((r = ioas_alloc(&d, &ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
-    CHECK((r = map_bufs(&d, ioas, &b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
-    CHECK((r = attach(&d, ioas)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(ioas)", -r));
+    CHECK((ro = alloc_buf(BUF_LEN)), "out of memory");
+    if ((r = paging_attach(&d, &b, &ioas)) != T_PASS) {
+        return r;
+    }
     CHECK((r = ioas_check_range(&d, ioas, IOVA_SRC, IOVA_TABLES + TABLES_LEN - IOVA_SRC)) == 0,
           "IOVA 0x%llx.. not allowed after attach: %s", IOVA_SRC, strerror(-r));
 
@@ -1059,10 +1075,9 @@ static int test_msix(void)
     if ((r = dev_open(&d))) {
         return r;
     }
-    CHECK(bufs_alloc(&b) == 0, "out of memory");
-    CHECK((r = ioas_alloc(&d, &ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
-    CHECK((r = map_bufs(&d, ioas, &b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
-    CHECK((r = attach(&d, ioas)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(ioas)", -r));
+    if ((r = paging_attach(&d, &b, &ioas)) != T_PASS) {
+        return r;
+    }
     return check_msix(&d, b.src, b.dst, IOVA_SRC, IOVA_DST, 0, "paging");
 }
 
@@ -2262,10 +2277,9 @@ static int test_fault_report(void)
     if ((r = dev_open(&d))) {
         return r;
     }
-    CHECK(bufs_alloc(&b) == 0, "out of memory");
-    CHECK((r = ioas_alloc(&d, &ioas)) == 0, "%s", ioctl_err("IOMMU_IOAS_ALLOC", -r));
-    CHECK((r = map_bufs(&d, ioas, &b)) == 0, "%s", ioctl_err("IOMMU_IOAS_MAP", -r));
-    CHECK((r = attach(&d, ioas)) == 0, "%s", ioctl_err("VFIO_DEVICE_ATTACH_IOMMUFD_PT(ioas)", -r));
+    if ((r = paging_attach(&d, &b, &ioas)) != T_PASS) {
+        return r;
+    }
     /*
      * The drivers rate-limit their fault messages (5 s windows); if the
      * earlier subtests used up the window, wait for the next one and retry.
