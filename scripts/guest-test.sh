@@ -456,6 +456,9 @@ if [ -z "$run_file$run_guest" ] && [ -s "$results" ]; then
             }
             print sep
             print ""
+            print "n/a: the subtest does not apply to the IOMMU of the column (its tests[] row), or the"
+            print "column runs only some subtests (the SUBTESTS field of its row in scripts/guest-test.sh)."
+            print ""
             for (k = 1; k <= nn; k++) print notes[k] "\n"
         }' "$results" | sed 's/ *$//' > "$matrix"
     echo "# matrix written to $matrix"
