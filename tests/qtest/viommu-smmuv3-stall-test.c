@@ -352,6 +352,30 @@ static void test_device_cannot_stall(void)
     stall_stop(t);
 }
 
+/* x-stall-max: with the one hold allowed taken, another device's fault terminates (Stall = 0). */
+static void test_stall_max(void)
+{
+    StallEnv *t = stall_start_extra("stall=on,x-stall-max=1", true, 6,
+                                    "-device viommu-testdev,addr=05.0");
+    Td *td2 = td_open(t->e->m, TD_DEVFN + 8);
+    uint64_t ste[8], ev[4], ev2[4];
+
+    smmu_ste_s1(ste, t->s.cdtab, 0, 0, 0);
+    smmu_write_ste(t->e->d, TD_DEVFN + 8, ste);
+    copy_held(t, ev);
+    g_assert_cmpuint(td_do(td2, TD_OP_COPY, SRC_IOVA, DST_IOVA, 64), ==, TD_ERR_WRITE_FAULT);
+    g_assert_cmpuint(td_readl(td2, TD_STALLS), ==, 0);
+    g_assert_true(smmu_next_event(t->e->d, ev2));
+    g_assert_cmphex(EVT_TYPE(ev2), ==, EVT_F_TRANSLATION);
+    g_assert_cmphex(EVT_SID(ev2), ==, TD_DEVFN + 8);
+    g_assert_false(ev2[1] & EVT1_STALL);
+    /* The held one is still held, and resumes. */
+    g_assert_true(td_wait_stall(t->e->td));
+    map_and_retry(t, ev);
+    td_close(td2);
+    stall_stop(t);
+}
+
 /*
  * Migration: a hold is not migrated.  The access held at migration ends on
  * the destination with its fault, a CMD_RESUME for its STAG matches nothing
@@ -410,6 +434,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-smmuv3/stall/stage2", test_stage2);
     qtest_add_func("/viommu-smmuv3/stall/illegal", test_illegal);
     qtest_add_func("/viommu-smmuv3/stall/device-cannot-stall", test_device_cannot_stall);
+    qtest_add_func("/viommu-smmuv3/stall/stall-max", test_stall_max);
     qtest_add_func("/viommu-smmuv3/stall/migration", test_migration);
     return g_test_run();
 }
