@@ -137,7 +137,8 @@ typedef struct TdDma {
     AddressSpace *as;       /* PASID address space, or NULL for pci_dma_rw */
     MemTxAttrs attrs;
     bool ats;               /* Translated requests through the ATC */
-    uint32_t err;           /* why an ATS access failed, when not a plain fault */
+    uint32_t err;           /* why an access failed, when not a plain fault */
+    uint32_t mmio_left;     /* of TD_MMIO_BUDGET, this run */
 } TdDma;
 
 static bool td_ats_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirection dir);
@@ -210,7 +211,12 @@ static bool td_dma_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirec
                 fuzz_dma_read_cb(addr, l, mr);      /* as flatview_read(): generic-fuzz fills it */
                 memcpy(p, ram, l);
             }
-        } else if (!td_mmio_rw(mr, xlat, p, l, write, d->attrs)) {
+        } else if (l > d->mmio_left) {
+            d->err = TD_ERR_MMIO_LIMIT;
+            qemu_log_mask(LOG_GUEST_ERROR, "viommu-testdev: more than %u bytes of DMA to or "
+                          "from MMIO in one run\n", TD_MMIO_BUDGET);
+            return false;
+        } else if ((d->mmio_left -= l, !td_mmio_rw(mr, xlat, p, l, write, d->attrs))) {
             return false;
         }
         addr += l;
@@ -350,6 +356,7 @@ static bool td_ats_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirec
     TdAtcEntry *e;
     uint64_t taddr;
     TdDma t;
+    bool ok;
 
     td_ats_request(s, &req, addr, !write);
     req.addr = addr;
@@ -365,13 +372,16 @@ static bool td_ats_rw(TdDma *d, uint64_t addr, void *buf, uint32_t len, DMADirec
         }
     }
     taddr = e->tbase + (e->log2 >= 64 ? addr : addr & ((1ull << e->log2) - 1));
-    t = (TdDma) { .s = s, .attrs = d->attrs };
+    t = (TdDma) { .s = s, .attrs = d->attrs, .mmio_left = d->mmio_left };
     t.as = viommu_ats_translated(PCI_DEVICE(s), taddr, write);
     trace_viommu_testdev_ats_dma(addr, taddr, write, t.as != NULL);
     if (!t.as) {
         return false;           /* the IOMMU refused the Translated request */
     }
-    return td_dma_rw(&t, taddr, buf, len, dir);
+    ok = td_dma_rw(&t, taddr, buf, len, dir);
+    d->mmio_left = t.mmio_left;
+    d->err = t.err;
+    return ok;
 }
 
 /* Apply the invalidations received and send their completion (PCIe 6.0 10.3.2). */
@@ -740,7 +750,8 @@ static uint32_t td_prepare(ViommuTestdevState *s, TdDma *d)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
 
-    *d = (TdDma) { .s = s, .attrs = { .requester_id = pci_requester_id(pdev) } };
+    *d = (TdDma) { .s = s, .attrs = { .requester_id = pci_requester_id(pdev) },
+                   .mmio_left = TD_MMIO_BUDGET };
     if ((s->op & ~TD_OP_FLAGS) > TD_OP_MAX) {
         return TD_ERR_BAD_OP;
     }

@@ -255,6 +255,28 @@ static void test_busy(void)
 }
 
 /*
+ * DMA from MMIO (the ECAM window: absent functions read as ones) is bounded
+ * per run: within TD_MMIO_BUDGET it works, beyond it the operation ends
+ * with MMIO_LIMIT instead of keeping the main loop busy.
+ */
+static void test_mmio_budget(void)
+{
+    TdMachine *m = td_machine_start(NULL, TD_ARGS);
+    Td *td = td_open(m, TD_DEVFN);
+    uint64_t absent = m->ecam + (1ull << 20);        /* bus 1: no such bus */
+    g_autofree uint8_t *ones = g_malloc(TD_MMIO_BUDGET);
+
+    memset(ones, 0xff, TD_MMIO_BUDGET);
+    g_assert_cmpuint(td_do(td, TD_OP_CHECKSUM, absent, 0, TD_MMIO_BUDGET), ==, TD_ERR_NONE);
+    g_assert_cmphex(td_readq(td, TD_RESULT_LO), ==, td_fnv1a64(ones, TD_MMIO_BUDGET));
+    g_assert_cmpuint(td_do(td, TD_OP_CHECKSUM, absent, 0, TD_MMIO_BUDGET + 4096), ==,
+                     TD_ERR_MMIO_LIMIT);
+    g_assert_cmphex(td_readq(td, TD_FAULT_ADDR_LO), ==, absent + TD_MMIO_BUDGET);
+    td_close(td);
+    td_machine_stop(m);
+}
+
+/*
  * PRI without an IOMMU that takes page requests: config space behaves, a
  * fault with PRI disabled (or not asked for) is a plain fault, one with PRI
  * enabled and asked for ends with NO_PRI_PATH.  extra: an IOMMU to put in front.
@@ -658,6 +680,7 @@ int main(int argc, char **argv)
     qtest_add_func("/viommu-testdev/msix-completion", test_msix_completion);
     qtest_add_func("/viommu-testdev/bad-input", test_bad_input);
     qtest_add_func("/viommu-testdev/busy", test_busy);
+    qtest_add_func("/viommu-testdev/mmio-budget", test_mmio_budget);
     qtest_add_func("/viommu-testdev/dma-own-config", test_dma_own_config);
     qtest_add_func("/viommu-testdev/migration", test_migration);
     qtest_add_func("/viommu-testdev/pri/no-iommu", test_pri_no_iommu);

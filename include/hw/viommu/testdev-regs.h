@@ -105,7 +105,17 @@ enum td_error {
     TD_ERR_NO_ATS_PATH,     /* no IOMMU in front takes ATS */
     TD_ERR_ATS_UR,          /* Translation Completion: Unsupported Request */
     TD_ERR_ATS_CA,          /* Translation Completion: Completer Abort */
+    TD_ERR_MMIO_LIMIT,      /* more than TD_MMIO_BUDGET bytes to or from non-RAM in one run */
 };
+
+/*
+ * Bytes one run of the engine moves to or from targets that are not RAM
+ * (a peer's BAR, MMIO): each is a device access in 1/2/4-byte steps under
+ * the BQL, and some reshape the memory map (a flash leaving ROM mode), so
+ * the budget bounds the work of one main-loop iteration.  The device
+ * fuzzer found 16 MiB of DMA into virt's flash exhausting memory.
+ */
+#define TD_MMIO_BUDGET      (4u << 10)
 
 /* PCI Express extended capabilities, at fixed offsets. */
 #define TD_CFG_PCIE_CAP     0x80
