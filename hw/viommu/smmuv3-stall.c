@@ -103,6 +103,16 @@ bool vismmu_stall_held(PCIBus *bus, void *opaque, int devfn)
     return held;
 }
 
+static bool stag_in_use_locked(ViommuSmmuv3State *s, uint16_t stag)
+{
+    for (unsigned j = 0; j < s->nstalls; j++) {
+        if (s->stalls[j].stag == stag) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int vismmu_stall_hold_locked(ViommuSmmuv3State *s, PCIBus *bus, int devfn, uint32_t sid)
 {
     int c = bus ? stall_client_locked(s, bus, devfn) : -1;
@@ -116,14 +126,7 @@ int vismmu_stall_hold_locked(ViommuSmmuv3State *s, PCIBus *bus, int devfn, uint3
         return -1;              /* no room to hold it or to record it: terminated */
     }
     /* A STAG unique among the held transactions (at most stall_max < 2^16 of them). */
-    for (stag = s->next_stag; ; stag++) {
-        unsigned j;
-
-        for (j = 0; j < s->nstalls && s->stalls[j].stag != stag; j++) {
-        }
-        if (j == s->nstalls) {
-            break;
-        }
+    for (stag = s->next_stag; stag_in_use_locked(s, stag); stag++) {
     }
     s->next_stag = stag + 1;
     s->stalls[s->nstalls++] = (ViommuSmmuv3Stall) { .sid = sid, .stag = stag, .client = c };
