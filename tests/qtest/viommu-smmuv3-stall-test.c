@@ -100,6 +100,16 @@ static void copy_terminated(StallEnv *t)
     g_assert_cmpuint(td_readl(t->e->td, TD_STALLS), ==, 0);
 }
 
+/* The copy meets an ILLEGAL configuration: its first access (the read) ends, event type. */
+static void copy_bad_config(StallEnv *t, unsigned type)
+{
+    uint64_t ev[4];
+
+    g_assert_cmpuint(td_do(t->e->td, TD_OP_COPY, SRC_IOVA, DST_IOVA, 64), ==,
+                     TD_ERR_READ_FAULT);
+    smmu_expect_event(t->e, type, ev);
+}
+
 static void assert_copied(StallEnv *t)
 {
     for (int i = 0; i < 16; i++) {
@@ -296,9 +306,7 @@ static void test_illegal(void)
 
     /* Terminate only: CD.S = 1 is ILLEGAL. */
     t = stall_start(NULL, true, 6);
-    g_assert_cmpuint(td_do(t->e->td, TD_OP_COPY, SRC_IOVA, DST_IOVA, 64), ==,
-                     TD_ERR_READ_FAULT);
-    smmu_expect_event(t->e, EVT_C_BAD_CD, ev);
+    copy_bad_config(t, EVT_C_BAD_CD);
     stall_stop(t);
 
     /* Stall model 0b00: CD.S = 1 under STE.S1STALLD is ILLEGAL. */
@@ -306,22 +314,16 @@ static void test_illegal(void)
     smmu_ste_s1(ste, t->s.cdtab, 0, 0, 0);
     ste[1] |= STE1_S1STALLD;
     smmu_write_ste(t->e->d, SID, ste);
-    g_assert_cmpuint(td_do(t->e->td, TD_OP_COPY, SRC_IOVA, DST_IOVA, 64), ==,
-                     TD_ERR_READ_FAULT);
-    smmu_expect_event(t->e, EVT_C_BAD_CD, ev);
+    copy_bad_config(t, EVT_C_BAD_CD);
     stall_stop(t);
 
     /* Forced: CD.S = 0 is ILLEGAL, S1STALLD = 1 is ILLEGAL, S2S = 0 is ILLEGAL. */
     t = stall_start("stall=force", false, 6);
-    g_assert_cmpuint(td_do(t->e->td, TD_OP_COPY, SRC_IOVA, DST_IOVA, 64), ==,
-                     TD_ERR_READ_FAULT);
-    smmu_expect_event(t->e, EVT_C_BAD_CD, ev);
+    copy_bad_config(t, EVT_C_BAD_CD);
     smmu_ste_s1(ste, t->s.cdtab, 0, 0, 0);
     ste[1] |= STE1_S1STALLD;
     smmu_write_ste(t->e->d, SID, ste);
-    g_assert_cmpuint(td_do(t->e->td, TD_OP_COPY, SRC_IOVA, DST_IOVA, 64), ==,
-                     TD_ERR_READ_FAULT);
-    smmu_expect_event(t->e, EVT_C_BAD_STE, ev);
+    copy_bad_config(t, EVT_C_BAD_STE);
     {
         SmmuPt s2;
 
@@ -329,9 +331,7 @@ static void test_illegal(void)
         memset(ste, 0, sizeof(ste));
         smmu_ste_s2(ste, &s2, 9);
         smmu_write_ste(t->e->d, SID, ste);
-        g_assert_cmpuint(td_do(t->e->td, TD_OP_COPY, SRC_IOVA, DST_IOVA, 64), ==,
-                         TD_ERR_READ_FAULT);
-        smmu_expect_event(t->e, EVT_C_BAD_STE, ev);
+        copy_bad_config(t, EVT_C_BAD_STE);
     }
     stall_stop(t);
 
